@@ -1,0 +1,128 @@
+// swift-tools-version:6.1
+// recovery-gateway: sends Ory Kratos account-recovery emails (see DESIGN.md in the steering repo).
+
+import PackageDescription
+
+/// Settings shared by every Swift target: Swift 6 language mode (strict concurrency is its
+/// default) plus the upcoming features the server-side Swift packages we follow enable.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "recovery-gateway",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "recovery-gateway", targets: ["recovery-gateway"]),
+        .executable(name: "kratos-stand-in", targets: ["kratos-stand-in"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    ],
+    targets: [
+        // MARK: libcurl
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+
+        // MARK: Email: building RFC 5322 messages and delivering them over SMTP
+        .target(
+            name: "Mail",
+            dependencies: [
+                "CCurl",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Kratos admin API client
+        .target(
+            name: "Kratos",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Localized email templates
+        .target(
+            name: "Templates",
+            dependencies: [
+                .product(name: "Mustache", package: "swift-mustache")
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The Kratos stand-in (a test double of the Kratos admin API)
+        .target(
+            name: "KratosStandIn",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "kratos-stand-in",
+            dependencies: [
+                "KratosStandIn",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The gateway's command line
+        .executableTarget(
+            name: "recovery-gateway",
+            dependencies: [
+                "Mail",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "MailTests",
+            dependencies: ["Mail"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KratosTests",
+            dependencies: ["Kratos", "KratosStandIn"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KratosStandInTests",
+            dependencies: [
+                "KratosStandIn",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TemplatesTests",
+            dependencies: ["Templates"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RecoveryGatewayTests",
+            dependencies: ["recovery-gateway"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

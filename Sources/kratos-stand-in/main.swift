@@ -1,0 +1,1 @@
+print("kratos-stand-in: not built yet")
