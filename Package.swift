@@ -44,10 +44,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: JSON documents as values (identity traits, transient payloads)
+        .target(name: "JSONValue", swiftSettings: swiftSettings),
+
         // MARK: Kratos admin API client
         .target(
             name: "Kratos",
             dependencies: [
+                "JSONValue",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -59,6 +63,7 @@ let package = Package(
         .target(
             name: "Templates",
             dependencies: [
+                "JSONValue",
                 .product(name: "Mustache", package: "swift-mustache")
             ],
             swiftSettings: swiftSettings
@@ -68,6 +73,7 @@ let package = Package(
         .target(
             name: "KratosStandIn",
             dependencies: [
+                "JSONValue",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
