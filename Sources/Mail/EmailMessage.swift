@@ -1,0 +1,93 @@
+import Foundation
+
+/// One email, ready to be rendered to the octets that go after SMTP `DATA`.
+///
+/// Rendering follows RFC 5322 and MIME (RFC 2045–2047): CRLF line ends everywhere, no line over
+/// 998 octets (header lines are folded at 78 where possible, bodies are quoted-printable or
+/// base64 at 76), non-ASCII header text as encoded words, and `multipart/alternative` with the
+/// HTML part last when there is one. Every header input is checked when the message is built:
+/// CR, LF and control characters are refused with a ``MessageError``, never passed on.
+public struct EmailMessage: Sendable {
+    public let from: Mailbox
+    public let to: Mailbox
+    public let subject: String
+    public let text: String
+    public let html: String?
+    public let messageID: MessageID
+    public let date: Date
+
+    /// Builds a message; fails if the subject carries CR, LF or control characters.
+    public init(
+        from: Mailbox,
+        to: Mailbox,
+        subject: String,
+        text: String,
+        html: String? = nil,
+        messageID: MessageID,
+        date: Date = Date()
+    ) throws(MessageError) {
+        try HeaderText.check(subject, field: "subject")
+        self.from = from
+        self.to = to
+        self.subject = subject
+        self.text = text
+        self.html = html
+        self.messageID = messageID
+        self.date = date
+    }
+
+    /// The message as sent: headers, a blank line, the body; every line ends in CRLF.
+    public func rendered() -> [UInt8] {
+        var headers = [
+            "Date: " + RFC5322Date.format(date),
+            Self.addressHeader("From", from),
+            Self.addressHeader("To", to),
+            HeaderText.unstructured(name: "Subject", value: subject),
+            "Message-ID: " + messageID.value,
+            "MIME-Version: 1.0",
+            "Auto-Submitted: auto-generated",
+        ]
+        var body: String
+        if let html {
+            let boundary = Self.boundary(for: messageID)
+            headers.append("Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"")
+            body = "This is a multi-part message in MIME format.\r\n"
+            for (subtype, content) in [("plain", text), ("html", html)] {
+                body += "\r\n--\(boundary)\r\n" + Self.part(subtype: subtype, content: content).joined(separator: "\r\n")
+            }
+            body += "\r\n--\(boundary)--\r\n"
+        } else {
+            let part = Self.part(subtype: "plain", content: text)
+            headers += part.dropLast(2)
+            body = part.last ?? ""
+        }
+        return Array((headers.joined(separator: "\r\n") + "\r\n\r\n" + body).utf8)
+    }
+
+    /// The MIME headers, a blank line, and the encoded content of one text part.
+    private static func part(subtype: String, content: String) -> [String] {
+        let encoding = BodyEncoding.choose(for: content)
+        return [
+            "Content-Type: text/\(subtype); charset=utf-8",
+            "Content-Transfer-Encoding: \(encoding.rawValue)",
+            "",
+            encoding.encode(content),
+        ]
+    }
+
+    private static func addressHeader(_ name: String, _ mailbox: Mailbox) -> String {
+        let prefix = "\(name): "
+        guard let displayName = mailbox.displayName else { return prefix + mailbox.address.description }
+        let phrase = HeaderText.phrase(displayName, firstLineUsed: prefix.utf8.count)
+        let lastLineLength = phrase.split(separator: "\n").last.map { $0.utf8.count } ?? 0
+        let separator = lastLineLength + mailbox.address.description.utf8.count + 3 > HeaderText.foldWidth ? "\r\n " : " "
+        return prefix + phrase + separator + "<\(mailbox.address)>"
+    }
+
+    /// A boundary that cannot occur in the parts: "=_" never appears in quoted-printable or
+    /// base64 output.
+    private static func boundary(for messageID: MessageID) -> String {
+        let token = messageID.value.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }
+        return "=_rg_" + String(String.UnicodeScalarView(token.prefix(40)))
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+
+@testable import Mail
+
+/// A message with every feature the gateway uses; shared by the builder and transport tests.
+func sampleMessage(
+    subject: String = "Récupération de votre compte — Konto-Wiederherstellung 🔑",
+    text: String? = nil,
+    html: String? = "<p>Hello <b>there</b> &amp; welcome</p>",
+    fromName: String? = "Exämple Support",
+    to: String = "user+tag@example.com"
+) throws -> EmailMessage {
+    try EmailMessage(
+        from: Mailbox(displayName: fromName, address: EmailAddress("no-reply@example.com")),
+        to: Mailbox(address: EmailAddress(to)),
+        subject: subject,
+        text: text ?? "Hello,\n.this line starts with a dot\n..and this with two\nFrom here on: a line starting with From\n"
+            + "Unicode: Grüße, привет, 你好\n" + "trailing space \n" + String(repeating: "long ", count: 300) + "\n",
+        html: html,
+        messageID: MessageID("<0c5a1b2e-test@example.com>"),
+        date: Date(timeIntervalSince1970: 1_795_592_451)
+    )
+}
+
+/// The lines of a rendered message, checked to end in CRLF (no bare CR or LF anywhere).
+func crlfLines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>]? {
+    var lines: [ArraySlice<UInt8>] = []
+    var start = 0
+    var index = 0
+    while index < bytes.count {
+        if bytes[index] == 0x0D {
+            guard index + 1 < bytes.count, bytes[index + 1] == 0x0A else { return nil }
+            lines.append(bytes[start..<index])
+            index += 2
+            start = index
+        } else if bytes[index] == 0x0A {
+            return nil
+        } else {
+            index += 1
+        }
+    }
+    return start == bytes.count ? lines : nil
+}
+
+@Suite("Building messages (RFC 5322, MIME, RFC 2047)")
+struct EmailMessageTests {
+    @Test func everyLineEndsInCRLFAndFitsIn998Octets() throws {
+        let bytes = try sampleMessage(text: String(repeating: "x", count: 5000) + "\n").rendered()
+        let lines = try #require(crlfLines(bytes))
+        #expect(lines.allSatisfy { $0.count <= 998 })
+        // Bodies are quoted-printable or base64, so even their lines stay within 76.
+        let body = lines.drop(while: { !$0.isEmpty })
+        #expect(body.allSatisfy { $0.count <= 76 })
+    }
+
+    @Test func headersAreComplete() throws {
+        let text = String(decoding: try sampleMessage().rendered(), as: UTF8.self)
+        let header = String(text[..<text.range(of: "\r\n\r\n")!.lowerBound])
+        #expect(header.hasPrefix("Date: Wed, 25 Nov 2026 07:40:51 +0000\r\n"))
+        #expect(header.contains("\r\nMessage-ID: <0c5a1b2e-test@example.com>\r\n"))
+        #expect(header.contains("\r\nMIME-Version: 1.0\r\n"))
+        #expect(header.contains("\r\nAuto-Submitted: auto-generated\r\n"))
+        #expect(header.contains("\r\nTo: user+tag@example.com\r\n"))
+        #expect(header.contains("Content-Type: multipart/alternative;"))
+        // Header text is 7-bit: non-ASCII went into encoded words.
+        #expect(header.utf8.allSatisfy { $0 < 0x80 })
+        #expect(header.contains("Subject: =?UTF-8?B?"))
+        #expect(header.contains("From: =?UTF-8?B?"))
+    }
+
+    @Test func htmlPartComesLast() throws {
+        let text = String(decoding: try sampleMessage().rendered(), as: UTF8.self)
+        let plain = try #require(text.range(of: "Content-Type: text/plain; charset=utf-8"))
+        let html = try #require(text.range(of: "Content-Type: text/html; charset=utf-8"))
+        #expect(plain.lowerBound < html.lowerBound)
+    }
+
+    @Test func withoutHTMLTheMessageIsSinglePart() throws {
+        let text = String(decoding: try sampleMessage(html: nil).rendered(), as: UTF8.self)
+        #expect(!text.contains("multipart"))
+        #expect(text.contains("\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"))
+    }
+
+    @Test func encodedWordsStayWithinTheirLimits() throws {
+        let subject = String(repeating: "Grüße aus Zürich 🇨🇭 ", count: 12)
+        let text = String(decoding: try sampleMessage(subject: subject).rendered(), as: UTF8.self)
+        let lines = text.components(separatedBy: "\r\n")
+        let start = try #require(lines.firstIndex { $0.hasPrefix("Subject: ") })
+        let subjectLines = [lines[start]] + lines[(start + 1)...].prefix { $0.hasPrefix(" ") }
+        #expect(subjectLines.count > 3)
+        #expect(subjectLines.allSatisfy { $0.utf8.count <= 78 })
+        var decoded = ""
+        for line in subjectLines {
+            let word = line.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "Subject: ", with: "")
+            #expect(word.utf8.count <= 75)
+            #expect(word.hasPrefix("=?UTF-8?B?") && word.hasSuffix("?="))
+            let payload = word.dropFirst(10).dropLast(2)
+            // Each word holds whole characters: it decodes as UTF-8 on its own.
+            let data = try #require(Data(base64Encoded: String(payload)))
+            decoded += try #require(String(data: data, encoding: .utf8))
+        }
+        #expect(decoded == subject)
+    }
+
+    @Test func longASCIISubjectsAreFoldedAtSpaces() throws {
+        let subject = (1...30).map { "word\($0)" }.joined(separator: " ")
+        let text = String(decoding: try sampleMessage(subject: subject).rendered(), as: UTF8.self)
+        #expect(text.contains("Subject: word1 word2"))
+        let lines = text.components(separatedBy: "\r\n")
+        let start = try #require(lines.firstIndex { $0.hasPrefix("Subject: ") })
+        let folded = [lines[start]] + lines[(start + 1)...].prefix { $0.hasPrefix(" ") }
+        #expect(folded.count > 1)
+        #expect(folded.allSatisfy { $0.utf8.count <= 78 })
+        #expect(String(folded.joined().dropFirst("Subject: ".count)) == subject)
+    }
+
+    @Test(arguments: [
+        "Reset\r\nBcc: victim@example.com", "Reset\nX-Injected: 1", "Reset\r", "Line\u{2028}separator", "NUL\u{0}byte",
+    ])
+    func subjectWithLineBreaksOrControlsIsRefused(subject: String) {
+        #expect(throws: MessageError.self) { try sampleMessage(subject: subject) }
+    }
+
+    @Test func displayNameWithLineBreakIsRefused() {
+        #expect(throws: MessageError.lineBreakInHeader(field: "from")) {
+            try Mailbox(displayName: "Evil\r\nBcc: x@y.z", address: EmailAddress("a@b.c"), field: "from")
+        }
+    }
+
+    @Test func displayNamesAreQuotedWhenTheyNeedIt() throws {
+        let plain = String(decoding: try sampleMessage(fromName: "Example Support").rendered(), as: UTF8.self)
+        #expect(plain.contains("\r\nFrom: Example Support <no-reply@example.com>\r\n"))
+        let special = String(decoding: try sampleMessage(fromName: "Support, \"Team\" \\ Ops").rendered(), as: UTF8.self)
+        #expect(special.contains("\r\nFrom: \"Support, \\\"Team\\\" \\\\ Ops\" <no-reply@example.com>\r\n"))
+    }
+
+    @Test func quotedPrintableEscapesWhatItMust() {
+        let encoded = BodyEncoding.quotedPrintable.encode("a=b \nFrom me\n\t\nünï\n" + String(repeating: "é", count: 40))
+        let lines = encoded.components(separatedBy: "\r\n")
+        #expect(lines[0] == "a=3Db=20")
+        #expect(lines[1] == "=46rom me")
+        #expect(lines[2] == "=09")
+        #expect(lines[3] == "=C3=BCn=C3=AF")
+        #expect(lines.allSatisfy { $0.utf8.count <= 76 })
+        // A soft break ("=" at the end) never splits an =XX escape.
+        #expect(lines.allSatisfy { $0.wholeMatch(of: /([^=]|=[0-9A-F]{2})*=?/) != nil })
+        #expect(lines[4].hasSuffix("="))
+    }
+
+    @Test func mostlyNonASCIITextIsBase64() {
+        #expect(BodyEncoding.choose(for: "Привет, как дела? Это письмо для восстановления.") == .base64)
+        #expect(BodyEncoding.choose(for: "Hello, Grüße!") == .quotedPrintable)
+    }
+
+    @Test func messageIDsAreCheckedAndGeneratedInTheSenderDomain() throws {
+        let generated = MessageID.generate(domain: "example.com")
+        #expect(generated.value.hasPrefix("<") && generated.value.hasSuffix("@example.com>"))
+        #expect(try MessageID(generated.value) == generated)
+        #expect(generated != MessageID.generate(domain: "example.com"))
+        for bad in ["no-brackets@example.com", "<two@at@example.com>", "<spa ce@example.com>", "<x@y>\r\nBcc: z"] {
+            #expect(throws: MessageError.self) { try MessageID(bad) }
+        }
+    }
+}
