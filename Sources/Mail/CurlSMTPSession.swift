@@ -131,6 +131,8 @@ private final class TransferState {
     var lastReplyCode: Int?
     /// A command went out and its reply has not come (yet).
     var awaitingReply = false
+    /// libcurl sent QUIT after a failure: the replies from here on say nothing about the message.
+    var quitting = false
 
     init(message: [UInt8]) { self.message = message }
 
@@ -142,12 +144,15 @@ private final class TransferState {
             "EHLO": .ehlo, "HELO": .ehlo, "STARTTLS": .startTLS, "AUTH": .auth,
             "MAIL": .mailFrom, "RCPT": .rcptTo, "DATA": .data,
         ]
+        if verb.uppercased() == "QUIT" { quitting = true }
+        guard !quitting else { return }
         if let next = stages[verb.uppercased()] { stage = next }
         awaitingReply = true
     }
 
     /// Notes one line of a server reply (`250-…` continues, `250 …` ends a reply).
     func replyReceived(_ line: UnsafeBufferPointer<UInt8>) {
+        guard !quitting else { return }
         let text = SMTPFailureClassifier.sanitize(String(decoding: line, as: UTF8.self))
         guard text.count >= 3, let code = Int(text.prefix(3)) else { return }
         if stage == .connect { stage = .greeting }
@@ -156,7 +161,11 @@ private final class TransferState {
         lastReply = text
         lastReplyCode = code
         awaitingReply = false
-        if stage == .data && code == 354 { stage = .endOfData }
+        if stage == .data && code == 354 {
+            // The content follows; the next reply is the one to its final ".".
+            stage = .endOfData
+            awaitingReply = true
+        }
     }
 }
 

@@ -12,6 +12,7 @@ import datetime
 import ipaddress
 import json
 import os
+import signal
 import ssl
 import sys
 
@@ -88,7 +89,7 @@ class Handler:
                     "mail_from": envelope.mail_from,
                     "rcpt_tos": envelope.rcpt_tos,
                     "authenticated": session.authenticated,
-                    "tls": session.ssl is not None,
+                    "tls": server.transport.get_extra_info("ssl_object") is not None,
                 },
                 f,
             )
@@ -99,11 +100,14 @@ class Handler:
 
 
 def main():
+    # A test runner may start us with SIGTERM blocked; make sure it ends us.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--maildir", required=True)
     parser.add_argument("--ready-file", required=True)
     parser.add_argument("--tls", choices=["none", "starttls", "implicit"], default="none")
     parser.add_argument("--auth", help="user:password; AUTH PLAIN/LOGIN then required")
+    parser.add_argument("--mechanism", choices=["PLAIN", "LOGIN"], help="offer only this AUTH mechanism")
     parser.add_argument("--drop-second-mail", action="store_true")
     args = parser.parse_args()
 
@@ -128,8 +132,9 @@ def main():
             require_starttls=args.tls == "starttls",
             authenticator=authenticator if args.auth else None,
             auth_required=bool(args.auth),
-            auth_require_tls=args.tls != "none",
-            auth_exclude_mechanism=["CRAM-MD5"],
+            # An implicit-TLS connection is encrypted from the start, which aiosmtpd does not see.
+            auth_require_tls=args.tls == "starttls",
+            auth_exclude_mechanism=[m for m in ("PLAIN", "LOGIN") if args.mechanism and m != args.mechanism],
         )
 
     async def serve():

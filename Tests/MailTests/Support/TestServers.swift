@@ -1,0 +1,221 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The repository's root, found from this file's path.
+let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A fresh temporary directory for one test.
+func makeTemporaryDirectory() throws -> URL {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rg-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory
+}
+
+/// A loopback TCP port nobody listens on right now.
+func freeLoopbackPort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+            bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
+        }
+    }
+    try #require(bound, "could not bind a loopback port")
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Whether something accepts TCP connections on the loopback port.
+func isListening(port: Int) -> Bool {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds or `seconds` pass.
+func waitUntil(seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try condition()
+}
+
+/// A child process that is stopped when the test is done with it.
+final class ChildProcess: Sendable {
+    private let process: Process
+
+    init(_ executable: String, _ arguments: [String], output: URL? = nil) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let output {
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: output)
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        self.process = process
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    /// Kills the process (SIGKILL: a child of the test runner may inherit a signal mask that
+    /// blocks SIGTERM, and a test server has nothing to flush) and waits for it to end.
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+/// Runs a command to completion and returns its standard output.
+func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: Data) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, output)
+}
+
+/// Tests/support/smtp_server.py: aiosmtpd with optional STARTTLS or implicit TLS and AUTH,
+/// writing every message it accepts to a folder, byte for byte.
+struct AiosmtpdServer {
+    enum TLS: String { case none, starttls, implicit }
+
+    let directory: URL
+    let port: Int
+    let process: ChildProcess
+
+    var maildir: URL { directory.appendingPathComponent("mail") }
+    /// The self-signed certificate the server made (with `tls` other than `.none`).
+    var certificate: String { directory.appendingPathComponent("cert.pem").path }
+
+    static func start(tls: TLS = .none, auth: String? = nil, mechanism: String? = nil, dropSecondMail: Bool = false) async throws -> AiosmtpdServer {
+        let directory = try makeTemporaryDirectory()
+        let ready = directory.appendingPathComponent("port")
+        var arguments = [
+            repositoryRoot.appendingPathComponent("Tests/support/smtp_server.py").path,
+            "--maildir", directory.appendingPathComponent("mail").path,
+            "--ready-file", ready.path, "--tls", tls.rawValue,
+        ]
+        if let auth { arguments += ["--auth", auth] }
+        if let mechanism { arguments += ["--mechanism", mechanism] }
+        if dropSecondMail { arguments.append("--drop-second-mail") }
+        let process = try ChildProcess("/usr/bin/env", ["python3"] + arguments, output: directory.appendingPathComponent("server.log"))
+        let started = try await waitUntil { FileManager.default.fileExists(atPath: ready.path) }
+        let log = (try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
+        try #require(started, "aiosmtpd did not start: \(log)")
+        let port = try #require(Int(String(contentsOf: ready, encoding: .utf8)))
+        return AiosmtpdServer(directory: directory, port: port, process: process)
+    }
+
+    /// The messages received so far, in order: raw octets and the envelope.
+    func messages() throws -> [(raw: Data, envelope: [String: Any])] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: maildir.path)) ?? []
+        return try files.filter { $0.hasSuffix(".json") }.sorted().map { name in
+            let base = maildir.appendingPathComponent(String(name.dropLast(5)))
+            let envelope = try JSONSerialization.jsonObject(with: Data(contentsOf: base.appendingPathExtension("json")))
+            return (try Data(contentsOf: base.appendingPathExtension("eml")), envelope as? [String: Any] ?? [:])
+        }
+    }
+
+    func stop() {
+        process.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// Postfix's smtp-sink on a loopback port, with its own failure-injection options; each message
+/// it accepts is dumped to a file so a test can count them.
+struct SMTPSink {
+    let directory: URL
+    let port: Int
+    let process: ChildProcess
+
+    static func start(options: [String] = [], port: Int? = nil, dump: Bool = true) async throws -> SMTPSink {
+        let directory = try makeTemporaryDirectory()
+        let port = try port ?? freeLoopbackPort()
+        var arguments = options
+        if getuid() == 0 {
+            // smtp-sink refuses to run as root without dropping privileges; the dumps must stay writable.
+            _ = chmod(directory.path, 0o777)
+            arguments += ["-u", "nobody"]
+        }
+        if dump { arguments += ["-d", directory.appendingPathComponent("msg.").path] }
+        arguments += ["-h", "smtp-sink.test", "127.0.0.1:\(port)", "64"]
+        let process = try ChildProcess("/usr/sbin/smtp-sink", arguments)
+        let started = try await waitUntil { isListening(port: port) }
+        try #require(started, "smtp-sink did not start on port \(port)")
+        return SMTPSink(directory: directory, port: port, process: process)
+    }
+
+    /// How many messages the sink has taken.
+    var messageCount: Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasPrefix("msg.") }.count
+    }
+
+    func stop() {
+        process.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// What Python's `email` package makes of a message under `policy=email.policy.strict`.
+struct ParsedMessage: Decodable {
+    let headers: [[String]]
+    let contentType: String
+    let parts: [String]
+    let text: String?
+    let html: String?
+    let defects: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case headers, parts, text, html, defects
+        case contentType = "content_type"
+    }
+
+    static func parse(_ raw: Data) throws -> ParsedMessage {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("message.eml")
+        try raw.write(to: file)
+        let script = repositoryRoot.appendingPathComponent("Tests/support/parse_message.py").path
+        let (status, output) = try runCommand("/usr/bin/env", ["python3", script, file.path])
+        try #require(status == 0, "the strict parser refused the message")
+        return try JSONDecoder().decode(ParsedMessage.self, from: output)
+    }
+
+    func header(_ name: String) -> String? {
+        headers.first { $0.first?.lowercased() == name.lowercased() }?.last
+    }
+}
