@@ -1,0 +1,173 @@
+import Mustache
+
+/// Loads a templates directory into a `TemplateCatalog`, refusing at load what would otherwise fail at
+/// send time: layout `<name>/<locale>/{subject,body.txt,body.html}.mustache`, names `[a-z0-9_-]+`,
+/// locale directories that are BCP 47 tags, Mustache syntax, the method each template serves (it outputs
+/// `RecoveryCode`: code; otherwise `RecoveryURL`: link; neither: refused), one method per name across
+/// locales, and every name present in the default locale. Symlinks out of the tree are refused.
+struct CatalogLoader {
+    static let subjectFile = "subject.mustache"
+    static let textFile = "body.txt.mustache"
+    static let htmlFile = "body.html.mustache"
+    static let knownFiles: Set<String> = [subjectFile, textFile, htmlFile]
+
+    let directory: String
+    let defaultLocale: String
+
+    func load() throws(TemplateError) -> TemplateCatalog {
+        let defaultTag = try LanguageTag(defaultLocale).description
+        let tree = try ConfinedDirectory(path: directory)
+        var entries: [String: TemplateCatalog.Entry] = [:]
+        for name in try tree.list("") {
+            switch try tree.kind(of: name) {
+            case .file: continue  // a README next to the templates is fine
+            case .other: throw TemplateError(.layout, "is neither a file nor a directory", file: tree.display(name))
+            case .directory: break
+            }
+            do {
+                try TemplateName.check(name)
+            } catch {
+                throw TemplateError(.layout, "template directory name must be [a-z0-9_-]+", file: tree.display(name))
+            }
+            entries[name] = try loadEntry(name, tree: tree, defaultLocale: defaultTag)
+        }
+        guard !entries.isEmpty else {
+            throw TemplateError(.layout, "contains no templates", file: tree.root)
+        }
+        return TemplateCatalog(defaultLocale: defaultTag, entries: entries)
+    }
+
+    private func loadEntry(
+        _ name: String,
+        tree: ConfinedDirectory,
+        defaultLocale: String
+    ) throws(TemplateError) -> TemplateCatalog.Entry {
+        var locales: [String: TemplateCatalog.Localized] = [:]
+        var method: (RecoveryMethod, String)?
+        for directoryName in try tree.list(name) {
+            let relative = name + "/" + directoryName
+            guard try tree.kind(of: relative) == .directory else {
+                throw TemplateError(
+                    .layout,
+                    "unexpected file; a template holds one directory per locale",
+                    file: tree.display(relative)
+                )
+            }
+            let tag: String
+            do {
+                tag = try LanguageTag(directoryName).description
+            } catch {
+                throw TemplateError(
+                    .layout,
+                    "locale directory name is not a BCP 47 language tag",
+                    file: tree.display(relative)
+                )
+            }
+            guard locales[tag] == nil else {
+                throw TemplateError(.layout, "a second directory for locale \(tag)", file: tree.display(relative))
+            }
+            let (localized, localeMethod) = try loadLocale(relative, tree: tree)
+            if let (first, firstLocale) = method, first != localeMethod {
+                throw TemplateError(
+                    .missingVariable,
+                    "serves the \(localeMethod.rawValue) method but locale \(firstLocale) of the same template "
+                        + "serves \(first.rawValue); all locales of a template must serve one method",
+                    file: tree.display(relative)
+                )
+            }
+            method = method ?? (localeMethod, tag)
+            locales[tag] = localized
+        }
+        guard let (resolvedMethod, _) = method else {
+            throw TemplateError(.layout, "template has no locale directories", file: tree.display(name))
+        }
+        guard locales[defaultLocale] != nil else {
+            throw TemplateError(
+                .layout,
+                "template has no directory for the default locale \(defaultLocale)",
+                file: tree.display(name)
+            )
+        }
+        return TemplateCatalog.Entry(method: resolvedMethod, locales: locales)
+    }
+
+    private func loadLocale(
+        _ relative: String,
+        tree: ConfinedDirectory
+    ) throws(TemplateError) -> (TemplateCatalog.Localized, RecoveryMethod) {
+        let files = try tree.list(relative)
+        for file in files where !Self.knownFiles.contains(file) {
+            throw TemplateError(
+                .layout,
+                "unexpected file (a locale holds subject.mustache, body.txt.mustache, body.html.mustache)",
+                file: tree.display(relative + "/" + file)
+            )
+        }
+        func parse(_ file: String, _ kind: OutputKind) throws(TemplateError) -> MustacheTemplate? {
+            guard files.contains(file) else { return nil }
+            let path = relative + "/" + file
+            return try MustacheTemplate.parse(try tree.read(path), kind: kind, file: tree.display(path))
+        }
+        guard let subject = try parse(Self.subjectFile, .text) else {
+            throw TemplateError(.layout, "missing \(Self.subjectFile)", file: tree.display(relative))
+        }
+        guard let text = try parse(Self.textFile, .text) else {
+            throw TemplateError(.layout, "missing \(Self.textFile)", file: tree.display(relative))
+        }
+        let html = try parse(Self.htmlFile, .html)
+        let localized = TemplateCatalog.Localized(subject: subject, text: text, html: html)
+        let method = try TemplateProbe.check(localized, display: { tree.display(relative + "/" + $0) })
+        return (localized, method)
+    }
+}
+
+/// Finds out, by rendering with marker values, which method a template serves and whether each part
+/// that must carry the link or code does: the text body decides (the code method when it outputs
+/// `RecoveryCode`, otherwise the link method when it outputs `RecoveryURL`), the HTML body must output
+/// the same variable, and the subject must not come out empty. The probe data has empty traits and
+/// transient payload, so a link hidden behind a data-dependent section is reported too.
+enum TemplateProbe {
+    static let url = "https://recovery-gateway.invalid/probe/link-7f3a9c"
+    static let code = "probe-code-51d2e8"
+
+    static func check(
+        _ template: TemplateCatalog.Localized,
+        display: (String) -> String
+    ) throws(TemplateError) -> RecoveryMethod {
+        let data = TemplateData(
+            to: "probe@recovery-gateway.invalid",
+            recoveryURL: url,
+            recoveryCode: code,
+            identityID: "00000000-0000-0000-0000-000000000000",
+            expiresInMinutes: 60
+        )
+        let context = TemplateCatalog.context(data, locale: "en")
+        let text = template.text.render(context)
+        let method: RecoveryMethod
+        if text.contains(code) {
+            method = .code
+        } else if text.contains(url) {
+            method = .link
+        } else {
+            throw TemplateError(
+                .missingVariable,
+                "outputs neither RecoveryURL (link method) nor RecoveryCode (code method), "
+                    + "so it cannot deliver a recovery (checked with empty traits and transient payload)",
+                file: display(CatalogLoader.textFile)
+            )
+        }
+        let marker = method == .code ? code : url
+        if let html = template.html, !html.render(context).contains(marker) {
+            throw TemplateError(
+                .missingVariable,
+                "the text body serves the \(method.rawValue) method but the HTML body never outputs "
+                    + method.requiredVariable,
+                file: display(CatalogLoader.htmlFile)
+            )
+        }
+        if SubjectLine.clean(template.subject.render(context)).isEmpty {
+            throw TemplateError(.missingVariable, "renders an empty subject", file: display(CatalogLoader.subjectFile))
+        }
+        return method
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import JSONValue
+import Mustache
+
+/// All email templates of a templates directory, parsed and checked when loaded, rendered from memory:
+/// after `load` nothing is read from disk, and no caller-given string is ever used as a path.
+public struct TemplateCatalog: Sendable {
+    /// One template in one locale: its parsed parts.
+    struct Localized: Sendable {
+        let subject: MustacheTemplate
+        let text: MustacheTemplate
+        let html: MustacheTemplate?
+    }
+
+    /// One template name: the method it serves and its locales (canonical tags).
+    struct Entry: Sendable {
+        let method: RecoveryMethod
+        let locales: [String: Localized]
+    }
+
+    /// The locale every lookup ends at (canonical tag); every template exists in it.
+    public let defaultLocale: String
+    let entries: [String: Entry]
+
+    /// The template names, sorted.
+    public var names: [String] { entries.keys.sorted() }
+
+    /// The method the template `name` serves, or `nil` when there is no such template.
+    public func method(of name: String) -> RecoveryMethod? { entries[name]?.method }
+
+    /// The locales (canonical tags) the template `name` exists in, sorted.
+    public func locales(of name: String) -> [String] { entries[name].map { $0.locales.keys.sorted() } ?? [] }
+
+    /// Reads and checks every template under `directory`; see `CatalogLoader` for what is refused.
+    public static func load(directory: String, defaultLocale: String) throws(TemplateError) -> TemplateCatalog {
+        try CatalogLoader(directory: directory, defaultLocale: defaultLocale).load()
+    }
+
+    /// The cheap check at accept time: the name and locale are well-formed, the template exists and
+    /// serves `method`. Returns the locale that would be used after fallback.
+    @discardableResult
+    public func validate(name: String, locale: String?, method: RecoveryMethod) throws(TemplateError) -> String {
+        try resolve(name: name, locale: locale, method: method).locale
+    }
+
+    /// Renders the template `name` in the best locale for `locale` (`de-CH` → `de` → default).
+    public func render(
+        _ name: String,
+        locale: String?,
+        method: RecoveryMethod,
+        data: TemplateData
+    ) throws(TemplateError) -> RenderedEmail {
+        let (template, used) = try resolve(name: name, locale: locale, method: method)
+        let secret: String
+        switch method {
+        case .link:
+            guard let url = data.recoveryURL, !url.isEmpty else {
+                throw TemplateError(.methodMismatch, "the link method needs a recovery link in the data")
+            }
+            secret = url
+        case .code:
+            guard let code = data.recoveryCode, !code.isEmpty else {
+                throw TemplateError(.methodMismatch, "the code method needs a recovery code in the data")
+            }
+            secret = code
+        }
+        let context = Self.context(data, locale: used)
+        let text = template.text.render(context)
+        // A section can hide the link or code for some data; an email without it must not go out.
+        guard text.contains(secret) else {
+            throw TemplateError(
+                .missingVariable,
+                "template \(quoted(name)) (\(used)) rendered a text body without \(method.requiredVariable) "
+                    + "for this identity; a section in body.txt.mustache hides it"
+            )
+        }
+        return RenderedEmail(
+            subject: SubjectLine.clean(template.subject.render(context)),
+            text: text,
+            html: template.html?.render(context),
+            locale: used
+        )
+    }
+
+    /// The Mustache context for `data`: Kratos's variable names, plus `Locale`.
+    static func context(_ data: TemplateData, locale: String) -> [String: Any] {
+        var context: [String: Any] = [
+            "To": TemplateValue(json: .string(data.to)),
+            "Identity": TemplateValue(json: .object(["id": .string(data.identityID), "traits": data.traits])),
+            "ExpiresInMinutes": TemplateValue(json: .number(Double(data.expiresInMinutes))),
+            "TransientPayload": TemplateValue.wrap(data.transientPayload),
+            "Locale": TemplateValue(json: .string(locale)),
+        ]
+        if let url = data.recoveryURL { context["RecoveryURL"] = TemplateValue(json: .string(url)) }
+        if let code = data.recoveryCode { context["RecoveryCode"] = TemplateValue(json: .string(code)) }
+        return context
+    }
+
+    private func resolve(
+        name: String,
+        locale: String?,
+        method: RecoveryMethod
+    ) throws(TemplateError) -> (template: Localized, locale: String) {
+        try TemplateName.check(name)
+        let tag = try locale.map { (text) throws(TemplateError) in try LanguageTag(text) }
+        guard let entry = entries[name] else {
+            throw TemplateError(.unknownTemplate, "no template named \(quoted(name))")
+        }
+        guard entry.method == method else {
+            throw TemplateError(
+                .methodMismatch,
+                "template \(quoted(name)) serves the \(entry.method.rawValue) method, not \(method.rawValue)"
+            )
+        }
+        for candidate in (tag?.fallbackChain ?? []) + [defaultLocale] {
+            if let template = entry.locales[candidate] { return (template, candidate) }
+        }
+        // The loader guarantees every template exists in the default locale.
+        throw TemplateError(.unknownTemplate, "template \(quoted(name)) has no \(defaultLocale) variant")
+    }
+}
+
+/// The rule for template names: `[a-z0-9_-]+`, at most 64 characters.
+enum TemplateName {
+    static func check(_ name: String) throws(TemplateError) {
+        let allowed = name.utf8.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        }
+        guard allowed, (1...64).contains(name.utf8.count) else {
+            throw TemplateError(.invalidName, "template name \(quoted(name)) is not [a-z0-9_-]+ (1-64 characters)")
+        }
+    }
+}
+
+/// Makes a rendered subject one line: line breaks and other control characters from data become
+/// spaces, runs of white space collapse to one, and the ends are trimmed.
+enum SubjectLine {
+    static func clean(_ raw: String) -> String {
+        var result = ""
+        var pendingSpace = false
+        for scalar in raw.unicodeScalars {
+            let category = scalar.properties.generalCategory
+            let isBreakOrControl =
+                category == .control || category == .lineSeparator || category == .paragraphSeparator
+                || scalar.properties.isWhitespace
+            if isBreakOrControl {
+                pendingSpace = !result.isEmpty
+            } else {
+                if pendingSpace { result.append(" ") }
+                pendingSpace = false
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}
