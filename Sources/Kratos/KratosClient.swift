@@ -39,7 +39,10 @@ public struct KratosClient: Sendable {
     }
 
     /// `POST /admin/recovery/link` (answers 200): a link that recovers the identity.
-    public func createRecoveryLink(identityID: String, expiresIn: KratosDuration) async throws(KratosError)
+    public func createRecoveryLink(
+        identityID: String,
+        expiresIn: KratosDuration
+    ) async throws(KratosError)
         -> RecoveryLink
     {
         let body = Self.recoveryBody(identityID: identityID, expiresIn: expiresIn)
@@ -52,7 +55,10 @@ public struct KratosClient: Sendable {
     }
 
     /// `POST /admin/recovery/code` (answers 201): a 6-digit code and the flow link where it is entered.
-    public func createRecoveryCode(identityID: String, expiresIn: KratosDuration) async throws(KratosError)
+    public func createRecoveryCode(
+        identityID: String,
+        expiresIn: KratosDuration
+    ) async throws(KratosError)
         -> RecoveryCode
     {
         let body = Self.recoveryBody(identityID: identityID, expiresIn: expiresIn)
@@ -131,7 +137,9 @@ public struct KratosClient: Sendable {
     }
 
     private static func recoveryBody(identityID: String, expiresIn: KratosDuration) -> [UInt8] {
-        let object: JSONValue = .object(["identity_id": .string(identityID), "expires_in": .string(expiresIn.description)])
+        let object: JSONValue = .object([
+            "identity_id": .string(identityID), "expires_in": .string(expiresIn.description),
+        ])
         return Array((try? JSONEncoder().encode(object)) ?? Data())
     }
 

@@ -37,7 +37,9 @@ public struct KratosConfiguration: Sendable {
         timeout: Duration = .seconds(5)
     ) throws(Error) {
         self.adminURL = try Self.checkedBase(adminURL, field: "admin_url")
-        self.publicURL = try publicURL.map { (url: String) throws(Error) in try Self.checkedBase(url, field: "public_url") }
+        self.publicURL = try publicURL.map { (url: String) throws(Error) in
+            try Self.checkedBase(url, field: "public_url")
+        }
         guard timeout > .zero else { throw .nonPositiveTimeout }
         self.bearerToken = bearerToken.flatMap { $0.isEmpty ? nil : $0 }
         self.timeout = timeout

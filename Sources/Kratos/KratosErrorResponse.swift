@@ -38,7 +38,9 @@ enum KratosErrorResponse {
 
     /// `error.reason`, else `error.message`, from a herodot error body.
     static func kratosReason(_ body: ByteBuffer) -> String? {
-        guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)) else { return nil }
+        guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)) else {
+            return nil
+        }
         let error = json["error"]
         return error?["reason"]?.stringValue ?? error?["message"]?.stringValue
     }

@@ -15,7 +15,9 @@ struct HookRoutes {
             do {
                 fault = try JSONDecoder().decode(InjectedFault.self, from: Data(buffer.readableBytesView))
             } catch {
-                throw HerodotError.badRequest("fault needs \"path\" and \"count\", and \"status\", \"drop\" or \"delay_ms\"")
+                throw HerodotError.badRequest(
+                    "fault needs \"path\" and \"count\", and \"status\", \"drop\" or \"delay_ms\""
+                )
             }
             guard fault.count > 0, fault.status != nil || fault.drop == true || fault.delayMilliseconds != nil else {
                 throw HerodotError.badRequest("fault needs count > 0 and one of \"status\", \"drop\", \"delay_ms\"")

@@ -44,15 +44,30 @@ struct NewIdentity {
             if case .object(let config)? = password["config"] { stored["config"] = .object(config) }
             identity["credentials"] = .object(["password": .object(stored)])
         }
-        let recovery = Self.addresses(body["recovery_addresses"], emails: emails, timestamp: timestamp, verifiable: false)
+        let recovery = Self.addresses(
+            body["recovery_addresses"],
+            emails: emails,
+            timestamp: timestamp,
+            verifiable: false
+        )
         if !recovery.isEmpty { identity["recovery_addresses"] = .array(recovery) }
-        let verifiable = Self.addresses(body["verifiable_addresses"], emails: emails, timestamp: timestamp, verifiable: true)
+        let verifiable = Self.addresses(
+            body["verifiable_addresses"],
+            emails: emails,
+            timestamp: timestamp,
+            verifiable: true
+        )
         if !verifiable.isEmpty { identity["verifiable_addresses"] = .array(verifiable) }
         self.document = .object(identity)
     }
 
     /// Imported addresses completed with ids and times, or one per email identifier.
-    private static func addresses(_ imported: JSONValue?, emails: [String], timestamp: String, verifiable: Bool)
+    private static func addresses(
+        _ imported: JSONValue?,
+        emails: [String],
+        timestamp: String,
+        verifiable: Bool
+    )
         -> [JSONValue]
     {
         var entries: [[String: JSONValue]] = []

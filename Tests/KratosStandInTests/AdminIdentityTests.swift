@@ -31,7 +31,8 @@ import Testing
                 #expect(response.status == .notFound)
                 #expect(
                     String(buffer: response.body)
-                        == #"{"error":{"code":404,"status":"Not Found","message":"Unable to locate the resource"}}"# + "\n"
+                        == #"{"error":{"code":404,"status":"Not Found","message":"Unable to locate the resource"}}"#
+                        + "\n"
                 )
             }
         }
@@ -66,7 +67,9 @@ import Testing
                 guard case .array(let items) = try json(response.body) else { break }
                 seen += items.compactMap { $0["id"]?.stringValue }
                 let link = response.headers[HTTPFields.Element.Name("Link")!] ?? ""
-                guard let next = link.split(separator: ",").first(where: { $0.hasSuffix("rel=\"next\"") }) else { break }
+                guard let next = link.split(separator: ",").first(where: { $0.hasSuffix("rel=\"next\"") }) else {
+                    break
+                }
                 uri = String(next.dropFirst().prefix { $0 != ">" })
             }
             #expect(seen.count == 4)
@@ -82,7 +85,8 @@ import Testing
                 method: .post,
                 headers: [.contentType: "application/json"],
                 body: body(
-                    #"{"schema_id":"default","traits":{"email":"New@Example.com"},"# + #""credentials":{"password":{"config":{"password":"hunter2hunter2"}}}}"#
+                    #"{"schema_id":"default","traits":{"email":"New@Example.com"},"#
+                        + #""credentials":{"password":{"config":{"password":"hunter2hunter2"}}}}"#
                 )
             )
             #expect(created.status == .created)
@@ -99,7 +103,9 @@ import Testing
             let again = try await client.execute(
                 uri: "/admin/identities",
                 method: .post,
-                body: body(#"{"schema_id":"default","traits":{"email":"new@example.com"},"credentials":{"password":{}}}"#)
+                body: body(
+                    #"{"schema_id":"default","traits":{"email":"new@example.com"},"credentials":{"password":{}}}"#
+                )
             )
             #expect(again.status == .conflict)
             let deleted = try await client.execute(uri: "/admin/identities/" + id, method: .delete)

@@ -26,11 +26,14 @@ import Testing
             #expect(response.status == .ok)
             let answer = try json(response.body)
             let link = try #require(answer["recovery_link"]?.stringValue)
-            let pattern = #/^https://auth\.example\.com/self-service/recovery\?flow=[0-9a-f-]{36}&token=[A-Za-z0-9]{32}$/#
+            let pattern =
+                #/^https://auth\.example\.com/self-service/recovery\?flow=[0-9a-f-]{36}&token=[A-Za-z0-9]{32}$/#
             #expect(link.wholeMatch(of: pattern) != nil, "\(link)")
             #expect(String(buffer: response.body).contains("&token="))  // not \u0026, as Kratos (UnescapedHTML)
             let expiresAt = try #require(answer["expires_at"]?.stringValue)
-            let date = try #require(try? Date(expiresAt, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)))
+            let date = try #require(
+                try? Date(expiresAt, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
+            )
             #expect(abs(date.timeIntervalSince(before) - 90) < 5)
             #expect(standIn.state.issued.map(\.recoveryLink) == [link])
         }
@@ -51,9 +54,18 @@ import Testing
     @Test func codeErrorsEqualKratossFixtures() async throws {
         try await withStandIn { _, client in
             let cases = [
-                (#"{"identity_id":"11111111-2222-4333-8444-555555555555"}"#, "error-recovery-code-unknown-identity-404.json"),
-                (#"{"identity_id":"\#(fixtureID)","expires_in":"not-a-valid-value"}"#, "error-recovery-code-malformed-expires_in-400.json"),
-                (#"{"identity_id":"\#(fixtureID)","expires_in":"-1h"}"#, "error-recovery-code-negative-expires_in-400.json"),
+                (
+                    #"{"identity_id":"11111111-2222-4333-8444-555555555555"}"#,
+                    "error-recovery-code-unknown-identity-404.json"
+                ),
+                (
+                    #"{"identity_id":"\#(fixtureID)","expires_in":"not-a-valid-value"}"#,
+                    "error-recovery-code-malformed-expires_in-400.json"
+                ),
+                (
+                    #"{"identity_id":"\#(fixtureID)","expires_in":"-1h"}"#,
+                    "error-recovery-code-negative-expires_in-400.json"
+                ),
             ]
             for (request, name) in cases {
                 let response = try await post(client, "/admin/recovery/code", request)
@@ -78,7 +90,10 @@ import Testing
                 "/admin/recovery/link",
                 #"{"identity_id":"\#(fixtureID)","expires_in":"-1h"}"#
             )
-            #expect(try json(negative.body)["error"]?["reason"] == .string(#"Value from "expires_in" must be result to a future time: -1h"#))
+            #expect(
+                try json(negative.body)["error"]?["reason"]
+                    == .string(#"Value from "expires_in" must be result to a future time: -1h"#)
+            )
             let malformed = try await post(
                 client,
                 "/admin/recovery/link",
@@ -107,12 +122,21 @@ import Testing
 
     @Test func hooksInjectListAndReset() async throws {
         try await withStandIn { standIn, client in
-            let injected = try await post(client, "/stand-in/faults", #"{"path":"/admin/recovery/*","count":1,"status":500}"#)
+            let injected = try await post(
+                client,
+                "/stand-in/faults",
+                #"{"path":"/admin/recovery/*","count":1,"status":500}"#
+            )
             #expect(injected.status == .noContent)
             let bad = try await post(client, "/stand-in/faults", #"{"path":"/x","count":0}"#)
             #expect(bad.status == .badRequest)
-            #expect(try await post(client, "/admin/recovery/code", #"{"identity_id":"\#(fixtureID)"}"#).status == .internalServerError)
-            #expect(try await post(client, "/admin/recovery/code", #"{"identity_id":"\#(fixtureID)"}"#).status == .created)
+            #expect(
+                try await post(client, "/admin/recovery/code", #"{"identity_id":"\#(fixtureID)"}"#).status
+                    == .internalServerError
+            )
+            #expect(
+                try await post(client, "/admin/recovery/code", #"{"identity_id":"\#(fixtureID)"}"#).status == .created
+            )
             let listed = try await client.execute(uri: "/stand-in/issued", method: .get)
             #expect(try json(listed.body).arrayValue?.first?["method"] == .string("code"))
             #expect(try await post(client, "/stand-in/reset", "").status == .noContent)

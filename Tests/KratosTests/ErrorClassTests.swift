@@ -139,7 +139,10 @@ func inject(_ fault: String, into url: String) async throws {
             formatter.timeZone = TimeZone(identifier: "GMT")
             formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
             let date = formatter.string(from: Date().addingTimeInterval(120))
-            try await inject(#"{"path":"/admin/identities","count":1,"status":503,"retry_after":"\#(date)"}"#, into: url)
+            try await inject(
+                #"{"path":"/admin/identities","count":1,"status":503,"retry_after":"\#(date)"}"#,
+                into: url
+            )
             let error = await expectKratosError { _ = try await makeClient(url).identities(credentialsIdentifier: "x") }
             let wait = try #require(error?.retryAfter)
             #expect(wait > .seconds(100) && wait <= .seconds(121))
@@ -147,7 +150,11 @@ func inject(_ fault: String, into url: String) async throws {
     }
 
     @Test func errorReasonsAreSanitized() {
-        let error = KratosError(kind: .badRequest, status: 400, reason: "line\none\u{7}" + String(repeating: "x", count: 400))
+        let error = KratosError(
+            kind: .badRequest,
+            status: 400,
+            reason: "line\none\u{7}" + String(repeating: "x", count: 400)
+        )
         #expect(!error.reason.contains("\n"))
         #expect(!error.reason.contains("\u{7}"))
         #expect(error.reason.count <= 301)

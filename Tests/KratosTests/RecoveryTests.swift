@@ -55,7 +55,10 @@ import Testing
         try await withStandIn(StandInConfiguration(relativeCodeLinks: true)) { standIn, url in
             let client = try makeClient(url)
             let error = await expectKratosError {
-                _ = try await client.createRecoveryCode(identityID: Fixture.email, expiresIn: KratosDuration(.seconds(60))!)
+                _ = try await client.createRecoveryCode(
+                    identityID: Fixture.email,
+                    expiresIn: KratosDuration(.seconds(60))!
+                )
             }
             #expect(error?.kind == .badRequest)
             let issued = try #require(standIn.state.issued.last)

@@ -38,7 +38,12 @@ class StandIn:
         self.url = f"http://127.0.0.1:{match.group(1)}"
 
     def api(self, token=None):
-        configuration = ory_kratos_client.Configuration(host=self.url, access_token=token)
+        # The SDK sends the project API key through its `oryAccessToken` api-key setting.
+        configuration = ory_kratos_client.Configuration(
+            host=self.url,
+            api_key={"oryAccessToken": token} if token else None,
+            api_key_prefix={"oryAccessToken": "Bearer"} if token else None,
+        )
         return ory_kratos_client.IdentityApi(ory_kratos_client.ApiClient(configuration))
 
     def stop(self):
