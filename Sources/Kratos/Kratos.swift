@@ -1,1 +1,0 @@
-// Placeholder until issue 4 lands the Kratos admin client.

@@ -1,0 +1,191 @@
+public import AsyncHTTPClient
+import Foundation
+import JSONValue
+import NIOCore
+import NIOHTTP1
+
+/// The Kratos admin API client: identities and recovery links/codes. It wraps an `HTTPClient` it
+/// is given (whose pool keeps connections alive); every call is bounded by the configured timeout.
+public struct KratosClient: Sendable {
+    /// The settings this client calls Kratos with.
+    public let configuration: KratosConfiguration
+    private let httpClient: HTTPClient
+
+    /// Largest answer read from Kratos (an identity list of 250 identities fits easily).
+    static let maximumBodySize = 8 << 20
+
+    /// A client that sends its calls through `httpClient` (which the caller owns and shuts down).
+    public init(configuration: KratosConfiguration, httpClient: HTTPClient) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+    }
+
+    /// `GET /admin/identities/{id}`.
+    public func identity(id: String) async throws(KratosError) -> Identity {
+        let path = "/admin/identities/" + Self.percentEncoded(id)
+        let response = try await call(.GET, path: path, expect: 200, operation: .getIdentity)
+        return try Self.decodeIdentity(response.json)
+    }
+
+    /// `GET /admin/identities?credentials_identifier=…`: the identities that log in with this
+    /// identifier (an email address, a username). Empty when none does.
+    public func identities(credentialsIdentifier: String) async throws(KratosError) -> [Identity] {
+        let path = "/admin/identities?credentials_identifier=" + Self.percentEncoded(credentialsIdentifier)
+        let response = try await call(.GET, path: path, expect: 200, operation: .listIdentities)
+        guard case .array(let items) = response.json else { throw Self.malformed("identity list is not an array") }
+        var identities: [Identity] = []
+        for item in items { identities.append(try Self.decodeIdentity(item)) }
+        return identities
+    }
+
+    /// `POST /admin/recovery/link` (answers 200): a link that recovers the identity.
+    public func createRecoveryLink(
+        identityID: String,
+        expiresIn: KratosDuration
+    ) async throws(KratosError)
+        -> RecoveryLink
+    {
+        let body = Self.recoveryBody(identityID: identityID, expiresIn: expiresIn)
+        let response = try await call(.POST, path: "/admin/recovery/link", body: body, expect: 200, operation: .link)
+        guard let link = response.json["recovery_link"]?.stringValue else {
+            throw Self.malformed("recovery_link missing")
+        }
+        let expiresAt = try Self.expiresAt(response.json)
+        return RecoveryLink(url: try absolute(link), expiresAt: expiresAt)
+    }
+
+    /// `POST /admin/recovery/code` (answers 201): a 6-digit code and the flow link where it is entered.
+    public func createRecoveryCode(
+        identityID: String,
+        expiresIn: KratosDuration
+    ) async throws(KratosError)
+        -> RecoveryCode
+    {
+        let body = Self.recoveryBody(identityID: identityID, expiresIn: expiresIn)
+        let response = try await call(.POST, path: "/admin/recovery/code", body: body, expect: 201, operation: .code)
+        guard let link = response.json["recovery_link"]?.stringValue,
+            let code = response.json["recovery_code"]?.stringValue
+        else { throw Self.malformed("recovery_link or recovery_code missing") }
+        let expiresAt = try Self.expiresAt(response.json)
+        return RecoveryCode(url: try absolute(link), code: code, expiresAt: expiresAt)
+    }
+
+    // MARK: - Plumbing
+
+    /// A JSON answer with the expected status.
+    struct Answer {
+        let json: JSONValue
+    }
+
+    private func call(
+        _ method: HTTPMethod,
+        path: String,
+        body: [UInt8]? = nil,
+        expect: Int,
+        operation: KratosOperation
+    ) async throws(KratosError) -> Answer {
+        var request = HTTPClientRequest(url: configuration.adminURL + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        if let token = configuration.bearerToken {
+            request.headers.add(name: "Authorization", value: "Bearer " + token)
+        }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(body)
+        }
+        let deadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(configuration.timeout.nanosecondsClamped))
+        let status: Int
+        let headers: HTTPHeaders
+        let bytes: ByteBuffer
+        do {
+            let response = try await httpClient.execute(request, deadline: deadline)
+            status = Int(response.status.code)
+            headers = response.headers
+            bytes = try await response.body.collect(upTo: Self.maximumBodySize)
+        } catch {
+            throw KratosTransportFailure.classify(error, timeout: configuration.timeout)
+        }
+        guard status == expect else {
+            throw KratosErrorResponse.classify(
+                status: status,
+                headers: headers,
+                body: bytes,
+                operation: operation,
+                secrets: [configuration.bearerToken].compactMap { $0 }
+            )
+        }
+        do {
+            return Answer(json: try JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView)))
+        } catch {
+            throw Self.malformed("answer is not JSON")
+        }
+    }
+
+    /// A relative link (self-hosted code flow: `/ui/recovery?flow=…`) resolved against the public URL.
+    func absolute(_ link: String) throws(KratosError) -> String {
+        let lowered = link.lowercased()
+        if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") { return link }
+        guard let base = configuration.publicURL else {
+            throw KratosError(
+                kind: .badRequest,
+                status: nil,
+                reason: "Kratos answered a relative recovery link and no public_url is configured to complete it"
+            )
+        }
+        return link.hasPrefix("/") ? base + link : base + "/" + link
+    }
+
+    private static func recoveryBody(identityID: String, expiresIn: KratosDuration) -> [UInt8] {
+        let object: JSONValue = .object([
+            "identity_id": .string(identityID), "expires_in": .string(expiresIn.description),
+        ])
+        return Array((try? JSONEncoder().encode(object)) ?? Data())
+    }
+
+    private static func decodeIdentity(_ json: JSONValue) throws(KratosError) -> Identity {
+        do {
+            return try Identity(json: json)
+        } catch {
+            throw malformed("identity is not in Kratos's format (\(error))")
+        }
+    }
+
+    private static func expiresAt(_ json: JSONValue) throws(KratosError) -> Date {
+        guard let text = json["expires_at"]?.stringValue, let date = RFC3339.parse(text) else {
+            throw malformed("expires_at missing or not an RFC 3339 time")
+        }
+        return date
+    }
+
+    /// A 2xx answer that is not what Kratos sends: treated as transient (a truncated or proxied answer).
+    private static func malformed(_ what: String) -> KratosError {
+        KratosError(kind: .transient, status: nil, reason: "unexpected answer from Kratos: \(what)")
+    }
+
+    private static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+    )
+
+    static func percentEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+}
+
+/// Which admin call an error answer belongs to: they say "identity not found" differently.
+enum KratosOperation: Sendable {
+    case getIdentity
+    case listIdentities
+    case link
+    case code
+}
+
+extension Duration {
+    /// Whole nanoseconds, clamped to `Int64`.
+    var nanosecondsClamped: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return seconds < 0 ? .min : .max }
+        return scaled.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+    }
+}

@@ -1,1 +1,0 @@
-print("kratos-stand-in: not built yet")
