@@ -36,11 +36,7 @@ let package = Package(
         // MARK: Email: building RFC 5322 messages and delivering them over SMTP
         .target(
             name: "Mail",
-            dependencies: [
-                "CCurl",
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["CCurl"],
             swiftSettings: swiftSettings
         ),
 
@@ -66,7 +62,7 @@ let package = Package(
             name: "Templates",
             dependencies: [
                 "JSONValue",
-                .product(name: "Mustache", package: "swift-mustache")
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -98,8 +94,15 @@ let package = Package(
             dependencies: [
                 "Mail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (run by benchmarks/*.sh)
+        .executableTarget(
+            name: "smtp-benchmark",
+            dependencies: ["Mail"],
+            path: "benchmarks/smtp-benchmark",
             swiftSettings: swiftSettings
         ),
 

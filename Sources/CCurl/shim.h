@@ -46,12 +46,9 @@ static inline CURLcode ccurl_getinfo_double(CURL *handle, CURLINFO info, double 
     return curl_easy_getinfo(handle, info, value);
 }
 
-/// The option to keep going when one recipient is refused: spelled with three L in curl < 8.2.
-#if LIBCURL_VERSION_NUM >= 0x080200
-#define CCURL_OPT_MAIL_RCPT_ALLOWFAILS CURLOPT_MAIL_RCPT_ALLOWFAILS
-#else
-#define CCURL_OPT_MAIL_RCPT_ALLOWFAILS CURLOPT_MAIL_RCPT_ALLLOWFAILS
-#endif
-static const CURLoption ccurl_opt_mail_rcpt_allowfails = CCURL_OPT_MAIL_RCPT_ALLOWFAILS;
+/// curl_multi_setopt with a `long` argument.
+static inline CURLMcode ccurl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
+    return curl_multi_setopt(multi, option, value);
+}
 
 #endif

@@ -22,7 +22,9 @@ public enum BodyEncoding: String, Sendable {
         switch self {
         case .base64:
             let data = Data(lines.joined(separator: "\r\n").utf8)
-            let encoded = data.base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+            let encoded = data.base64EncodedString(options: [
+                .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+            ])
             return encoded.isEmpty ? "" : encoded + "\r\n"
         case .quotedPrintable:
             return lines.map(Self.quotedPrintableLine).joined(separator: "\r\n") + "\r\n"

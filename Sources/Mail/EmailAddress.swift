@@ -73,7 +73,9 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         let labels = normalized.split(separator: ".", omittingEmptySubsequences: false)
         var asciiLabels: [String] = []
         for label in labels {
-            guard !label.isEmpty else { throw refuse("the domain has an empty label (leading, trailing or doubled dot)") }
+            guard !label.isEmpty else {
+                throw refuse("the domain has an empty label (leading, trailing or doubled dot)")
+            }
             var ascii = String(label)
             if !label.unicodeScalars.allSatisfy(\.isASCII) {
                 guard label.unicodeScalars.allSatisfy(Self.mayAppearInIDNLabel) else {

@@ -53,7 +53,8 @@ public struct EmailMessage: Sendable {
             headers.append("Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"")
             body = "This is a multi-part message in MIME format.\r\n"
             for (subtype, content) in [("plain", text), ("html", html)] {
-                body += "\r\n--\(boundary)\r\n" + Self.part(subtype: subtype, content: content).joined(separator: "\r\n")
+                body +=
+                    "\r\n--\(boundary)\r\n" + Self.part(subtype: subtype, content: content).joined(separator: "\r\n")
             }
             body += "\r\n--\(boundary)--\r\n"
         } else {
@@ -80,7 +81,8 @@ public struct EmailMessage: Sendable {
         guard let displayName = mailbox.displayName else { return prefix + mailbox.address.description }
         let phrase = HeaderText.phrase(displayName, firstLineUsed: prefix.utf8.count)
         let lastLineLength = phrase.split(separator: "\n").last.map { $0.utf8.count } ?? 0
-        let separator = lastLineLength + mailbox.address.description.utf8.count + 3 > HeaderText.foldWidth ? "\r\n " : " "
+        let separator =
+            lastLineLength + mailbox.address.description.utf8.count + 3 > HeaderText.foldWidth ? "\r\n " : " "
         return prefix + phrase + separator + "<\(mailbox.address)>"
     }
 

@@ -37,7 +37,9 @@ enum HeaderText {
             if isAtoms && !value.hasPrefix(" ") && !value.hasSuffix(" ") && !value.contains("  ") {
                 return value
             }
-            let quoted = "\"" + value.replacingOccurrences(of: "\\", with: "\\\\")
+            let quoted =
+                "\""
+                + value.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "\"", with: "\\\"") + "\""
             if firstLineUsed + quoted.utf8.count <= foldWidth { return quoted }
         }

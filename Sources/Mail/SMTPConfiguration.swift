@@ -76,7 +76,9 @@ public struct SMTPConfiguration: Sendable, CustomStringConvertible {
         let scheme = security == .implicitTLS ? "smtps" : "smtp"
         var userinfo = ""
         if let username {
-            userinfo = (username.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? "") + (password == nil ? "" : ":***") + "@"
+            userinfo =
+                (username.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? "")
+                + (password == nil ? "" : ":***") + "@"
         }
         var query: [String] = []
         if security == .none { query.append("disable_starttls=true") }
@@ -88,7 +90,8 @@ public struct SMTPConfiguration: Sendable, CustomStringConvertible {
 
     /// A secret file's content without its trailing line end.
     private static func readSecret(_ path: String) throws(SMTPConfigurationError) -> String {
-        guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8)
+        else {
             throw SMTPConfigurationError(part: "password file", problem: "cannot read \(path)")
         }
         while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }

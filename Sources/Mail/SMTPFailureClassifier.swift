@@ -22,7 +22,13 @@ enum SMTPFailureClassifier {
     ///   - replyCode: the server's reply to that step, if one came.
     ///   - serverText: the server's reply line, if one came.
     ///   - curlText: libcurl's error text.
-    static func classify(curlCode: Int, stage: SMTPError.Stage, replyCode: Int?, serverText: String?, curlText: String) -> SMTPError {
+    static func classify(
+        curlCode: Int,
+        stage: SMTPError.Stage,
+        replyCode: Int?,
+        serverText: String?,
+        curlText: String
+    ) -> SMTPError {
         let message = serverText ?? sanitize(curlText)
         func error(_ kind: SMTPError.Kind) -> SMTPError {
             SMTPError(kind: kind, stage: stage, code: replyCode, message: message)
@@ -56,8 +62,15 @@ enum SMTPFailureClassifier {
 
     /// Printable ASCII only, without the line end, at most 512 characters: safe to store and log.
     static func sanitize(_ text: String) -> String {
-        let printable = text.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }
-        return String(String.UnicodeScalarView(printable.prefix(512))).trimmingCharacters(in: .whitespaces)
+        sanitize(Array(text.utf8)[...])
+    }
+
+    /// ``sanitize(_:)-(String)`` for the octets of a reply line, as libcurl hands them over.
+    static func sanitize<Octets: Collection<UInt8>>(_ octets: Octets) -> String {
+        var printable = octets.filter { $0 >= 0x20 && $0 < 0x7F }.prefix(512)
+        while printable.first == 0x20 { printable.removeFirst() }
+        while printable.last == 0x20 { printable.removeLast() }
+        return String(decoding: printable, as: UTF8.self)
     }
 }
 
@@ -65,6 +78,11 @@ extension SMTPError {
     /// The same error with every occurrence of `secret` in its text replaced by `***`.
     func redacting(_ secret: String?) -> SMTPError {
         guard let secret, !secret.isEmpty, message.contains(secret) else { return self }
-        return SMTPError(kind: kind, stage: stage, code: code, message: message.replacingOccurrences(of: secret, with: "***"))
+        return SMTPError(
+            kind: kind,
+            stage: stage,
+            code: code,
+            message: message.replacingOccurrences(of: secret, with: "***")
+        )
     }
 }

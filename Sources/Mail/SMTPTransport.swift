@@ -1,30 +1,38 @@
-import NIOPosix
+import Foundation
 import Synchronization
 
 /// Delivers messages over SMTP through libcurl, on a pool of kept-open connections.
 ///
-/// The pool has `connections` libcurl easy handles and as many threads of its own: libcurl's
-/// blocking `curl_easy_perform` runs there, never on Swift's cooperative pool or a NIO event
-/// loop, and each thread holds one handle for the length of one message. A handle keeps its
-/// connection open between messages (so a burst costs one handshake per connection, not one per
-/// message); a connection found dead is redialled.
+/// The transport owns `connections` libcurl easy handles, each keeping its connection open
+/// between messages (a burst costs one handshake per connection, not one per message), and a
+/// few dedicated threads (one per core) that drive them through libcurl's multi interface:
+/// libcurl never blocks Swift's cooperative pool or a NIO event loop, and callers simply
+/// `await` the server's answer. A connection found dead when it is reused is redialled.
 public final class SMTPTransport: Sendable {
-    private let threads: NIOThreadPool
-    private let idle: Mutex<[CurlSMTPSession]>
+    private let drivers: [CurlSMTPDriver]
     /// How many messages can be in flight at once.
     public let connections: Int
 
     /// A transport for `configuration` with `connections` pooled connections (1…256).
     public init(configuration: SMTPConfiguration, connections: Int) throws(SMTPError) {
         guard (1...256).contains(connections) else {
-            throw SMTPError(kind: .configuration, stage: .connect, code: nil, message: "smtp.connections must be from 1 to 256")
+            throw SMTPError(
+                kind: .configuration,
+                stage: .connect,
+                code: nil,
+                message: "smtp.connections must be from 1 to 256"
+            )
         }
-        var sessions: [CurlSMTPSession] = []
-        for _ in 0..<connections { sessions.append(try CurlSMTPSession(configuration: configuration)) }
-        self.idle = Mutex(sessions)
+        // One driver thread per core (at most one per connection): a single thread tops out
+        // well below what two cores can push through libcurl.
+        let count = min(connections, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        var drivers: [CurlSMTPDriver] = []
+        for index in 0..<count {
+            let share = connections / count + (index < connections % count ? 1 : 0)
+            drivers.append(try CurlSMTPDriver(configuration: configuration, connections: share))
+        }
+        self.drivers = drivers
         self.connections = connections
-        self.threads = NIOThreadPool(numberOfThreads: connections)
-        threads.start()
     }
 
     /// Sends `message` to its `To` address, from its `From` address (the envelope sender).
@@ -32,25 +40,23 @@ public final class SMTPTransport: Sendable {
         try await send(message.rendered(), from: message.from.address, to: [message.to.address])
     }
 
-    /// Sends the rendered message `bytes` with the given envelope.
-    public func send(_ bytes: [UInt8], from sender: EmailAddress, to recipients: [EmailAddress]) async throws(SMTPError) -> SMTPReceipt {
-        let result: Result<SMTPReceipt, SMTPError>
-        do {
-            result = try await threads.runIfActive { [self] in
-                // The pool runs at most `connections` jobs at once, one per thread, so an idle
-                // session is always there to take.
-                let session = self.idle.withLock { $0.removeLast() }
-                defer { self.idle.withLock { $0.append(session) } }
-                return session.send(sender: sender, recipients: recipients, message: bytes)
-            }
-        } catch {
-            throw SMTPError(kind: .transient, stage: .connect, code: nil, message: "the SMTP transport has shut down")
-        }
-        return try result.get()
+    /// Sends the rendered message `bytes` with the given envelope. Messages beyond the number of
+    /// connections wait their turn, in order.
+    public func send(
+        _ bytes: [UInt8],
+        from sender: EmailAddress,
+        to recipients: [EmailAddress]
+    ) async throws(SMTPError) -> SMTPReceipt {
+        // The least busy driver, so that a slow connection does not hold up messages another could send.
+        let driver = drivers.min { $0.outstanding < $1.outstanding } ?? drivers[0]
+        return try await driver.send(bytes, sender: sender, recipients: recipients).get()
     }
 
-    /// Waits for the messages in flight, then stops the threads; later sends fail as transient.
+    /// Messages queued or in flight.
+    var outstanding: Int { drivers.reduce(0) { $0 + $1.outstanding } }
+
+    /// Lets the queued and in-flight messages finish, then stops; later sends fail as transient.
     public func shutdown() async {
-        try? await threads.shutdownGracefully()
+        for driver in drivers { await driver.shutdown() }
     }
 }

@@ -18,7 +18,9 @@ struct SMTPURL {
         guard !url.contains(where: { $0.isWhitespace || $0.isNewline }) else {
             throw fail("URL", "contains white space or a line break")
         }
-        guard let schemeEnd = url.range(of: "://") else { throw fail("scheme", "missing (expected smtp:// or smtps://)") }
+        guard let schemeEnd = url.range(of: "://") else {
+            throw fail("scheme", "missing (expected smtp:// or smtps://)")
+        }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         switch scheme {
         case "smtp": security = .startTLS
@@ -40,13 +42,17 @@ struct SMTPURL {
         if let at = authority.lastIndex(of: "@") {
             let userinfo = authority[..<at]
             authority = authority[authority.index(after: at)...]
-            let (user, secret) = userinfo.firstIndex(of: ":").map { (userinfo[..<$0], Optional(userinfo[userinfo.index(after: $0)...])) } ?? (userinfo, nil)
+            let (user, secret) =
+                userinfo.firstIndex(of: ":").map { (userinfo[..<$0], Optional(userinfo[userinfo.index(after: $0)...])) }
+                ?? (userinfo, nil)
             guard let decodedUser = user.removingPercentEncoding, !decodedUser.isEmpty else {
                 throw fail("user", "empty or badly percent-encoded")
             }
             username = decodedUser
             if let secret {
-                guard let decoded = secret.removingPercentEncoding else { throw fail("password", "badly percent-encoded") }
+                guard let decoded = secret.removingPercentEncoding else {
+                    throw fail("password", "badly percent-encoded")
+                }
                 password = decoded.isEmpty ? nil : decoded
             }
         }
@@ -74,7 +80,11 @@ struct SMTPURL {
             portText = authority[authority.index(after: colon)...]
         }
         guard !host.isEmpty else { throw fail("host", "missing") }
-        guard host.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-:_".unicodeScalars.contains($0)) })
+        guard
+            host.unicodeScalars.allSatisfy({
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-:_".unicodeScalars.contains($0))
+            })
         else { throw fail("host", "contains characters not allowed in a host name") }
         guard let portText else { return (String(host), defaultPort) }
         guard let port = Int(portText), (1...65_535).contains(port) else {
@@ -83,9 +93,13 @@ struct SMTPURL {
         return (String(host), port)
     }
 
-    private mutating func parseQuery(_ query: String, fail: (String, String) -> SMTPConfigurationError) throws(SMTPConfigurationError) {
+    private mutating func parseQuery(
+        _ query: String,
+        fail: (String, String) -> SMTPConfigurationError
+    ) throws(SMTPConfigurationError) {
         for pair in query.split(separator: "&") {
-            let (key, value) = pair.firstIndex(of: "=").map { (pair[..<$0], pair[pair.index(after: $0)...]) } ?? (pair, "")
+            let (key, value) =
+                pair.firstIndex(of: "=").map { (pair[..<$0], pair[pair.index(after: $0)...]) } ?? (pair, "")
             switch key {
             case "disable_starttls":
                 if try Self.bool(value, name: "disable_starttls", fail: fail) {
@@ -95,16 +109,25 @@ struct SMTPURL {
             case "skip_ssl_verify":
                 skipVerify = try Self.bool(value, name: "skip_ssl_verify", fail: fail)
             case "server_name":
-                guard let name = value.removingPercentEncoding, !name.isEmpty else { throw fail("server_name", "empty") }
+                guard let name = value.removingPercentEncoding, !name.isEmpty else {
+                    throw fail("server_name", "empty")
+                }
                 serverName = name
             default:
-                throw fail("query parameter \"\(key)\"", "unknown (known: disable_starttls, skip_ssl_verify, server_name)")
+                throw fail(
+                    "query parameter \"\(key)\"",
+                    "unknown (known: disable_starttls, skip_ssl_verify, server_name)"
+                )
             }
         }
     }
 
     /// A boolean as Go's `strconv.ParseBool` reads it (Kratos parses these parameters with it).
-    private static func bool(_ text: Substring, name: String, fail: (String, String) -> SMTPConfigurationError) throws(SMTPConfigurationError) -> Bool {
+    private static func bool(
+        _ text: Substring,
+        name: String,
+        fail: (String, String) -> SMTPConfigurationError
+    ) throws(SMTPConfigurationError) -> Bool {
         switch text {
         case "1", "t", "T", "true", "TRUE", "True": return true
         case "0", "f", "F", "false", "FALSE", "False": return false

@@ -31,7 +31,12 @@ struct SMTPTestCommand: AsyncParsableCommand {
         let smtp: SMTPConfiguration
         let message: EmailMessage
         do {
-            smtp = try SMTPConfiguration(url: url, passwordFile: passwordFile, caFile: caFile, timeout: .seconds(timeout))
+            smtp = try SMTPConfiguration(
+                url: url,
+                passwordFile: passwordFile,
+                caFile: caFile,
+                timeout: .seconds(timeout)
+            )
             let sender = try EmailAddress(from, field: "from")
             message = try EmailMessage(
                 from: Mailbox(displayName: "recovery-gateway", address: sender),

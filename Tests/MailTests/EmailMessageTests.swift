@@ -15,7 +15,8 @@ func sampleMessage(
         from: Mailbox(displayName: fromName, address: EmailAddress("no-reply@example.com")),
         to: Mailbox(address: EmailAddress(to)),
         subject: subject,
-        text: text ?? "Hello,\n.this line starts with a dot\n..and this with two\nFrom here on: a line starting with From\n"
+        text: text
+            ?? "Hello,\n.this line starts with a dot\n..and this with two\nFrom here on: a line starting with From\n"
             + "Unicode: Grüße, привет, 你好\n" + "trailing space \n" + String(repeating: "long ", count: 300) + "\n",
         html: html,
         messageID: MessageID("<0c5a1b2e-test@example.com>"),
@@ -79,7 +80,11 @@ struct EmailMessageTests {
     @Test func withoutHTMLTheMessageIsSinglePart() throws {
         let text = String(decoding: try sampleMessage(html: nil).rendered(), as: UTF8.self)
         #expect(!text.contains("multipart"))
-        #expect(text.contains("\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"))
+        #expect(
+            text.contains(
+                "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+            )
+        )
     }
 
     @Test func encodedWordsStayWithinTheirLimits() throws {
@@ -131,12 +136,17 @@ struct EmailMessageTests {
     @Test func displayNamesAreQuotedWhenTheyNeedIt() throws {
         let plain = String(decoding: try sampleMessage(fromName: "Example Support").rendered(), as: UTF8.self)
         #expect(plain.contains("\r\nFrom: Example Support <no-reply@example.com>\r\n"))
-        let special = String(decoding: try sampleMessage(fromName: "Support, \"Team\" \\ Ops").rendered(), as: UTF8.self)
+        let special = String(
+            decoding: try sampleMessage(fromName: "Support, \"Team\" \\ Ops").rendered(),
+            as: UTF8.self
+        )
         #expect(special.contains("\r\nFrom: \"Support, \\\"Team\\\" \\\\ Ops\" <no-reply@example.com>\r\n"))
     }
 
     @Test func quotedPrintableEscapesWhatItMust() {
-        let encoded = BodyEncoding.quotedPrintable.encode("a=b \nFrom me\n\t\nünï\n" + String(repeating: "é", count: 40))
+        let encoded = BodyEncoding.quotedPrintable.encode(
+            "a=b \nFrom me\n\t\nünï\n" + String(repeating: "é", count: 40)
+        )
         let lines = encoded.components(separatedBy: "\r\n")
         #expect(lines[0] == "a=3Db=20")
         #expect(lines[1] == "=46rom me")

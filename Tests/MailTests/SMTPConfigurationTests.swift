@@ -56,7 +56,9 @@ struct SMTPConfigurationTests {
 
     @Test func thePasswordIsNeverEchoed() throws {
         let secret = "Sup3r-Secret"
-        for url in ["smtp://user:\(secret)@host:notaport/", "smtp://user:\(secret)@/", "smtp://user:\(secret)@host/?x=1"] {
+        for url in [
+            "smtp://user:\(secret)@host:notaport/", "smtp://user:\(secret)@/", "smtp://user:\(secret)@host/?x=1",
+        ] {
             do {
                 _ = try SMTPConfiguration(url: url)
                 Issue.record("\(url.count) should fail")
@@ -80,7 +82,10 @@ struct SMTPConfigurationTests {
             try SMTPConfiguration(url: "smtp://user:inline@host/", passwordFile: file)
         }
         #expect {
-            try SMTPConfiguration(url: "smtp://user@host/", passwordFile: directory.appendingPathComponent("missing").path)
+            try SMTPConfiguration(
+                url: "smtp://user@host/",
+                passwordFile: directory.appendingPathComponent("missing").path
+            )
         } throws: { error in
             (error as? SMTPConfigurationError)?.part == "password file"
         }
@@ -121,7 +126,12 @@ struct SMTPFailureClassifierTests {
     }
 
     @Test func redactionRemovesThePassword() {
-        let error = SMTPError(kind: .configuration, stage: .auth, code: 535, message: "535 bad password hunter2 for user")
+        let error = SMTPError(
+            kind: .configuration,
+            stage: .auth,
+            code: 535,
+            message: "535 bad password hunter2 for user"
+        )
         #expect(error.redacting("hunter2").message == "535 bad password *** for user")
     }
 

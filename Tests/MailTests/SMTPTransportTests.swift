@@ -23,7 +23,10 @@ func deliver(
 }
 
 /// The SMTP error a failed delivery produced, or an issue recorded if it succeeded.
-func expectFailure(_ result: Result<SMTPReceipt, SMTPError>, sourceLocation: SourceLocation = #_sourceLocation) -> SMTPError? {
+func expectFailure(
+    _ result: Result<SMTPReceipt, SMTPError>,
+    sourceLocation: SourceLocation = #_sourceLocation
+) -> SMTPError? {
     switch result {
     case .success(let receipt):
         Issue.record("expected a failure, the server said \(receipt.reply)", sourceLocation: sourceLocation)
@@ -81,7 +84,11 @@ struct AiosmtpdDeliveryTests {
         let server = try await AiosmtpdServer.start(tls: .implicit, auth: "bob:\(Self.password)")
         defer { server.stop() }
         let message = try sampleMessage(html: nil)
-        let result = try await deliver(message, url: "smtps://bob:\(Self.encodedPassword)@localhost:\(server.port)/", caFile: server.certificate)
+        let result = try await deliver(
+            message,
+            url: "smtps://bob:\(Self.encodedPassword)@localhost:\(server.port)/",
+            caFile: server.certificate
+        )
         #expect(try result.get().code == 250)
         let received = try server.messages()
         try #require(received.count == 1)
@@ -95,7 +102,11 @@ struct AiosmtpdDeliveryTests {
     @Test func wrongPasswordIsAConfigurationError() async throws {
         let server = try await AiosmtpdServer.start(tls: .starttls, auth: "bob:\(Self.password)")
         defer { server.stop() }
-        let result = try await deliver(try sampleMessage(), url: "smtp://bob:WrongHunter2@127.0.0.1:\(server.port)/", caFile: server.certificate)
+        let result = try await deliver(
+            try sampleMessage(),
+            url: "smtp://bob:WrongHunter2@127.0.0.1:\(server.port)/",
+            caFile: server.certificate
+        )
         let error = try #require(expectFailure(result))
         #expect(error.kind == .configuration)
         #expect(error.stage == .auth)
@@ -114,7 +125,10 @@ struct AiosmtpdDeliveryTests {
         #expect(error.stage == .startTLS)
         #expect(try server.messages().isEmpty)
 
-        let skipped = try await deliver(try sampleMessage(), url: "smtp://127.0.0.1:\(server.port)/?skip_ssl_verify=true")
+        let skipped = try await deliver(
+            try sampleMessage(),
+            url: "smtp://127.0.0.1:\(server.port)/?skip_ssl_verify=true"
+        )
         #expect(try skipped.get().code == 250)
     }
 
@@ -161,6 +175,36 @@ struct AiosmtpdDeliveryTests {
         let subjects = try server.messages().map { try ParsedMessage.parse($0.raw).header("Subject") }
         #expect(subjects == ["message 1", "message 2", "message 3"])
     }
+
+    @Test func shutdownLetsQueuedMessagesFinishThenRefusesNewOnes() async throws {
+        // The server holds its answer to the first message, so the others queue up behind it.
+        let server = try await AiosmtpdServer.start(holdFirst: 0.5)
+        defer { server.stop() }
+        let transport = try SMTPTransport(
+            configuration: SMTPConfiguration(url: "smtp://127.0.0.1:\(server.port)/?disable_starttls=true"),
+            connections: 1
+        )
+        let message = try sampleMessage()
+        let sends = Task {
+            await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<50 { group.addTask { (try? await transport.send(message)) != nil } }
+                var delivered = 0
+                for await ok in group where ok { delivered += 1 }
+                return delivered
+            }
+        }
+        // All 50 are queued behind the one connection when the shutdown begins.
+        #expect(try await waitUntil { transport.outstanding == 50 })
+        await transport.shutdown()
+        #expect(await sends.value == 50)
+        #expect(try server.messages().count == 50)
+        do {
+            _ = try await transport.send(message)
+            Issue.record("a send after shutdown must fail")
+        } catch {
+            #expect(error.kind == .transient)
+        }
+    }
 }
 
 @Suite("SMTP delivery to postfix smtp-sink (reuse, failure injection)", .serialized)
@@ -199,7 +243,12 @@ struct SMTPSinkDeliveryTests {
         (["-q", "DATA"], .transient, .data, nil),
         (["-q", "."], .transient, .endOfData, nil),
     ])
-    func injectedFailuresGetTheirClass(options: [String], kind: SMTPError.Kind, stage: SMTPError.Stage, code: Int?) async throws {
+    func injectedFailuresGetTheirClass(
+        options: [String],
+        kind: SMTPError.Kind,
+        stage: SMTPError.Stage,
+        code: Int?
+    ) async throws {
         let sink = try await SMTPSink.start(options: options)
         defer { sink.stop() }
         let result = try await deliver(try sampleMessage(), url: "smtp://127.0.0.1:\(sink.port)/?disable_starttls=true")
@@ -213,7 +262,11 @@ struct SMTPSinkDeliveryTests {
         let sink = try await SMTPSink.start(options: ["-w", "5"])
         defer { sink.stop() }
         let started = ContinuousClock.now
-        let result = try await deliver(try sampleMessage(), url: "smtp://127.0.0.1:\(sink.port)/?disable_starttls=true", timeout: .seconds(1))
+        let result = try await deliver(
+            try sampleMessage(),
+            url: "smtp://127.0.0.1:\(sink.port)/?disable_starttls=true",
+            timeout: .seconds(1)
+        )
         let error = try #require(expectFailure(result))
         #expect(error.kind == .transient)
         #expect(ContinuousClock.now - started < .seconds(4))

@@ -63,8 +63,9 @@ def make_certificate(directory):
 
 
 class Handler:
-    def __init__(self, maildir, drop_second_mail):
+    def __init__(self, maildir, drop_second_mail, hold_first):
         self.maildir = maildir
+        self.hold_first = hold_first
         self.count = 0
         self.drop_second_mail = drop_second_mail
         self.mails_per_session = {}
@@ -81,6 +82,8 @@ class Handler:
         return "250 2.1.0 Ok"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.count == 0 and self.hold_first:
+            await asyncio.sleep(self.hold_first)
         self.count += 1
         base = os.path.join(self.maildir, "%06d" % self.count)
         with open(base + ".json.tmp", "w") as f:
@@ -109,10 +112,11 @@ def main():
     parser.add_argument("--auth", help="user:password; AUTH PLAIN/LOGIN then required")
     parser.add_argument("--mechanism", choices=["PLAIN", "LOGIN"], help="offer only this AUTH mechanism")
     parser.add_argument("--drop-second-mail", action="store_true")
+    parser.add_argument("--hold-first", type=float, default=0, help="seconds to wait before answering the first message")
     args = parser.parse_args()
 
     os.makedirs(args.maildir, exist_ok=True)
-    handler = Handler(args.maildir, args.drop_second_mail)
+    handler = Handler(args.maildir, args.drop_second_mail, args.hold_first)
     context = None
     if args.tls != "none":
         context = make_certificate(os.path.dirname(os.path.abspath(args.maildir)))

@@ -120,7 +120,13 @@ struct AiosmtpdServer {
     /// The self-signed certificate the server made (with `tls` other than `.none`).
     var certificate: String { directory.appendingPathComponent("cert.pem").path }
 
-    static func start(tls: TLS = .none, auth: String? = nil, mechanism: String? = nil, dropSecondMail: Bool = false) async throws -> AiosmtpdServer {
+    static func start(
+        tls: TLS = .none,
+        auth: String? = nil,
+        mechanism: String? = nil,
+        dropSecondMail: Bool = false,
+        holdFirst: Double? = nil
+    ) async throws -> AiosmtpdServer {
         let directory = try makeTemporaryDirectory()
         let ready = directory.appendingPathComponent("port")
         var arguments = [
@@ -131,7 +137,12 @@ struct AiosmtpdServer {
         if let auth { arguments += ["--auth", auth] }
         if let mechanism { arguments += ["--mechanism", mechanism] }
         if dropSecondMail { arguments.append("--drop-second-mail") }
-        let process = try ChildProcess("/usr/bin/env", ["python3"] + arguments, output: directory.appendingPathComponent("server.log"))
+        if let holdFirst { arguments += ["--hold-first", "\(holdFirst)"] }
+        let process = try ChildProcess(
+            "/usr/bin/env",
+            ["python3"] + arguments,
+            output: directory.appendingPathComponent("server.log")
+        )
         let started = try await waitUntil { FileManager.default.fileExists(atPath: ready.path) }
         let log = (try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
         try #require(started, "aiosmtpd did not start: \(log)")
@@ -181,7 +192,8 @@ struct SMTPSink {
 
     /// How many messages the sink has taken.
     var messageCount: Int {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasPrefix("msg.") }.count
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasPrefix("msg.") }
+            .count
     }
 
     func stop() {

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing recovery-gateway needs on Debian/Ubuntu, once:
+# libcurl's -dev package, postfix (for smtp-sink and smtp-source, not as a mail server),
+# Python 3 with venv, wrk for the benchmarks, and the Python packages of Tests/requirements.txt
+# in .venv. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libcurl4-openssl-dev pkg-config postfix python3 python3-venv python3-pip wrk)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    echo "installing: ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    # Postfix is only wanted for its test programs: no mail system is configured or started.
+    echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python3 ] || ! cmp -s Tests/requirements.txt .venv/requirements.txt; then
+    python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check -r Tests/requirements.txt
+    cp Tests/requirements.txt .venv/requirements.txt
+fi

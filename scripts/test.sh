@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need, builds, and runs every test suite against real
+# parts (aiosmtpd and smtp-sink as SMTP servers, the Kratos stand-in checked with Ory's SDK).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+# The tests start Python helpers with `python3`: make that the one with the test packages.
+export PATH="$PWD/.venv/bin:$PATH"
+
+swift build --build-tests
+swift test --skip-build
+KRATOS_STAND_IN="$(swift build --show-bin-path)/kratos-stand-in" python3 -m pytest -q Tests/kratos-sdk
