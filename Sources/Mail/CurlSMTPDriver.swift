@@ -46,7 +46,12 @@ final class CurlSMTPDriver: @unchecked Sendable {
         var handles: [CurlSMTPHandle] = []
         for _ in 0..<connections { handles.append(try CurlSMTPHandle(configuration: configuration)) }
         guard let multi = curl_multi_init() else {
-            throw SMTPError(kind: .configuration, stage: .connect, code: nil, message: "libcurl could not be initialised")
+            throw SMTPError(
+                kind: .configuration,
+                stage: .connect,
+                code: nil,
+                message: "libcurl could not be initialised"
+            )
         }
         // Keep one open connection per handle between messages.
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, connections)
@@ -62,7 +67,11 @@ final class CurlSMTPDriver: @unchecked Sendable {
     }
 
     /// Queues a message and waits for the server's final answer to it.
-    func send(_ message: [UInt8], sender: EmailAddress, recipients: [EmailAddress]) async -> Result<SMTPReceipt, SMTPError> {
+    func send(
+        _ message: [UInt8],
+        sender: EmailAddress,
+        recipients: [EmailAddress]
+    ) async -> Result<SMTPReceipt, SMTPError> {
         outstandingCount.add(1, ordering: .relaxed)
         defer { outstandingCount.subtract(1, ordering: .relaxed) }
         return await withCheckedContinuation { continuation in
@@ -152,7 +161,11 @@ final class CurlSMTPDriver: @unchecked Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    private func start(_ job: SMTPJob, on handle: CurlSMTPHandle, running: inout [UnsafeMutableRawPointer: CurlSMTPHandle]) {
+    private func start(
+        _ job: SMTPJob,
+        on handle: CurlSMTPHandle,
+        running: inout [UnsafeMutableRawPointer: CurlSMTPHandle]
+    ) {
         handle.begin(job)
         running[handle.easy] = handle
         _ = curl_multi_add_handle(multi, handle.easy)

@@ -23,7 +23,12 @@ final class CurlSMTPHandle {
 
     init(configuration: SMTPConfiguration) throws(SMTPError) {
         guard curlGlobalInit == CURLE_OK, let easy = curl_easy_init() else {
-            throw SMTPError(kind: .configuration, stage: .connect, code: nil, message: "libcurl could not be initialised")
+            throw SMTPError(
+                kind: .configuration,
+                stage: .connect,
+                code: nil,
+                message: "libcurl could not be initialised"
+            )
         }
         self.easy = easy
         self.password = configuration.password
@@ -79,7 +84,12 @@ final class CurlSMTPHandle {
         }
         if let failed = results.first(where: { $0 != CURLE_OK }) {
             let reason = String(cString: curl_easy_strerror(failed))
-            throw SMTPError(kind: .configuration, stage: .connect, code: nil, message: "libcurl refused an option: \(reason)")
+            throw SMTPError(
+                kind: .configuration,
+                stage: .connect,
+                code: nil,
+                message: "libcurl refused an option: \(reason)"
+            )
         }
     }
 
