@@ -43,10 +43,14 @@ let package = Package(
         // MARK: JSON documents as values (identity traits, transient payloads)
         .target(name: "JSONValue", swiftSettings: swiftSettings),
 
+        // MARK: Go's duration syntax (Kratos's expires_in)
+        .target(name: "GoDuration", swiftSettings: swiftSettings),
+
         // MARK: Kratos admin API client
         .target(
             name: "Kratos",
             dependencies: [
+                "GoDuration",
                 "JSONValue",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -71,6 +75,7 @@ let package = Package(
         .target(
             name: "KratosStandIn",
             dependencies: [
+                "GoDuration",
                 "JSONValue",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -110,6 +115,11 @@ let package = Package(
         .testTarget(
             name: "MailTests",
             dependencies: ["Mail"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GoDurationTests",
+            dependencies: ["GoDuration"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,3 +1,5 @@
+import GoDuration
+
 /// A positive span of time written in Go's duration syntax (`1h`, `90m`, `1m30s`, `500ms`), which is
 /// what Kratos's admin API accepts as `expires_in`. Malformed, negative and zero values are
 /// rejected here, before any call reaches Kratos.

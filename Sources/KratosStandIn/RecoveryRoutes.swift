@@ -1,4 +1,5 @@
 import Foundation
+import GoDuration
 import Hummingbird
 import JSONValue
 

@@ -1,8 +1,9 @@
-/// Go's `time.ParseDuration` grammar and `time.Duration.String` format, used to read and echo `expires_in` as Kratos does.
-enum GoDurationSyntax {
+/// Go's `time.ParseDuration` grammar and `time.Duration.String` format: how Kratos reads and
+/// echoes `expires_in`, shared by the Kratos client and the stand-in.
+public enum GoDurationSyntax {
     /// The result of parsing: `value` is `nil` when the number does not fit in 64 bits of nanoseconds.
-    struct Signed {
-        let value: Int64?
+    public struct Signed: Sendable {
+        public let value: Int64?
     }
 
     private static let units: [(String, UInt64)] = [
@@ -12,7 +13,7 @@ enum GoDurationSyntax {
 
     /// Parses `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+` as Go does (integer arithmetic for the whole part,
     /// a float for the fraction; "0" alone is allowed). `nil` if malformed.
-    static func parse(_ text: String) -> Signed? {
+    public static func parse(_ text: String) -> Signed? {
         var rest = Substring(text)
         var negative = false
         if let first = rest.first, first == "-" || first == "+" {
@@ -57,7 +58,7 @@ enum GoDurationSyntax {
     }
 
     /// Formats like Go's `time.Duration.String`: `1h0m0s`, `1m30s`, `1.5s`, `500ms`, `0s`.
-    static func format(_ nanoseconds: Int64) -> String {
+    public static func format(_ nanoseconds: Int64) -> String {
         if nanoseconds == 0 { return "0s" }
         let sign = nanoseconds < 0 ? "-" : ""
         let magnitude = nanoseconds.magnitude

@@ -1,6 +1,5 @@
+import GoDuration
 import Testing
-
-@testable import KratosStandIn
 
 @Suite struct GoDurationTests {
     @Test func formatsLikeGo() {
