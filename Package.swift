@@ -112,9 +112,15 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            exclude: ["parse_message.py"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MailTests",
-            dependencies: ["Mail"],
+            dependencies: ["Mail", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -155,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RecoveryGatewayTests",
-            dependencies: ["recovery-gateway"],
+            dependencies: ["recovery-gateway", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

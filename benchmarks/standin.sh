@@ -7,10 +7,7 @@ cd "$(dirname "$0")/.."
 duration="${1:-10}"
 connections="${2:-32}"
 
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk (apt)…" >&2
-    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
+scripts/install-deps.sh >&2
 
 swift build -c release --product kratos-stand-in >&2
 binary="$(swift build -c release --show-bin-path)/kratos-stand-in"

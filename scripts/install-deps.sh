@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing recovery-gateway needs on Debian/Ubuntu, once:
-# libcurl's -dev package, postfix (for smtp-sink and smtp-source, not as a mail server),
+# libcurl's -dev package, curl, postfix (for smtp-sink and smtp-source, not as a mail server),
 # Python 3 with venv, wrk for the benchmarks, and the Python packages of Tests/requirements.txt
 # in .venv. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libcurl4-openssl-dev pkg-config postfix python3 python3-venv python3-pip wrk)
+packages=(libcurl4-openssl-dev pkg-config ca-certificates curl postfix python3 python3-venv python3-pip wrk)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

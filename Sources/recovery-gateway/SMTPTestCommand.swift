@@ -48,15 +48,24 @@ struct SMTPTestCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let transport = try SMTPTransport(configuration: smtp, connections: 1)
+        let transport: SMTPTransport
         do {
-            let receipt = try await transport.send(message)
-            await transport.shutdown()
-            print("sent \(message.messageID) via \(smtp): \(receipt.reply)")
+            transport = try SMTPTransport(configuration: smtp, connections: 1)
         } catch {
-            await transport.shutdown()
-            FileHandle.standardError.write(Data("recovery-gateway: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw operationFailed("\(error)")
+        }
+        let result: Result<SMTPReceipt, SMTPError>
+        do {
+            result = .success(try await transport.send(message))
+        } catch {
+            result = .failure(error)
+        }
+        await transport.shutdown()
+        switch result {
+        case .success(let receipt):
+            print("sent \(message.messageID) via \(smtp): \(receipt.reply)")
+        case .failure(let error):
+            throw operationFailed("\(error)")
         }
     }
 }

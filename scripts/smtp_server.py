@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""A real SMTP server for the tests: aiosmtpd with optional STARTTLS or implicit TLS and AUTH.
+"""A small SMTP server that keeps what it receives: the README demo's mail catcher and the tests'
+real server (aiosmtpd, with optional STARTTLS or implicit TLS and AUTH PLAIN/LOGIN).
 
 Every message it accepts is written to --maildir as N.eml (the octets after DATA, dot-unstuffed,
 exactly as received) and N.json (the envelope). When it is listening it writes its port to
---ready-file. --tls makes a self-signed certificate for 127.0.0.1/localhost and writes it to
-<maildir>/../cert.pem so a client can trust it.
+--ready-file, if given. --tls makes a self-signed certificate for 127.0.0.1/localhost and writes
+it to <maildir>/../cert.pem so a client can trust it.
 """
 import argparse
 import asyncio
@@ -107,7 +108,9 @@ def main():
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--maildir", required=True)
-    parser.add_argument("--ready-file", required=True)
+    parser.add_argument("--ready-file", help="file to write the port to once listening")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--tls", choices=["none", "starttls", "implicit"], default="none")
     parser.add_argument("--auth", help="user:password; AUTH PLAIN/LOGIN then required")
     parser.add_argument("--mechanism", choices=["PLAIN", "LOGIN"], help="offer only this AUTH mechanism")
@@ -144,12 +147,14 @@ def main():
     async def serve():
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
-            factory, "127.0.0.1", 0, ssl=context if args.tls == "implicit" else None
+            factory, args.host, args.port, ssl=context if args.tls == "implicit" else None
         )
         port = server.sockets[0].getsockname()[1]
-        with open(args.ready_file + ".tmp", "w") as f:
-            f.write(str(port))
-        os.rename(args.ready_file + ".tmp", args.ready_file)
+        if args.ready_file:
+            with open(args.ready_file + ".tmp", "w") as f:
+                f.write(str(port))
+            os.rename(args.ready_file + ".tmp", args.ready_file)
+        print("smtp_server: listening on %s:%d, writing messages to %s" % (args.host, port, args.maildir), flush=True)
         async with server:
             await server.serve_forever()
 

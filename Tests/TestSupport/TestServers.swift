@@ -1,3 +1,4 @@
+// Real servers and processes for the tests: aiosmtpd, smtp-sink, the strict mail parser.
 import Foundation
 import Testing
 
@@ -6,18 +7,18 @@ import Glibc
 #endif
 
 /// The repository's root, found from this file's path.
-let repositoryRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+public let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// A fresh temporary directory for one test.
-func makeTemporaryDirectory() throws -> URL {
+public func makeTemporaryDirectory() throws -> URL {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rg-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     return directory
 }
 
 /// A loopback TCP port nobody listens on right now.
-func freeLoopbackPort() throws -> Int {
+public func freeLoopbackPort() throws -> Int {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }
     var address = sockaddr_in()
@@ -35,7 +36,7 @@ func freeLoopbackPort() throws -> Int {
 }
 
 /// Whether something accepts TCP connections on the loopback port.
-func isListening(port: Int) -> Bool {
+public func isListening(port: Int) -> Bool {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }
     var address = sockaddr_in()
@@ -50,7 +51,7 @@ func isListening(port: Int) -> Bool {
 }
 
 /// Polls `condition` every 20 ms until it holds or `seconds` pass.
-func waitUntil(seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
+public func waitUntil(seconds: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try condition() { return true }
@@ -60,15 +61,15 @@ func waitUntil(seconds: Double = 10, _ condition: () throws -> Bool) async throw
 }
 
 /// A child process that is stopped when the test is done with it.
-final class ChildProcess: Sendable {
+public final class ChildProcess: Sendable {
     private let process: Process
 
-    init(_ executable: String, _ arguments: [String], output: URL? = nil) throws {
+    public init(_ executable: String, _ arguments: [String], output: URL? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let output {
-            FileManager.default.createFile(atPath: output.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
             let handle = try FileHandle(forWritingTo: output)
             process.standardOutput = handle
             process.standardError = handle
@@ -80,11 +81,11 @@ final class ChildProcess: Sendable {
         self.process = process
     }
 
-    var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { process.isRunning }
 
     /// Kills the process (SIGKILL: a child of the test runner may inherit a signal mask that
     /// blocks SIGTERM, and a test server has nothing to flush) and waits for it to end.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -94,7 +95,7 @@ final class ChildProcess: Sendable {
 }
 
 /// Runs a command to completion and returns its standard output.
-func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: Data) {
+public func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: Data) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -107,20 +108,20 @@ func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: 
     return (process.terminationStatus, output)
 }
 
-/// Tests/support/smtp_server.py: aiosmtpd with optional STARTTLS or implicit TLS and AUTH,
+/// scripts/smtp_server.py: aiosmtpd with optional STARTTLS or implicit TLS and AUTH,
 /// writing every message it accepts to a folder, byte for byte.
-struct AiosmtpdServer {
-    enum TLS: String { case none, starttls, implicit }
+public struct AiosmtpdServer {
+    public enum TLS: String { case none, starttls, implicit }
 
-    let directory: URL
-    let port: Int
-    let process: ChildProcess
+    public let directory: URL
+    public let port: Int
+    public let process: ChildProcess
 
-    var maildir: URL { directory.appendingPathComponent("mail") }
+    public var maildir: URL { directory.appendingPathComponent("mail") }
     /// The self-signed certificate the server made (with `tls` other than `.none`).
-    var certificate: String { directory.appendingPathComponent("cert.pem").path }
+    public var certificate: String { directory.appendingPathComponent("cert.pem").path }
 
-    static func start(
+    public static func start(
         tls: TLS = .none,
         auth: String? = nil,
         mechanism: String? = nil,
@@ -130,7 +131,7 @@ struct AiosmtpdServer {
         let directory = try makeTemporaryDirectory()
         let ready = directory.appendingPathComponent("port")
         var arguments = [
-            repositoryRoot.appendingPathComponent("Tests/support/smtp_server.py").path,
+            repositoryRoot.appendingPathComponent("scripts/smtp_server.py").path,
             "--maildir", directory.appendingPathComponent("mail").path,
             "--ready-file", ready.path, "--tls", tls.rawValue,
         ]
@@ -151,7 +152,7 @@ struct AiosmtpdServer {
     }
 
     /// The messages received so far, in order: raw octets and the envelope.
-    func messages() throws -> [(raw: Data, envelope: [String: Any])] {
+    public func messages() throws -> [(raw: Data, envelope: [String: Any])] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: maildir.path)) ?? []
         return try files.filter { $0.hasSuffix(".json") }.sorted().map { name in
             let base = maildir.appendingPathComponent(String(name.dropLast(5)))
@@ -160,7 +161,7 @@ struct AiosmtpdServer {
         }
     }
 
-    func stop() {
+    public func stop() {
         process.stop()
         try? FileManager.default.removeItem(at: directory)
     }
@@ -168,12 +169,12 @@ struct AiosmtpdServer {
 
 /// Postfix's smtp-sink on a loopback port, with its own failure-injection options; each message
 /// it accepts is dumped to a file so a test can count them.
-struct SMTPSink {
-    let directory: URL
-    let port: Int
-    let process: ChildProcess
+public struct SMTPSink {
+    public let directory: URL
+    public let port: Int
+    public let process: ChildProcess
 
-    static func start(options: [String] = [], port: Int? = nil, dump: Bool = true) async throws -> SMTPSink {
+    public static func start(options: [String] = [], port: Int? = nil, dump: Bool = true) async throws -> SMTPSink {
         let directory = try makeTemporaryDirectory()
         let port = try port ?? freeLoopbackPort()
         var arguments = options
@@ -191,43 +192,43 @@ struct SMTPSink {
     }
 
     /// How many messages the sink has taken.
-    var messageCount: Int {
+    public var messageCount: Int {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasPrefix("msg.") }
             .count
     }
 
-    func stop() {
+    public func stop() {
         process.stop()
         try? FileManager.default.removeItem(at: directory)
     }
 }
 
 /// What Python's `email` package makes of a message under `policy=email.policy.strict`.
-struct ParsedMessage: Decodable {
-    let headers: [[String]]
-    let contentType: String
-    let parts: [String]
-    let text: String?
-    let html: String?
-    let defects: [String]
+public struct ParsedMessage: Decodable {
+    public let headers: [[String]]
+    public let contentType: String
+    public let parts: [String]
+    public let text: String?
+    public let html: String?
+    public let defects: [String]
 
     enum CodingKeys: String, CodingKey {
         case headers, parts, text, html, defects
         case contentType = "content_type"
     }
 
-    static func parse(_ raw: Data) throws -> ParsedMessage {
+    public static func parse(_ raw: Data) throws -> ParsedMessage {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("message.eml")
         try raw.write(to: file)
-        let script = repositoryRoot.appendingPathComponent("Tests/support/parse_message.py").path
+        let script = repositoryRoot.appendingPathComponent("Tests/TestSupport/parse_message.py").path
         let (status, output) = try runCommand("/usr/bin/env", ["python3", script, file.path])
         try #require(status == 0, "the strict parser refused the message")
         return try JSONDecoder().decode(ParsedMessage.self, from: output)
     }
 
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first { $0.first?.lowercased() == name.lowercased() }?.last
     }
 }

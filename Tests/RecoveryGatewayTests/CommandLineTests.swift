@@ -1,0 +1,83 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The built `recovery-gateway` binary, next to the test bundle.
+let gatewayBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    .appendingPathComponent("recovery-gateway").path
+
+/// Runs the binary; returns its exit status, standard output and standard error.
+func gateway(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: gatewayBinary)
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+@Suite("recovery-gateway command line (the built binary)", .serialized)
+struct CommandLineTests {
+    @Test func versionAndHelp() throws {
+        let version = try gateway(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout == "0.1.0\n")
+        let help = try gateway(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("smtp-test"))
+        #expect(help.stdout.contains("Sends Ory Kratos account-recovery emails."))
+    }
+
+    @Test func badUsageExitsWith2() throws {
+        let unknown = try gateway(["smtp-test", "--no-such-flag"])
+        #expect(unknown.status == 2)
+        let badURL = try gateway(["smtp-test", "--url", "smtp://user:Secret99@host:99999/", "--to", "a@example.com"])
+        #expect(badURL.status == 2)
+        #expect(badURL.stderr.contains("port"))
+        #expect(!badURL.stderr.contains("Secret99"))
+        let badAddress = try gateway(["smtp-test", "--url", "smtp://host/", "--to", "not-an-address"])
+        #expect(badAddress.status == 2)
+        #expect(badAddress.stderr.contains("to: not a valid email address"))
+    }
+
+    @Test func sendsATestEmail() async throws {
+        let server = try await AiosmtpdServer.start(tls: .starttls, auth: "ops:pw-Secret-42")
+        defer { server.stop() }
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let passwordFile = directory.appendingPathComponent("password")
+        try "pw-Secret-42\n".write(to: passwordFile, atomically: true, encoding: .utf8)
+        let result = try gateway([
+            "smtp-test", "--url", "smtp://ops@localhost:\(server.port)/", "--password-file", passwordFile.path,
+            "--ca-file", server.certificate, "--to", "someone@example.com",
+        ])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("250 2.0.0 Ok: queued as TEST000001"))
+        #expect(!result.stdout.contains("pw-Secret-42"))
+        let received = try server.messages()
+        try #require(received.count == 1)
+        let parsed = try ParsedMessage.parse(received[0].raw)
+        #expect(parsed.header("Subject") == "recovery-gateway SMTP test")
+        #expect(parsed.header("To") == "someone@example.com")
+    }
+
+    @Test func aFailedSendExitsWith1AndOneLine() async throws {
+        let server = try await AiosmtpdServer.start(tls: .starttls, auth: "ops:right")
+        defer { server.stop() }
+        let result = try gateway([
+            "smtp-test", "--url", "smtp://ops:Wrong-Secret@localhost:\(server.port)/", "--ca-file", server.certificate,
+            "--to", "someone@example.com",
+        ])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("recovery-gateway: SMTP configuration failure at auth 535"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(!result.stderr.contains("Wrong-Secret"))
+        #expect(try server.messages().isEmpty)
+    }
+}
