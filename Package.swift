@@ -71,6 +71,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: The domain: accept a request, deliver it, retry, audit
+        .target(
+            name: "Gateway",
+            dependencies: ["JSONValue", "Kratos", "Mail", "Templates"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: The Kratos stand-in (a test double of the Kratos admin API)
         .target(
             name: "KratosStandIn",
@@ -121,6 +128,11 @@ let package = Package(
         .testTarget(
             name: "MailTests",
             dependencies: ["Mail", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "JSONValue", "Kratos", "Mail", "Templates"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,84 @@
+import Kratos
+import Mail
+import Templates
+
+/// Why one delivery attempt failed, in the terms the retry policy acts on. Built from the errors
+/// of the parts (SMTP, Kratos, templates); the text is theirs and carries no secret.
+public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What the failure says about the next attempt.
+    public enum Class: String, Sendable, Equatable {
+        /// Try again later: 4xx replies, timeouts, Kratos 5xx/429, connections refused or dropped.
+        case transient
+        /// This delivery can never succeed: an SMTP 5xx, or the identity is gone.
+        case permanent
+        /// The operator must fix something (TLS, credentials, Kratos key, a template); says nothing
+        /// about the delivery, so it does not use up its attempts.
+        case configuration
+    }
+
+    /// How a permanent failure is reported (`failure` in the API).
+    public enum Failure: String, Sendable, Equatable {
+        case rejected
+        case expired
+        case identityGone = "identity_gone"
+        case attemptsExhausted = "attempts_exhausted"
+    }
+
+    public let errorClass: Class
+    /// For a permanent failure: the failure to record.
+    public let failure: Failure?
+    /// The least time to wait before the next attempt, when the server said so (`Retry-After`).
+    public let retryAfter: Duration?
+    /// Where it failed and what the other side said (`smtp`, `kratos`, `template`).
+    public let source: String
+    public let message: String
+
+    public init(
+        errorClass: Class,
+        failure: Failure? = nil,
+        retryAfter: Duration? = nil,
+        source: String,
+        message: String
+    ) {
+        self.errorClass = errorClass
+        self.failure = failure
+        self.retryAfter = retryAfter
+        self.source = source
+        self.message = message
+    }
+
+    /// An SMTP failure: transient, permanent (`rejected`) or configuration, as the transport classed it.
+    public init(_ error: SMTPError) {
+        switch error.kind {
+        case .transient: self.init(errorClass: .transient, source: "smtp", message: error.description)
+        case .permanent:
+            self.init(errorClass: .permanent, failure: .rejected, source: "smtp", message: error.description)
+        case .configuration: self.init(errorClass: .configuration, source: "smtp", message: error.description)
+        }
+    }
+
+    /// A Kratos failure at send time: a missing identity is permanent (`identity_gone`); a refused
+    /// key or request is the operator's; the rest is transient.
+    public init(_ error: KratosError) {
+        switch error.kind {
+        case .identityNotFound:
+            self.init(errorClass: .permanent, failure: .identityGone, source: "kratos", message: error.description)
+        case .badRequest, .unauthorized:
+            self.init(errorClass: .configuration, source: "kratos", message: error.description)
+        case .transient:
+            self.init(
+                errorClass: .transient,
+                retryAfter: error.retryAfter,
+                source: "kratos",
+                message: error.description
+            )
+        }
+    }
+
+    /// A template that cannot render for this delivery: the operator's to fix.
+    public init(_ error: TemplateError) {
+        self.init(errorClass: .configuration, source: "template", message: error.description)
+    }
+
+    public var description: String { "\(errorClass.rawValue) (\(source)): \(message)" }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import JSONValue
+import Kratos
+import Mail
+import Templates
+
+/// A validated `POST /v1/recovery-emails` body.
+///
+/// Every field is checked here, before anything else happens, and a bad one is refused with a
+/// ``RequestError`` naming it; unknown fields are refused too, so a typo never silently falls back
+/// to a default.
+public struct RecoveryEmailRequest: Sendable, Equatable {
+    /// Whom to recover: a Kratos identity id, or a login identifier to look it up by.
+    public enum Target: Sendable, Equatable {
+        case identityID(String)
+        case email(EmailAddress)
+    }
+
+    public var target: Target
+    public var method: RecoveryMethod?
+    public var template: String?
+    public var locale: LanguageTag?
+    public var recipient: EmailAddress?
+    public var expiresIn: KratosDuration?
+    public var reason: String?
+    public var transientPayload: JSONValue?
+
+    /// Largest `reason`, in characters.
+    public static let maximumReasonLength = 500
+    /// Largest `transient_payload`, as compact JSON.
+    public static let maximumPayloadBytes = 8 * 1024
+    /// The longest link lifetime a caller may ask for.
+    public static let maximumExpiresIn: Duration = .seconds(7 * 24 * 3600)
+
+    private static let fields: Set<String> = [
+        "identity_id", "email", "method", "template", "locale", "recipient", "expires_in", "reason",
+        "transient_payload",
+    ]
+
+    /// Checks the decoded JSON body.
+    public init(json: JSONValue) throws(RequestError) {
+        guard case .object(let body) = json else {
+            throw RequestError(field: "body", message: "must be a JSON object", status: 400)
+        }
+        if let unknown = body.keys.sorted().first(where: { !Self.fields.contains($0) }) {
+            throw RequestError(field: unknown, message: "is not a field of this request")
+        }
+        switch (try Self.string(body, "identity_id"), try Self.string(body, "email")) {
+        case (let id?, nil):
+            guard UUID(uuidString: id) != nil else {
+                throw RequestError(field: "identity_id", message: "must be a UUID")
+            }
+            target = .identityID(id.lowercased())
+        case (nil, let email?):
+            target = .email(try Self.address(email, field: "email"))
+        case (nil, nil):
+            throw RequestError(field: "identity_id", message: "one of identity_id or email is required")
+        case (.some, .some):
+            throw RequestError(field: "email", message: "give identity_id or email, not both")
+        }
+        if let method = try Self.string(body, "method") {
+            guard let parsed = RecoveryMethod(rawValue: method) else {
+                throw RequestError(field: "method", message: "must be \"link\" or \"code\"")
+            }
+            self.method = parsed
+        }
+        if let template = try Self.string(body, "template") {
+            guard (1...64).contains(template.utf8.count),
+                template.utf8.allSatisfy({
+                    (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F || $0 == 0x2D
+                })
+            else { throw RequestError(field: "template", message: "must be 1-64 characters of a-z, 0-9, _ and -") }
+            self.template = template
+        }
+        if let locale = try Self.string(body, "locale") {
+            do {
+                self.locale = try LanguageTag(locale)
+            } catch {
+                throw RequestError(field: "locale", message: "must be a BCP 47 language tag such as de-CH")
+            }
+        }
+        if let recipient = try Self.string(body, "recipient") {
+            self.recipient = try Self.address(recipient, field: "recipient")
+        }
+        if let expiresIn = try Self.string(body, "expires_in") {
+            let duration: KratosDuration
+            do {
+                duration = try KratosDuration(parsing: expiresIn)
+            } catch {
+                throw RequestError(field: "expires_in", message: "must be a positive duration such as 1h, 90m or 1h30m")
+            }
+            guard duration.duration >= .seconds(60), duration.duration <= Self.maximumExpiresIn else {
+                throw RequestError(field: "expires_in", message: "must be from 1m to 168h")
+            }
+            self.expiresIn = duration
+        }
+        if let reason = try Self.string(body, "reason") {
+            guard reason.count <= Self.maximumReasonLength else {
+                throw RequestError(field: "reason", message: "must be at most \(Self.maximumReasonLength) characters")
+            }
+            guard !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw RequestError(
+                    field: "reason",
+                    message: "must not contain control characters (line breaks, tabs, …)"
+                )
+            }
+            self.reason = reason
+        }
+        if let payload = body["transient_payload"] {
+            guard case .object = payload else {
+                throw RequestError(field: "transient_payload", message: "must be a JSON object")
+            }
+            let size = (try? JSONEncoder().encode(payload).count) ?? Int.max
+            guard size <= Self.maximumPayloadBytes else {
+                throw RequestError(field: "transient_payload", message: "must be at most 8 KiB as JSON")
+            }
+            self.transientPayload = payload
+        }
+    }
+
+    private static func string(_ body: [String: JSONValue], _ field: String) throws(RequestError) -> String? {
+        switch body[field] {
+        case nil, .null?: return nil
+        case .string(let text)?: return text
+        default: throw RequestError(field: field, message: "must be a string")
+        }
+    }
+
+    private static func address(_ text: String, field: String) throws(RequestError) -> EmailAddress {
+        do {
+            return try EmailAddress(text, field: field)
+        } catch {
+            throw RequestError(field: field, message: "must be an email address (\(error.reason))")
+        }
+    }
+}
+
+/// A request the gateway refuses as it stands: the field at fault and what is wrong with it.
+/// Becomes an `application/problem+json` answer naming the field; never echoes the value.
+public struct RequestError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The JSON field (or `body`, or a header name) at fault.
+    public let field: String
+    public let message: String
+    /// 400 for a malformed body, 422 for a well-formed one with a bad value.
+    public let status: Int
+
+    public init(field: String, message: String, status: Int = 422) {
+        self.field = field
+        self.message = message
+        self.status = status
+    }
+
+    public var description: String { "\(field): \(message)" }
+}
+
+extension MessageError {
+    /// What is wrong, without the field name.
+    var reason: String {
+        switch self {
+        case .lineBreakInHeader: return "line breaks are not allowed"
+        case .controlCharacterInHeader: return "control characters are not allowed"
+        case .invalidAddress(_, let reason): return reason
+        case .invalidMessageID(let reason): return reason
+        }
+    }
+}
