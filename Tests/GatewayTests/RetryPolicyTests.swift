@@ -49,7 +49,7 @@ struct RetryPolicyTests {
         let badPassword = DeliveryError(SMTPError(kind: .configuration, stage: .auth, code: 535, message: "535"))
         #expect(
             policy().decide(badPassword, attempts: 10, now: now, deadline: deadline)
-                == .retry(at: now + 22.5, countsAsAttempt: false)
+                == .retry(at: now + 45, countsAsAttempt: false)
         )
         let badKey = DeliveryError(KratosError(kind: .unauthorized, status: 401, reason: "unauthorized"))
         #expect(badKey.errorClass == .configuration)
