@@ -121,6 +121,11 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "TestSupport",
+            dependencies: [
+                "KratosStandIn",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             path: "Tests/TestSupport",
             exclude: ["parse_message.py"],
             swiftSettings: swiftSettings
@@ -132,7 +137,10 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "JSONValue", "Kratos", "Mail", "Templates"],
+            dependencies: [
+                "Gateway", "JSONValue", "Kratos", "KratosStandIn", "Mail", "Templates", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -143,6 +151,7 @@ let package = Package(
         .testTarget(
             name: "KratosTests",
             dependencies: [
+                "TestSupport",
                 "Kratos",
                 "KratosStandIn",
                 "JSONValue",

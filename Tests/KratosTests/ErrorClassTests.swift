@@ -4,6 +4,7 @@ import Kratos
 import KratosStandIn
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 /// Posts a fault to the stand-in's hook (the real HTTP hook, as the benchmarks and SDK tests use it).

@@ -2,6 +2,7 @@ import Foundation
 import JSONValue
 import Kratos
 import KratosStandIn
+import TestSupport
 import Testing
 
 @Suite struct IdentityTests {

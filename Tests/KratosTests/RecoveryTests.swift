@@ -1,6 +1,7 @@
 import Foundation
 import Kratos
 import KratosStandIn
+import TestSupport
 import Testing
 
 @Suite struct RecoveryTests {

@@ -110,7 +110,7 @@ public func runCommand(_ executable: String, _ arguments: [String]) throws -> (s
 
 /// scripts/smtp_server.py: aiosmtpd with optional STARTTLS or implicit TLS and AUTH,
 /// writing every message it accepts to a folder, byte for byte.
-public struct AiosmtpdServer {
+public struct AiosmtpdServer: Sendable {
     public enum TLS: String { case none, starttls, implicit }
 
     public let directory: URL
@@ -169,7 +169,7 @@ public struct AiosmtpdServer {
 
 /// Postfix's smtp-sink on a loopback port, with its own failure-injection options; each message
 /// it accepts is dumped to a file so a test can count them.
-public struct SMTPSink {
+public struct SMTPSink: Sendable {
     public let directory: URL
     public let port: Int
     public let process: ChildProcess
