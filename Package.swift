@@ -78,6 +78,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: The HTTP API, health, logs
+        .target(
+            name: "Server",
+            dependencies: [
+                "Gateway",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: The Kratos stand-in (a test double of the Kratos admin API)
         .target(
             name: "KratosStandIn",
@@ -140,6 +151,15 @@ let package = Package(
             dependencies: [
                 "Gateway", "JSONValue", "Kratos", "KratosStandIn", "Mail", "Templates", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "Gateway", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
