@@ -9,7 +9,8 @@ enum StoreCursor {
 
     static func parseDelivery(_ cursor: String) throws(StoreError) -> (createdAtMicros: Int64, id: String) {
         let parts = try decode(cursor).split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "d1", let micros = Int64(parts[1]), UUID(uuidString: String(parts[2])) != nil
+        guard parts.count == 3, parts[0] == "d1", let micros = Int64(parts[1]),
+            UUID(uuidString: String(parts[2])) != nil
         else {
             throw .invalidQuery(parameter: "cursor", reason: "not a cursor of this list")
         }
