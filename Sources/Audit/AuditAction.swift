@@ -1,0 +1,25 @@
+/// What an audit event records, e.g. `email.requested`; the known actions are static members.
+public struct AuditAction: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    public init(_ rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    public var description: String { rawValue }
+
+    /// A delivery was accepted and queued.
+    public static let emailRequested = AuditAction("email.requested")
+    /// A request was refused (no delivery was created).
+    public static let emailRefused = AuditAction("email.refused")
+    /// One attempt failed transiently; another follows.
+    public static let emailAttemptFailed = AuditAction("email.attempt_failed")
+    /// The SMTP server accepted the message.
+    public static let emailSent = AuditAction("email.sent")
+    /// The delivery ended without sending.
+    public static let emailFailed = AuditAction("email.failed")
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// The canonical, versioned bytes of an event that its `hash` covers.
+///
+/// Version 1: the magic `RGAUDIT1`, then every field except `hash` in a fixed order. Integers are
+/// 8-byte big-endian; strings are a 4-byte big-endian length then UTF-8; an optional is one byte
+/// (0 absent, 1 present) then the value; `details` is a count then key/value strings sorted by
+/// their UTF-8 bytes. Nothing is ambiguous: every variable-length part carries its length.
+enum AuditCanonicalEncoding {
+    static let magic = Array("RGAUDIT1".utf8)
+
+    static func encode(_ event: AuditEvent) -> [UInt8] {
+        var out = magic
+        append(event.seq, to: &out)
+        append(event.id.uuidString.lowercased(), to: &out)
+        append(event.atMicroseconds, to: &out)
+        append(event.actor, to: &out)
+        appendOptional(event.sourceIP, to: &out)
+        appendOptional(event.requestID, to: &out)
+        append(event.action.rawValue, to: &out)
+        appendOptional(event.deliveryID?.uuidString.lowercased(), to: &out)
+        appendOptional(event.identityID?.uuidString.lowercased(), to: &out)
+        appendOptional(event.recipientHash, to: &out)
+        appendOptional(event.recipientMasked, to: &out)
+        appendOptional(event.outcome, to: &out)
+        let details = event.details.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        append(Int64(details.count), to: &out)
+        for (key, value) in details {
+            append(key, to: &out)
+            append(value, to: &out)
+        }
+        append(event.prevHash, to: &out)
+        return out
+    }
+
+    private static func append(_ value: Int64, to out: inout [UInt8]) {
+        withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
+    }
+
+    private static func append(_ value: String, to out: inout [UInt8]) {
+        let bytes = Array(value.utf8)
+        withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: bytes)
+    }
+
+    private static func appendOptional(_ value: String?, to out: inout [UInt8]) {
+        if let value {
+            out.append(1)
+            append(value, to: &out)
+        } else {
+            out.append(0)
+        }
+    }
+}

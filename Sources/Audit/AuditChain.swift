@@ -1,0 +1,88 @@
+import Crypto
+import Foundation
+
+/// Seals audit drafts into HMAC-chained events and hashes recipients under the audit key.
+public struct AuditChain: Sendable {
+    let key: AuditKey
+
+    public init(key: AuditKey) {
+        self.key = key
+    }
+
+    /// The event `draft` becomes at position `seq` after the event whose hash is `prevHash`.
+    /// `at` is truncated to whole microseconds, the precision the hash covers.
+    public func seal(_ draft: AuditDraft, seq: Int64, id: UUID = UUID(), prevHash: String) -> AuditEvent {
+        var event = AuditEvent(
+            seq: seq,
+            id: id,
+            at: AuditTime.truncated(draft.at),
+            actor: draft.actor,
+            sourceIP: draft.sourceIP,
+            requestID: draft.requestID,
+            action: draft.action,
+            deliveryID: draft.deliveryID,
+            identityID: draft.identityID,
+            recipientHash: draft.recipientHash,
+            recipientMasked: draft.recipientMasked,
+            outcome: draft.outcome,
+            details: draft.details,
+            prevHash: prevHash,
+            hash: ""
+        )
+        event.hash = hash(of: event)
+        return event
+    }
+
+    /// HMAC-SHA256(key, prevHash ‖ canonical(event)) in lower-case hex; ignores `event.hash`.
+    public func hash(of event: AuditEvent) -> String {
+        var mac = HMAC<SHA256>(key: key.symmetricKey)
+        mac.update(data: Array(event.prevHash.utf8))
+        mac.update(data: AuditCanonicalEncoding.encode(event))
+        return Self.hex(mac.finalize())
+    }
+
+    /// HMAC-SHA256 of the lower-cased address under the audit key, hex: lets compliance find
+    /// every event for one address without the log holding it in clear.
+    public func recipientHash(_ address: String) -> String {
+        let normalized = address.trimmingCharacters(in: .whitespaces).lowercased()
+        return Self.hex(HMAC<SHA256>.authenticationCode(for: Array(normalized.utf8), using: key.symmetricKey))
+    }
+
+    /// A streaming verifier for this chain's key.
+    public func verifier() -> AuditVerifier {
+        AuditVerifier(chain: self)
+    }
+
+    /// Checks a whole sequence of events (in seq order) at once.
+    public func verify(_ events: some Sequence<AuditEvent>) -> AuditVerification {
+        var verifier = verifier()
+        for event in events where !verifier.feed(event) {
+            break
+        }
+        return verifier.result
+    }
+
+    /// `john.doe@example.com` → `j***@e***.com`: first letter of the local part and of the
+    /// domain, and the top-level domain.
+    public static func mask(_ address: String) -> String {
+        let trimmed = address.trimmingCharacters(in: .whitespaces)
+        guard let at = trimmed.lastIndex(of: "@") else {
+            return trimmed.first.map { "\($0)***" } ?? "***"
+        }
+        let local = trimmed[..<at]
+        let domain = trimmed[trimmed.index(after: at)...]
+        let maskedLocal = local.first.map { "\($0)***" } ?? "***"
+        var maskedDomain = domain.first.map { "\($0)***" } ?? "***"
+        if let dot = domain.lastIndex(of: "."), dot != domain.startIndex {
+            maskedDomain += String(domain[dot...])
+        }
+        return "\(maskedLocal)@\(maskedDomain)"
+    }
+
+    private static func hex(_ code: HashedAuthenticationCode<SHA256>) -> String {
+        code.map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]])
+        }.joined()
+    }
+}

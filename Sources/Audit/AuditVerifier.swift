@@ -1,0 +1,64 @@
+/// Checks events fed in seq order against the chain; stops at the first break.
+public struct AuditVerifier: Sendable {
+    private let chain: AuditChain
+    private var expectedSeq: Int64 = 1
+    private var head = AuditEvent.genesisHash
+    private var broken: AuditVerification?
+
+    init(chain: AuditChain) {
+        self.chain = chain
+    }
+
+    /// Checks the next event; returns false once the chain is broken (later events are ignored).
+    @discardableResult
+    public mutating func feed(_ event: AuditEvent) -> Bool {
+        guard broken == nil else { return false }
+        if event.seq != expectedSeq {
+            broken = .broken(firstBadSeq: expectedSeq, reason: .sequenceGap(expected: expectedSeq, found: event.seq))
+        } else if event.prevHash != head {
+            broken = .broken(firstBadSeq: event.seq, reason: .previousHashMismatch)
+        } else if chain.hash(of: event) != event.hash {
+            broken = .broken(firstBadSeq: event.seq, reason: .hashMismatch)
+        } else {
+            expectedSeq += 1
+            head = event.hash
+            return true
+        }
+        return false
+    }
+
+    /// The verdict on everything fed so far.
+    public var result: AuditVerification {
+        broken ?? .ok(events: Int(expectedSeq - 1), head: head)
+    }
+}
+
+/// The verdict of an audit chain check.
+public enum AuditVerification: Sendable, Hashable {
+    /// Every event checked out; `head` is the last event's hash (the genesis hash when empty).
+    case ok(events: Int, head: String)
+    /// The first event that does not fit, and why.
+    case broken(firstBadSeq: Int64, reason: AuditBreak)
+
+    public var isOK: Bool {
+        if case .ok = self { true } else { false }
+    }
+}
+
+/// Why an audit chain is broken.
+public enum AuditBreak: Sendable, Hashable, CustomStringConvertible {
+    /// An event is missing or out of order (deleted or reordered events).
+    case sequenceGap(expected: Int64, found: Int64)
+    /// The event does not point at its predecessor's hash (an event before it was removed or swapped).
+    case previousHashMismatch
+    /// The event's content does not match its hash (an edited field, or the wrong key).
+    case hashMismatch
+
+    public var description: String {
+        switch self {
+        case .sequenceGap(let expected, let found): "expected seq \(expected), found \(found)"
+        case .previousHashMismatch: "prev_hash does not match the previous event's hash"
+        case .hashMismatch: "hash does not match the event's content (edited, or another key)"
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// One row of the outbox: a recovery email to send, and how far it got.
+///
+/// Holds the full recipient address (needed to send) but never a link, code or key.
+public struct DeliveryRecord: Sendable, Hashable {
+    public var id: UUID
+    public var status: DeliveryStatus
+    public var failure: DeliveryFailure?
+    public var identityID: UUID
+    /// The full address; never goes to the audit log or logs (use the masked form there).
+    public var recipient: String
+    public var method: DeliveryMethod
+    public var template: String
+    public var locale: String?
+    /// The Kratos duration asked for (e.g. `1h`), as given.
+    public var expiresIn: String
+    /// Never sent after this instant (the link would have expired).
+    public var deadline: Date
+    public var reason: String?
+    /// The caller's transient payload, JSON text.
+    public var transientPayload: String?
+    /// The same `Message-ID` for every attempt.
+    public var messageID: String
+    /// API key name, or `system`.
+    public var actor: String
+    public var requestID: String?
+    public var attempts: Int
+    public var nextAttemptAt: Date?
+    public var leaseExpiresAt: Date?
+    public var lastErrorClass: String?
+    /// Sanitized error text (never a secret).
+    public var lastError: String?
+    public var smtpReply: String?
+    public var createdAt: Date
+    public var sentAt: Date?
+
+    public init(
+        id: UUID,
+        status: DeliveryStatus,
+        failure: DeliveryFailure? = nil,
+        identityID: UUID,
+        recipient: String,
+        method: DeliveryMethod,
+        template: String,
+        locale: String? = nil,
+        expiresIn: String,
+        deadline: Date,
+        reason: String? = nil,
+        transientPayload: String? = nil,
+        messageID: String,
+        actor: String,
+        requestID: String? = nil,
+        attempts: Int = 0,
+        nextAttemptAt: Date? = nil,
+        leaseExpiresAt: Date? = nil,
+        lastErrorClass: String? = nil,
+        lastError: String? = nil,
+        smtpReply: String? = nil,
+        createdAt: Date,
+        sentAt: Date? = nil
+    ) {
+        self.id = id
+        self.status = status
+        self.failure = failure
+        self.identityID = identityID
+        self.recipient = recipient
+        self.method = method
+        self.template = template
+        self.locale = locale
+        self.expiresIn = expiresIn
+        self.deadline = deadline
+        self.reason = reason
+        self.transientPayload = transientPayload
+        self.messageID = messageID
+        self.actor = actor
+        self.requestID = requestID
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.leaseExpiresAt = leaseExpiresAt
+        self.lastErrorClass = lastErrorClass
+        self.lastError = lastError
+        self.smtpReply = smtpReply
+        self.createdAt = createdAt
+        self.sentAt = sentAt
+    }
+}

@@ -1,0 +1,62 @@
+import Audit
+import Foundation
+
+/// The durable state of the gateway: the delivery outbox, idempotency records and the audit log.
+///
+/// Implementations (SQLite now, PostgreSQL later) pass the same contract test suite. No method
+/// takes or returns a recovery link, code or API key.
+public protocol GatewayStore: Sendable {
+    /// Creates or upgrades the schema; idempotent. Throws `schemaTooNew` on a newer schema.
+    func migrate() async throws(StoreError)
+
+    /// Checks that the store answers (for readiness).
+    func ping() async throws(StoreError)
+
+    /// In one transaction: idempotency lookup, cooldown, insert the delivery (`queued`), the
+    /// idempotency record and the sealed `email.requested` event. Refusals write nothing.
+    func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult
+
+    /// Atomically leases up to `limit` due deliveries: `queued`/`retrying` with
+    /// `nextAttemptAt <= now`, or `sending` whose lease expired. Marks them `sending`, sets
+    /// `leaseExpiresAt = now + leaseFor` and counts the attempt. Oldest due first.
+    func leaseDue(now: Date, limit: Int, leaseFor: TimeInterval) async throws(StoreError) -> [DeliveryRecord]
+
+    /// Records the outcome of a leased (`sending`) delivery and appends `audit` in one transaction.
+    func finish(id: UUID, outcome: DeliveryOutcome, audit: [AuditDraft]) async throws(StoreError) -> DeliveryRecord
+
+    /// Gives a leased delivery back (shutdown) without counting the attempt; it is due at once.
+    func release(id: UUID) async throws(StoreError) -> DeliveryRecord
+
+    /// Appends an event that changes no delivery (e.g. `email.refused`).
+    func appendAudit(_ draft: AuditDraft) async throws(StoreError) -> AuditEvent
+
+    func delivery(id: UUID) async throws(StoreError) -> DeliveryRecord?
+
+    func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<DeliveryRecord>
+
+    func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent>
+
+    /// Up to `limit` events with `seq > afterSeq`, ascending: the whole log in batches for export.
+    func auditEvents(afterSeq: Int64, limit: Int) async throws(StoreError) -> [AuditEvent]
+
+    /// Deletes idempotency records that expired before `before`; returns how many.
+    func purgeIdempotency(before: Date) async throws(StoreError) -> Int
+
+    func stats() async throws(StoreError) -> StoreStats
+}
+
+extension GatewayStore {
+    /// Reads the whole log in batches and checks it against `chain`.
+    public func verifyAudit(chain: AuditChain, batchSize: Int = 1000) async throws(StoreError) -> AuditVerification {
+        var verifier = chain.verifier()
+        var after: Int64 = 0
+        while true {
+            let batch = try await auditEvents(afterSeq: after, limit: batchSize)
+            for event in batch where !verifier.feed(event) {
+                return verifier.result
+            }
+            guard let last = batch.last, batch.count == batchSize else { return verifier.result }
+            after = last.seq
+        }
+    }
+}

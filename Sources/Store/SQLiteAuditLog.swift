@@ -1,0 +1,100 @@
+import Audit
+import Foundation
+import GRDB
+
+/// Appends to and reads from the `audit_events` table inside a caller's transaction.
+enum SQLiteAuditLog {
+    /// Seals `draft` after the current head and inserts it. Must run in a write transaction,
+    /// which makes the read of the head and the insert atomic.
+    static func append(_ draft: AuditDraft, chain: AuditChain, db: Database) throws -> AuditEvent {
+        let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        let seq: Int64 = try head.map { try $0.decode(forColumn: "seq") } ?? 0
+        let prevHash: String = try head.map { try $0.decode(forColumn: "hash") } ?? AuditEvent.genesisHash
+        let event = chain.seal(draft, seq: seq + 1, prevHash: prevHash)
+        try db.execute(
+            sql: """
+                INSERT INTO audit_events (seq, id, at_us, actor, source_ip, request_id, action, delivery_id,
+                    identity_id, recipient_hash, recipient_masked, outcome, details, prev_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                event.seq, SQLiteRows.text(event.id), event.atMicroseconds, event.actor, event.sourceIP,
+                event.requestID, event.action.rawValue, event.deliveryID.map(SQLiteRows.text),
+                event.identityID.map(SQLiteRows.text), event.recipientHash, event.recipientMasked, event.outcome,
+                SQLiteRows.detailsJSON(event.details), event.prevHash, event.hash,
+            ]
+        )
+        return event
+    }
+}
+
+extension SQLiteStore {
+    public func appendAudit(_ draft: AuditDraft) async throws(StoreError) -> AuditEvent {
+        let chain = chain
+        return try await write { db in try SQLiteAuditLog.append(draft, chain: chain, db: db) }
+    }
+
+    public func auditEvents(afterSeq: Int64, limit: Int) async throws(StoreError) -> [AuditEvent] {
+        guard limit >= 1 else { throw .invalidQuery(parameter: "limit", reason: "must be at least 1") }
+        return try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
+                arguments: [afterSeq, limit]
+            ).map(SQLiteRows.auditEvent)
+        }
+    }
+
+    public func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent> {
+        try Self.checkLimit(query.limit)
+        var clauses: [String] = []
+        var values: [(any DatabaseValueConvertible)?] = []
+        if let cursor = query.cursor {
+            clauses.append("seq > ?")
+            values.append(try StoreCursor.parseAudit(cursor))
+        }
+        if let since = query.since {
+            clauses.append("at_us >= ?")
+            values.append(SQLiteRows.micros(since))
+        }
+        if let until = query.until {
+            clauses.append("at_us < ?")
+            values.append(SQLiteRows.micros(until))
+        }
+        if let identityID = query.identityID {
+            clauses.append("identity_id = ?")
+            values.append(SQLiteRows.text(identityID))
+        }
+        if let actor = query.actor {
+            clauses.append("actor = ?")
+            values.append(actor)
+        }
+        if let action = query.action {
+            clauses.append("action = ?")
+            values.append(action.rawValue)
+        }
+        if let deliveryID = query.deliveryID {
+            clauses.append("delivery_id = ?")
+            values.append(SQLiteRows.text(deliveryID))
+        }
+        values.append(query.limit + 1)
+        let sql =
+            "SELECT * FROM audit_events"
+            + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+            + " ORDER BY seq LIMIT ?"
+        let arguments = StatementArguments(values)
+        let limit = query.limit
+        let events = try await read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(SQLiteRows.auditEvent)
+        }
+        guard events.count > limit else { return Page(items: events, nextCursor: nil) }
+        let page = Array(events.prefix(limit))
+        return Page(items: page, nextCursor: page.last.map { StoreCursor.audit(seq: $0.seq) })
+    }
+
+    static func checkLimit(_ limit: Int) throws(StoreError) {
+        guard (1...200).contains(limit) else {
+            throw .invalidQuery(parameter: "limit", reason: "must be between 1 and 200, got \(limit)")
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Audit
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult {
+        let chain = chain
+        return try await write { db in try Self.accept(new, chain: chain, db: db) }
+    }
+
+    private static func accept(_ new: NewDelivery, chain: AuditChain, db: Database) throws -> AcceptResult {
+        let delivery = new.delivery
+        let idempotency = new.idempotency
+        let now = SQLiteRows.micros(delivery.createdAt)
+
+        // (1) An unexpired record for this key answers for it.
+        if let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT request_hash, response_status, response_body, delivery_id FROM idempotency_records
+                WHERE api_key_id = ? AND key = ? AND expires_at_us > ?
+                """,
+            arguments: [idempotency.apiKeyID, idempotency.key, now]
+        ) {
+            let storedHash: String = try row.decode(forColumn: "request_hash")
+            guard storedHash == idempotency.requestHash else { return .keyReused }
+            let deliveryText: String = try row.decode(forColumn: "delivery_id")
+            guard let deliveryID = UUID(uuidString: deliveryText) else {
+                throw StoreError.corruptRow(table: "idempotency_records", column: "delivery_id")
+            }
+            return .replay(
+                status: try row.decode(forColumn: "response_status"),
+                body: try row.decode(forColumn: "response_body"),
+                deliveryID: deliveryID
+            )
+        }
+
+        // (2) Cooldown: the same identity and recipient, recently, under another key.
+        if new.cooldown > 0 {
+            let since = SQLiteRows.micros(delivery.createdAt.addingTimeInterval(-new.cooldown))
+            let latest = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT MAX(created_at_us) FROM deliveries
+                    WHERE identity_id = ? AND recipient = ? COLLATE NOCASE AND created_at_us > ?
+                    AND NOT (api_key_id = ? AND idempotency_key = ?)
+                    """,
+                arguments: [
+                    SQLiteRows.text(delivery.identityID), delivery.recipient, since, idempotency.apiKeyID,
+                    idempotency.key,
+                ]
+            )
+            if let latest {
+                return .cooldown(retryAfter: AuditTime.date(microseconds: latest).addingTimeInterval(new.cooldown))
+            }
+        }
+
+        // (3) The delivery, (4) its idempotency record (replacing an expired one), (5) the audit event.
+        var queued = delivery
+        queued.status = .queued
+        queued.failure = nil
+        queued.attempts = 0
+        queued.leaseExpiresAt = nil
+        queued.sentAt = nil
+        queued.nextAttemptAt = queued.nextAttemptAt ?? queued.createdAt
+        try insert(queued, idempotency: idempotency, db: db)
+        try db.execute(
+            sql: "DELETE FROM idempotency_records WHERE api_key_id = ? AND key = ?",
+            arguments: [idempotency.apiKeyID, idempotency.key]
+        )
+        try db.execute(
+            sql: """
+                INSERT INTO idempotency_records (api_key_id, key, request_hash, response_status, response_body,
+                    delivery_id, expires_at_us)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                idempotency.apiKeyID, idempotency.key, idempotency.requestHash, idempotency.responseStatus,
+                idempotency.responseBody, SQLiteRows.text(queued.id), SQLiteRows.micros(idempotency.expiresAt),
+            ]
+        )
+        var draft = new.audit
+        draft.deliveryID = queued.id
+        let event = try SQLiteAuditLog.append(draft, chain: chain, db: db)
+        guard let stored = try fetchDelivery(queued.id, db: db) else {
+            throw StoreError.deliveryNotFound(queued.id)
+        }
+        return .accepted(stored, event: event)
+    }
+
+    private static func insert(_ record: DeliveryRecord, idempotency: IdempotencyEntry, db: Database) throws {
+        let values: [(any DatabaseValueConvertible)?] = [
+            SQLiteRows.text(record.id), record.status.rawValue, record.failure?.rawValue,
+            SQLiteRows.text(record.identityID), record.recipient, record.method.rawValue, record.template,
+            record.locale, record.expiresIn, SQLiteRows.micros(record.deadline), record.reason,
+            record.transientPayload, record.messageID, record.actor, record.requestID, idempotency.apiKeyID,
+            idempotency.key, record.attempts, record.nextAttemptAt.map(SQLiteRows.micros),
+            record.leaseExpiresAt.map(SQLiteRows.micros), record.lastErrorClass, record.lastError, record.smtpReply,
+            SQLiteRows.micros(record.createdAt), record.sentAt.map(SQLiteRows.micros),
+        ]
+        try db.execute(
+            sql: """
+                INSERT INTO deliveries (id, status, failure, identity_id, recipient, method, template, locale,
+                    expires_in, deadline_us, reason, transient_payload, message_id, actor, request_id, api_key_id,
+                    idempotency_key, attempts, next_attempt_at_us, lease_expires_at_us, last_error_class,
+                    last_error, smtp_reply, created_at_us, sent_at_us)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: StatementArguments(values)
+        )
+    }
+
+    static func fetchDelivery(_ id: UUID, db: Database) throws -> DeliveryRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [SQLiteRows.text(id)])
+            .map(SQLiteRows.delivery)
+    }
+}

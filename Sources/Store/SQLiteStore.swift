@@ -1,0 +1,106 @@
+import Audit
+import Foundation
+import GRDB
+
+/// `GatewayStore` on one SQLite file (GRDB `DatabasePool`: WAL, one writer, concurrent readers).
+///
+/// Writes run in `BEGIN IMMEDIATE` transactions, so several processes on one file queue on
+/// `busy_timeout` instead of failing; commits are durable (`synchronous = FULL`).
+public struct SQLiteStore: GatewayStore {
+    let pool: DatabasePool
+    let chain: AuditChain
+
+    /// Opens (creating if needed) the database at `path`; the parent directory must exist.
+    /// Refuses a database migrated by a newer version. Call `migrate()` before use.
+    public init(path: String, chain: AuditChain, busyTimeout: TimeInterval = 5) throws(StoreError) {
+        var configuration = Configuration()
+        configuration.label = "gateway-store"
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw Self.storeError(error)
+        }
+        self.chain = chain
+        try checkNotSuperseded()
+    }
+
+    public func migrate() async throws(StoreError) {
+        try checkNotSuperseded()
+        do {
+            // asyncMigrate runs on GRDB's writer queue instead of blocking a cooperative thread.
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                SQLiteSchema.migrator.asyncMigrate(pool) { result in
+                    continuation.resume(with: result.map { _ in () })
+                }
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    /// Answers when the database is reachable and fully migrated.
+    public func ping() async throws(StoreError) {
+        let missing = try await read { db in
+            let applied = try SQLiteSchema.migrator.appliedIdentifiers(db)
+            return SQLiteSchema.migrator.migrations.filter { !applied.contains($0) }
+        }
+        guard missing.isEmpty else { throw .schemaNotMigrated(missing: missing) }
+    }
+
+    /// The journal mode SQLite reports (`wal`).
+    public func journalMode() async throws(StoreError) -> String {
+        try await read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    private func checkNotSuperseded() throws(StoreError) {
+        let unknown: [String]
+        do {
+            unknown = try pool.read { db in
+                let known = Set(SQLiteSchema.migrator.migrations)
+                return try SQLiteSchema.migrator.appliedIdentifiers(db).filter { !known.contains($0) }.sorted()
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+        guard unknown.isEmpty else { throw .schemaTooNew(unknown: unknown) }
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction; a thrown error rolls it back.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                // inTransaction ran the closure to completion, or threw.
+                return result!
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    /// Keeps typed errors; reduces database errors to code and message (never statement arguments).
+    static func storeError(_ error: any Error) -> StoreError {
+        switch error {
+        case let error as StoreError: error
+        case let error as DatabaseError: .database("\(error.resultCode): \(error.message ?? "no message")")
+        default: .database(String(describing: type(of: error)))
+        }
+    }
+}

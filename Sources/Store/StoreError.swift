@@ -1,0 +1,36 @@
+import Foundation
+
+/// Every failure of a `GatewayStore`. Messages never contain recipients, links, codes or keys.
+public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// No delivery has this id.
+    case deliveryNotFound(UUID)
+    /// The delivery is not `sending` (any more): its lease expired and another worker took it, or
+    /// it was released or finished.
+    case leaseLost(UUID, status: DeliveryStatus)
+    /// The database was migrated by a newer version; `unknown` are the migrations this one lacks.
+    case schemaTooNew(unknown: [String])
+    /// The schema is not (fully) migrated; run `migrate()`.
+    case schemaNotMigrated(missing: [String])
+    /// A query parameter is out of range or malformed.
+    case invalidQuery(parameter: String, reason: String)
+    /// A stored value cannot be read back (a corrupted or hand-edited row).
+    case corruptRow(table: String, column: String)
+    /// The database failed (I/O, busy beyond the timeout, constraint…).
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case .deliveryNotFound(let id): "no delivery \(id.uuidString.lowercased())"
+        case .leaseLost(let id, let status):
+            "delivery \(id.uuidString.lowercased()) is \(status.rawValue), not sending: its lease was lost"
+        case .schemaTooNew(let unknown):
+            "the database schema is newer than this version knows (unknown migrations: "
+                + "\(unknown.joined(separator: ", "))); upgrade recovery-gateway"
+        case .schemaNotMigrated(let missing):
+            "the database schema lacks migrations \(missing.joined(separator: ", ")); run `recovery-gateway migrate`"
+        case .invalidQuery(let parameter, let reason): "invalid \(parameter): \(reason)"
+        case .corruptRow(let table, let column): "unreadable value in \(table).\(column)"
+        case .database(let message): "database error: \(message)"
+        }
+    }
+}

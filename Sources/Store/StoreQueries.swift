@@ -1,0 +1,94 @@
+import Audit
+import Foundation
+
+/// Filters and page of the delivery list (newest first).
+public struct DeliveryQuery: Sendable, Hashable {
+    public var identityID: UUID?
+    public var status: DeliveryStatus?
+    /// Created at or after.
+    public var createdSince: Date?
+    /// Created before.
+    public var createdUntil: Date?
+    /// The `nextCursor` of the previous page.
+    public var cursor: String?
+    /// 1...200.
+    public var limit: Int
+
+    public init(
+        identityID: UUID? = nil,
+        status: DeliveryStatus? = nil,
+        createdSince: Date? = nil,
+        createdUntil: Date? = nil,
+        cursor: String? = nil,
+        limit: Int = 50
+    ) {
+        self.identityID = identityID
+        self.status = status
+        self.createdSince = createdSince
+        self.createdUntil = createdUntil
+        self.cursor = cursor
+        self.limit = limit
+    }
+}
+
+/// Filters and page of the audit event list (ascending seq).
+public struct AuditQuery: Sendable, Hashable {
+    /// At or after.
+    public var since: Date?
+    /// Before.
+    public var until: Date?
+    public var identityID: UUID?
+    public var actor: String?
+    public var action: AuditAction?
+    public var deliveryID: UUID?
+    public var cursor: String?
+    /// 1...200.
+    public var limit: Int
+
+    public init(
+        since: Date? = nil,
+        until: Date? = nil,
+        identityID: UUID? = nil,
+        actor: String? = nil,
+        action: AuditAction? = nil,
+        deliveryID: UUID? = nil,
+        cursor: String? = nil,
+        limit: Int = 50
+    ) {
+        self.since = since
+        self.until = until
+        self.identityID = identityID
+        self.actor = actor
+        self.action = action
+        self.deliveryID = deliveryID
+        self.cursor = cursor
+        self.limit = limit
+    }
+}
+
+/// One page of a list; `nextCursor` is nil on the last page.
+public struct Page<Item: Sendable & Hashable>: Sendable, Hashable {
+    public var items: [Item]
+    public var nextCursor: String?
+
+    public init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+}
+
+/// Queue figures for health and metrics.
+public struct StoreStats: Sendable, Hashable {
+    /// Deliveries waiting to be sent (`queued` or `retrying`).
+    public var waiting: Int
+    /// Deliveries leased by a worker (`sending`).
+    public var sending: Int
+    /// `createdAt` of the oldest waiting delivery.
+    public var oldestWaitingCreatedAt: Date?
+
+    public init(waiting: Int, sending: Int, oldestWaitingCreatedAt: Date?) {
+        self.waiting = waiting
+        self.sending = sending
+        self.oldestWaitingCreatedAt = oldestWaitingCreatedAt
+    }
+}

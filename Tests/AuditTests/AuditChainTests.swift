@@ -1,0 +1,140 @@
+import Audit
+import Foundation
+import Testing
+
+@Suite struct AuditChainTests {
+    let chain = AuditChain(key: try! AuditKey(bytes: [UInt8](repeating: 1, count: 32)))
+
+    func events(_ count: Int) -> [AuditEvent] {
+        var result: [AuditEvent] = []
+        var prev = AuditEvent.genesisHash
+        for index in 1...count {
+            let draft = AuditDraft(
+                at: Date(timeIntervalSince1970: 1_750_000_000.123456 + Double(index)),
+                actor: "support-desk",
+                sourceIP: "10.0.0.\(index)",
+                requestID: "req-\(index)",
+                action: index.isMultiple(of: 2) ? .emailSent : .emailRequested,
+                deliveryID: UUID(),
+                identityID: UUID(),
+                recipientHash: chain.recipientHash("user\(index)@example.com"),
+                recipientMasked: AuditChain.mask("user\(index)@example.com"),
+                outcome: "ok",
+                details: ["reason": "ticket \(index)", "b": "2"]
+            )
+            let event = chain.seal(draft, seq: Int64(index), prevHash: prev)
+            prev = event.hash
+            result.append(event)
+        }
+        return result
+    }
+
+    @Test func anIntactChainVerifiesWithItsHead() {
+        let log = events(5)
+        #expect(log[0].prevHash == String(repeating: "0", count: 64))
+        #expect(log[0].hash.count == 64)
+        #expect(chain.verify(log) == .ok(events: 5, head: log[4].hash))
+        #expect(chain.verify([]) == .ok(events: 0, head: AuditEvent.genesisHash))
+    }
+
+    @Test func sealingTruncatesTimeToMicroseconds() {
+        let event = events(1)[0]
+        #expect(event.atMicroseconds == 1_750_000_001_123_456)
+    }
+
+    @Test(arguments: [
+        "actor", "sourceIP", "requestID", "action", "deliveryID", "identityID", "recipientHash",
+        "recipientMasked", "outcome", "details", "detailsKey", "at", "id",
+    ])
+    func anEditedFieldBreaksTheChainAtThatEvent(field: String) {
+        var log = events(4)
+        var event = log[2]
+        switch field {
+        case "actor": event.actor = "intruder"
+        case "sourceIP": event.sourceIP = nil
+        case "requestID": event.requestID = "req-x"
+        case "action": event.action = .emailFailed
+        case "deliveryID": event.deliveryID = UUID()
+        case "identityID": event.identityID = nil
+        case "recipientHash": event.recipientHash = chain.recipientHash("other@example.com")
+        case "recipientMasked": event.recipientMasked = "o***@e***.com"
+        case "outcome": event.outcome = "failed"
+        case "details": event.details["reason"] = "edited"
+        case "detailsKey": event.details = ["reason": "ticket 3", "c": "2"]
+        case "at": event.at = event.at.addingTimeInterval(0.000_001)
+        default: event.id = UUID()
+        }
+        log[2] = event
+        #expect(chain.verify(log) == .broken(firstBadSeq: 3, reason: .hashMismatch))
+    }
+
+    @Test func aDeletedEventIsAGap() {
+        var log = events(5)
+        log.remove(at: 1)
+        #expect(chain.verify(log) == .broken(firstBadSeq: 2, reason: .sequenceGap(expected: 2, found: 3)))
+        #expect(chain.verify(Array(events(3).dropFirst())).isOK == false)
+    }
+
+    @Test func reorderedEventsAreDetectedEvenWithRenumberedSeqs() {
+        var log = events(4)
+        log.swapAt(1, 2)
+        #expect(chain.verify(log) == .broken(firstBadSeq: 2, reason: .sequenceGap(expected: 2, found: 3)))
+        // Someone also rewrites the seq numbers to hide the swap: the links and hashes give it away.
+        log[1].seq = 2
+        log[2].seq = 3
+        #expect(chain.verify(log) == .broken(firstBadSeq: 2, reason: .previousHashMismatch))
+    }
+
+    @Test func anotherKeyFailsAtTheFirstEvent() throws {
+        let other = AuditChain(key: try AuditKey(bytes: [UInt8](repeating: 2, count: 32)))
+        #expect(other.verify(events(3)) == .broken(firstBadSeq: 1, reason: .hashMismatch))
+    }
+
+    @Test func theStreamingVerifierStopsAtTheFirstBreak() {
+        var log = events(6)
+        log[1].outcome = "edited"
+        log[4].outcome = "edited"
+        var verifier = chain.verifier()
+        var fed = 0
+        for event in log where verifier.feed(event) {
+            fed += 1
+        }
+        #expect(fed == 1)
+        #expect(verifier.result == .broken(firstBadSeq: 2, reason: .hashMismatch))
+    }
+
+    @Test func fieldBoundariesAreUnambiguous() {
+        // Moving text from one field to the next must change the hash.
+        let base = AuditDraft(at: Date(timeIntervalSince1970: 0), actor: "ab", sourceIP: "c", action: .emailSent)
+        var shifted = base
+        shifted.actor = "a"
+        shifted.sourceIP = "bc"
+        var detailA = base
+        detailA.details = ["k": "v=w"]
+        var detailB = base
+        detailB.details = ["k=v": "w"]
+        let hashes = [base, shifted, detailA, detailB].map {
+            chain.seal($0, seq: 1, id: UUID(uuidString: "00000000-0000-0000-0000-000000000001")!, prevHash: "").hash
+        }
+        #expect(Set(hashes).count == 4)
+    }
+
+    @Test(arguments: [
+        ("john.doe@example.com", "j***@e***.com"),
+        ("A@mail.example.co.uk", "A***@m***.uk"),
+        ("x@localhost", "x***@l***"),
+        ("nobody", "n***"),
+        ("@example.com", "***@e***.com"),
+    ])
+    func masksAddresses(address: String, masked: String) {
+        #expect(AuditChain.mask(address) == masked)
+    }
+
+    @Test func recipientHashIgnoresCaseAndDependsOnTheKey() throws {
+        let hash = chain.recipientHash("John.Doe@Example.com")
+        #expect(hash == chain.recipientHash("john.doe@example.com"))
+        #expect(hash.count == 64 && hash.allSatisfy(\.isHexDigit))
+        let other = AuditChain(key: try AuditKey(bytes: [UInt8](repeating: 9, count: 32)))
+        #expect(other.recipientHash("john.doe@example.com") != hash)
+    }
+}

@@ -1,0 +1,175 @@
+import Audit
+import Foundation
+import Store
+import Testing
+
+/// Contract: accept, idempotent replay, key reuse, cooldown, concurrency.
+@Suite struct AcceptContractTests {
+    @Test(arguments: StoreFactory.all)
+    func acceptQueuesTheDeliveryAndAuditsIt(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let new = Fixtures.newDelivery(chain: subject.chain)
+
+        let result = try await subject.store.accept(new)
+        guard case .accepted(let record, let event) = result else {
+            Issue.record("expected accepted, got \(result)")
+            return
+        }
+        #expect(record.id == new.delivery.id)
+        #expect(record.status == .queued)
+        #expect(record.attempts == 0)
+        #expect(record.recipient == "john.doe@example.com")
+        #expect(record.nextAttemptAt == Fixtures.t0)
+        #expect(record == new.delivery.with { $0.nextAttemptAt = Fixtures.t0 })
+        #expect(try await subject.store.delivery(id: record.id) == record)
+        #expect(event.seq == 1)
+        #expect(event.action == .emailRequested)
+        #expect(event.deliveryID == record.id)
+        #expect(event.recipientMasked == "j***@e***.com")
+        #expect(event.prevHash == AuditEvent.genesisHash)
+        #expect(try await subject.store.verifyAudit(chain: subject.chain) == .ok(events: 1, head: event.hash))
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func sameKeySameRequestReplaysOtherRequestIsKeyReused(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let first = Fixtures.newDelivery(chain: subject.chain, key: "k-1")
+        let accepted = try #require(try await subject.store.accept(first).accepted)
+
+        var again = Fixtures.newDelivery(chain: subject.chain, key: "k-1", at: Fixtures.t0.addingTimeInterval(5))
+        again.delivery.id = UUID()
+        #expect(
+            try await subject.store.accept(again)
+                == .replay(status: 202, body: first.idempotency.responseBody, deliveryID: accepted.id)
+        )
+        let other = Fixtures.newDelivery(chain: subject.chain, key: "k-1", requestHash: "hash-b")
+        #expect(try await subject.store.accept(other) == .keyReused)
+        // The same key under another API key is another key.
+        let otherCaller = Fixtures.newDelivery(chain: subject.chain, key: "k-1", apiKeyID: "support")
+        #expect(try await subject.store.accept(otherCaller).accepted != nil)
+
+        #expect(try await subject.store.deliveries(DeliveryQuery()).items.count == 2)
+        #expect(try await subject.store.auditEvents(afterSeq: 0, limit: 100).count == 2)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func anExpiredKeyMayBeUsedAgain(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let first = Fixtures.newDelivery(chain: subject.chain, key: "k", keyExpiresAfter: 60)
+        #expect(try await subject.store.accept(first).accepted != nil)
+        let later = Fixtures.newDelivery(
+            chain: subject.chain,
+            key: "k",
+            requestHash: "hash-b",
+            at: Fixtures.t0.addingTimeInterval(61)
+        )
+        let second = try #require(try await subject.store.accept(later).accepted)
+        #expect(second.id == later.delivery.id)
+        let replay = Fixtures.newDelivery(chain: subject.chain, key: "k", requestHash: "hash-b", at: Fixtures.t0 + 62)
+        #expect(
+            try await subject.store.accept(replay)
+                == .replay(status: 202, body: later.idempotency.responseBody, deliveryID: second.id)
+        )
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func cooldownRefusesTheSameIdentityAndRecipientUnderAnotherKeyAndWritesNothing(
+        factory: StoreFactory
+    ) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let identity = UUID()
+        let first = Fixtures.newDelivery(chain: subject.chain, key: "a", identityID: identity, cooldown: 60)
+        #expect(try await subject.store.accept(first).accepted != nil)
+
+        let soon = Fixtures.newDelivery(
+            chain: subject.chain,
+            key: "b",
+            identityID: identity,
+            recipient: "John.Doe@example.com",
+            at: Fixtures.t0 + 20,
+            cooldown: 60
+        )
+        #expect(try await subject.store.accept(soon) == .cooldown(retryAfter: Fixtures.t0 + 60))
+        #expect(try await subject.store.delivery(id: soon.delivery.id) == nil)
+        #expect(try await subject.store.auditEvents(afterSeq: 0, limit: 100).count == 1)
+        // The refused key was not stored: it works once the cooldown is over.
+        let afterCooldown = Fixtures.newDelivery(
+            chain: subject.chain,
+            key: "b",
+            identityID: identity,
+            at: Fixtures.t0 + 61,
+            cooldown: 60
+        )
+        #expect(try await subject.store.accept(afterCooldown).accepted != nil)
+        // Another recipient or another identity is not in cooldown.
+        let otherRecipient = Fixtures.newDelivery(
+            chain: subject.chain,
+            key: "c",
+            identityID: identity,
+            recipient: "jd@example.org",
+            at: Fixtures.t0 + 62,
+            cooldown: 60
+        )
+        #expect(try await subject.store.accept(otherRecipient).accepted != nil)
+        let otherIdentity = Fixtures.newDelivery(chain: subject.chain, key: "d", at: Fixtures.t0 + 62, cooldown: 60)
+        #expect(try await subject.store.accept(otherIdentity).accepted != nil)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func fiftyConcurrentAcceptsWithOneKeyMakeOneDelivery(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let store = subject.store
+        let chain = subject.chain
+        let results = try await withThrowingTaskGroup(of: AcceptResult.self) { group in
+            for _ in 0..<50 {
+                group.addTask { try await store.accept(Fixtures.newDelivery(chain: chain, key: "same", cooldown: 60)) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let accepted = results.compactMap(\.accepted)
+        #expect(accepted.count == 1)
+        let replays = results.filter {
+            if case .replay(_, _, let id) = $0 { id == accepted.first?.id } else { false }
+        }
+        #expect(replays.count == 49)
+        #expect(try await store.deliveries(DeliveryQuery()).items.count == 1)
+        #expect(try await store.verifyAudit(chain: chain).isOK)
+        #expect(try await store.auditEvents(afterSeq: 0, limit: 100).count == 1)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func concurrentAcceptsWithDistinctKeysKeepTheAuditChainGapless(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let store = subject.store
+        let chain = subject.chain
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    if index.isMultiple(of: 4) {
+                        _ = try await store.appendAudit(Fixtures.draft(.emailRefused))
+                    } else {
+                        _ = try await store.accept(Fixtures.newDelivery(chain: chain))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let events = try await store.auditEvents(afterSeq: 0, limit: 100)
+        #expect(events.map(\.seq) == Array(1...40))
+        #expect(try await store.verifyAudit(chain: chain, batchSize: 7) == .ok(events: 40, head: events[39].hash))
+    }
+}
+
+extension DeliveryRecord {
+    func with(_ change: (inout DeliveryRecord) -> Void) -> DeliveryRecord {
+        var copy = self
+        change(&copy)
+        return copy
+    }
+}

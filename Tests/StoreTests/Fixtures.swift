@@ -1,0 +1,76 @@
+import Audit
+import Foundation
+import Store
+
+/// Builders of realistic requests for the contract suite.
+enum Fixtures {
+    /// A fixed instant, so that tests control time.
+    static let t0 = Date(timeIntervalSince1970: 1_750_000_000)
+
+    static func newDelivery(
+        chain: AuditChain,
+        key: String = UUID().uuidString,
+        apiKeyID: String = "backend",
+        identityID: UUID = UUID(),
+        recipient: String = "john.doe@example.com",
+        requestHash: String = "hash-a",
+        at: Date = t0,
+        cooldown: TimeInterval = 0,
+        keyExpiresAfter: TimeInterval = 86_400
+    ) -> NewDelivery {
+        let id = UUID()
+        let delivery = DeliveryRecord(
+            id: id,
+            status: .queued,
+            identityID: identityID,
+            recipient: recipient,
+            method: .link,
+            template: "recovery",
+            locale: "de-CH",
+            expiresIn: "1h",
+            deadline: at.addingTimeInterval(3600),
+            reason: "ticket #4711",
+            transientPayload: #"{"ticket":4711}"#,
+            messageID: "<\(id.uuidString.lowercased())@gateway.example>",
+            actor: apiKeyID,
+            requestID: "req-\(key)",
+            createdAt: at
+        )
+        let body = Data(#"{"id":"\#(id.uuidString.lowercased())","status":"queued"}"#.utf8)
+        return NewDelivery(
+            delivery: delivery,
+            idempotency: IdempotencyEntry(
+                apiKeyID: apiKeyID,
+                key: key,
+                requestHash: requestHash,
+                responseStatus: 202,
+                responseBody: body,
+                expiresAt: at.addingTimeInterval(keyExpiresAfter)
+            ),
+            cooldown: cooldown,
+            audit: AuditDraft(
+                at: at,
+                actor: apiKeyID,
+                sourceIP: "192.0.2.10",
+                requestID: "req-\(key)",
+                action: .emailRequested,
+                identityID: identityID,
+                recipientHash: chain.recipientHash(recipient),
+                recipientMasked: AuditChain.mask(recipient),
+                outcome: "queued",
+                details: ["reason": "ticket #4711", "method": "link"]
+            )
+        )
+    }
+
+    static func draft(_ action: AuditAction, at: Date = t0, actor: String = "system") -> AuditDraft {
+        AuditDraft(at: at, actor: actor, action: action, outcome: action.rawValue)
+    }
+}
+
+extension AcceptResult {
+    /// The accepted record, or nil for any other answer.
+    var accepted: DeliveryRecord? {
+        if case .accepted(let record, _) = self { record } else { nil }
+    }
+}

@@ -1,0 +1,161 @@
+import Audit
+import Foundation
+import GRDB
+import Store
+import Testing
+
+/// What only the SQLite implementation promises: WAL, triggers, schema versions, tamper evidence
+/// on the file itself.
+@Suite struct SQLiteStoreTests {
+    struct Opened {
+        let directory: TemporaryDirectory
+        let path: String
+        let chain: AuditChain
+        let store: SQLiteStore
+    }
+
+    func open() async throws -> Opened {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("gateway.sqlite")
+        let chain = AuditChain(key: AuditKey.random())
+        let store = try SQLiteStore(path: path, chain: chain)
+        try await store.migrate()
+        return Opened(directory: directory, path: path, chain: chain, store: store)
+    }
+
+    /// Five events: one accepted delivery, four refusals.
+    func fillLog(_ opened: Opened) async throws -> [AuditEvent] {
+        _ = try await opened.store.accept(Fixtures.newDelivery(chain: opened.chain))
+        for index in 1...4 {
+            _ = try await opened.store.appendAudit(Fixtures.draft(.emailRefused, at: Fixtures.t0 + Double(index)))
+        }
+        return try await opened.store.auditEvents(afterSeq: 0, limit: 10)
+    }
+
+    func raw(_ opened: Opened, _ sql: String) throws {
+        let queue = try DatabaseQueue(path: opened.path)
+        try queue.write { db in try db.execute(sql: sql) }
+    }
+
+    @Test func usesWALInOneFile() async throws {
+        let opened = try await open()
+        defer { opened.directory.remove() }
+        #expect(try await opened.store.journalMode() == "wal")
+        _ = try await opened.store.accept(Fixtures.newDelivery(chain: opened.chain))
+        #expect(FileManager.default.fileExists(atPath: opened.path + "-wal"))
+    }
+
+    @Test func auditRowsCannotBeUpdatedOrDeleted() async throws {
+        let opened = try await open()
+        defer { opened.directory.remove() }
+        _ = try await fillLog(opened)
+        for sql in ["UPDATE audit_events SET actor = 'x' WHERE seq = 2", "DELETE FROM audit_events WHERE seq = 5"] {
+            #expect {
+                try raw(opened, sql)
+            } throws: { error in
+                (error as? DatabaseError)?.message == "audit_events is append-only"
+            }
+        }
+        #expect(try await opened.store.verifyAudit(chain: opened.chain).isOK)
+    }
+
+    @Test func verifyFindsAnEditedFieldAfterTheTriggersAreDropped() async throws {
+        let opened = try await open()
+        defer { opened.directory.remove() }
+        _ = try await fillLog(opened)
+        try raw(opened, "DROP TRIGGER audit_events_no_update; UPDATE audit_events SET outcome = 'ok' WHERE seq = 3")
+        #expect(
+            try await opened.store.verifyAudit(chain: opened.chain) == .broken(firstBadSeq: 3, reason: .hashMismatch)
+        )
+    }
+
+    @Test func verifyFindsADeletedEvent() async throws {
+        let opened = try await open()
+        defer { opened.directory.remove() }
+        _ = try await fillLog(opened)
+        try raw(opened, "DROP TRIGGER audit_events_no_delete; DELETE FROM audit_events WHERE seq = 2")
+        #expect(
+            try await opened.store.verifyAudit(chain: opened.chain)
+                == .broken(firstBadSeq: 2, reason: .sequenceGap(expected: 2, found: 3))
+        )
+    }
+
+    @Test func verifyFindsTwoSwappedEvents() async throws {
+        let opened = try await open()
+        defer { opened.directory.remove() }
+        _ = try await fillLog(opened)
+        try raw(
+            opened,
+            """
+            DROP TRIGGER audit_events_no_update;
+            UPDATE audit_events SET seq = -1 WHERE seq = 3;
+            UPDATE audit_events SET seq = 3 WHERE seq = 4;
+            UPDATE audit_events SET seq = 4 WHERE seq = -1;
+            """
+        )
+        #expect(
+            try await opened.store.verifyAudit(chain: opened.chain)
+                == .broken(firstBadSeq: 3, reason: .previousHashMismatch)
+        )
+    }
+
+    @Test func verifyWithAnotherKeyFails() async throws {
+        let opened = try await open()
+        defer { opened.directory.remove() }
+        _ = try await fillLog(opened)
+        let other = AuditChain(key: AuditKey.random())
+        #expect(try await opened.store.verifyAudit(chain: other) == .broken(firstBadSeq: 1, reason: .hashMismatch))
+    }
+
+    @Test func aNewerSchemaIsRefused() async throws {
+        let opened = try await open()
+        defer { opened.directory.remove() }
+        try raw(opened, "INSERT INTO grdb_migrations (identifier) VALUES ('v99_from_the_future')")
+        #expect(throws: StoreError.schemaTooNew(unknown: ["v99_from_the_future"])) {
+            try SQLiteStore(path: opened.path, chain: opened.chain)
+        }
+        await #expect(throws: StoreError.schemaTooNew(unknown: ["v99_from_the_future"])) {
+            try await opened.store.migrate()
+        }
+    }
+
+    @Test func anUnmigratedStoreSaysSo() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteStore(path: directory.path("fresh.sqlite"), chain: AuditChain(key: AuditKey.random()))
+        await #expect(
+            throws: StoreError.schemaNotMigrated(missing: [
+                "v1_deliveries", "v2_idempotency_records", "v3_audit_events",
+            ])
+        ) {
+            try await store.ping()
+        }
+        try await store.migrate()
+        try await store.ping()
+    }
+
+    @Test func dataSurvivesReopening() async throws {
+        let opened = try await open()
+        defer { opened.directory.remove() }
+        let events = try await fillLog(opened)
+        let reopened = try SQLiteStore(path: opened.path, chain: opened.chain)
+        try await reopened.migrate()
+        #expect(try await reopened.verifyAudit(chain: opened.chain) == .ok(events: 5, head: events[4].hash))
+        #expect(try await reopened.auditEvents(afterSeq: 0, limit: 10) == events)
+    }
+
+    @Test func noColumnCanHoldALinkCodeOrKey() async throws {
+        let opened = try await open()
+        defer { opened.directory.remove() }
+        let queue = try DatabaseQueue(path: opened.path)
+        let columns = try await queue.read { db in
+            try ["deliveries", "idempotency_records", "audit_events"].flatMap { table in
+                try db.columns(in: table).map(\.name)
+            }
+        }
+        #expect(columns.count > 40)
+        for forbidden in ["link", "url", "code", "token", "secret", "password", "api_key"] {
+            #expect(!columns.contains { $0 == forbidden || $0.hasPrefix(forbidden + "_") && $0 != "api_key_id" })
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Audit
+import Foundation
+import Store
+
+/// A fresh, migrated, empty store for one contract test, with the chain that seals its audit log.
+struct StoreUnderTest: Sendable {
+    let store: any GatewayStore
+    let chain: AuditChain
+    let cleanup: @Sendable () -> Void
+}
+
+/// Makes stores for the contract suite. A new implementation adds itself to `all` and the whole
+/// suite runs against it unchanged.
+struct StoreFactory: Sendable, CustomStringConvertible {
+    let description: String
+    let make: @Sendable () async throws -> StoreUnderTest
+
+    static let all: [StoreFactory] = [.sqlite]
+
+    static let sqlite = StoreFactory(description: "SQLite") {
+        let directory = try TemporaryDirectory()
+        let chain = AuditChain(key: AuditKey.random())
+        let store = try SQLiteStore(path: directory.path("gateway.sqlite"), chain: chain)
+        try await store.migrate()
+        return StoreUnderTest(store: store, chain: chain) { directory.remove() }
+    }
+}
+
+/// A directory of its own per test, removed by `remove()`.
+struct TemporaryDirectory: Sendable {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("store-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String {
+        url.appendingPathComponent(name).path
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: url)
+    }
+}
