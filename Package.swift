@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
@@ -76,7 +77,12 @@ let package = Package(
         // MARK: The domain: accept a request, deliver it, retry, audit
         .target(
             name: "Gateway",
-            dependencies: ["JSONValue", "Kratos", "Mail", "Templates"],
+            dependencies: [
+                "Audit", "JSONValue", "Kratos", "Mail", "Store", "Templates",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -151,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "JSONValue", "Kratos", "KratosStandIn", "Mail", "Templates", "TestSupport",
+                "Gateway", "JSONValue", "Kratos", "KratosStandIn", "Mail", "Store", "Templates", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

@@ -1,5 +1,6 @@
 import Kratos
 import Mail
+import Store
 import Templates
 
 /// Why one delivery attempt failed, in the terms the retry policy acts on. Built from the errors
@@ -16,17 +17,9 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
         case configuration
     }
 
-    /// How a permanent failure is reported (`failure` in the API).
-    public enum Failure: String, Sendable, Equatable {
-        case rejected
-        case expired
-        case identityGone = "identity_gone"
-        case attemptsExhausted = "attempts_exhausted"
-    }
-
     public let errorClass: Class
     /// For a permanent failure: the failure to record.
-    public let failure: Failure?
+    public let failure: DeliveryFailure?
     /// The least time to wait before the next attempt, when the server said so (`Retry-After`).
     public let retryAfter: Duration?
     /// Where it failed and what the other side said (`smtp`, `kratos`, `template`).
@@ -35,7 +28,7 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
 
     public init(
         errorClass: Class,
-        failure: Failure? = nil,
+        failure: DeliveryFailure? = nil,
         retryAfter: Duration? = nil,
         source: String,
         message: String

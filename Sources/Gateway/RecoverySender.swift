@@ -2,6 +2,7 @@ import Foundation
 import JSONValue
 import Kratos
 import Mail
+import Store
 import Templates
 
 /// One delivery, as an attempt needs it (the worker builds it from the stored row).
@@ -42,7 +43,7 @@ public struct DeliveryJob: Sendable {
 /// (now, so that it is fresh, and valid until the delivery's deadline), renders the template and
 /// sends the email. The link and code live only in this call's memory, between Kratos and SMTP.
 public struct RecoverySender: Sendable {
-    let issuer: any RecoveryIssuing
+    let issuer: any KratosAdmin
     let mail: any MailSending
     let templates: TemplateCatalog
     let from: Mailbox
@@ -52,7 +53,7 @@ public struct RecoverySender: Sendable {
     static let minimumLifetime: Duration = .seconds(60)
 
     public init(
-        issuer: any RecoveryIssuing,
+        issuer: any KratosAdmin,
         mail: any MailSending,
         templates: TemplateCatalog,
         from: Mailbox,

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// When to try a failed delivery again, and when to give up.
 ///
@@ -31,7 +32,7 @@ public struct RetryPolicy: Sendable {
         /// Try again at `at`; `countsAsAttempt` is false for configuration failures.
         case retry(at: Date, countsAsAttempt: Bool)
         /// Give up with this failure.
-        case fail(DeliveryError.Failure)
+        case fail(DeliveryFailure)
     }
 
     /// The decision after attempt number `attempts` (1-based, counting this one) failed with `error`.

@@ -1,15 +1,16 @@
 import Kratos
 import Mail
 
-/// What a delivery needs from Kratos: the identity and a fresh recovery link or code.
+/// What the gateway needs from Kratos's admin API: identities, and fresh recovery links and codes.
 /// `KratosClient` is the real one; tests may substitute any other.
-public protocol RecoveryIssuing: Sendable {
+public protocol KratosAdmin: Sendable {
     func identity(id: String) async throws(KratosError) -> Identity
+    func identities(credentialsIdentifier: String) async throws(KratosError) -> [Identity]
     func createRecoveryLink(identityID: String, expiresIn: KratosDuration) async throws(KratosError) -> RecoveryLink
     func createRecoveryCode(identityID: String, expiresIn: KratosDuration) async throws(KratosError) -> RecoveryCode
 }
 
-extension KratosClient: RecoveryIssuing {}
+extension KratosClient: KratosAdmin {}
 
 /// What a delivery needs from the mail side: send one message, get the server's final reply.
 /// `SMTPTransport` is the real one.

@@ -12,3 +12,19 @@ public enum AcceptResult: Sendable, Hashable {
     /// The same identity and recipient were sent to recently under another key.
     case cooldown(retryAfter: Date)
 }
+
+/// The answer stored for an idempotency key, as found before any other work is done.
+public struct IdempotentAnswer: Sendable, Hashable {
+    /// Tells a replay (same request) from a reuse (another request).
+    public var requestHash: String
+    public var status: Int
+    public var body: Data
+    public var deliveryID: UUID
+
+    public init(requestHash: String, status: Int, body: Data, deliveryID: UUID) {
+        self.requestHash = requestHash
+        self.status = status
+        self.body = body
+        self.deliveryID = deliveryID
+    }
+}

@@ -4,8 +4,9 @@ import Foundation
 public enum DeliveryOutcome: Sendable, Hashable {
     /// The SMTP server accepted it with `reply`.
     case sent(reply: String, at: Date)
-    /// A transient failure; try again at `at` (status `retrying`).
-    case retry(at: Date, errorClass: String, error: String)
+    /// A failure worth another try at `at` (status `retrying`). A configuration failure does not
+    /// count as an attempt (`countsAsAttempt: false`): it says nothing about the delivery.
+    case retry(at: Date, errorClass: String, error: String, countsAsAttempt: Bool = true)
     /// A final failure.
     case failed(failure: DeliveryFailure, errorClass: String?, error: String?)
 }

@@ -12,6 +12,10 @@ public protocol GatewayStore: Sendable {
     /// Checks that the store answers (for readiness).
     func ping() async throws(StoreError)
 
+    /// The unexpired answer stored for `key` of `apiKeyID`, if any: lets a retried request be
+    /// answered before any other work (even while Kratos is down). `accept` checks again.
+    func idempotentAnswer(apiKeyID: String, key: String, now: Date) async throws(StoreError) -> IdempotentAnswer?
+
     /// In one transaction: idempotency lookup, cooldown, insert the delivery (`queued`), the
     /// idempotency record and the sealed `email.requested` event. Refusals write nothing.
     func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult
@@ -21,11 +25,19 @@ public protocol GatewayStore: Sendable {
     /// `leaseExpiresAt = now + leaseFor` and counts the attempt. Oldest due first.
     func leaseDue(now: Date, limit: Int, leaseFor: TimeInterval) async throws(StoreError) -> [DeliveryRecord]
 
-    /// Records the outcome of a leased (`sending`) delivery and appends `audit` in one transaction.
-    func finish(id: UUID, outcome: DeliveryOutcome, audit: [AuditDraft]) async throws(StoreError) -> DeliveryRecord
+    /// Records the outcome of attempt number `attempt` of a leased (`sending`) delivery and appends
+    /// `audit` in one transaction. Throws `leaseLost` when the delivery is no longer in that
+    /// attempt (its lease ran out and another worker took it over).
+    func finish(
+        id: UUID,
+        attempt: Int,
+        outcome: DeliveryOutcome,
+        audit: [AuditDraft]
+    ) async throws(StoreError)
+        -> DeliveryRecord
 
     /// Gives a leased delivery back (shutdown) without counting the attempt; it is due at once.
-    func release(id: UUID) async throws(StoreError) -> DeliveryRecord
+    func release(id: UUID, attempt: Int) async throws(StoreError) -> DeliveryRecord
 
     /// Appends an event that changes no delivery (e.g. `email.refused`).
     func appendAudit(_ draft: AuditDraft) async throws(StoreError) -> AuditEvent

@@ -8,31 +8,50 @@ extension SQLiteStore {
         return try await write { db in try Self.accept(new, chain: chain, db: db) }
     }
 
+    public func idempotentAnswer(apiKeyID: String, key: String, now: Date) async throws(StoreError) -> IdempotentAnswer?
+    {
+        try await read { db in
+            try Self.idempotentAnswer(apiKeyID: apiKeyID, key: key, now: SQLiteRows.micros(now), db: db)
+        }
+    }
+
+    private static func idempotentAnswer(
+        apiKeyID: String,
+        key: String,
+        now: Int64,
+        db: Database
+    ) throws -> IdempotentAnswer? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT request_hash, response_status, response_body, delivery_id FROM idempotency_records
+                    WHERE api_key_id = ? AND key = ? AND expires_at_us > ?
+                    """,
+                arguments: [apiKeyID, key, now]
+            )
+        else { return nil }
+        let deliveryText: String = try row.decode(forColumn: "delivery_id")
+        guard let deliveryID = UUID(uuidString: deliveryText) else {
+            throw StoreError.corruptRow(table: "idempotency_records", column: "delivery_id")
+        }
+        return IdempotentAnswer(
+            requestHash: try row.decode(forColumn: "request_hash"),
+            status: try row.decode(forColumn: "response_status"),
+            body: try row.decode(forColumn: "response_body"),
+            deliveryID: deliveryID
+        )
+    }
+
     private static func accept(_ new: NewDelivery, chain: AuditChain, db: Database) throws -> AcceptResult {
         let delivery = new.delivery
         let idempotency = new.idempotency
         let now = SQLiteRows.micros(delivery.createdAt)
 
         // (1) An unexpired record for this key answers for it.
-        if let row = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT request_hash, response_status, response_body, delivery_id FROM idempotency_records
-                WHERE api_key_id = ? AND key = ? AND expires_at_us > ?
-                """,
-            arguments: [idempotency.apiKeyID, idempotency.key, now]
-        ) {
-            let storedHash: String = try row.decode(forColumn: "request_hash")
-            guard storedHash == idempotency.requestHash else { return .keyReused }
-            let deliveryText: String = try row.decode(forColumn: "delivery_id")
-            guard let deliveryID = UUID(uuidString: deliveryText) else {
-                throw StoreError.corruptRow(table: "idempotency_records", column: "delivery_id")
-            }
-            return .replay(
-                status: try row.decode(forColumn: "response_status"),
-                body: try row.decode(forColumn: "response_body"),
-                deliveryID: deliveryID
-            )
+        if let earlier = try idempotentAnswer(apiKeyID: idempotency.apiKeyID, key: idempotency.key, now: now, db: db) {
+            guard earlier.requestHash == idempotency.requestHash else { return .keyReused }
+            return .replay(status: earlier.status, body: earlier.body, deliveryID: earlier.deliveryID)
         }
 
         // (2) Cooldown: the same identity and recipient, recently, under another key.

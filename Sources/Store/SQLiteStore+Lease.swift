@@ -33,12 +33,13 @@ extension SQLiteStore {
 
     public func finish(
         id: UUID,
+        attempt: Int,
         outcome: DeliveryOutcome,
         audit: [AuditDraft]
     ) async throws(StoreError) -> DeliveryRecord {
         let chain = chain
         return try await write { db in
-            try Self.requireSending(id, db: db)
+            try Self.requireSending(id, attempt: attempt, db: db)
             let idText = SQLiteRows.text(id)
             switch outcome {
             case .sent(let reply, let at):
@@ -50,14 +51,15 @@ extension SQLiteStore {
                         """,
                     arguments: [reply, SQLiteRows.micros(at), idText]
                 )
-            case .retry(let at, let errorClass, let error):
+            case .retry(let at, let errorClass, let error, let countsAsAttempt):
                 try db.execute(
                     sql: """
                         UPDATE deliveries SET status = 'retrying', next_attempt_at_us = ?, last_error_class = ?,
-                            last_error = ?, lease_expires_at_us = NULL
+                            last_error = ?, lease_expires_at_us = NULL,
+                            attempts = CASE WHEN ? THEN attempts ELSE MAX(attempts - 1, 0) END
                         WHERE id = ?
                         """,
-                    arguments: [SQLiteRows.micros(at), errorClass, error, idText]
+                    arguments: [SQLiteRows.micros(at), errorClass, error, countsAsAttempt, idText]
                 )
             case .failed(let failure, let errorClass, let error):
                 try db.execute(
@@ -79,9 +81,9 @@ extension SQLiteStore {
         }
     }
 
-    public func release(id: UUID) async throws(StoreError) -> DeliveryRecord {
+    public func release(id: UUID, attempt: Int) async throws(StoreError) -> DeliveryRecord {
         try await write { db in
-            try Self.requireSending(id, db: db)
+            try Self.requireSending(id, attempt: attempt, db: db)
             try db.execute(
                 sql: """
                     UPDATE deliveries
@@ -96,8 +98,12 @@ extension SQLiteStore {
         }
     }
 
-    private static func requireSending(_ id: UUID, db: Database) throws {
+    /// The delivery must still be in the leased attempt: a worker whose lease ran out (and whose
+    /// delivery another worker leased again, counting a new attempt) must not overwrite it.
+    private static func requireSending(_ id: UUID, attempt: Int, db: Database) throws {
         guard let current = try fetchDelivery(id, db: db) else { throw StoreError.deliveryNotFound(id) }
-        guard current.status == .sending else { throw StoreError.leaseLost(id, status: current.status) }
+        guard current.status == .sending, current.attempts == attempt else {
+            throw StoreError.leaseLost(id, status: current.status)
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import JSONValue
 import Kratos
 import Mail
+import Store
 import Templates
 import Testing
 

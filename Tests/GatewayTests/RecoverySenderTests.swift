@@ -3,6 +3,7 @@ import Foundation
 import Kratos
 import KratosStandIn
 import Mail
+import Store
 import Templates
 import TestSupport
 import Testing

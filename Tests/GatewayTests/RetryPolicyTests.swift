@@ -1,6 +1,7 @@
 import Foundation
 import Kratos
 import Mail
+import Store
 import Testing
 
 @testable import Gateway

@@ -46,6 +46,20 @@ import Testing
         )
         let other = Fixtures.newDelivery(chain: subject.chain, key: "k-1", requestHash: "hash-b")
         #expect(try await subject.store.accept(other) == .keyReused)
+        // The same answer is found by the lookup that runs before any other work.
+        #expect(
+            try await subject.store.idempotentAnswer(apiKeyID: "backend", key: "k-1", now: Fixtures.t0 + 6)
+                == IdempotentAnswer(
+                    requestHash: "hash-a",
+                    status: 202,
+                    body: first.idempotency.responseBody,
+                    deliveryID: accepted.id
+                )
+        )
+        #expect(try await subject.store.idempotentAnswer(apiKeyID: "backend", key: "k-2", now: Fixtures.t0) == nil)
+        #expect(
+            try await subject.store.idempotentAnswer(apiKeyID: "backend", key: "k-1", now: Fixtures.t0 + 90_000) == nil
+        )
         // The same key under another API key is another key.
         let otherCaller = Fixtures.newDelivery(chain: subject.chain, key: "k-1", apiKeyID: "support")
         #expect(try await subject.store.accept(otherCaller).accepted != nil)

@@ -28,6 +28,7 @@ import Testing
         let sentDraft = Fixtures.draft(.emailSent, at: Fixtures.t0 + 3)
         let sent = try await store.finish(
             id: due.id,
+            attempt: 1,
             outcome: .sent(reply: "250 2.0.0 Ok: queued as 4XbC", at: Fixtures.t0 + 3),
             audit: [sentDraft]
         )
@@ -40,17 +41,18 @@ import Testing
         #expect(events.items.map(\.action) == [.emailRequested, .emailSent])
 
         await #expect(throws: StoreError.leaseLost(due.id, status: .sent)) {
-            try await store.finish(id: due.id, outcome: .sent(reply: "250", at: Fixtures.t0 + 4), audit: [])
+            try await store.finish(id: due.id, attempt: 1, outcome: .sent(reply: "250", at: Fixtures.t0 + 4), audit: [])
         }
         await #expect(throws: StoreError.leaseLost(future.id, status: .queued)) {
             try await store.finish(
                 id: future.id,
+                attempt: 0,
                 outcome: .failed(failure: .expired, errorClass: nil, error: nil),
                 audit: []
             )
         }
         let unknown = UUID()
-        await #expect(throws: StoreError.deliveryNotFound(unknown)) { try await store.release(id: unknown) }
+        await #expect(throws: StoreError.deliveryNotFound(unknown)) { try await store.release(id: unknown, attempt: 1) }
         // A refused finish appended nothing.
         #expect(try await store.verifyAudit(chain: subject.chain) == .ok(events: 3, head: events.items[1].hash))
     }
@@ -64,6 +66,7 @@ import Testing
         _ = try await store.leaseDue(now: Fixtures.t0, limit: 1, leaseFor: 30)
         let retrying = try await store.finish(
             id: record.id,
+            attempt: 1,
             outcome: .retry(at: Fixtures.t0 + 60, errorClass: "smtp_transient", error: "421 4.3.2 try later"),
             audit: [Fixtures.draft(.emailAttemptFailed)]
         )
@@ -77,6 +80,7 @@ import Testing
 
         let failed = try await store.finish(
             id: record.id,
+            attempt: 2,
             outcome: .failed(failure: .attemptsExhausted, errorClass: nil, error: nil),
             audit: [Fixtures.draft(.emailFailed)]
         )
@@ -94,12 +98,12 @@ import Testing
         let store = subject.store
         let record = try await accept(subject)
         _ = try await store.leaseDue(now: Fixtures.t0, limit: 1, leaseFor: 30)
-        let released = try await store.release(id: record.id)
+        let released = try await store.release(id: record.id, attempt: 1)
         #expect(released.status == .queued)
         #expect(released.attempts == 0)
         #expect(released.leaseExpiresAt == nil)
         await #expect(throws: StoreError.leaseLost(record.id, status: .queued)) {
-            try await store.release(id: record.id)
+            try await store.release(id: record.id, attempt: 1)
         }
         let leased = try await store.leaseDue(now: Fixtures.t0 + 1, limit: 1, leaseFor: 30)
         #expect(leased.map(\.attempts) == [1])
@@ -107,11 +111,12 @@ import Testing
         // A released retry stays a retry.
         _ = try await store.finish(
             id: record.id,
+            attempt: 1,
             outcome: .retry(at: Fixtures.t0 + 2, errorClass: "x", error: "y"),
             audit: []
         )
         _ = try await store.leaseDue(now: Fixtures.t0 + 2, limit: 1, leaseFor: 30)
-        let releasedRetry = try await store.release(id: record.id)
+        let releasedRetry = try await store.release(id: record.id, attempt: 2)
         #expect(releasedRetry.status == .retrying)
         #expect(releasedRetry.attempts == 1)
     }
@@ -129,6 +134,45 @@ import Testing
         #expect(recovered.map(\.id) == [record.id])
         #expect(recovered.first?.attempts == 2)
         #expect(recovered.first?.leaseExpiresAt == Fixtures.t0 + 60)
+        // The first worker comes back late: its attempt is no longer the delivery's.
+        await #expect(throws: StoreError.leaseLost(record.id, status: .sending)) {
+            try await store.finish(
+                id: record.id,
+                attempt: 1,
+                outcome: .sent(reply: "250", at: Fixtures.t0 + 31),
+                audit: []
+            )
+        }
+        let sent = try await store.finish(
+            id: record.id,
+            attempt: 2,
+            outcome: .sent(reply: "250", at: Fixtures.t0 + 32),
+            audit: []
+        )
+        #expect(sent.status == .sent)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func aConfigurationRetryDoesNotUseUpAnAttempt(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let store = subject.store
+        let record = try await accept(subject)
+        _ = try await store.leaseDue(now: Fixtures.t0, limit: 1, leaseFor: 30)
+        let retrying = try await store.finish(
+            id: record.id,
+            attempt: 1,
+            outcome: .retry(
+                at: Fixtures.t0 + 5,
+                errorClass: "configuration",
+                error: "535 auth",
+                countsAsAttempt: false
+            ),
+            audit: []
+        )
+        #expect(retrying.attempts == 0)
+        #expect(retrying.status == .retrying)
+        #expect(try await store.leaseDue(now: Fixtures.t0 + 5, limit: 1, leaseFor: 30).map(\.attempts) == [1])
     }
 
     @Test(arguments: StoreFactory.all)

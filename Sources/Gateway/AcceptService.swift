@@ -1,0 +1,258 @@
+import Audit
+import Crypto
+import Foundation
+import JSONValue
+import Kratos
+import Mail
+import Store
+import Templates
+
+/// Why a request for a recovery email was refused. Nothing is stored for any of them.
+public enum AcceptRefusal: Error, Sendable, Equatable {
+    case invalid(RequestError)
+    case rateLimited(retryAfter: Duration)
+    case identityNotFound
+    case identityAmbiguous
+    case noRecoveryAddress
+    case recipientNotAllowed
+    case cooldown(retryAfter: Date)
+    case keyReused
+    case kratosUnavailable(retryAfter: Duration?)
+    case storeUnavailable
+}
+
+/// The answer to an accepted (or replayed) request: what to send back.
+public struct AcceptAnswer: Sendable, Equatable {
+    public var status: Int
+    public var body: Data
+    public var deliveryID: UUID
+    /// The stored answer to an earlier request with the same key and body.
+    public var replayed: Bool
+}
+
+/// Accepts requests for recovery emails: checks them, resolves the identity and the recipient
+/// at Kratos, and stores the delivery with its idempotency record and audit event in one
+/// transaction. Answers once the delivery is durable.
+public struct AcceptService: Sendable {
+    let settings: GatewaySettings
+    let store: any GatewayStore
+    let kratos: any KratosAdmin
+    let templates: TemplateCatalog
+    let chain: AuditChain
+    let rateLimiter: RateLimiter
+    let now: @Sendable () -> Date
+
+    public init(
+        settings: GatewaySettings,
+        store: any GatewayStore,
+        kratos: any KratosAdmin,
+        templates: TemplateCatalog,
+        chain: AuditChain,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.settings = settings
+        self.store = store
+        self.kratos = kratos
+        self.templates = templates
+        self.chain = chain
+        self.rateLimiter = RateLimiter(rate: settings.ratePerKey, burst: settings.burstPerKey)
+        self.now = now
+    }
+
+    /// Accepts `body` (the decoded JSON) under `idempotencyKey` for `caller`.
+    public func accept(
+        body: JSONValue,
+        idempotencyKey: String,
+        caller: Caller
+    ) async throws(AcceptRefusal) -> AcceptAnswer {
+        let request: RecoveryEmailRequest
+        do {
+            request = try RecoveryEmailRequest(json: body)
+        } catch {
+            throw .invalid(error)
+        }
+        let requestHash = Self.hash(body)
+        let started = now()
+        // A retried request gets its stored answer even while Kratos is down.
+        if let earlier = try await storeCall({
+            try await store.idempotentAnswer(apiKeyID: caller.name, key: idempotencyKey, now: started)
+        }) {
+            guard earlier.requestHash == requestHash else { throw .keyReused }
+            return AcceptAnswer(
+                status: earlier.status,
+                body: earlier.body,
+                deliveryID: earlier.deliveryID,
+                replayed: true
+            )
+        }
+        if let wait = rateLimiter.take(caller.name, now: started) { throw .rateLimited(retryAfter: wait) }
+
+        let method = request.method ?? settings.defaultMethod
+        let template = request.template ?? settings.defaultTemplate(for: method)
+        do {
+            try templates.validate(name: template, locale: request.locale?.description, method: method)
+        } catch {
+            let field = error.kind == .invalidLocale ? "locale" : "template"
+            throw .invalid(RequestError(field: field, message: error.message))
+        }
+        let identity = try await resolveIdentity(request.target)
+        let (recipient, override) = try await resolveRecipient(request, identity: identity, caller: caller)
+
+        let expiresIn = request.expiresIn ?? settings.defaultExpiresIn
+        let id = UUID()
+        let record = DeliveryRecord(
+            id: id,
+            status: .queued,
+            identityID: UUID(uuidString: identity.id) ?? UUID(),
+            recipient: recipient.description,
+            method: method == .link ? .link : .code,
+            template: template,
+            locale: request.locale?.description,
+            expiresIn: expiresIn.description,
+            deadline: started.addingTimeInterval(expiresIn.duration / .seconds(1)),
+            reason: request.reason,
+            transientPayload: request.transientPayload.flatMap {
+                try? String(decoding: JSONEncoder().encode($0), as: UTF8.self)
+            },
+            messageID: MessageID.generate(domain: settings.from.address.domain).value,
+            actor: caller.name,
+            requestID: caller.requestID,
+            nextAttemptAt: started,
+            createdAt: started
+        )
+        var details = ["method": method.rawValue, "template": template, "expires_in": expiresIn.description]
+        if let reason = request.reason { details["reason"] = reason }
+        if override { details["recipient_override"] = "true" }
+        let new = NewDelivery(
+            delivery: record,
+            idempotency: IdempotencyEntry(
+                apiKeyID: caller.name,
+                key: idempotencyKey,
+                requestHash: requestHash,
+                responseStatus: 202,
+                responseBody: DeliveryView(record).json(),
+                expiresAt: started.addingTimeInterval(settings.idempotencyWindow / .seconds(1))
+            ),
+            cooldown: settings.cooldown / .seconds(1),
+            audit: draft(
+                .emailRequested,
+                caller: caller,
+                identity: record.identityID,
+                recipient: recipient,
+                outcome: "queued",
+                details: details
+            )
+        )
+        switch try await storeCall({ try await store.accept(new) }) {
+        case .accepted(let stored, _):
+            return AcceptAnswer(status: 202, body: DeliveryView(stored).json(), deliveryID: stored.id, replayed: false)
+        case .replay(let status, let body, let deliveryID):
+            return AcceptAnswer(status: status, body: body, deliveryID: deliveryID, replayed: true)
+        case .keyReused:
+            throw .keyReused
+        case .cooldown(let retryAfter):
+            await refuse(caller: caller, identity: record.identityID, recipient: recipient, outcome: "cooldown")
+            throw .cooldown(retryAfter: retryAfter)
+        }
+    }
+
+    /// The identity by id, or the one that logs in with the email.
+    private func resolveIdentity(_ target: RecoveryEmailRequest.Target) async throws(AcceptRefusal) -> Identity {
+        do {
+            switch target {
+            case .identityID(let id):
+                return try await kratos.identity(id: id)
+            case .email(let email):
+                let found = try await kratos.identities(credentialsIdentifier: email.description)
+                guard let first = found.first else { throw AcceptRefusal.identityNotFound }
+                guard found.allSatisfy({ $0.id == first.id }) else { throw AcceptRefusal.identityAmbiguous }
+                return first
+            }
+        } catch let refusal as AcceptRefusal {
+            throw refusal
+        } catch let error as KratosError {
+            switch error.kind {
+            case .identityNotFound: throw .identityNotFound
+            case .transient: throw .kratosUnavailable(retryAfter: error.retryAfter)
+            case .badRequest, .unauthorized: throw .kratosUnavailable(retryAfter: nil)
+            }
+        } catch {
+            throw .kratosUnavailable(retryAfter: nil)
+        }
+    }
+
+    /// The identity's own email recovery address (the one asked for, the login email, or the
+    /// first), or — with `recovery:send:any-recipient` only — the address the caller gave.
+    private func resolveRecipient(
+        _ request: RecoveryEmailRequest,
+        identity: Identity,
+        caller: Caller
+    ) async throws(AcceptRefusal) -> (EmailAddress, override: Bool) {
+        let own = identity.emailRecoveryAddresses.compactMap { try? EmailAddress($0.value) }
+        func isOwn(_ address: EmailAddress) -> Bool {
+            own.contains { $0.description.lowercased() == address.description.lowercased() }
+        }
+        if let asked = request.recipient {
+            if isOwn(asked) { return (asked, false) }
+            guard caller.scopes.contains(.sendAnyRecipient) else {
+                await refuse(
+                    caller: caller,
+                    identity: UUID(uuidString: identity.id),
+                    recipient: asked,
+                    outcome: "recipient_not_allowed"
+                )
+                throw .recipientNotAllowed
+            }
+            return (asked, true)
+        }
+        if case .email(let login) = request.target, isOwn(login) { return (login, false) }
+        guard let first = own.first else { throw .noRecoveryAddress }
+        return (first, false)
+    }
+
+    /// Records a refusal worth keeping (a foreign recipient, a cooldown) in the audit log.
+    private func refuse(caller: Caller, identity: UUID?, recipient: EmailAddress, outcome: String) async {
+        _ = try? await store.appendAudit(
+            draft(.emailRefused, caller: caller, identity: identity, recipient: recipient, outcome: outcome)
+        )
+    }
+
+    private func draft(
+        _ action: AuditAction,
+        caller: Caller,
+        identity: UUID?,
+        recipient: EmailAddress,
+        outcome: String,
+        details: [String: String] = [:]
+    ) -> AuditDraft {
+        AuditDraft(
+            at: now(),
+            actor: caller.name,
+            sourceIP: caller.sourceIP,
+            requestID: caller.requestID,
+            action: action,
+            identityID: identity,
+            recipientHash: chain.recipientHash(recipient.description),
+            recipientMasked: AuditChain.mask(recipient.description),
+            outcome: outcome,
+            details: details
+        )
+    }
+
+    private func storeCall<T>(_ body: () async throws -> T) async throws(AcceptRefusal) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw .storeUnavailable
+        }
+    }
+
+    /// SHA-256 of the body as canonical JSON (sorted keys): the same request in another layout is
+    /// still the same request.
+    static func hash(_ body: JSONValue) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(body)) ?? Data()
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}

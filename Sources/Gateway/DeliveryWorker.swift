@@ -1,0 +1,182 @@
+import Audit
+import Foundation
+import JSONValue
+import Logging
+import Mail
+import ServiceLifecycle
+import Store
+import Synchronization
+import Templates
+
+/// The delivery worker: leases due deliveries, runs up to `delivery.workers` attempts at once,
+/// records each outcome (sent, retry later, failed) with its audit event, and takes back the
+/// deliveries of a crashed worker once their lease runs out. On graceful shutdown it stops
+/// leasing and lets the attempts in flight finish (each is bounded by the Kratos and SMTP
+/// timeouts); nothing it had leased is left behind.
+public struct DeliveryWorker: Service {
+    let settings: GatewaySettings
+    let store: any GatewayStore
+    let sender: RecoverySender
+    let chain: AuditChain
+    let signal: DeliverySignal
+    let logger: Logger
+    let now: @Sendable () -> Date
+    /// How often to look for due deliveries when nothing nudges.
+    let pollInterval: Duration
+
+    public init(
+        settings: GatewaySettings,
+        store: any GatewayStore,
+        sender: RecoverySender,
+        chain: AuditChain,
+        signal: DeliverySignal,
+        logger: Logger,
+        pollInterval: Duration = .milliseconds(500),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.settings = settings
+        self.store = store
+        self.sender = sender
+        self.chain = chain
+        self.signal = signal
+        self.logger = logger
+        self.pollInterval = pollInterval
+        self.now = now
+    }
+
+    public func run() async throws {
+        let inFlight = Counter()
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let free = settings.workers - inFlight.value.load(ordering: .relaxed)
+                var leased: [DeliveryRecord] = []
+                if free > 0 {
+                    do {
+                        leased = try await store.leaseDue(
+                            now: now(),
+                            limit: free,
+                            leaseFor: settings.lease / .seconds(1)
+                        )
+                    } catch {
+                        logger.error("cannot lease deliveries", metadata: ["error": "\(error)"])
+                    }
+                }
+                for record in leased {
+                    inFlight.value.add(1, ordering: .relaxed)
+                    group.addTask {
+                        await process(record)
+                        inFlight.value.subtract(1, ordering: .relaxed)
+                        signal.nudge()
+                    }
+                }
+                // Everything due is running, or every worker is busy: wait for a change.
+                if leased.isEmpty || leased.count == free {
+                    await cancelWhenGracefulShutdown { await signal.wait(timeout: pollInterval) }
+                }
+            }
+        }
+    }
+
+    /// One attempt of a leased delivery, and its outcome recorded.
+    func process(_ record: DeliveryRecord) async {
+        let started = ContinuousClock.now
+        let masked = AuditChain.mask(record.recipient)
+        var metadata: Logger.Metadata = [
+            "delivery_id": "\(record.id.uuidString.lowercased())", "recipient": "\(masked)",
+            "attempt": "\(record.attempts)",
+        ]
+        if let requestID = record.requestID { metadata["request_id"] = "\(requestID)" }
+        let outcome: DeliveryOutcome
+        var audit: AuditDraft
+        switch await attempt(record) {
+        case .success(let receipt):
+            outcome = .sent(reply: receipt.reply, at: now())
+            audit = draft(.emailSent, record, outcome: "sent", details: ["smtp_reply": receipt.reply])
+        case .failure(let error):
+            var details = ["error_class": error.errorClass.rawValue, "error": error.message, "source": error.source]
+            switch settings.retry.decide(error, attempts: record.attempts, now: now(), deadline: record.deadline) {
+            case .retry(let at, let counts):
+                outcome = .retry(
+                    at: at,
+                    errorClass: error.errorClass.rawValue,
+                    error: error.message,
+                    countsAsAttempt: counts
+                )
+                details["next_attempt_at"] = Timestamp.format(at)
+                audit = draft(.emailAttemptFailed, record, outcome: "retrying", details: details)
+            case .fail(let failure):
+                outcome = .failed(failure: failure, errorClass: error.errorClass.rawValue, error: error.message)
+                audit = draft(.emailFailed, record, outcome: failure.rawValue, details: details)
+            }
+        }
+        audit.details["attempt"] = "\(record.attempts)"
+        do {
+            let finished = try await store.finish(
+                id: record.id,
+                attempt: record.attempts,
+                outcome: outcome,
+                audit: [audit]
+            )
+            metadata["outcome"] = "\(finished.status.rawValue)"
+            metadata["duration_ms"] = "\((ContinuousClock.now - started) / .milliseconds(1))"
+            if let error = finished.lastError, finished.status != .sent { metadata["error"] = "\(error)" }
+            logger.info("delivery attempt", metadata: metadata)
+        } catch {
+            // The lease ran out and another worker took the delivery over: its record wins.
+            logger.warning("cannot record a delivery attempt", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        }
+    }
+
+    private func attempt(_ record: DeliveryRecord) async -> Result<SMTPReceipt, DeliveryError> {
+        let job: DeliveryJob
+        do {
+            job = DeliveryJob(
+                identityID: record.identityID.uuidString.lowercased(),
+                recipient: try EmailAddress(record.recipient),
+                method: record.method == .link ? .link : .code,
+                template: record.template,
+                locale: record.locale,
+                messageID: try MessageID(record.messageID),
+                deadline: record.deadline,
+                transientPayload: record.transientPayload.flatMap {
+                    try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))
+                }
+            )
+        } catch {
+            return .failure(
+                DeliveryError(
+                    errorClass: .permanent,
+                    failure: .rejected,
+                    source: "gateway",
+                    message: "stored delivery is not sendable: \(error)"
+                )
+            )
+        }
+        return await sender.attempt(job)
+    }
+
+    private func draft(
+        _ action: AuditAction,
+        _ record: DeliveryRecord,
+        outcome: String,
+        details: [String: String]
+    ) -> AuditDraft {
+        AuditDraft(
+            at: now(),
+            actor: "system",
+            requestID: record.requestID,
+            action: action,
+            deliveryID: record.id,
+            identityID: record.identityID,
+            recipientHash: chain.recipientHash(record.recipient),
+            recipientMasked: AuditChain.mask(record.recipient),
+            outcome: outcome,
+            details: details
+        )
+    }
+}
+
+/// The number of attempts in flight, shared by the loop and the attempt tasks.
+private final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+}
