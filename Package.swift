@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: libcurl
@@ -162,6 +164,25 @@ let package = Package(
         .testTarget(
             name: "RecoveryGatewayTests",
             dependencies: ["recovery-gateway", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The gateway's configuration (YAML file, environment, flags)
+        .target(
+            name: "GatewayConfiguration",
+            dependencies: [
+                "GoDuration",
+                "Mail",
+                "Templates",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayConfigurationTests",
+            dependencies: ["GatewayConfiguration", "Mail", "Templates"],
             swiftSettings: swiftSettings
         ),
     ]
