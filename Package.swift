@@ -182,7 +182,14 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayConfigurationTests",
-            dependencies: ["GatewayConfiguration", "Mail", "Templates"],
+            dependencies: [
+                "GatewayConfiguration",
+                "GoDuration",
+                "Mail",
+                "Templates",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

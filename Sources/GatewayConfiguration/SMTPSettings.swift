@@ -74,7 +74,7 @@ public struct SMTPSettings: Sendable, Equatable, Decodable {
                 timeout: timeout
             )
         } catch {
-            if error.part == "password file" {
+            if error.part == "password file" || error.problem.hasSuffix("in a password file") {
                 throw ConfigurationError(key: "smtp.password_file", problem: error.problem)
             }
             throw ConfigurationError(key: "smtp.url", problem: "\(error.part): \(error.problem)")

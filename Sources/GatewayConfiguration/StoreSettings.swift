@@ -16,7 +16,10 @@ public struct StoreSettings: Sendable, Equatable, Decodable {
     public var kind: Kind
 
     /// SQLite in `data/gateway.sqlite`.
-    public static let defaults = StoreSettings(url: "sqlite://data/gateway.sqlite", kind: .sqlite(path: "data/gateway.sqlite"))
+    public static let defaults = StoreSettings(
+        url: "sqlite://data/gateway.sqlite",
+        kind: .sqlite(path: "data/gateway.sqlite")
+    )
 
     /// Builds the settings as given.
     public init(url: String, kind: Kind) {
