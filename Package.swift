@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
@@ -78,7 +79,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Audit", "JSONValue", "Kratos", "Mail", "Store", "Templates",
+                "Audit", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "Store", "Templates",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -233,6 +234,34 @@ let package = Package(
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "Audit", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The gateway's configuration (YAML file, environment, flags)
+        .target(
+            name: "GatewayConfiguration",
+            dependencies: [
+                "Audit",
+                "GoDuration",
+                "Mail",
+                "Templates",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayConfigurationTests",
+            dependencies: [
+                "Audit",
+                "GatewayConfiguration",
+                "GoDuration",
+                "Mail",
+                "Templates",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 /// The secret key of the audit chain's HMACs: at least 32 bytes, kept outside the database.
-public struct AuditKey: Sendable, CustomStringConvertible {
+public struct AuditKey: Sendable, Equatable, CustomStringConvertible {
     /// The shortest key accepted, in bytes (the output size of SHA-256).
     public static let minimumByteCount = 32
 
@@ -37,19 +37,22 @@ public struct AuditKey: Sendable, CustomStringConvertible {
         try! AuditKey(bytes: SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
     }
 
-    /// Reads the key file (its raw bytes are the key), or creates it with 32 random bytes,
-    /// mode 0600, creating its parent directory, when it does not exist.
+    /// Reads the key file: its raw bytes are the key.
+    public static func load(file: URL) throws(AuditKeyError) -> AuditKey {
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw .unreadable(path: file.path, reason: String(describing: error))
+        }
+        return try AuditKey(bytes: Array(data))
+    }
+
+    /// Reads the key file, or creates it with 32 random bytes, mode 0600, creating its parent
+    /// directory, when it does not exist.
     public static func loadOrCreate(file: URL) throws(AuditKeyError) -> AuditKey {
         let manager = FileManager.default
-        if manager.fileExists(atPath: file.path) {
-            let data: Data
-            do {
-                data = try Data(contentsOf: file)
-            } catch {
-                throw .unreadable(path: file.path, reason: String(describing: error))
-            }
-            return try AuditKey(bytes: Array(data))
-        }
+        if manager.fileExists(atPath: file.path) { return try load(file: file) }
         let key = AuditKey.random()
         let bytes = Data(key.bytes)
         do {

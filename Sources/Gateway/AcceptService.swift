@@ -1,6 +1,7 @@
 import Audit
 import Crypto
 import Foundation
+import GatewayConfiguration
 import JSONValue
 import Kratos
 import Mail

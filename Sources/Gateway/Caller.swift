@@ -1,14 +1,7 @@
-/// What an API key may do (`scopes` in the configuration).
-public enum Scope: String, Sendable, Hashable, CaseIterable {
-    /// Ask for a recovery email to one of the identity's own recovery addresses.
-    case send = "recovery:send"
-    /// Also to any address (an override, or an identity without a recovery address).
-    case sendAnyRecipient = "recovery:send:any-recipient"
-    /// Read deliveries.
-    case read = "recovery:read"
-    /// Read, export and verify the audit log.
-    case auditRead = "audit:read"
-}
+import GatewayConfiguration
+
+/// What an API key may do: the scopes of the configuration's `api_keys`.
+public typealias Scope = APIKey.Scope
 
 /// Who is asking, as the HTTP layer authenticated it: the API key's name and scopes, and where
 /// the request came from (for the audit log).

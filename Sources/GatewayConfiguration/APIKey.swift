@@ -1,0 +1,111 @@
+import Crypto
+import Foundation
+
+/// An API key the gateway accepts: its name (the audit log's actor), the SHA-256 of the key, and its scopes.
+/// The key itself is never configured; ``matches(presentedKey:)`` checks a presented one.
+public struct APIKey: Sendable, Equatable, Decodable {
+    /// What a key may do.
+    public enum Scope: String, Sendable, Equatable, Hashable, CaseIterable, Comparable {
+        /// `POST /v1/recovery-emails` to the identity's own recovery addresses.
+        case send = "recovery:send"
+        /// Sending to any recipient, not only the identity's recovery addresses.
+        case sendAnyRecipient = "recovery:send:any-recipient"
+        /// Reading deliveries.
+        case read = "recovery:read"
+        /// Reading, exporting and verifying the audit log.
+        case auditRead = "audit:read"
+
+        public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    /// The key's name, unique among the configured keys.
+    public var name: String
+    /// The SHA-256 of the key, 64 lower-case hex digits.
+    public var sha256: String
+    /// What the key may do.
+    public var scopes: Set<Scope>
+
+    /// Checks and builds a key; `sha256` must be 64 lower-case hex digits and `name` non-empty.
+    public init(name: String, sha256: String, scopes: Set<Scope>) throws(ConfigurationError) {
+        guard !name.isEmpty else { throw ConfigurationError(key: "api_keys.name", problem: "must not be empty") }
+        guard Self.digest(ofHex: sha256) != nil else {
+            throw ConfigurationError(key: "api_keys.sha256", problem: Self.hexProblem)
+        }
+        self.name = name
+        self.sha256 = sha256
+        self.scopes = scopes
+    }
+
+    /// Whether the SHA-256 of `presentedKey` (its UTF-8 bytes) is ``sha256``, compared in constant time.
+    public func matches(presentedKey: String) -> Bool {
+        guard let expected = Self.digest(ofHex: sha256) else { return false }
+        let actual = Array(SHA256.hash(data: Data(presentedKey.utf8)))
+        var difference: UInt8 = 0
+        for (left, right) in zip(actual, expected) { difference |= left ^ right }
+        return difference == 0 && actual.count == expected.count
+    }
+
+    /// Whether the key has `scope`.
+    public func allows(_ scope: Scope) -> Bool { scopes.contains(scope) }
+
+    /// The hex form of the SHA-256 of `key`: what goes into `api_keys[].sha256`.
+    public static func sha256Hex(of key: String) -> String {
+        SHA256.hash(data: Data(key.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let reader = try SectionReader(decoder, known: ConfigurationKeys.apiKey)
+        guard let name = try reader.text("name"), !name.isEmpty else { throw reader.error("name", "must not be empty") }
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw reader.error("name", "must not contain control characters or line breaks")
+        }
+        guard let sha256 = try reader.text("sha256"), Self.digest(ofHex: sha256) != nil else {
+            throw reader.error("sha256", Self.hexProblem)
+        }
+        guard let texts = try reader.stringList("scopes"), !texts.isEmpty else {
+            throw reader.error("scopes", "must list at least one of \(Self.scopeList)")
+        }
+        var scopes: Set<Scope> = []
+        for (index, text) in texts.enumerated() {
+            guard let scope = Scope(rawValue: text) else {
+                throw reader.error("scopes[\(index)]", "must be one of \(Self.scopeList)")
+            }
+            guard scopes.insert(scope).inserted else {
+                throw reader.error("scopes[\(index)]", "\(scope.rawValue) is listed twice")
+            }
+        }
+        self.name = name
+        self.sha256 = sha256
+        self.scopes = scopes
+    }
+
+    private static let hexProblem = "must be the SHA-256 of the key as 64 lower-case hex digits"
+    private static let scopeList = Scope.allCases.map(\.rawValue).joined(separator: ", ")
+
+    /// The 32 bytes written as 64 lower-case hex digits, or `nil`.
+    private static func digest(ofHex hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        for pair in stride(from: 0, to: 64, by: 2) {
+            guard let high = nibble(digits[pair]), let low = nibble(digits[pair + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
+        default: return nil
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,52 @@
+import Logging
+import Templates
+
+extension GatewayConfiguration: CustomStringConvertible {
+    /// The effective configuration in the YAML layout, for a start-up log: passwords in URLs show as
+    /// `***`, secrets read from files or the environment as `<redacted>`.
+    public var description: String {
+        func duration(_ value: Duration) -> String { GoDurations.format(value) }
+        func optional(_ value: String?) -> String { value.map { "\"\($0)\"" } ?? "\"\"" }
+        var lines = [
+            "server: { host: \(server.host), port: \(server.port), max_body_bytes: \(server.maxBodyBytes) }",
+            "kratos:",
+            "  admin_url: \(kratos.adminURL)",
+            "  token_file: \(optional(kratos.tokenFile))\(kratos.token == nil ? "" : "  # token <redacted>")",
+            "  public_url: \(optional(kratos.publicURL))",
+            "  timeout: \(duration(kratos.timeout))",
+            "smtp:",
+            "  url: \(smtp.redactedURL)",
+            "  password_file: \(optional(smtp.passwordFile))",
+            "  from_address: \(smtp.fromAddress)",
+            "  from_name: \"\(smtp.fromName)\"",
+            "  connections: \(smtp.connections)",
+            "  timeout: \(duration(smtp.timeout))",
+            "  ca_file: \(optional(smtp.caFile))",
+            "  local_name: \(optional(smtp.localName))",
+            "store:",
+            "  url: \(store.redactedURL)",
+            "audit:",
+            "  key_file: \(audit.keyFile)\(audit.key == nil ? "" : "  # key from \(ConfigurationLoader.auditKeyVariable) <redacted>")",
+            "delivery:",
+            "  default_method: \(delivery.defaultMethod.rawValue)",
+            "  expires_in: \(duration(delivery.expiresIn))",
+            "  cooldown: \(duration(delivery.cooldown))",
+            "  max_attempts: \(delivery.maxAttempts)",
+            "  backoff_initial: \(duration(delivery.backoffInitial))",
+            "  backoff_max: \(duration(delivery.backoffMax))",
+            "  lease: \(duration(delivery.lease))",
+            "  workers: \(delivery.workers)",
+            "  rate_per_key: \(delivery.ratePerKey)",
+            "  burst_per_key: \(delivery.burstPerKey)",
+            "  idempotency_window: \(duration(delivery.idempotencyWindow))",
+            "templates: { dir: \(templates.dir), default_locale: \(templates.defaultLocale) }",
+            "logging: { level: \(logging.level.rawValue), format: \(logging.format.rawValue) }",
+            "api_keys:\(apiKeys.isEmpty ? " []" : "")",
+        ]
+        for key in apiKeys {
+            let scopes = key.scopes.sorted().map(\.rawValue).joined(separator: ", ")
+            lines.append("  - { name: \(key.name), sha256: \(key.sha256), scopes: [\(scopes)] }")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,35 @@
+/// The keys the YAML document may contain, section by section: the one list that unknown-key checks,
+/// environment variable names and flag overrides are checked against.
+enum ConfigurationKeys {
+    static let server = ["host", "port", "max_body_bytes"]
+    static let kratos = ["admin_url", "token_file", "public_url", "timeout"]
+    static let smtp = [
+        "url", "password_file", "from_address", "from_name", "connections", "timeout", "ca_file", "local_name",
+    ]
+    static let store = ["url"]
+    static let audit = ["key_file"]
+    static let delivery = [
+        "default_method", "expires_in", "cooldown", "max_attempts", "backoff_initial", "backoff_max", "lease",
+        "workers", "rate_per_key", "burst_per_key", "idempotency_window",
+    ]
+    static let templates = ["dir", "default_locale"]
+    static let logging = ["level", "format"]
+    static let apiKey = ["name", "sha256", "scopes"]
+
+    /// The sections that hold a mapping of scalar keys, in document order.
+    static let sections: [(name: String, keys: [String])] = [
+        ("server", server), ("kratos", kratos), ("smtp", smtp), ("store", store), ("audit", audit),
+        ("delivery", delivery), ("templates", templates), ("logging", logging),
+    ]
+
+    /// The list of API keys: a top-level sequence of mappings.
+    static let apiKeys = "api_keys"
+
+    /// Every top-level key.
+    static let topLevel = sections.map(\.name) + [apiKeys]
+
+    /// Whether `section.key` names a scalar setting.
+    static func isScalarKey(section: String, key: String) -> Bool {
+        sections.contains { $0.name == section && $0.keys.contains(key) }
+    }
+}
