@@ -91,9 +91,11 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Gateway",
+                "Audit", "Gateway", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "Store", "Templates",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -124,7 +126,9 @@ let package = Package(
         .executableTarget(
             name: "recovery-gateway",
             dependencies: [
-                "Mail",
+                "Audit", "Gateway", "GatewayConfiguration", "Mail", "Server", "Store",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -16,4 +16,16 @@ public enum AuditTime {
     public static func truncated(_ date: Date) -> Date {
         Self.date(microseconds: microseconds(date))
     }
+
+    /// RFC 3339 in UTC with six fractional digits: `2026-11-25T08:00:00.123456Z`.
+    public static func format(_ date: Date) -> String {
+        let micros = microseconds(date)
+        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+        let fraction = micros - seconds * 1_000_000
+        let whole = Date(timeIntervalSince1970: Double(seconds)).formatted(secondsStyle)
+        let digits = String(fraction)
+        return whole.dropLast() + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
+    }
+
+    private static let secondsStyle = Date.ISO8601FormatStyle(timeZone: .gmt)
 }

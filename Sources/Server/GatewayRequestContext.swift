@@ -1,0 +1,17 @@
+import Gateway
+import Hummingbird
+import NIOCore
+
+/// The per-request state of the gateway's HTTP API: the request id (echoed in `X-Request-Id`)
+/// and the peer's address (for the audit log).
+public struct GatewayRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by ``RequestIDMiddleware`` before any route runs.
+    public var requestID = ""
+    public let sourceIP: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        sourceIP = source.channel.remoteAddress?.ipAddress
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import Hummingbird
+import Store
+
+/// `GET /health/alive` (the process answers) and `GET /health/ready` (the store answers and the
+/// templates are loaded — they are, or the gateway would not have started).
+struct HealthRoutes: Sendable {
+    let store: any GatewayStore
+
+    func add(to router: Router<GatewayRequestContext>) {
+        router.get("health/alive") { _, _ in jsonResponse(Data(#"{"status":"ok"}"#.utf8)) }
+        router.get("health/ready") { _, _ in
+            do {
+                try await store.ping()
+                return jsonResponse(Data(#"{"status":"ok","store":"ok","templates":"ok"}"#.utf8))
+            } catch {
+                throw Problem(
+                    .serviceUnavailable,
+                    code: "not_ready",
+                    title: "Not ready",
+                    detail: "the store does not answer"
+                )
+            }
+        }
+    }
+}

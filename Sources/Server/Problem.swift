@@ -1,0 +1,104 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An error answer in `application/problem+json` (RFC 9457): `type`, `title`, `status`, `detail`,
+/// a stable machine-readable `code` and, for bad input, the `field` at fault. Never carries a
+/// value the caller sent, nor any secret.
+public struct Problem: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let title: String
+    public let detail: String
+    public var field: String?
+    /// Sent as `Retry-After` (whole seconds, at least 1).
+    public var retryAfter: Duration?
+
+    public init(
+        _ status: HTTPResponse.Status,
+        code: String,
+        title: String,
+        detail: String,
+        field: String? = nil,
+        retryAfter: Duration? = nil
+    ) {
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.field = field
+        self.retryAfter = retryAfter
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = Body(
+            type: "/problems/\(code)",
+            title: title,
+            status: status.code,
+            detail: detail,
+            code: code,
+            field: field
+        )
+        let data = (try? Self.encoder.encode(body)) ?? Data()
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if let retryAfter {
+            headers[.retryAfter] = "\(max(1, Int((retryAfter / .seconds(1)).rounded(.up))))"
+        }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    private struct Body: Encodable {
+        let type: String
+        let title: String
+        let status: Int
+        let detail: String
+        let code: String
+        let field: String?
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func unauthorized() -> Problem {
+        Problem(
+            .unauthorized,
+            code: "unauthorized",
+            title: "Unauthorized",
+            detail: "a valid API key is required as Bearer token"
+        )
+    }
+
+    static func forbidden(_ scope: String) -> Problem {
+        Problem(
+            .forbidden,
+            code: "insufficient_scope",
+            title: "Forbidden",
+            detail: "this API key lacks the scope \(scope)"
+        )
+    }
+
+    static func badParameter(_ name: String, _ detail: String) -> Problem {
+        Problem(
+            .badRequest,
+            code: "invalid_parameter",
+            title: "Invalid parameter",
+            detail: "\(name): \(detail)",
+            field: name
+        )
+    }
+
+    static func notFound(_ what: String) -> Problem {
+        Problem(.notFound, code: "not_found", title: "Not found", detail: "no such \(what)")
+    }
+
+    static let storeUnavailable = Problem(
+        .serviceUnavailable,
+        code: "store_unavailable",
+        title: "Service unavailable",
+        detail: "the store cannot be reached; nothing was stored",
+        retryAfter: .seconds(5)
+    )
+}

@@ -1,0 +1,272 @@
+import Foundation
+import Gateway
+import GatewayConfiguration
+import HTTPTypes
+import Hummingbird
+import JSONValue
+import NIOCore
+import Store
+
+/// `POST /v1/recovery-emails`, `GET /v1/recovery-emails/{id}`, `GET /v1/recovery-emails`.
+struct RecoveryEmailRoutes: Sendable {
+    let accept: AcceptService
+    let store: any GatewayStore
+    let auth: APIKeyAuthenticator
+    let signal: DeliverySignal
+    let maxBodyBytes: Int
+
+    /// The longest `Prefer: wait=N` honoured.
+    static let maximumWait = 30
+
+    func add(to router: Router<GatewayRequestContext>) {
+        router.post("v1/recovery-emails") { request, context in try await create(request, context: context) }
+        router.get("v1/recovery-emails/:id") { request, context in try await show(request, context: context) }
+        router.get("v1/recovery-emails") { request, context in try await list(request, context: context) }
+    }
+
+    func create(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let caller = try auth.caller(request, context: context, needs: .send)
+        guard let key = request.headers[.idempotencyKey] else {
+            throw Problem(
+                .badRequest,
+                code: "idempotency_key_missing",
+                title: "Idempotency-Key required",
+                detail: "send an Idempotency-Key header (1-255 printable ASCII characters)",
+                field: "Idempotency-Key"
+            )
+        }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
+            throw Problem(
+                .badRequest,
+                code: "idempotency_key_invalid",
+                title: "Invalid Idempotency-Key",
+                detail: "Idempotency-Key must be 1-255 printable ASCII characters",
+                field: "Idempotency-Key"
+            )
+        }
+        var request = request
+        let bytes: ByteBuffer
+        do {
+            bytes = try await request.collectBody(upTo: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw Problem(
+                .contentTooLarge,
+                code: "body_too_large",
+                title: "Body too large",
+                detail: "the body is over \(maxBodyBytes) bytes",
+                field: "body"
+            )
+        }
+        guard let body = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView)) else {
+            throw Problem(
+                .badRequest,
+                code: "invalid_json",
+                title: "Invalid JSON",
+                detail: "the body is not JSON",
+                field: "body"
+            )
+        }
+        let answer: AcceptAnswer
+        do {
+            answer = try await accept.accept(body: body, idempotencyKey: key, caller: caller)
+        } catch {
+            throw Self.problem(error)
+        }
+        if !answer.replayed { signal.nudge() }
+        var status = HTTPResponse.Status(code: answer.status)
+        var json = answer.body
+        if let wait = Self.preferredWait(request), wait > 0 {
+            let deadline = ContinuousClock.now + .seconds(wait)
+            var record = try? await store.delivery(id: answer.deliveryID)
+            while record?.status.isFinal == false && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                record = try? await store.delivery(id: answer.deliveryID)
+            }
+            if let record {
+                status = .ok
+                json = DeliveryView(record).json()
+            }
+        }
+        var headers: HTTPFields = [
+            .contentType: "application/json",
+            .location: "/v1/recovery-emails/\(answer.deliveryID.uuidString.lowercased())",
+        ]
+        if answer.replayed { headers[.idempotentReplayed] = "true" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    func show(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        _ = try auth.caller(request, context: context, needs: .read)
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
+            throw Problem.notFound("recovery email")
+        }
+        let record: DeliveryRecord?
+        do {
+            record = try await store.delivery(id: id)
+        } catch {
+            throw Problem.storeUnavailable
+        }
+        guard let record else { throw Problem.notFound("recovery email") }
+        return jsonResponse(DeliveryView(record).json())
+    }
+
+    func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        _ = try auth.caller(request, context: context, needs: .read)
+        let parameters = QueryParameters(request.uri.queryParameters)
+        var query = DeliveryQuery(
+            identityID: try parameters.uuid("identity_id"),
+            createdSince: try parameters.date("since"),
+            createdUntil: try parameters.date("until"),
+            cursor: parameters.string("cursor"),
+            limit: try parameters.limit()
+        )
+        if let status = parameters.string("status") {
+            guard let parsed = DeliveryStatus(rawValue: status) else {
+                throw Problem.badParameter("status", "must be one of queued, sending, retrying, sent, failed")
+            }
+            query.status = parsed
+        }
+        let page: Page<DeliveryRecord>
+        do {
+            page = try await store.deliveries(query)
+        } catch StoreError.invalidQuery {
+            throw Problem.badParameter("cursor", "is not a cursor this list gave out")
+        } catch {
+            throw Problem.storeUnavailable
+        }
+        let items = page.items.map { String(decoding: DeliveryView($0).json(), as: UTF8.self) }
+        let cursor = page.nextCursor.map { "\"\($0)\"" } ?? "null"
+        return jsonResponse(Data("{\"items\":[\(items.joined(separator: ","))],\"next_cursor\":\(cursor)}".utf8))
+    }
+
+    /// `Prefer: wait=N` (RFC 7240), capped at 30 seconds; other preferences are ignored.
+    static func preferredWait(_ request: Request) -> Int? {
+        guard let prefer = request.headers[.prefer] else { return nil }
+        for preference in prefer.split(separator: ",") {
+            let parts = preference.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2, parts[0].lowercased() == "wait", let seconds = Int(parts[1]), seconds >= 0 {
+                return min(seconds, maximumWait)
+            }
+        }
+        return nil
+    }
+
+    /// The HTTP answer to a refused request.
+    static func problem(_ refusal: AcceptRefusal) -> Problem {
+        switch refusal {
+        case .invalid(let error):
+            let status: HTTPResponse.Status = error.status == 400 ? .badRequest : .unprocessableContent
+            return Problem(
+                status,
+                code: "invalid_request",
+                title: "Invalid request",
+                detail: error.description,
+                field: error.field
+            )
+        case .rateLimited(let retryAfter):
+            return Problem(
+                .tooManyRequests,
+                code: "rate_limited",
+                title: "Too many requests",
+                detail: "this API key sends too fast",
+                retryAfter: retryAfter
+            )
+        case .identityNotFound:
+            return Problem(
+                .notFound,
+                code: "identity_not_found",
+                title: "Identity not found",
+                detail: "Kratos knows no such identity"
+            )
+        case .identityAmbiguous:
+            return Problem(
+                .unprocessableContent,
+                code: "identity_ambiguous",
+                title: "Identity ambiguous",
+                detail: "more than one identity logs in with this email; send identity_id",
+                field: "email"
+            )
+        case .noRecoveryAddress:
+            return Problem(
+                .unprocessableContent,
+                code: "no_recovery_address",
+                title: "No recovery address",
+                detail:
+                    "the identity has no email recovery address; a key with recovery:send:any-recipient must name one",
+                field: "recipient"
+            )
+        case .recipientNotAllowed:
+            return Problem(
+                .forbidden,
+                code: "recipient_not_allowed",
+                title: "Recipient not allowed",
+                detail: "the recipient is not one of the identity's recovery addresses",
+                field: "recipient"
+            )
+        case .cooldown(let until):
+            return Problem(
+                .tooManyRequests,
+                code: "cooldown",
+                title: "Sent recently",
+                detail: "a recovery email went to this identity and recipient moments ago",
+                retryAfter: .seconds(max(1, until.timeIntervalSinceNow))
+            )
+        case .keyReused:
+            return Problem(
+                .unprocessableContent,
+                code: "idempotency_key_reused",
+                title: "Idempotency-Key reused",
+                detail: "this Idempotency-Key was used with another request",
+                field: "Idempotency-Key"
+            )
+        case .kratosUnavailable(let retryAfter):
+            return Problem(
+                .serviceUnavailable,
+                code: "kratos_unavailable",
+                title: "Kratos unavailable",
+                detail: "Kratos did not answer; nothing was stored",
+                retryAfter: retryAfter ?? .seconds(5)
+            )
+        case .storeUnavailable:
+            return .storeUnavailable
+        }
+    }
+}
+
+/// A 200 answer with a JSON body.
+func jsonResponse(_ data: Data) -> Response {
+    Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+/// The query parameters of a list, each checked with a problem naming it.
+struct QueryParameters {
+    let values: Parameters
+
+    init(_ values: Parameters) { self.values = values }
+
+    func string(_ name: String) -> String? {
+        values.get(name).map { String($0) }
+    }
+
+    func uuid(_ name: String) throws(Problem) -> UUID? {
+        guard let text = string(name) else { return nil }
+        guard let id = UUID(uuidString: text) else { throw .badParameter(name, "must be a UUID") }
+        return id
+    }
+
+    func date(_ name: String) throws(Problem) -> Date? {
+        guard let text = string(name) else { return nil }
+        guard let date = try? Date(text, strategy: .iso8601) else {
+            throw .badParameter(name, "must be an RFC 3339 time such as 2026-01-31T12:00:00Z")
+        }
+        return date
+    }
+
+    func limit() throws(Problem) -> Int {
+        guard let text = string("limit") else { return 50 }
+        guard let limit = Int(text), (1...200).contains(limit) else {
+            throw .badParameter("limit", "must be from 1 to 200")
+        }
+        return limit
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Gives every request an id (the caller's `X-Request-Id` if it is sane, else a new UUID),
+/// sends it back on every response, errors included, turns errors into problem+json, and logs
+/// one line per request: method, route, status, duration, request id.
+struct RequestIDMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        let given = request.headers[.requestID] ?? ""
+        let sane = (1...200).contains(given.utf8.count) && given.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+        context.requestID = sane ? given : UUID().uuidString.lowercased()
+        context.logger[metadataKey: "request_id"] = "\(context.requestID)"
+        let started = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(type(of: error))"])
+            response = try Problem(
+                .internalServerError,
+                code: "internal",
+                title: "Internal error",
+                detail: "the request failed"
+            )
+            .response(from: request, context: context)
+        }
+        response.headers[.requestID] = context.requestID
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": "\(request.method.rawValue)", "route": "\(context.endpointPath ?? request.uri.path)",
+                "status": "\(response.status.code)",
+                "duration_ms": "\((ContinuousClock.now - started) / .milliseconds(1))",
+            ]
+        )
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = Self("X-Request-Id")!
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let idempotentReplayed = Self("Idempotent-Replayed")!
+    static let prefer = Self("Prefer")!
+}
