@@ -2,7 +2,7 @@
 public struct ServerSettings: Sendable, Equatable, Decodable {
     /// The address to bind, e.g. `127.0.0.1` or `0.0.0.0`.
     public var host: String
-    /// The TCP port, 1-65535.
+    /// The TCP port, 1-65535, or 0 for a free one (the log says which).
     public var port: Int
     /// The largest request body accepted, in bytes.
     public var maxBodyBytes: Int
@@ -22,7 +22,7 @@ public struct ServerSettings: Sendable, Equatable, Decodable {
         let defaults = Self.defaults
         host = try reader.string("host", default: defaults.host)
         guard !host.contains(where: \.isWhitespace) else { throw reader.error("host", "must not contain spaces") }
-        port = try reader.int("port", in: 1...65_535, default: defaults.port)
+        port = try reader.int("port", in: 0...65_535, default: defaults.port)
         maxBodyBytes = try reader.int("max_body_bytes", in: 1_024...16_777_216, default: defaults.maxBodyBytes)
     }
 }

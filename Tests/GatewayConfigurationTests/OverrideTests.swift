@@ -96,7 +96,7 @@ import Testing
                 + "must be an integer from 1 to 100"
         )
         let fromFlag = loadError("", flags: ["server.port": "70000"])
-        #expect(fromFlag?.description == "server.port (from command line): must be an integer from 1 to 65535")
+        #expect(fromFlag?.description == "server.port (from command line): must be an integer from 0 to 65535")
         let fromFile = loadError("delivery: { max_attempts: 101 }")
         #expect(fromFile?.description == "delivery.max_attempts: must be an integer from 1 to 100")
     }

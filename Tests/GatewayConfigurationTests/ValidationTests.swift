@@ -30,8 +30,8 @@ import Testing
 
     @Test(
         arguments: [
-            ("server: { port: 0 }", "server.port", "must be an integer from 1 to 65535"),
-            ("server: { port: http }", "server.port", "must be an integer from 1 to 65535"),
+            ("server: { port: 65536 }", "server.port", "must be an integer from 0 to 65535"),
+            ("server: { port: http }", "server.port", "must be an integer from 0 to 65535"),
             ("server: { host: \"\" }", "server.host", "must not be empty"),
             ("server: { max_body_bytes: 10 }", "server.max_body_bytes", "must be an integer from 1024 to 16777216"),
             ("server: [1, 2]", "server", "must be a mapping of keys to values"),

@@ -1,0 +1,75 @@
+import Foundation
+import GatewayConfiguration
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KratosStandIn
+import Logging
+import NIOCore
+import Server
+import TestSupport
+
+/// The API keys the harness configures: one that may do everything but send to any recipient,
+/// one that may only read.
+enum Keys {
+    static let backend = "rg_test_backend_key_0123456789"
+    static let reader = "rg_test_reader_key_0123456789"
+}
+
+/// Runs the real gateway (SQLite in a temp dir, the stand-in, aiosmtpd, the shipped templates)
+/// in-process on a free port, and hands the test an HTTP client for it.
+func withGateway(
+    _ body:
+        @Sendable (_ client: any TestClientProtocol, _ standIn: KratosStandIn, _ smtp: AiosmtpdServer) async throws ->
+        Void
+) async throws {
+    let directory = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let smtp = try await AiosmtpdServer.start()
+    defer { smtp.stop() }
+    try await withStandIn { standIn, adminURL in
+        let yaml = """
+            server: { port: 0, max_body_bytes: 4096 }
+            kratos: { admin_url: "\(adminURL)" }
+            smtp: { url: "smtp://127.0.0.1:\(smtp.port)/?disable_starttls=true" }
+            store: { url: "sqlite://\(directory.path)/gateway.sqlite" }
+            audit: { key_file: "\(directory.path)/audit.key" }
+            templates: { dir: "\(repositoryRoot.appendingPathComponent("templates").path)" }
+            delivery: { backoff_initial: 100ms, cooldown: 0s }
+            api_keys:
+              - { name: backend, sha256: "\(APIKey.sha256Hex(of: Keys.backend))", scopes: [recovery:send, recovery:read, audit:read] }
+              - { name: reader, sha256: "\(APIKey.sha256Hex(of: Keys.reader))", scopes: [recovery:read] }
+            """
+        let configuration = try ConfigurationLoader.load(yaml: yaml, source: "test", environment: [:])
+        let runtime = try await GatewayRuntime.start(configuration)
+        let application = try runtime.application(logger: Logger(label: "test"))
+        try await application.test(.live) { client in try await body(client, standIn, smtp) }
+        await runtime.shutdown()
+    }
+}
+
+extension TestClientProtocol {
+    /// A request with the backend key (or `key`) and JSON.
+    func call(
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        key: String? = Keys.backend,
+        headers: HTTPFields = [:],
+        json: String? = nil
+    ) async throws -> TestResponse {
+        var headers = headers
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        if json != nil { headers[.contentType] = "application/json" }
+        return try await execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+    }
+}
+
+extension TestResponse {
+    /// The body as a JSON object.
+    var object: [String: Any] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) else {
+            return [:]
+        }
+        return object as? [String: Any] ?? [:]
+    }
+}
