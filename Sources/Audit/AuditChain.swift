@@ -79,6 +79,15 @@ public struct AuditChain: Sendable {
         return "\(maskedLocal)@\(maskedDomain)"
     }
 
+    /// `text` with every email address in it masked (``mask(_:)``): for free text bound for the
+    /// audit log or a log line, such as a server's `550 <jane@example.com>: unknown user` or a
+    /// support agent's reason.
+    public static func maskingAddresses(in text: String) -> String {
+        guard text.contains("@") else { return text }
+        // A regex literal is built at compile time; Regex is not Sendable, so it is not kept in a static.
+        return text.replacing(#/[^\s<>()\[\]@,;:"']+@[^\s<>()\[\]@,;:"']+/#) { match in mask(String(match.output)) }
+    }
+
     private static func hex(_ code: HashedAuthenticationCode<SHA256>) -> String {
         code.map { byte in
             let digits = Array("0123456789abcdef")

@@ -122,7 +122,7 @@ public struct AcceptService: Sendable {
             createdAt: started
         )
         var details = ["method": method.rawValue, "template": template, "expires_in": expiresIn.description]
-        if let reason = request.reason { details["reason"] = reason }
+        if let reason = request.reason { details["reason"] = AuditChain.maskingAddresses(in: reason) }
         if override { details["recipient_override"] = "true" }
         let new = NewDelivery(
             delivery: record,

@@ -92,7 +92,17 @@ public struct DeliveryWorker: Service {
         case .success(let receipt):
             outcome = .sent(reply: receipt.reply, at: now())
             audit = draft(.emailSent, record, outcome: "sent", details: ["smtp_reply": receipt.reply])
-        case .failure(let error):
+        case .failure(let failure):
+            // A server's reply may name the recipient (`550 <jane@example.com>: …`): mask it before
+            // it reaches the audit log, the log or the API.
+            let message = AuditChain.maskingAddresses(in: failure.message)
+            let error = DeliveryError(
+                errorClass: failure.errorClass,
+                failure: failure.failure,
+                retryAfter: failure.retryAfter,
+                source: failure.source,
+                message: message
+            )
             var details = ["error_class": error.errorClass.rawValue, "error": error.message, "source": error.source]
             switch settings.retry.decide(error, attempts: record.attempts, now: now(), deadline: record.deadline) {
             case .retry(let at, let counts):
