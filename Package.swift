@@ -162,7 +162,9 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "JSONValue", "Kratos", "KratosStandIn", "Mail", "Store", "Templates", "TestSupport",
+                "Audit", "Gateway", "GatewayConfiguration", "JSONValue", "Kratos", "KratosStandIn", "Mail", "Store",
+                "Templates", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
