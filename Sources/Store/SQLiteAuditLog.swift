@@ -46,50 +46,17 @@ extension SQLiteStore {
     }
 
     public func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent> {
-        try Self.checkLimit(query.limit)
-        var clauses: [String] = []
-        var values: [(any DatabaseValueConvertible)?] = []
-        if let cursor = query.cursor {
-            clauses.append("seq > ?")
-            values.append(try StoreCursor.parseAudit(cursor))
+        var filter = SQLFilter()
+        if let cursor = query.cursor { filter.add("seq > ?", try StoreCursor.parseAudit(cursor)) }
+        filter.add("at_us >= ?", ifPresent: query.since, SQLiteRows.micros)
+        filter.add("at_us < ?", ifPresent: query.until, SQLiteRows.micros)
+        filter.add("identity_id = ?", ifPresent: query.identityID, SQLiteRows.text)
+        filter.add("actor = ?", ifPresent: query.actor) { $0 }
+        filter.add("action = ?", ifPresent: query.action) { $0.rawValue }
+        filter.add("delivery_id = ?", ifPresent: query.deliveryID, SQLiteRows.text)
+        return try await page("audit_events", filter, order: "seq", limit: query.limit, decode: SQLiteRows.auditEvent) {
+            StoreCursor.audit(seq: $0.seq)
         }
-        if let since = query.since {
-            clauses.append("at_us >= ?")
-            values.append(SQLiteRows.micros(since))
-        }
-        if let until = query.until {
-            clauses.append("at_us < ?")
-            values.append(SQLiteRows.micros(until))
-        }
-        if let identityID = query.identityID {
-            clauses.append("identity_id = ?")
-            values.append(SQLiteRows.text(identityID))
-        }
-        if let actor = query.actor {
-            clauses.append("actor = ?")
-            values.append(actor)
-        }
-        if let action = query.action {
-            clauses.append("action = ?")
-            values.append(action.rawValue)
-        }
-        if let deliveryID = query.deliveryID {
-            clauses.append("delivery_id = ?")
-            values.append(SQLiteRows.text(deliveryID))
-        }
-        values.append(query.limit + 1)
-        let sql =
-            "SELECT * FROM audit_events"
-            + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
-            + " ORDER BY seq LIMIT ?"
-        let arguments = StatementArguments(values)
-        let limit = query.limit
-        let events = try await read { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map(SQLiteRows.auditEvent)
-        }
-        guard events.count > limit else { return Page(items: events, nextCursor: nil) }
-        let page = Array(events.prefix(limit))
-        return Page(items: page, nextCursor: page.last.map { StoreCursor.audit(seq: $0.seq) })
     }
 
     static func checkLimit(_ limit: Int) throws(StoreError) {

@@ -8,46 +8,27 @@ extension SQLiteStore {
     }
 
     public func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<DeliveryRecord> {
-        try Self.checkLimit(query.limit)
-        var clauses: [String] = []
-        var values: [(any DatabaseValueConvertible)?] = []
+        var filter = SQLFilter()
         if let cursor = query.cursor {
             let position = try StoreCursor.parseDelivery(cursor)
-            clauses.append("(created_at_us < ? OR (created_at_us = ? AND id < ?))")
-            values += [position.createdAtMicros, position.createdAtMicros, position.id]
+            filter.add(
+                "(created_at_us < ? OR (created_at_us = ? AND id < ?))",
+                position.createdAtMicros,
+                position.createdAtMicros,
+                position.id
+            )
         }
-        if let identityID = query.identityID {
-            clauses.append("identity_id = ?")
-            values.append(SQLiteRows.text(identityID))
-        }
-        if let status = query.status {
-            clauses.append("status = ?")
-            values.append(status.rawValue)
-        }
-        if let since = query.createdSince {
-            clauses.append("created_at_us >= ?")
-            values.append(SQLiteRows.micros(since))
-        }
-        if let until = query.createdUntil {
-            clauses.append("created_at_us < ?")
-            values.append(SQLiteRows.micros(until))
-        }
-        values.append(query.limit + 1)
-        let sql =
-            "SELECT * FROM deliveries"
-            + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
-            + " ORDER BY created_at_us DESC, id DESC LIMIT ?"
-        let arguments = StatementArguments(values)
-        let limit = query.limit
-        let records = try await read { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map(SQLiteRows.delivery)
-        }
-        guard records.count > limit else { return Page(items: records, nextCursor: nil) }
-        let page = Array(records.prefix(limit))
-        let next = page.last.map {
-            StoreCursor.delivery(createdAtMicros: SQLiteRows.micros($0.createdAt), id: $0.id)
-        }
-        return Page(items: page, nextCursor: next)
+        filter.add("identity_id = ?", ifPresent: query.identityID, SQLiteRows.text)
+        filter.add("status = ?", ifPresent: query.status) { $0.rawValue }
+        filter.add("created_at_us >= ?", ifPresent: query.createdSince, SQLiteRows.micros)
+        filter.add("created_at_us < ?", ifPresent: query.createdUntil, SQLiteRows.micros)
+        return try await page(
+            "deliveries",
+            filter,
+            order: "created_at_us DESC, id DESC",
+            limit: query.limit,
+            decode: SQLiteRows.delivery
+        ) { StoreCursor.delivery(createdAtMicros: SQLiteRows.micros($0.createdAt), id: $0.id) }
     }
 
     public func purgeIdempotency(before: Date) async throws(StoreError) -> Int {
