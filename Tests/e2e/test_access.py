@@ -1,6 +1,5 @@
 """Who may send what to whom: keys, scopes, identities and recipients, against the real stand-in."""
 
-import html
 import shutil
 
 from harness import ALICE, NO_RECOVERY, REPO, TWO_ADDRESSES
@@ -85,8 +84,8 @@ def test_markup_in_traits_and_payload_is_escaped_in_html_and_kept_out_of_headers
     [message] = stack.smtp.messages()
     html_part = message.get_body(("html",)).get_content()
     text_part = message.get_body(("plain",)).get_content()
-    assert html.escape(evil_name) in html_part or evil_name.replace("<", "&lt;").replace(">", "&gt;") in html_part
-    assert evil_name not in html_part
+    assert "&lt;script&gt;alert(" in html_part and "&lt;/script&gt;" in html_part
+    assert "<script" not in html_part
     assert "<img" not in html_part and "&lt;img src=x onerror=alert(1)&gt;" in html_part
     # The text part is plain text: the values as they are.
     assert f"probe: {evil_name}|{evil_note}" in text_part

@@ -2,6 +2,7 @@
 
 import collections
 import concurrent.futures
+import sqlite3
 import threading
 import time
 
@@ -60,6 +61,10 @@ def test_kill_9_during_a_burst_then_restart_sends_every_delivery(stack, capsys):
     gateway.kill9()
     emails_before_kill = stack.smtp.count()
     assert emails_before_kill < total, "the burst was over before the kill: nothing was tested"
+    database = sqlite3.connect(f"file:{gateway.workdir}/gateway.sqlite?mode=ro", uri=True)
+    in_flight = database.execute("SELECT count(*) FROM deliveries WHERE status = 'sending'").fetchone()[0]
+    database.close()
+    assert 0 < in_flight <= workers, in_flight  # the restart must take leased rows back
 
     gateway.start()
     deliveries = wait_for(
@@ -78,6 +83,6 @@ def test_kill_9_during_a_burst_then_restart_sends_every_delivery(stack, capsys):
         print(
             f"\n[kill -9] accepted={len(accepted)} stored={len(deliveries)} sent={len(received)} "
             f"emails_received={sum(received.values())} duplicates={duplicates} (workers={workers}) "
-            f"emails_before_kill={emails_before_kill} accept_seconds={accept_seconds:.2f}"
+            f"emails_before_kill={emails_before_kill} in_flight_at_kill={in_flight} accept_seconds={accept_seconds:.2f}"
         )
     assert duplicates <= workers
