@@ -3,7 +3,8 @@
 real server (aiosmtpd, with optional STARTTLS or implicit TLS and AUTH PLAIN/LOGIN).
 
 Every message it accepts is written to --maildir as N.eml (the octets after DATA, dot-unstuffed,
-exactly as received) and N.json (the envelope). When it is listening it writes its port to
+exactly as received) and N.json (the envelope). --fail-first N refuses the first N messages with
+--fail-reply (451 by default; a 5xx makes it a permanent refusal). When it is listening it writes its port to
 --ready-file, if given. --tls makes a self-signed certificate for 127.0.0.1/localhost and writes
 it to <maildir>/../cert.pem so a client can trust it.
 """
@@ -64,10 +65,13 @@ def make_certificate(directory):
 
 
 class Handler:
-    def __init__(self, maildir, drop_second_mail, hold_first):
+    def __init__(self, maildir, drop_second_mail, hold_first, fail_first=0, fail_reply=""):
         self.maildir = maildir
         self.hold_first = hold_first
         self.count = 0
+        self.fail_first = fail_first
+        self.fail_reply = fail_reply
+        self.refused = 0
         self.drop_second_mail = drop_second_mail
         self.mails_per_session = {}
 
@@ -83,6 +87,10 @@ class Handler:
         return "250 2.1.0 Ok"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.refused < self.fail_first:
+            # Refuse after DATA, as a greylisting or over-quota server does; nothing is kept.
+            self.refused += 1
+            return self.fail_reply
         if self.count == 0 and self.hold_first:
             await asyncio.sleep(self.hold_first)
         self.count += 1
@@ -116,10 +124,16 @@ def main():
     parser.add_argument("--mechanism", choices=["PLAIN", "LOGIN"], help="offer only this AUTH mechanism")
     parser.add_argument("--drop-second-mail", action="store_true")
     parser.add_argument("--hold-first", type=float, default=0, help="seconds to wait before answering the first message")
+    parser.add_argument("--fail-first", type=int, default=0, help="refuse the first N messages (after DATA) with --fail-reply")
+    parser.add_argument(
+        "--fail-reply",
+        default="451 4.3.0 Try again later",
+        help="the reply for --fail-first: 4xx (transient) or 5xx (permanent), e.g. '550 5.7.1 Rejected'",
+    )
     args = parser.parse_args()
 
     os.makedirs(args.maildir, exist_ok=True)
-    handler = Handler(args.maildir, args.drop_second_mail, args.hold_first)
+    handler = Handler(args.maildir, args.drop_second_mail, args.hold_first, args.fail_first, args.fail_reply)
     context = None
     if args.tls != "none":
         context = make_certificate(os.path.dirname(os.path.abspath(args.maildir)))

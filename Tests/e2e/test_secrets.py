@@ -1,0 +1,150 @@
+"""No secret (link, code, API key, SMTP password, Kratos token, audit key) in any artefact of a real run,
+in plain, URL-encoded, JSON-escaped, HTML-escaped or base64 form; no full recipient address in the logs
+or the audit export."""
+
+import base64
+import glob
+import html
+import json
+import os
+import re
+import urllib.parse
+
+import pytest
+
+from harness import ALICE, ALICE_EMAIL, KEYS
+
+SMTP_USER = "mailer"
+SMTP_PASSWORD = "s3cret-SMTP-pass/word+e2e"
+KRATOS_TOKEN = "ory_pat_e2eTokenA1b2C3d4E5f6G7h8"
+
+
+def forms(secret):
+    """The encodings a secret could leak in."""
+    text = secret.decode("latin-1") if isinstance(secret, bytes) else secret
+    raw = secret if isinstance(secret, bytes) else secret.encode()
+    found = {
+        raw,
+        urllib.parse.quote(text, safe="").encode(),
+        urllib.parse.quote(text).encode(),
+        urllib.parse.quote_plus(text).encode(),
+        json.dumps(text)[1:-1].encode(),
+        json.dumps(text)[1:-1].replace("/", "\\/").encode(),
+        html.escape(text).encode(),
+        html.escape(text, quote=False).encode(),
+        base64.b64encode(raw),
+        base64.b64encode(raw).rstrip(b"="),
+        base64.urlsafe_b64encode(raw).rstrip(b"="),
+        raw.hex().encode(),
+    }
+    return {f for f in found if len(f) >= 6}
+
+
+def leaks(blob, secret):
+    """The forms of `secret` found in `blob`; a numeric code only counts between non-digits."""
+    hits = []
+    for form in forms(secret):
+        if form.isdigit():
+            if re.search(rb"(?<![0-9])" + re.escape(form) + rb"(?![0-9])", blob):
+                hits.append(form)
+        elif form in blob:
+            hits.append(form)
+    return hits
+
+
+DEBUG_LEAK = (
+    "BUG: at logging.level debug, swift-service-lifecycle logs each service's description (sl-services); "
+    "DeliveryWorker -> RecoverySender -> KratosClient -> KratosConfiguration prints bearerToken in clear "
+    "(Sources/Kratos/KratosConfiguration.swift:9 has no redacting description/mirror)"
+)
+
+
+@pytest.mark.parametrize(
+    "level", ["info", pytest.param("debug", marks=pytest.mark.xfail(reason=DEBUG_LEAK, strict=True))]
+)
+def test_no_secret_leaks_anywhere(bare, tmp_path, level):
+    token_file = tmp_path / "kratos.token"
+    token_file.write_text(KRATOS_TOKEN + "\n")
+    password_file = tmp_path / "smtp.password"
+    password_file.write_text(SMTP_PASSWORD + "\n")
+    stand_in = bare.start_stand_in(token_file=token_file)
+    smtp = bare.start_smtp("--tls", "starttls", "--auth", f"{SMTP_USER}:{SMTP_PASSWORD}")
+    gateway = bare.start_gateway(
+        smtp_url=f"smtp://{SMTP_USER}@127.0.0.1:{smtp.port}/",
+        overrides={
+            "smtp.password_file": str(password_file),
+            "smtp.ca_file": smtp.cert,
+            "kratos.token_file": str(token_file),
+            "logging.level": level,
+        },
+    )
+    link = gateway.send({"identity_id": ALICE, "method": "link", "reason": "leak check"}, "leak-link", wait=15)
+    code = gateway.send({"identity_id": ALICE, "method": "code", "locale": "de"}, "leak-code", wait=15)
+    assert link.status == 200 and link.json()["status"] == "sent", link
+    assert code.status == 200 and code.json()["status"] == "sent", code
+    # Replays, reads, lists, errors and audit reads: every body the gateway gives out is scanned.
+    gateway.send({"identity_id": ALICE, "method": "link", "reason": "leak check"}, "leak-link")
+    gateway.delivery(link.json()["id"])
+    gateway.deliveries()
+    gateway.request("GET", "/v1/recovery-emails", key="rg_wrong")
+    gateway.send({"identity_id": ALICE, "recipient": "x@example.com"}, "leak-foreign")
+    gateway.request("GET", "/v1/audit-events")
+    http_csv = gateway.request("GET", "/v1/audit-events", headers={"Accept": "text/csv"}).body
+    http_ndjson = gateway.request("GET", "/v1/audit-events", headers={"Accept": "application/x-ndjson"}).body
+    gateway.request("GET", "/v1/audit-events/verify")
+
+    issued = stand_in.issued()
+    assert [i["method"] for i in issued] == ["link", "code"], issued
+    links = [i["recovery_link"] for i in issued if i["method"] == "link"]
+    tokens = [urllib.parse.parse_qs(urllib.parse.urlparse(u).query)["token"][0] for u in links]
+    codes = [i["recovery_code"] for i in issued if i["method"] == "code"]
+    # The messages really carried them (so the scan looks for the right strings).
+    mails = b"".join(open(p, "rb").read() for p in glob.glob(os.path.join(smtp.maildir, "*.eml")))
+    assert all(c.encode() in mails for c in codes)
+    assert all(t.encode() in mails.replace(b"=\r\n", b"") for t in tokens)
+    assert all(json.load(open(p))["authenticated"] for p in glob.glob(os.path.join(smtp.maildir, "*.json")))
+
+    audit_key = open(gateway.workdir + "/audit.key", "rb").read()
+    assert len(audit_key) >= 32
+    secrets = {
+        **{f"link {n}": u for n, u in enumerate(links)},
+        **{f"token {n}": t for n, t in enumerate(tokens)},
+        **{f"code {n}": c for n, c in enumerate(codes)},
+        **{f"api key {name}": key for name, (key, _) in KEYS.items()},
+        "smtp password": SMTP_PASSWORD,
+        "kratos token": KRATOS_TOKEN,
+        "audit key": audit_key,
+    }
+
+    def artefacts():
+        found = {}
+        for path in glob.glob(gateway.workdir + "/gateway.sqlite*"):
+            found[os.path.basename(path)] = open(path, "rb").read()
+        found["logs"] = gateway.logs().encode()
+        found["responses"] = b"\n".join(gateway.bodies)
+        found["http audit csv"] = http_csv
+        found["http audit ndjson"] = http_ndjson
+        for fmt in ("ndjson", "csv"):
+            result = gateway.cli("audit", "export", "--format", fmt)
+            assert result.returncode == 0, result.stderr
+            found[f"cli audit {fmt}"] = result.stdout + result.stderr
+        return found
+
+    running = artefacts()
+    assert "gateway.sqlite-wal" in running
+    assert gateway.stop() == 0
+    stopped = artefacts()
+    problems = []
+    for label, blobs in (("running", running), ("stopped", stopped)):
+        for where, blob in blobs.items():
+            for what, secret in secrets.items():
+                if hits := leaks(blob, secret):
+                    problems.append(f"{what} in {where} ({label}): {hits[:2]}")
+    assert problems == []
+
+    # The recipient appears only masked in the logs and the audit export.
+    for where in ("logs", "cli audit ndjson", "cli audit csv", "http audit csv", "http audit ndjson"):
+        blob = stopped.get(where, running.get(where)).lower()
+        for form in forms(ALICE_EMAIL) | forms("x@example.com"):
+            assert form not in blob, f"full recipient {form!r} in {where}"
+    assert b"f***@o***.sh" in stopped["cli audit ndjson"]
