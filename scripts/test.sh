@@ -9,4 +9,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 
 swift build --build-tests
 swift test --skip-build
-KRATOS_STAND_IN="$(swift build --show-bin-path)/kratos-stand-in" python3 -m pytest -q Tests/kratos-sdk
+bin="$(swift build --show-bin-path)"
+KRATOS_STAND_IN="$bin/kratos-stand-in" python3 -m pytest -q Tests/kratos-sdk
+# The gateway as a real process: faults, kill -9, concurrency, secrets, audit tampering.
+RECOVERY_GATEWAY_BIN_DIR="$bin" python3 -m pytest -q Tests/e2e

@@ -2,7 +2,10 @@ public import Foundation
 
 /// Where and how to reach the Kratos admin API: self-hosted (`http://127.0.0.1:4434`, no
 /// authentication) or Ory Network (`https://<slug>.projects.oryapis.com` with a Bearer project API key).
-public struct KratosConfiguration: Sendable {
+///
+/// Its `description` and its mirror (what `print`, string interpolation and `dump` show, also of
+/// any value holding it) never show the token.
+public struct KratosConfiguration: Sendable, CustomStringConvertible, CustomReflectable {
     /// Base URL of the admin API, without a trailing slash.
     public let adminURL: String
     /// The Ory Network project API key sent as `Authorization: Bearer …`; `nil` when self-hosted.
@@ -63,4 +66,11 @@ public struct KratosConfiguration: Sendable {
         else { throw .invalidURL(field: field, value: text) }
         return base
     }
+
+    public var description: String {
+        "KratosConfiguration(adminURL: \(adminURL), bearerToken: \(bearerToken == nil ? "none" : "<redacted>"), "
+            + "publicURL: \(publicURL ?? "none"), timeout: \(timeout))"
+    }
+
+    public var customMirror: Mirror { Mirror(reflecting: description) }
 }

@@ -13,7 +13,7 @@ import Foundation
 ///
 /// User and password are percent-decoded; the password may instead come from a file. No error
 /// and no `description` ever shows the password.
-public struct SMTPConfiguration: Sendable, CustomStringConvertible {
+public struct SMTPConfiguration: Sendable, CustomStringConvertible, CustomReflectable {
     /// How the connection is protected.
     public enum Security: String, Sendable {
         /// `smtp://`: STARTTLS after the greeting, required.
@@ -70,6 +70,9 @@ public struct SMTPConfiguration: Sendable, CustomStringConvertible {
             throw SMTPConfigurationError(part: "user", problem: "a password needs a user name")
         }
     }
+
+    /// What `dump` and reflection show: the redacted description, never the password.
+    public var customMirror: Mirror { Mirror(reflecting: description) }
 
     /// The URL with the password replaced by `***`.
     public var description: String {

@@ -64,3 +64,19 @@ import Testing
         }
     }
 }
+
+@Suite struct ConfigurationRedactionTests {
+    @Test func theTokenNeverShowsInDescriptionsOrDumps() throws {
+        let configuration = try KratosConfiguration(
+            adminURL: "https://x.projects.oryapis.com",
+            bearerToken: "ory_pat_SECRET123"
+        )
+        struct Holder { let configuration: KratosConfiguration }
+        var dumped = ""
+        dump(Holder(configuration: configuration), to: &dumped)
+        for text in [configuration.description, "\(Holder(configuration: configuration))", dumped] {
+            #expect(!text.contains("SECRET123"))
+        }
+        #expect(configuration.description.contains("<redacted>"))
+    }
+}

@@ -141,3 +141,14 @@ struct SMTPFailureClassifierTests {
         #expect(SMTPFailureClassifier.sanitize(String(repeating: "a", count: 1000)).count == 512)
     }
 }
+
+@Suite struct SMTPConfigurationRedactionTests {
+    @Test func thePasswordNeverShowsInDumps() throws {
+        let configuration = try SMTPConfiguration(url: "smtp://user:Hunter2Secret@host/")
+        struct Holder { let smtp: SMTPConfiguration }
+        var dumped = ""
+        dump(Holder(smtp: configuration), to: &dumped)
+        #expect(!dumped.contains("Hunter2Secret"))
+        #expect(!"\(Holder(smtp: configuration))".contains("Hunter2Secret"))
+    }
+}
