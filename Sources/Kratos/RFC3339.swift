@@ -12,9 +12,10 @@ enum RFC3339 {
             fraction = value
             base = String(text[..<dot]) + String(afterDot.dropFirst(digits.count))
         }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        guard let date = formatter.date(from: base) else { return nil }
+        guard let date = try? Date(base, strategy: seconds) else { return nil }
         return date.addingTimeInterval(fraction)
     }
+
+    /// Whole-second RFC 3339 (`2026-01-31T12:00:00Z`, `…+01:00`); a Sendable style made once.
+    private static let seconds = Date.ISO8601FormatStyle()
 }

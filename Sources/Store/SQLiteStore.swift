@@ -17,11 +17,12 @@ public struct SQLiteStore: GatewayStore {
         configuration.label = "gateway-store"
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(busyTimeout)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB sets the writer to `synchronous = NORMAL` when it turns WAL on (after
+            // prepareDatabase has run), which loses the last commits on a power failure. An
+            // accepted request must survive that, so the one writer connection syncs every commit.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw Self.storeError(error)
         }
@@ -52,9 +53,15 @@ public struct SQLiteStore: GatewayStore {
         guard missing.isEmpty else { throw .schemaNotMigrated(missing: missing) }
     }
 
-    /// The journal mode SQLite reports (`wal`).
-    public func journalMode() async throws(StoreError) -> String {
-        try await read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    /// What makes a commit durable, as the writer connection reports it: the journal mode (`wal`)
+    /// and the `synchronous` level (2, FULL: every commit is synced to disk).
+    public func durability() async throws(StoreError) -> (journalMode: String, synchronous: Int) {
+        try await write { db in
+            (
+                try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
+                try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+            )
+        }
     }
 
     private func checkNotSuperseded() throws(StoreError) {
