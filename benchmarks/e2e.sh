@@ -21,12 +21,6 @@ workers=${E2E_WORKERS:-8}
 naive_count=${E2E_NAIVE:-300}
 log_level=${E2E_LOG_LEVEL:-info}
 
-scripts/install-deps.sh >&2
-swift build -c release --product recovery-gateway >&2
-swift build -c release --product kratos-stand-in >&2
-bin=$(swift build -c release --show-bin-path)
-py=.venv/bin/python3
-
 work=$(mktemp -d /tmp/e2e-bench.XXXXXX)
 pids=()
 cleanup() {
@@ -36,6 +30,13 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+scripts/install-deps.sh >&2
+for product in recovery-gateway kratos-stand-in; do
+    swift build -c release --product "$product" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+done
+bin=$(swift build -c release --show-bin-path)
+py=.venv/bin/python3
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 fail() { echo "e2e: $*" >&2; exit 1; }
