@@ -9,7 +9,11 @@
 #
 # Environment: E2E_SMTP_CONNECTIONS (smtp.connections, default 4), E2E_WORKERS (delivery.workers,
 # default 8), E2E_NAIVE (emails the naive script sends, default 300), E2E_LOG_LEVEL (default info),
-# E2E_KEEP=1 keeps the work directory (logs, SQLite file) for inspection.
+# E2E_SPLIT=1 stops smtp-sink (SIGSTOP) until every request is answered, so that the accept path
+# runs alone and the delivery drain is timed after it (a diagnostic: end-to-end is then not the goal's).
+# E2E_STORE_DIR=DIR puts the SQLite file in DIR (e.g. /dev/shm, to see what fsync costs).
+# E2E_KEEP=1 keeps the work directory (logs, SQLite file) for inspection; E2E_PERF=FILE records the
+# gateway with `perf record -g` during the burst into FILE.
 # The benchmark config turns the per-identity cooldown off (delivery.cooldown: 0s) and lifts the
 # per-key rate limit (rate_per_key/burst_per_key 1000000); everything else is the shipped default.
 set -euo pipefail
@@ -24,8 +28,9 @@ log_level=${E2E_LOG_LEVEL:-info}
 work=$(mktemp -d /tmp/e2e-bench.XXXXXX)
 pids=()
 cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; kill -CONT "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    [ -n "${store_dir:-}" ] && [ "$store_dir" != "$work" ] && rm -rf "$store_dir"
     if [ "${E2E_KEEP:-0}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -41,9 +46,12 @@ py=.venv/bin/python3
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 fail() { echo "e2e: $*" >&2; exit 1; }
 now() { date +%s.%N; }
+# User + system CPU seconds a process has used so far (/proc/PID/stat fields 14 and 15).
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
 
 # --- the Kratos stand-in and the two SMTP servers -----------------------------------------------
 "$bin/kratos-stand-in" --host 127.0.0.1 --port 0 >"$work/stand-in.log" 2>&1 &
+standin_pid=$!
 pids+=($!)
 standin=""
 for _ in $(seq 100); do
@@ -60,6 +68,7 @@ user_option=()
 [ "$(id -u)" = 0 ] && user_option=(-u nobody)
 /usr/sbin/smtp-sink "${user_option[@]}" -c -h smtp-sink.bench "127.0.0.1:$sink_port" 256 \
     >"$work/sink.counters" 2>"$work/sink.log" &
+sink_pid=$!
 pids+=($!)
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$sink_port") 2>/dev/null && break; sleep 0.1; done
 
@@ -75,6 +84,8 @@ for _ in $(seq 100); do [ -s "$work/probe.port" ] && break; sleep 0.1; done
 # --- the gateway -----------------------------------------------------------------------------------
 key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 key_hash=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)
+store_dir=${E2E_STORE_DIR:-$work}
+[ "$store_dir" = "$work" ] || store_dir=$(mktemp -d "$store_dir/e2e-store.XXXXXX")
 gateway_pid=""
 gateway_url=""
 start_gateway() { # NAME SMTP_PORT
@@ -90,7 +101,7 @@ smtp:
   url: smtp://127.0.0.1:$smtp_port/?disable_starttls=true
   connections: $connections
 store:
-  url: sqlite://$work/$name.sqlite
+  url: sqlite://$store_dir/$name.sqlite
 audit:
   key_file: $work/audit.key
 delivery:
@@ -139,10 +150,26 @@ export E2E_API_KEY=$key
 "$py" benchmarks/e2e/load.py burst --gateway "$gateway_url" --identities "$work/identities" \
     --requests 64 --clients "$clients" --sink-counter "$work/sink.counters" --timeout 30 >"$work/warmup.json"
 rss_before=$(ps -o rss= -p "$gateway_pid" | tr -d ' ')
+perf_pid=""
+if [ -n "${E2E_PERF:-}" ]; then
+    perf record -F 499 -g -p "$gateway_pid" -o "$E2E_PERF" >"$work/perf.log" 2>&1 &
+    perf_pid=$!
+    sleep 1
+fi
+cpu_standin=$(cpu_seconds "$standin_pid")
+cpu_sink=$(cpu_seconds "$sink_pid")
+split=()
+if [ "${E2E_SPLIT:-0}" = 1 ]; then
+    kill -STOP "$sink_pid"
+    split=(--resume-pid "$sink_pid")
+fi
 "$py" benchmarks/e2e/load.py burst --gateway "$gateway_url" --identities "$work/identities" \
     --requests "$requests" --clients "$clients" --sink-counter "$work/sink.counters" --timeout 120 \
-    >"$work/burst.json"
+    --gateway-pid "$gateway_pid" "${split[@]}" >"$work/burst.json"
 rss_after=$(ps -o rss= -p "$gateway_pid" | tr -d ' ')
+cpu_standin=$(python3 -c "print(round($(cpu_seconds "$standin_pid") - $cpu_standin, 2))")
+cpu_sink=$(python3 -c "print(round($(cpu_seconds "$sink_pid") - $cpu_sink, 2))")
+if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 unset E2E_API_KEY
 failed=$(curl -sf "$gateway_url/v1/recovery-emails?status=failed&limit=5" -H "Authorization: Bearer $key")
 field() { "$py" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/burst.json" "$1"; }
@@ -166,8 +193,10 @@ ratio_source=$(python3 -c "print(f'{$emails_rate / $source_rate:.2f}')" 2>/dev/n
 verdict() { python3 -c "print('met' if $1 else 'MISSED')" 2>/dev/null || echo MISSED; }
 echo
 echo "== recovery-gateway end-to-end, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "   config: SQLite, smtp.connections=$connections, delivery.workers=$workers, logging.level=$log_level,"
+echo "   config: SQLite in $(df --output=fstype "$store_dir" | tail -n1) ($store_dir), synchronous=FULL as shipped"
+echo "           smtp.connections=$connections, delivery.workers=$workers, logging.level=$log_level,"
 echo "           delivery.cooldown=0s, rate_per_key=burst_per_key=1000000 (benchmark only)"
+[ "${E2E_SPLIT:-0}" = 1 ] && echo "   SPLIT:  smtp-sink was stopped until the last answer (accept path alone, then the drain)"
 echo "   load:   $requests POST /v1/recovery-emails from $clients keep-alive clients (Python asyncio),"
 echo "           unique Idempotency-Key and identity each; after a 64-request warm-up"
 echo "   answers:                     $(field statuses)  (client CPU $(field client_cpu_seconds) s)"
@@ -176,6 +205,9 @@ echo "   accept latency p50 / p99:    $(field accept_p50_ms) ms / $p99 ms  (max 
 echo "   end-to-end emails/s:         $emails_rate  (first request until smtp-sink counted all $(field accepted): $(field e2e_seconds) s)"
 echo "   smtp-source -d -s $connections:         $source_rate emails/s  ($requests x $message_bytes bytes, the gateway's message size)"
 echo "   naive script:                $naive_rate emails/s  ($naive_count, one by one, one kept-open SMTP connection)"
+echo "   after the last answer:       $(field drain_seconds) s until the sink had all"
+echo "   gateway CPU:                 $(field gateway_cpu_accept_seconds) s until the last answer, $(field gateway_cpu_drain_seconds) s after"
+echo "   other CPU in the burst:      stand-in $cpu_standin s, smtp-sink $cpu_sink s"
 echo "   gateway RSS:                 $((rss_before / 1024)) MB before the burst, $((rss_after / 1024)) MB after"
 echo "   ratios: end-to-end / naive = $ratio_naive (goal >= 10: $(verdict "$ratio_naive >= 10")),"
 echo "           end-to-end / smtp-source = $ratio_source (goal >= 0.15: $(verdict "$ratio_source >= 0.15"))"

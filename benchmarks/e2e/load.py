@@ -3,10 +3,12 @@
   load.py identities --standin URL --count N --out FILE
       creates N identities at the Kratos stand-in (POST /admin/identities), one id per line.
   E2E_API_KEY=KEY load.py burst --gateway URL --identities FILE --requests N --clients C
-                --sink-counter FILE [--timeout S]
+                --sink-counter FILE [--timeout S] [--gateway-pid PID] [--resume-pid PID]
       sends N POST /v1/recovery-emails from C keep-alive connections, each with a unique
       Idempotency-Key and the next identity, times every answer, then waits until smtp-sink's
       running counter (`smtp-sink -c` output) has grown by the number of accepted requests.
+      --resume-pid PID sends SIGCONT to PID (a sink stopped with SIGSTOP) once every answer is in,
+      to time the accept path and the delivery drain apart.
       Prints one JSON object with the figures.
 """
 
@@ -16,6 +18,7 @@ import json
 import os
 import re
 import resource
+import signal
 import sys
 import time
 import urllib.parse
@@ -36,6 +39,15 @@ def sink_count(path):
     except FileNotFoundError:
         return 0
     return int(found[-1]) if found else 0
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds process `pid` has used (fields 14 and 15 of /proc/PID/stat)."""
+    if not pid:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as file:
+        fields = file.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def host_port(url):
@@ -119,14 +131,19 @@ async def burst(args):
         return None
 
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    gateway_cpu_start = cpu_seconds(args.gateway_pid)
     started = time.perf_counter()
     watcher = asyncio.ensure_future(wait_for_sink(started))
     await asyncio.gather(*(client(connection) for connection in connections))
     accepted_at = time.perf_counter()
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    gateway_cpu_accepted = cpu_seconds(args.gateway_pid)
     accepted = statuses.get(202, 0)
     target[0] = accepted
+    if args.resume_pid:
+        os.kill(args.resume_pid, signal.SIGCONT)
     delivered_at = await watcher
+    gateway_cpu_delivered = cpu_seconds(args.gateway_pid)
     for connection in connections:
         connection.close()
     latencies.sort()
@@ -144,6 +161,9 @@ async def burst(args):
         "delivered": sink_count(args.sink_counter) - baseline,
         "e2e_seconds": round(delivered_at - started, 3) if delivered_at else None,
         "emails_per_second": round(accepted / (delivered_at - started), 1) if delivered_at else None,
+        "drain_seconds": round(delivered_at - accepted_at, 3) if delivered_at else None,
+        "gateway_cpu_accept_seconds": round(gateway_cpu_accepted - gateway_cpu_start, 2),
+        "gateway_cpu_drain_seconds": round(gateway_cpu_delivered - gateway_cpu_accepted, 2),
         "client_cpu_seconds": round(
             (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime), 3
         ),
@@ -165,6 +185,8 @@ def main():
     send.add_argument("--clients", type=int, default=32)
     send.add_argument("--sink-counter", required=True)
     send.add_argument("--timeout", type=float, default=120)
+    send.add_argument("--gateway-pid", type=int, help="the gateway's pid, to report its CPU time per phase")
+    send.add_argument("--resume-pid", type=int, help="a stopped process (the sink) to SIGCONT once all are accepted")
     args = parser.parse_args()
     asyncio.run(create_identities(args) if args.command == "identities" else burst(args))
 
