@@ -193,7 +193,7 @@ ratio_source=$(python3 -c "print(f'{$emails_rate / $source_rate:.2f}')" 2>/dev/n
 verdict() { python3 -c "print('met' if $1 else 'MISSED')" 2>/dev/null || echo MISSED; }
 echo
 echo "== recovery-gateway end-to-end, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "   config: SQLite in $(df --output=fstype "$store_dir" | tail -n1) ($store_dir), synchronous=FULL as shipped"
+echo "   config: SQLite in $(df --output=fstype "$store_dir" | tail -n1) ($store_dir), store pragmas as shipped"
 echo "           smtp.connections=$connections, delivery.workers=$workers, logging.level=$log_level,"
 echo "           delivery.cooldown=0s, rate_per_key=burst_per_key=1000000 (benchmark only)"
 [ "${E2E_SPLIT:-0}" = 1 ] && echo "   SPLIT:  smtp-sink was stopped until the last answer (accept path alone, then the drain)"
