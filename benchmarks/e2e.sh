@@ -49,6 +49,9 @@ now() { date +%s.%N; }
 # User + system CPU seconds a process has used so far (/proc/PID/stat fields 14 and 15).
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
 
+# The machine may be shared: the load average before anything starts goes into the figures.
+load_average=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # --- the Kratos stand-in and the two SMTP servers -----------------------------------------------
 "$bin/kratos-stand-in" --host 127.0.0.1 --port 0 >"$work/stand-in.log" 2>&1 &
 standin_pid=$!
@@ -192,7 +195,7 @@ ratio_naive=$(python3 -c "print(f'{$emails_rate / $naive_rate:.1f}')" 2>/dev/nul
 ratio_source=$(python3 -c "print(f'{$emails_rate / $source_rate:.2f}')" 2>/dev/null || echo n/a)
 verdict() { python3 -c "print('met' if $1 else 'MISSED')" 2>/dev/null || echo MISSED; }
 echo
-echo "== recovery-gateway end-to-end, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "== recovery-gateway end-to-end, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $load_average at the start"
 echo "   config: SQLite in $(df --output=fstype "$store_dir" | tail -n1) ($store_dir), store pragmas as shipped"
 echo "           smtp.connections=$connections, delivery.workers=$workers, logging.level=$log_level,"
 echo "           delivery.cooldown=0s, rate_per_key=burst_per_key=1000000 (benchmark only)"
