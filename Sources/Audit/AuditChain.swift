@@ -12,23 +12,9 @@ public struct AuditChain: Sendable {
     /// The event `draft` becomes at position `seq` after the event whose hash is `prevHash`.
     /// `at` is truncated to whole microseconds, the precision the hash covers.
     public func seal(_ draft: AuditDraft, seq: Int64, id: UUID = UUID(), prevHash: String) -> AuditEvent {
-        var event = AuditEvent(
-            seq: seq,
-            id: id,
-            at: AuditTime.truncated(draft.at),
-            actor: draft.actor,
-            sourceIP: draft.sourceIP,
-            requestID: draft.requestID,
-            action: draft.action,
-            deliveryID: draft.deliveryID,
-            identityID: draft.identityID,
-            recipientHash: draft.recipientHash,
-            recipientMasked: draft.recipientMasked,
-            outcome: draft.outcome,
-            details: draft.details,
-            prevHash: prevHash,
-            hash: ""
-        )
+        var truncated = draft
+        truncated.at = AuditTime.truncated(draft.at)
+        var event = AuditEvent(seq: seq, id: id, draft: truncated, prevHash: prevHash, hash: "")
         event.hash = hash(of: event)
         return event
     }

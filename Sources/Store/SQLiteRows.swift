@@ -37,9 +37,7 @@ enum SQLiteRows {
         guard let details = try? JSONDecoder().decode([String: String].self, from: Data(detailsJSON.utf8)) else {
             throw StoreError.corruptRow(table: "audit_events", column: "details")
         }
-        return AuditEvent(
-            seq: try row.decode(forColumn: "seq"),
-            id: try uuid(row, "id", table: "audit_events"),
+        let draft = AuditDraft(
             at: try date(row, "at_us"),
             actor: try row.decode(forColumn: "actor"),
             sourceIP: try row.decode(forColumn: "source_ip"),
@@ -50,7 +48,12 @@ enum SQLiteRows {
             recipientHash: try row.decode(forColumn: "recipient_hash"),
             recipientMasked: try row.decode(forColumn: "recipient_masked"),
             outcome: try row.decode(forColumn: "outcome"),
-            details: details,
+            details: details
+        )
+        return AuditEvent(
+            seq: try row.decode(forColumn: "seq"),
+            id: try uuid(row, "id", table: "audit_events"),
+            draft: draft,
             prevHash: try row.decode(forColumn: "prev_hash"),
             hash: try row.decode(forColumn: "hash")
         )
