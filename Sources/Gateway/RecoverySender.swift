@@ -39,7 +39,7 @@ public struct DeliveryJob: Sendable {
     }
 }
 
-/// Makes one attempt at a delivery: fetches the identity, creates the link or code at Kratos
+/// Makes one attempt at a delivery: fetches the identity (if the template prints it), creates the link or code at Kratos
 /// (now, so that it is fresh, and valid until the delivery's deadline), renders the template and
 /// sends the email. The link and code live only in this call's memory, between Kratos and SMTP.
 public struct RecoverySender: Sendable {
@@ -85,10 +85,14 @@ public struct RecoverySender: Sendable {
                 message: "the link's lifetime has passed"
             )
         }
-        let identity: Identity
+        // The identity is fetched only for a template that prints it; a deleted identity shows
+        // anyway, as Kratos refuses to create its link or code.
+        var traits: JSONValue = .object([:])
         let secret: (url: String, code: String?, expiresAt: Date)
         do {
-            identity = try await issuer.identity(id: job.identityID)
+            if templates.usesIdentity(job.template) {
+                traits = try await issuer.identity(id: job.identityID).traits
+            }
             switch job.method {
             case .link:
                 let link = try await issuer.createRecoveryLink(identityID: job.identityID, expiresIn: lifetime)
@@ -105,8 +109,8 @@ public struct RecoverySender: Sendable {
             to: job.recipient.description,
             recoveryURL: secret.url,
             recoveryCode: secret.code,
-            identityID: identity.id,
-            traits: identity.traits,
+            identityID: job.identityID,
+            traits: traits,
             expiresInMinutes: minutes,
             transientPayload: job.transientPayload ?? .object([:])
         )

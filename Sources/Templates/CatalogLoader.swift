@@ -103,10 +103,13 @@ struct CatalogLoader {
                 file: tree.display(relative + "/" + file)
             )
         }
+        var usesIdentity = false
         func parse(_ file: String, _ kind: OutputKind) throws(TemplateError) -> MustacheTemplate? {
             guard files.contains(file) else { return nil }
             let path = relative + "/" + file
-            return try MustacheTemplate.parse(try tree.read(path), kind: kind, file: tree.display(path))
+            let source = try tree.read(path)
+            usesIdentity = usesIdentity || source.contains("Identity")
+            return try MustacheTemplate.parse(source, kind: kind, file: tree.display(path))
         }
         guard let subject = try parse(Self.subjectFile, .text) else {
             throw TemplateError(.layout, "missing \(Self.subjectFile)", file: tree.display(relative))
@@ -115,7 +118,7 @@ struct CatalogLoader {
             throw TemplateError(.layout, "missing \(Self.textFile)", file: tree.display(relative))
         }
         let html = try parse(Self.htmlFile, .html)
-        let localized = TemplateCatalog.Localized(subject: subject, text: text, html: html)
+        let localized = TemplateCatalog.Localized(subject: subject, text: text, html: html, usesIdentity: usesIdentity)
         let method = try TemplateProbe.check(localized, display: { tree.display(relative + "/" + $0) })
         return (localized, method)
     }

@@ -10,6 +10,8 @@ public struct TemplateCatalog: Sendable {
         let subject: MustacheTemplate
         let text: MustacheTemplate
         let html: MustacheTemplate?
+        /// Whether any part mentions `Identity` (conservatively: anywhere in its source).
+        let usesIdentity: Bool
     }
 
     /// One template name: the method it serves and its locales (canonical tags).
@@ -27,6 +29,12 @@ public struct TemplateCatalog: Sendable {
 
     /// The method the template `name` serves, or `nil` when there is no such template.
     public func method(of name: String) -> RecoveryMethod? { entries[name]?.method }
+
+    /// Whether the template `name` (in any locale) prints the identity (`Identity.id`,
+    /// `Identity.traits.…`): if not, a delivery need not fetch it. Errs on the side of `true`.
+    public func usesIdentity(_ name: String) -> Bool {
+        entries[name]?.locales.values.contains { $0.usesIdentity } ?? true
+    }
 
     /// The locales (canonical tags) the template `name` exists in, sorted.
     public func locales(of name: String) -> [String] { entries[name].map { $0.locales.keys.sorted() } ?? [] }

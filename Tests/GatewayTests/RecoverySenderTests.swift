@@ -16,6 +16,7 @@ struct RecoverySenderTests {
     static let identity = "a251ebc2-880c-4f76-a8f3-38e6940eab0e"  // foobar@ory.sh in the default set
 
     func withSender(
+        templatesDirectory: String = repositoryRoot.appendingPathComponent("templates").path,
         _ body: @Sendable (RecoverySender, KratosStandIn, AiosmtpdServer) async throws -> Void
     ) async throws {
         let server = try await AiosmtpdServer.start()
@@ -24,10 +25,7 @@ struct RecoverySenderTests {
             configuration: SMTPConfiguration(url: "smtp://127.0.0.1:\(server.port)/?disable_starttls=true"),
             connections: 1
         )
-        let templates = try TemplateCatalog.load(
-            directory: repositoryRoot.appendingPathComponent("templates").path,
-            defaultLocale: "en"
-        )
+        let templates = try TemplateCatalog.load(directory: templatesDirectory, defaultLocale: "en")
         try await withStandIn { standIn, adminURL in
             let kratos = KratosClient(configuration: try KratosConfiguration(adminURL: adminURL), httpClient: .shared)
             let sender = RecoverySender(
@@ -107,11 +105,44 @@ struct RecoverySenderTests {
 
     @Test func kratosDownIsTransient() async throws {
         try await withSender { sender, standIn, server in
-            standIn.state.inject(InjectedFault(path: "/admin/identities/*", count: 1, status: 503))
+            standIn.state.inject(InjectedFault(path: "/admin/recovery/link", count: 1, status: 503))
             let error = try #require(await sender.attempt(try job(method: .link)).failureValue)
             #expect(error.errorClass == .transient)
             #expect(error.source == "kratos")
             #expect(try server.messages().isEmpty)
+        }
+    }
+
+    @Test func theIdentityIsFetchedOnlyForATemplateThatPrintsIt() async throws {
+        // The shipped templates print no trait: a failing identity lookup does not matter.
+        try await withSender { sender, standIn, server in
+            standIn.state.inject(InjectedFault(path: "/admin/identities/*", count: 5, status: 503))
+            _ = try await sender.attempt(try job(method: .link)).get()
+            #expect(try server.messages().count == 1)
+        }
+        // A template that greets the user by a trait needs the identity.
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let english = directory.appendingPathComponent("recovery/en")
+        try FileManager.default.createDirectory(at: english, withIntermediateDirectories: true)
+        try "Recover your account".write(
+            to: english.appendingPathComponent("subject.mustache"),
+            atomically: true,
+            encoding: .utf8
+        )
+        try "Hello {{Identity.traits.email}}, open {{RecoveryURL}}\n".write(
+            to: english.appendingPathComponent("body.txt.mustache"),
+            atomically: true,
+            encoding: .utf8
+        )
+        try await withSender(templatesDirectory: directory.path) { sender, standIn, server in
+            let sent = try await sender.attempt(try job(method: .link)).get()
+            #expect(sent.code == 250)
+            let text = try ParsedMessage.parse(try #require(try server.messages().first).raw).text
+            #expect(text?.hasPrefix("Hello foobar@ory.sh, open http") == true)
+            standIn.state.inject(InjectedFault(path: "/admin/identities/*", count: 1, status: 503))
+            let error = try #require(await sender.attempt(try job(method: .link)).failureValue)
+            #expect(error.errorClass == .transient)
         }
     }
 }

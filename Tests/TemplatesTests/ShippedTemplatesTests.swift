@@ -77,3 +77,12 @@ import Testing
         #expect(email.subject == "Zugriff auf Ihr Konto wiederherstellen")
     }
 }
+
+@Suite struct IdentityUseTests {
+    @Test func theShippedTemplatesPrintNoIdentity() throws {
+        let catalog = try TemplateCatalog.load(directory: Paths.shippedTemplates, defaultLocale: "en")
+        #expect(!catalog.usesIdentity("recovery"))
+        #expect(!catalog.usesIdentity("recovery_code"))
+        #expect(catalog.usesIdentity("no-such-template"))
+    }
+}
