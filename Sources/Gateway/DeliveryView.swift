@@ -61,6 +61,33 @@ public struct DeliveryView: Sendable, Codable, Equatable {
     }
 }
 
+/// One page of a list as the API answers it: `{"items": [...], "next_cursor": "…" | null}`.
+public struct PageView<Item: Encodable & Sendable>: Encodable, Sendable {
+    public var items: [Item]
+    public var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case items
+        case nextCursor = "next_cursor"
+    }
+
+    public init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        // `null` on the last page, rather than a missing key.
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+
+    public func json() -> Data {
+        (try? Timestamp.encoder.encode(self)) ?? Data()
+    }
+}
+
 /// Times as the API writes them: RFC 3339, UTC, with milliseconds.
 public enum Timestamp {
     public static func format(_ date: Date) -> String {

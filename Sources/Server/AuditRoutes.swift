@@ -39,9 +39,7 @@ struct AuditRoutes: Sendable {
             return export(query, format: format)
         }
         let page = try await page(query)
-        let items = page.items.map { String(decoding: AuditEventView($0).json(), as: UTF8.self) }
-        let cursor = page.nextCursor.map { "\"\($0)\"" } ?? "null"
-        return jsonResponse(Data("{\"items\":[\(items.joined(separator: ","))],\"next_cursor\":\(cursor)}".utf8))
+        return jsonResponse(PageView(items: page.items.map(AuditEventView.init), nextCursor: page.nextCursor).json())
     }
 
     /// Streams every event the filters match, page after page, without holding the log in memory.

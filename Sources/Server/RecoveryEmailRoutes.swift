@@ -134,9 +134,7 @@ struct RecoveryEmailRoutes: Sendable {
         } catch {
             throw Problem.storeUnavailable
         }
-        let items = page.items.map { String(decoding: DeliveryView($0).json(), as: UTF8.self) }
-        let cursor = page.nextCursor.map { "\"\($0)\"" } ?? "null"
-        return jsonResponse(Data("{\"items\":[\(items.joined(separator: ","))],\"next_cursor\":\(cursor)}".utf8))
+        return jsonResponse(PageView(items: page.items.map(DeliveryView.init), nextCursor: page.nextCursor).json())
     }
 
     /// `Prefer: wait=N` (RFC 7240), capped at 30 seconds; other preferences are ignored.
