@@ -146,7 +146,13 @@ public struct AcceptService: Sendable {
         )
         switch try await storeCall({ try await store.accept(new) }) {
         case .accepted(let stored, _):
-            return AcceptAnswer(status: 202, body: DeliveryView(stored).json(), deliveryID: stored.id, replayed: false)
+            // The very answer stored for replays, so a retried request gets it byte for byte.
+            return AcceptAnswer(
+                status: new.idempotency.responseStatus,
+                body: new.idempotency.responseBody,
+                deliveryID: stored.id,
+                replayed: false
+            )
         case .replay(let status, let body, let deliveryID):
             return AcceptAnswer(status: status, body: body, deliveryID: deliveryID, replayed: true)
         case .keyReused:

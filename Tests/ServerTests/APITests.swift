@@ -56,6 +56,21 @@ struct APITests {
         }
     }
 
+    @Test func aReplayIsTheFirstAnswerByteForByte() async throws {
+        try await withGateway { client, _, _ in
+            let key: HTTPFields = [.init("Idempotency-Key")!: "same"]
+            let first = try await client.call(.post, "/v1/recovery-emails", headers: key, json: Self.body)
+            #expect(first.status == .accepted)
+            #expect(first.headers[.init("Idempotent-Replayed")!] == nil)
+            // The same body in another layout is the same request.
+            let relaid = #"{"reason":"ticket #4711",  "identity_id":"a251ebc2-880c-4f76-a8f3-38e6940eab0e"}"#
+            let again = try await client.call(.post, "/v1/recovery-emails", headers: key, json: relaid)
+            #expect(again.status == .accepted)
+            #expect(again.headers[.init("Idempotent-Replayed")!] == "true")
+            #expect(again.body == first.body)
+        }
+    }
+
     @Test func authenticationAndScopes() async throws {
         try await withGateway { client, _, _ in
             let anonymous = try await client.call(.get, "/v1/recovery-emails", key: nil)
