@@ -219,7 +219,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RecoveryGatewayTests",
-            dependencies: ["recovery-gateway", "TestSupport"],
+            dependencies: ["recovery-gateway", "GatewayConfiguration", "TestSupport"],
             swiftSettings: swiftSettings
         ),
 

@@ -10,7 +10,9 @@ struct RecoveryGateway: AsyncParsableCommand {
         commandName: "recovery-gateway",
         abstract: "Sends Ory Kratos account-recovery emails.",
         version: "0.1.0",
-        subcommands: [ServeCommand.self, MigrateCommand.self, AuditCommand.self, SMTPTestCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, AuditCommand.self, KeysCommand.self, SMTPTestCommand.self,
+        ]
     )
 
     /// Runs the command, with argument-parser's usage exit code (64) mapped to 2.

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayConfiguration
 import TestSupport
 import Testing
 
@@ -79,5 +80,30 @@ struct CommandLineTests {
         #expect(result.stderr.split(separator: "\n").count == 1)
         #expect(!result.stderr.contains("Wrong-Secret"))
         #expect(try server.messages().isEmpty)
+    }
+}
+
+@Suite("recovery-gateway keys new (the built binary)")
+struct KeysCommandTests {
+    @Test func aNewKeyAndItsConfigurationLineWorkTogether() throws {
+        let result = try gateway([
+            "keys", "new", "--name", "support", "--scope", "recovery:read", "--scope", "recovery:send",
+        ])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        try #require(lines.count == 2)
+        let key = String(lines[0].dropFirst("key: ".count))
+        #expect(key.hasPrefix("rg_") && key.count == 67)
+        let configuration = try ConfigurationLoader.load(
+            yaml: "api_keys:\n" + lines[1],
+            source: "test",
+            environment: [:]
+        )
+        let admitted = try #require(configuration.apiKey(matching: key))
+        #expect(admitted.name == "support")
+        #expect(admitted.scopes == [.send, .read])
+        #expect(configuration.apiKey(matching: key + "x") == nil)
+        let bad = try gateway(["keys", "new", "--name", "x", "--scope", "everything"])
+        #expect(bad.status == 2)
     }
 }
