@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Where and how to reach the Kratos admin API: self-hosted (`http://127.0.0.1:4434`, no
 /// authentication) or Ory Network (`https://<slug>.projects.oryapis.com` with a Bearer project API key).
