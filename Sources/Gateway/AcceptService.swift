@@ -18,7 +18,9 @@ public enum AcceptRefusal: Error, Sendable, Equatable {
     case recipientNotAllowed
     case cooldown(retryAfter: Date)
     case keyReused
-    case kratosUnavailable(retryAfter: Duration?)
+    /// Kratos did not answer usefully; `reason` (Kratos's error text, never a secret) is for the
+    /// operator's log, not for the caller.
+    case kratosUnavailable(retryAfter: Duration?, reason: String)
     case storeUnavailable
 }
 
@@ -180,11 +182,11 @@ public struct AcceptService: Sendable {
         } catch let error as KratosError {
             switch error.kind {
             case .identityNotFound: throw .identityNotFound
-            case .transient: throw .kratosUnavailable(retryAfter: error.retryAfter)
-            case .badRequest, .unauthorized: throw .kratosUnavailable(retryAfter: nil)
+            case .transient: throw .kratosUnavailable(retryAfter: error.retryAfter, reason: error.description)
+            case .badRequest, .unauthorized: throw .kratosUnavailable(retryAfter: nil, reason: error.description)
             }
         } catch {
-            throw .kratosUnavailable(retryAfter: nil)
+            throw .kratosUnavailable(retryAfter: nil, reason: "\(type(of: error))")
         }
     }
 

@@ -4,6 +4,7 @@ import GatewayConfiguration
 import HTTPTypes
 import Hummingbird
 import JSONValue
+import Logging
 import NIOCore
 import Store
 
@@ -70,6 +71,10 @@ struct RecoveryEmailRoutes: Sendable {
         do {
             answer = try await accept.accept(body: body, idempotencyKey: key, caller: caller)
         } catch {
+            if case .kratosUnavailable(_, let reason) = error {
+                // The caller gets a 503; the operator needs to know why (a wrong key, Kratos down).
+                context.logger.warning("Kratos refused or failed at accept", metadata: ["error": "\(reason)"])
+            }
             throw Self.problem(error)
         }
         if !answer.replayed { signal.nudge() }
@@ -217,7 +222,7 @@ struct RecoveryEmailRoutes: Sendable {
                 detail: "this Idempotency-Key was used with another request",
                 field: "Idempotency-Key"
             )
-        case .kratosUnavailable(let retryAfter):
+        case .kratosUnavailable(let retryAfter, _):
             return Problem(
                 .serviceUnavailable,
                 code: "kratos_unavailable",

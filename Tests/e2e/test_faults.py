@@ -18,6 +18,9 @@ def test_kratos_failing_at_accept_is_503_with_retry_after_and_stores_nothing(sta
     assert int(answer.headers["Retry-After"]) >= 1, answer.headers
     assert "nothing was stored" in problem["detail"]
     assert snapshot(gateway) == before
+    # The operator's log says why; the caller's answer does not.
+    assert "Kratos refused or failed at accept" in gateway.logs() and "503" in gateway.logs()
+    assert "503" not in problem["detail"]
     # The same key works once Kratos answers again: the refusal was not remembered.
     stack.stand_in.process.kill()
     stack.stand_in.process.wait()
