@@ -35,7 +35,7 @@ public enum AuditExportFormat: String, Sendable, CaseIterable {
 
 /// An audit event as the API and the exports show it (snake_case, times in RFC 3339 UTC with
 /// microseconds). It holds the recipient only as HMAC and masked form.
-public struct AuditEventView: Sendable, Codable, Equatable {
+public struct AuditEventView: Sendable, Codable, Equatable, APIJSONEncodable {
     public var seq: Int64
     public var id: String
     public var at: String
@@ -87,12 +87,8 @@ public struct AuditEventView: Sendable, Codable, Equatable {
         hash = event.hash
     }
 
-    public func json() -> Data {
-        (try? Timestamp.encoder.encode(self)) ?? Data()
-    }
-
     var csvValues: [String] {
-        let detailsJSON = (try? Timestamp.encoder.encode(details)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let detailsJSON = (try? APIJSON.encoder.encode(details)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return [
             String(seq), id, at, actor, sourceIP ?? "", requestID ?? "", action, deliveryID ?? "", identityID ?? "",
             recipientHash ?? "", recipientMasked ?? "", outcome ?? "", detailsJSON, prevHash, hash,
@@ -102,7 +98,7 @@ public struct AuditEventView: Sendable, Codable, Equatable {
 
 /// The result of checking the audit chain, as the API and the CLI report it:
 /// `{"ok": true, "events": N, "head": "<hash>"}` or `{"ok": false, "first_broken_seq": N, "reason": "…"}`.
-public struct AuditVerificationView: Sendable, Codable, Equatable {
+public struct AuditVerificationView: Sendable, Codable, Equatable, APIJSONEncodable {
     public var ok: Bool
     public var events: Int?
     public var head: String?
@@ -127,7 +123,4 @@ public struct AuditVerificationView: Sendable, Codable, Equatable {
         }
     }
 
-    public func json() -> Data {
-        (try? Timestamp.encoder.encode(self)) ?? Data()
-    }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Store
 
 /// A delivery as the API shows it: the recipient masked, no secret anywhere.
-public struct DeliveryView: Sendable, Codable, Equatable {
+public struct DeliveryView: Sendable, Codable, Equatable, APIJSONEncodable {
     /// `last_error`: the failure class and its sanitized text.
     public struct LastError: Sendable, Codable, Equatable {
         public var `class`: String
@@ -56,13 +56,10 @@ public struct DeliveryView: Sendable, Codable, Equatable {
     }
 
     /// The JSON the API answers with (keys sorted, so a stored answer replays byte for byte).
-    public func json() -> Data {
-        (try? Timestamp.encoder.encode(self)) ?? Data()
-    }
 }
 
 /// One page of a list as the API answers it: `{"items": [...], "next_cursor": "…" | null}`.
-public struct PageView<Item: Encodable & Sendable>: Encodable, Sendable {
+public struct PageView<Item: Encodable & Sendable>: Sendable, APIJSONEncodable {
     public var items: [Item]
     public var nextCursor: String?
 
@@ -83,9 +80,6 @@ public struct PageView<Item: Encodable & Sendable>: Encodable, Sendable {
         try container.encode(nextCursor, forKey: .nextCursor)
     }
 
-    public func json() -> Data {
-        (try? Timestamp.encoder.encode(self)) ?? Data()
-    }
 }
 
 /// Times as the API writes them: RFC 3339, UTC, with milliseconds.
@@ -96,9 +90,24 @@ public enum Timestamp {
 
     private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
 
-    static let encoder: JSONEncoder = {
+}
+
+/// How the gateway writes JSON (answers, problems, log lines): keys sorted, so a stored answer
+/// replays byte for byte, and slashes left unescaped.
+public enum APIJSON {
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
+}
+
+/// A value the API answers with as JSON.
+public protocol APIJSONEncodable: Encodable {}
+
+extension APIJSONEncodable {
+    /// The value as the API writes it (``APIJSON/encoder``).
+    public func json() -> Data {
+        (try? APIJSON.encoder.encode(self)) ?? Data()
+    }
 }

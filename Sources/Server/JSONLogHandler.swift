@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import Logging
 
 /// A swift-log handler that writes one JSON object per line to standard output: `ts` (UTC, ISO 8601
@@ -33,20 +34,13 @@ public struct JSONLogHandler: LogHandler {
         for (key, value) in metadata { fields[key] = "\(value)" }
         for (key, value) in metadataProvider?.get() ?? [:] { fields[key] = "\(value)" }
         for (key, value) in event.metadata ?? [:] { fields[key] = "\(value)" }
-        fields["ts"] = Date().formatted(Self.timestamp)
+        fields["ts"] = Timestamp.format(Date())
         fields["level"] = event.level.rawValue
         fields["msg"] = event.message.description
         fields["logger"] = label
-        guard var line = try? Self.encoder.encode(fields) else { return }
+        guard var line = try? APIJSON.encoder.encode(fields) else { return }
         line.append(0x0A)
         write(line)
     }
 
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
-    private static let timestamp = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
 }

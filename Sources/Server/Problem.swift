@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import HTTPTypes
 import Hummingbird
 
@@ -39,7 +40,7 @@ public struct Problem: HTTPResponseError, Sendable {
             code: code,
             field: field
         )
-        let data = (try? Self.encoder.encode(body)) ?? Data()
+        let data = (try? APIJSON.encoder.encode(body)) ?? Data()
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if let retryAfter {
             headers[.retryAfter] = "\(max(1, Int((retryAfter / .seconds(1)).rounded(.up))))"
@@ -55,12 +56,6 @@ public struct Problem: HTTPResponseError, Sendable {
         let code: String
         let field: String?
     }
-
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 
     static func unauthorized() -> Problem {
         Problem(
