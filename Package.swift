@@ -126,7 +126,11 @@ let package = Package(
         .executableTarget(
             name: "recovery-gateway",
             dependencies: [
-                "Audit", "Gateway", "GatewayConfiguration", "Mail", "Server", "Store",
+                "Audit", "Gateway", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "Server", "Store",
+                "Templates",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -219,7 +223,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RecoveryGatewayTests",
-            dependencies: ["recovery-gateway", "GatewayConfiguration", "TestSupport"],
+            dependencies: ["recovery-gateway", "Audit", "GatewayConfiguration", "Store", "TestSupport"],
             swiftSettings: swiftSettings
         ),
 

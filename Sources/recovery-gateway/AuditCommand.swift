@@ -7,9 +7,9 @@ import Server
 import Store
 
 /// The audit key of the configuration, as `serve` would use it.
-func auditChain(_ configuration: GatewayConfiguration) throws -> AuditChain {
+func auditChain(_ configuration: GatewayConfiguration, createIfMissing: Bool = true) throws -> AuditChain {
     do {
-        return AuditChain(key: try configuration.audit.resolveKey(createIfMissing: true))
+        return AuditChain(key: try configuration.audit.resolveKey(createIfMissing: createIfMissing))
     } catch {
         throw operationFailed("\(error)")
     }
@@ -19,58 +19,72 @@ func auditChain(_ configuration: GatewayConfiguration) throws -> AuditChain {
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Export or verify the audit log.",
+        abstract: "Export or verify the audit log (read from the store; the gateway may be running).",
         subcommands: [Export.self, Verify.self]
     )
 
     /// `audit export`.
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the audit log (or a time range of it) as NDJSON or CSV."
+            abstract: "Write the audit log (or a time range of it) as NDJSON or CSV.",
+            discussion: "Shows progress on stderr when it is a terminal (and the events do not go to that terminal)."
         )
 
         @OptionGroup var options: ConfigOptions
 
-        @Option(help: "ndjson or csv.")
+        @Option(help: ArgumentHelp("ndjson or csv.", valueName: "format"))
         var format: String = "ndjson"
 
-        @Option(help: "Only events at or after this RFC 3339 time.")
+        @Option(help: ArgumentHelp("Only events at or after this RFC 3339 time.", valueName: "time"))
         var since: String?
 
-        @Option(help: "Only events before this RFC 3339 time.")
+        @Option(help: ArgumentHelp("Only events before this RFC 3339 time.", valueName: "time"))
         var until: String?
 
-        @Option(help: "Write to this file instead of standard output.")
+        @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
         var output: String?
 
-        func run() async throws {
-            guard let format = AuditExportFormat(rawValue: format) else {
+        func validate() throws {
+            guard AuditExportFormat(rawValue: format) != nil else {
                 throw ValidationError("--format must be ndjson or csv")
             }
+            _ = try time(since, "--since")
+            _ = try time(until, "--until")
+        }
+
+        func run() async throws {
+            let format = AuditExportFormat(rawValue: format)!
             var query = AuditQuery(since: try time(since, "--since"), until: try time(until, "--until"), limit: 200)
             let configuration = try options.load()
-            let store = try await openStore(configuration)
+            let store = try await openExistingStore(configuration)
+            var progress = ProgressLine(
+                "audit export",
+                enabled: Terminal.stderrIsTTY && (output != nil || !Terminal.stdoutIsTTY)
+            )
+            let head = try await progress.enabled ? headSeq(store) : 0
             let sink: FileHandle
             if let output {
                 guard FileManager.default.createFile(atPath: output, contents: nil) else {
-                    throw operationFailed("cannot write \(output)")
+                    throw operationFailed("--output \(output): cannot create the file")
                 }
                 sink = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
             } else {
                 sink = FileHandle.standardOutput
             }
             sink.write(Data(format.header.utf8))
+            var written: Int64 = 0
             while true {
-                let page: Page<AuditEvent>
-                do {
-                    page = try await store.auditEvents(query)
-                } catch {
-                    throw operationFailed("cannot read the audit log: \(error)")
-                }
+                let page = try await read { () async throws(StoreError) in try await store.auditEvents(query) }
                 sink.write(Data(page.items.map(format.line).joined().utf8))
+                written += Int64(page.items.count)
+                if let last = page.items.last {
+                    progress.update("\(written) events written, seq \(ProgressLine.fraction(last.seq, of: head))")
+                }
                 guard let next = page.nextCursor else { break }
                 query.cursor = next
             }
+            progress.finish()
+            if output != nil { try? sink.close() }
         }
     }
 
@@ -78,21 +92,36 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Check the audit chain: prints the events checked and the head hash, or the first broken sequence number (exit 1)."
+                "Check the audit chain: prints the events checked and the head hash, or the first broken sequence number (exit 1).",
+            discussion: "Shows progress on stderr when it is a terminal."
         )
 
         @OptionGroup var options: ConfigOptions
 
+        /// Events read per query.
+        static let batchSize = 1000
+
         func run() async throws {
             let configuration = try options.load()
-            let store = try await openStore(configuration)
-            let result: AuditVerification
-            do {
-                result = try await store.verifyAudit(chain: try auditChain(configuration))
-            } catch {
-                throw operationFailed("cannot read the audit log: \(error)")
+            // A missing key is an error here: a new one would only make every event look tampered with.
+            let chain = try auditChain(configuration, createIfMissing: false)
+            let store = try await openExistingStore(configuration, chain: chain)
+            var progress = ProgressLine("audit verify", enabled: Terminal.stderrIsTTY)
+            let head = try await progress.enabled ? headSeq(store) : 0
+            var verifier = chain.verifier()
+            var after: Int64 = 0
+            reading: while true {
+                let batch = try await read { () async throws(StoreError) in
+                    try await store.auditEvents(afterSeq: after, limit: Self.batchSize)
+                }
+                for event in batch where !verifier.feed(event) { break reading }
+                guard let last = batch.last else { break }
+                progress.update("checked \(ProgressLine.fraction(last.seq, of: head)) events")
+                guard batch.count == Self.batchSize else { break }
+                after = last.seq
             }
-            switch result {
+            progress.finish()
+            switch verifier.result {
             case .ok(let events, let head):
                 print("ok: \(events) events, head \(head)")
             case .broken(let seq, let reason):
@@ -102,11 +131,36 @@ struct AuditCommand: AsyncParsableCommand {
     }
 }
 
-private func openStore(_ configuration: GatewayConfiguration) async throws -> any GatewayStore {
+/// The configured store, migrated as `serve` would; a SQLite file that does not exist yet is an
+/// error (exit 1) rather than an empty store made on the spot.
+private func openExistingStore(
+    _ configuration: GatewayConfiguration,
+    chain: AuditChain? = nil
+) async throws -> any GatewayStore {
+    if case .sqlite(let path) = configuration.store.kind, !FileManager.default.fileExists(atPath: path) {
+        throw operationFailed("store.url: no database at \(path) (run migrate or serve first)")
+    }
     do {
-        return try await GatewayRuntime.openStore(configuration, chain: try auditChain(configuration))
+        return try await GatewayRuntime.openStore(
+            configuration,
+            chain: try chain ?? auditChain(configuration, createIfMissing: false)
+        )
     } catch {
         throw operationFailed("cannot open the store: \(error)")
+    }
+}
+
+/// The audit log's last sequence number, for the progress line's total.
+private func headSeq(_ store: any GatewayStore) async throws -> Int64 {
+    try await read { () async throws(StoreError) in try await store.auditHeadSeq() }
+}
+
+/// Runs a store read; a failure ends the command with exit 1.
+private func read<T>(_ body: () async throws(StoreError) -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        throw operationFailed("cannot read the audit log: \(error)")
     }
 }
 

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import JSONValue
+import NIOHTTP1
+
+/// `recovery-gateway send`: asks a running gateway to send one recovery email (`POST /v1/recovery-emails`).
+struct SendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Ask a running gateway to send one recovery email.",
+        discussion: """
+            Prints the idempotency key first: run the same command with --idempotency-key KEY to retry \
+            safely (the gateway answers a retry with the stored answer and sends nothing twice). \
+            Exit 1 when the gateway refuses or fails (or, with --wait, when the delivery failed); \
+            exit 2 when it refuses a field of the request (the problem's field is named).
+            """
+    )
+
+    /// The wait used for a bare `--wait` (the gateway's maximum).
+    static let defaultWait = 30
+
+    @Option(help: ArgumentHelp("The Kratos identity to recover (a UUID).", valueName: "id"))
+    var identity: String?
+
+    @Option(help: ArgumentHelp("Find the identity by this recovery address instead.", valueName: "address"))
+    var email: String?
+
+    @Option(help: ArgumentHelp("link or code (default: the gateway's delivery.default_method).", valueName: "method"))
+    var method: String?
+
+    @Option(help: ArgumentHelp("The template name (default: the method's own).", valueName: "name"))
+    var template: String?
+
+    @Option(help: ArgumentHelp("The BCP 47 locale, e.g. de-CH (falls back to de, then the default).", valueName: "tag"))
+    var locale: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Send to this recovery address of the identity (another one needs the any-recipient scope).",
+            valueName: "address"
+        )
+    )
+    var recipient: String?
+
+    @Option(help: ArgumentHelp("How long the link or code stays valid, e.g. 1h or 90m.", valueName: "duration"))
+    var expiresIn: String?
+
+    @Option(help: ArgumentHelp("Why the email is sent; kept in the audit log.", valueName: "text"))
+    var reason: String?
+
+    @Option(help: ArgumentHelp("The Idempotency-Key to send (default: a new random one, printed).", valueName: "key"))
+    var idempotencyKey: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Wait up to this many seconds (1-30; --wait alone: 30) for the final state, and show it.",
+            valueName: "seconds"
+        )
+    )
+    var wait: Int?
+
+    @Flag(help: "Print the gateway's JSON answer instead of the summary.")
+    var json = false
+
+    @OptionGroup var server: ServerOptions
+
+    func validate() throws {
+        switch (identity, email) {
+        case (nil, nil): throw ValidationError("give --identity ID or --email ADDRESS")
+        case (.some, .some): throw ValidationError("give --identity or --email, not both")
+        default: break
+        }
+        if let identity, UUID(uuidString: identity) == nil {
+            throw ValidationError("--identity must be a UUID such as a251ebc2-880c-4f76-a8f3-38e6940eab0e")
+        }
+        if let method, !["link", "code"].contains(method) { throw ValidationError("--method must be link or code") }
+        if let wait, !(1...30).contains(wait) { throw ValidationError("--wait must be 1 to 30 seconds") }
+        if let idempotencyKey,
+            !(1...255).contains(idempotencyKey.utf8.count)
+                || !idempotencyKey.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
+        {
+            throw ValidationError("--idempotency-key must be 1-255 printable ASCII characters")
+        }
+    }
+
+    /// The request body: only the fields given.
+    var body: JSONValue {
+        let fields: [(String, String?)] = [
+            ("identity_id", identity), ("email", email), ("method", method), ("template", template),
+            ("locale", locale), ("recipient", recipient), ("expires_in", expiresIn), ("reason", reason),
+        ]
+        return .object(
+            Dictionary(uniqueKeysWithValues: fields.compactMap { key, value in value.map { (key, .string($0)) } })
+        )
+    }
+
+    func run() async throws {
+        let api = try server.client()
+        let key = idempotencyKey ?? "cli-" + UUID().uuidString.lowercased()
+        let retry = " (idempotency key \(key): retry with --idempotency-key \(key))"
+        var headers = [("Idempotency-Key", key)]
+        if let wait { headers.append(("Prefer", "wait=\(wait)")) }
+        let answer = try await api.send(
+            .POST,
+            "/v1/recovery-emails",
+            headers: headers,
+            body: try JSONEncoder().encode(body),
+            timeout: .seconds(15 + (wait ?? 0)),
+            hint: retry
+        )
+        // A refused field will be refused again: no point in retrying those with the same key.
+        let problemHint = (answer.status >= 500 || answer.status == 429) ? retry : ""
+        let data = try answer.success(hint: problemHint)
+        let delivery = try DeliveryText.decode(data)
+        if json {
+            FileHandle.standardOutput.write(data)
+            print()
+        } else {
+            print("idempotency key  \(key)")
+            if answer.headers.first(name: "Idempotent-Replayed") == "true" {
+                print("replayed         yes: the gateway had this key already and sent nothing new")
+            }
+            print(DeliveryText.details(delivery))
+        }
+        if wait != nil && delivery.status == "failed" {
+            throw operationFailed("delivery \(delivery.id) failed: \(delivery.failure ?? "unknown")")
+        }
+    }
+
+    /// `argv` with a bare `--wait` (last, or followed by another option) given its default, so that
+    /// `send --wait` and `send --wait 10` both work (argument-parser has no optional option values).
+    static func expandingBareWait(_ arguments: [String]) -> [String] {
+        guard arguments.first == configuration.commandName else { return arguments }
+        var result: [String] = []
+        for (index, argument) in arguments.enumerated() {
+            result.append(argument)
+            let next = arguments.indices.contains(index + 1) ? arguments[index + 1] : nil
+            if argument == "--wait", next == nil || next!.hasPrefix("-") { result.append(String(defaultWait)) }
+        }
+        return result
+    }
+}

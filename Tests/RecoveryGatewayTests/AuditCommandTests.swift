@@ -1,0 +1,142 @@
+import Audit
+import Foundation
+import GatewayConfiguration
+import Store
+import TestSupport
+import Testing
+
+/// `audit export` and `audit verify` on a real SQLite store filled through the Store module.
+@Suite("audit commands (the built binary)")
+struct AuditCommandTests {
+    /// A configuration and a store holding `events` sealed audit events.
+    struct Fixture {
+        let directory: URL
+        let config: String
+        let database: String
+
+        init(events: Int) async throws {
+            directory = try makeTemporaryDirectory()
+            database = directory.appendingPathComponent("gateway.sqlite").path
+            let keyFile = directory.appendingPathComponent("audit.key").path
+            config = try write(
+                "store:\n  url: \"sqlite://\(database)\"\naudit:\n  key_file: \"\(keyFile)\"\n",
+                to: "gateway.yaml",
+                in: directory
+            )
+            let configuration = try ConfigurationLoader.load(file: config, environment: [:])
+            let chain = AuditChain(key: try configuration.audit.resolveKey(createIfMissing: true))
+            let store = try SQLiteStore(path: database, chain: chain)
+            try await store.migrate()
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            for index in 0..<events {
+                _ = try await store.appendAudit(
+                    AuditDraft(
+                        at: start.addingTimeInterval(Double(index)),
+                        actor: "backend",
+                        action: .emailRefused,
+                        details: ["reason": "test \(index)"]
+                    )
+                )
+            }
+        }
+
+        func remove() { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    @Test func verifyPrintsTheEventsAndHeadAndShowsProgressOnlyOnATerminal() async throws {
+        let fixture = try await Fixture(events: 2_500)
+        defer { fixture.remove() }
+        let piped = try await run(["audit", "verify", "--config", fixture.config])
+        #expect(piped.status == 0, "\(piped.stderr)")
+        let head = try #require(piped.stdout.firstMatch(of: /^ok: 2500 events, head ([0-9a-f]{64})\n$/)?.1)
+        #expect(piped.stderr.isEmpty)
+
+        let terminal = try await run(["audit", "verify", "--config", fixture.config], stderrOnTerminal: true)
+        #expect(terminal.status == 0)
+        #expect(terminal.stdout == "ok: 2500 events, head \(head)\n")
+        #expect(terminal.stderr.contains("audit verify: checked 1000 of 2500 (40%) events"), "\(terminal.stderr)")
+        // The line is erased at the end, so the result starts on a clean line.
+        #expect(terminal.stderr.hasSuffix("\r\u{1B}[K"))
+    }
+
+    @Test func verifyReportsTheFirstBrokenSeqWithExit1() async throws {
+        let fixture = try await Fixture(events: 5)
+        defer { fixture.remove() }
+        let (status, _) = try runCommand(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); "
+                    + "c.execute('DROP TRIGGER IF EXISTS audit_events_no_update'); "
+                    + "c.execute(\"UPDATE audit_events SET actor='mallory' WHERE seq=3\"); c.commit()",
+                fixture.database,
+            ]
+        )
+        try #require(status == 0)
+        let result = try await run(["audit", "verify", "--config", fixture.config])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("recovery-gateway: audit chain broken at seq 3: hash does not match"))
+        #expect(result.stderrIsOneLine)
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func exportWritesEveryEventAndShowsProgressOnlyOnATerminal() async throws {
+        let fixture = try await Fixture(events: 450)
+        defer { fixture.remove() }
+        let piped = try await run(["audit", "export", "--config", fixture.config])
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stderr.isEmpty)
+        let lines = piped.stdout.split(separator: "\n")
+        #expect(lines.count == 450)
+        let last = try JSONSerialization.jsonObject(with: Data(lines[449].utf8)) as? [String: Any]
+        #expect(last?["seq"] as? Int == 450)
+
+        let output = fixture.directory.appendingPathComponent("audit.csv").path
+        let terminal = try await run(
+            [
+                "audit", "export", "--format", "csv", "--since", "2027-01-15T08:03:20Z", "--output", output, "--config",
+                fixture.config,
+            ],
+            stderrOnTerminal: true
+        )
+        #expect(terminal.status == 0, "\(terminal.stderr)")
+        #expect(terminal.stdout.isEmpty)
+        #expect(
+            terminal.stderr.contains("audit export: 200 events written, seq 400 of 450 (88%)"),
+            "\(terminal.stderr)"
+        )
+        let csv = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(csv.hasPrefix("seq,id,at,"))
+        // --since is the 201st event's time: 250 events and the header.
+        let rows = csv.split(separator: "\r\n")
+        #expect(rows.count == 251)
+        #expect(rows[1].hasPrefix("201,"))
+    }
+
+    @Test func aMissingStoreOrKeyChangesNothingAndExits1() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("none.sqlite").path
+        let config = try write(
+            "store:\n  url: \"sqlite://\(database)\"\naudit:\n  key_file: \"\(directory.path)/audit.key\"\n",
+            to: "gateway.yaml",
+            in: directory
+        )
+        for command in [["audit", "verify"], ["audit", "export"]] {
+            let result = try await run(command + ["--config", config])
+            #expect(result.status == 1, "\(command)")
+            #expect(result.stderrIsOneLine)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["gateway.yaml"])
+        }
+        let fixture = try await Fixture(events: 1)
+        defer { fixture.remove() }
+        try FileManager.default.removeItem(at: fixture.directory.appendingPathComponent("audit.key"))
+        let noKey = try await run(["audit", "verify", "--config", fixture.config])
+        #expect(noKey.status == 1)
+        #expect(noKey.stderr.contains("audit.key_file"), "\(noKey.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory.appendingPathComponent("audit.key").path))
+        let badFormat = try await run(["audit", "export", "--format", "xml", "--config", fixture.config])
+        #expect(badFormat.status == 2)
+        #expect(badFormat.stderr.contains("--format must be ndjson or csv"))
+    }
+}
