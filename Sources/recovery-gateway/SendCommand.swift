@@ -23,7 +23,12 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The Kratos identity to recover (a UUID).", valueName: "id"))
     var identity: String?
 
-    @Option(help: ArgumentHelp("Find the identity by this recovery address instead.", valueName: "address"))
+    @Option(
+        help: ArgumentHelp(
+            "Find the identity by this login email address instead (a credentials identifier).",
+            valueName: "address"
+        )
+    )
     var email: String?
 
     @Option(help: ArgumentHelp("link or code (default: the gateway's delivery.default_method).", valueName: "method"))
