@@ -97,6 +97,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The API document, compiled into the binary and served at GET /openapi.yaml
+            // (`openapi.yaml` at the repository root is a symlink to it).
+            resources: [.embedInCode("openapi.yaml")],
             swiftSettings: swiftSettings
         ),
 

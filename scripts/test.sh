@@ -12,4 +12,6 @@ swift test --skip-build
 bin="$(swift build --show-bin-path)"
 KRATOS_STAND_IN="$bin/kratos-stand-in" python3 -m pytest -q Tests/kratos-sdk
 # The gateway as a real process: faults, kill -9, concurrency, secrets, audit tampering.
+# Tests/e2e/test_openapi.py runs schemathesis (every operation of openapi.yaml) against it too;
+# SCHEMATHESIS_MAX_EXAMPLES (default 200) and SCHEMATHESIS_SEED (default 1) tune that run.
 RECOVERY_GATEWAY_BIN_DIR="$bin" python3 -m pytest -q Tests/e2e

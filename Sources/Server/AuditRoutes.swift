@@ -29,7 +29,7 @@ struct AuditRoutes: Sendable {
             actor: parameters.string("actor"),
             action: parameters.string("action").map(AuditAction.init(rawValue:)),
             deliveryID: try parameters.uuid("delivery_id"),
-            cursor: parameters.string("cursor"),
+            cursor: parameters.cursor(),
             limit: try parameters.limit()
         )
         let accept = request.headers[.accept] ?? ""

@@ -119,6 +119,7 @@ public struct GatewayRuntime: Sendable {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
         HealthRoutes(store: store).add(to: router)
+        OpenAPIRoute().add(to: router)
         RecoveryEmailRoutes(
             accept: accept,
             store: store,

@@ -57,6 +57,21 @@ public struct Problem: HTTPResponseError, Sendable {
         let field: String?
     }
 
+    /// Hummingbird's own error (a path or method no route serves) as a problem: `not_found` for a 404,
+    /// else the status's reason phrase in snake case. Its message, if any, is not passed on.
+    init(_ error: HTTPError) {
+        let reason = error.status.reasonPhrase
+        let code =
+            error.status == .notFound
+            ? "not_found" : reason.lowercased().split(whereSeparator: { !$0.isLetter }).joined(separator: "_")
+        self.init(
+            error.status,
+            code: code,
+            title: reason,
+            detail: error.status == .notFound ? "no route serves this method and path" : reason.lowercased()
+        )
+    }
+
     static func unauthorized() -> Problem {
         Problem(
             .unauthorized,

@@ -122,7 +122,7 @@ struct RecoveryEmailRoutes: Sendable {
             identityID: try parameters.uuid("identity_id"),
             createdSince: try parameters.date("since"),
             createdUntil: try parameters.date("until"),
-            cursor: parameters.string("cursor"),
+            cursor: parameters.cursor(),
             limit: try parameters.limit()
         )
         if let status = parameters.string("status") {
@@ -239,37 +239,4 @@ struct RecoveryEmailRoutes: Sendable {
 /// A 200 answer with a JSON body.
 func jsonResponse(_ data: Data) -> Response {
     Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-}
-
-/// The query parameters of a list, each checked with a problem naming it.
-struct QueryParameters {
-    let values: Parameters
-
-    init(_ values: Parameters) { self.values = values }
-
-    func string(_ name: String) -> String? {
-        values.get(name).map { String($0) }
-    }
-
-    func uuid(_ name: String) throws(Problem) -> UUID? {
-        guard let text = string(name) else { return nil }
-        guard let id = UUID(uuidString: text) else { throw .badParameter(name, "must be a UUID") }
-        return id
-    }
-
-    func date(_ name: String) throws(Problem) -> Date? {
-        guard let text = string(name) else { return nil }
-        guard let date = try? Date(text, strategy: .iso8601) else {
-            throw .badParameter(name, "must be an RFC 3339 time such as 2026-01-31T12:00:00Z")
-        }
-        return date
-    }
-
-    func limit() throws(Problem) -> Int {
-        guard let text = string("limit") else { return 50 }
-        guard let limit = Int(text), (1...200).contains(limit) else {
-            throw .badParameter("limit", "must be from 1 to 200")
-        }
-        return limit
-    }
 }

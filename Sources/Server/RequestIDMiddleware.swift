@@ -4,8 +4,8 @@ import Hummingbird
 import Logging
 
 /// Gives every request an id (the caller's `X-Request-Id` if it is sane, else a new UUID),
-/// sends it back on every response, errors included, turns errors into problem+json, and logs
-/// one line per request: method, route, status, duration, request id.
+/// sends it back on every response, errors included, turns errors (Hummingbird's own too) into
+/// problem+json, and logs one line per request: method, route, status, duration, request id.
 struct RequestIDMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -23,6 +23,9 @@ struct RequestIDMiddleware: RouterMiddleware {
         var response: Response
         do {
             response = try await next(request, context)
+        } catch let error as HTTPError {
+            // Hummingbird's own (no route for this path and method): problem+json like every error.
+            response = try Problem(error).response(from: request, context: context)
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
         } catch {

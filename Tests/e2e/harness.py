@@ -36,6 +36,8 @@ KEYS = {
     "backend": ("rg_backend_e2e_7f3c9a2b5d8e1f4a6c0b", ["recovery:send", "recovery:read", "audit:read"]),
     "support": ("rg_support_e2e_1a2b3c4d5e6f7a8b9c0d", ["recovery:send", "recovery:send:any-recipient", "recovery:read"]),
     "reader": ("rg_reader_e2e_9e8d7c6b5a4f3e2d1c0b", ["recovery:read"]),
+    # Every scope (Tests/e2e/test_openapi.py: schemathesis exercises every operation with it).
+    "admin": ("rg_admin_e2e_5c4b3a2f1e0d9c8b7a6f", ["recovery:send", "recovery:send:any-recipient", "recovery:read", "audit:read"]),
 }
 
 
