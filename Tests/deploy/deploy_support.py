@@ -41,7 +41,9 @@ class GatewayProcess:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("RECOVERY_GATEWAY_")}
         environment.update(env or {})
         self.process = subprocess.Popen(
-            [*prefix, str(require_gateway()), "serve", "--config", str(config), "--port", str(self.port)],
+            # The port goes in as the environment variable when the test sets it, else as the flag.
+            [*prefix, str(require_gateway()), "serve", "--config", str(config)]
+            + ([] if "RECOVERY_GATEWAY_SERVER_PORT" in environment else ["--port", str(self.port)]),
             cwd=str(cwd or workdir), env=environment, stdout=self.out, stderr=subprocess.STDOUT,
         )
 
