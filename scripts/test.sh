@@ -13,3 +13,5 @@ bin="$(swift build --show-bin-path)"
 KRATOS_STAND_IN="$bin/kratos-stand-in" python3 -m pytest -q Tests/kratos-sdk
 # The gateway as a real process: faults, kill -9, concurrency, secrets, audit tampering.
 RECOVERY_GATEWAY_BIN_DIR="$bin" python3 -m pytest -q Tests/e2e
+# The deploy files (deploy/): hadolint, systemd-analyze, Kubernetes' schemas, the real binary in each layout.
+RECOVERY_GATEWAY_BIN_DIR="$bin" python3 -m pytest -q Tests/deploy
