@@ -3,6 +3,8 @@ process started from a deploy file's configuration, in a temp dir, stopped with 
 
 import os
 import pathlib
+import re
+import shutil
 import subprocess
 import sys
 
@@ -32,7 +34,7 @@ def load_yaml_documents(path):
 class GatewayProcess:
     """`recovery-gateway serve` with a config file, extra environment and an optional command prefix."""
 
-    def __init__(self, workdir, config, env=None, prefix=(), port=None, cwd=None):
+    def __init__(self, workdir, config, env=None, prefix=(), port=None, cwd=None, binary=None):
         self.workdir = pathlib.Path(workdir)
         self.port = port or harness.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -42,7 +44,7 @@ class GatewayProcess:
         environment.update(env or {})
         self.process = subprocess.Popen(
             # The port goes in as the environment variable when the test sets it, else as the flag.
-            [*prefix, str(require_gateway()), "serve", "--config", str(config)]
+            [*prefix, str(binary or require_gateway()), "serve", "--config", str(config)]
             + ([] if "RECOVERY_GATEWAY_SERVER_PORT" in environment else ["--port", str(self.port)]),
             cwd=str(cwd or workdir), env=environment, stdout=self.out, stderr=subprocess.STDOUT,
         )
@@ -91,7 +93,7 @@ def write_credentials(directory, smtp_password, kratos_token, audit_key_bytes=No
     return directory
 
 
-def deliver_one_email(workdir, config, credentials, processes, env=None, prefix=(), cwd=None):
+def deliver_one_email(workdir, config, credentials, processes, env=None, prefix=(), cwd=None, binary=None):
     """Starts the stand-in (requiring the Kratos token), aiosmtpd (STARTTLS, AUTH with the SMTP password)
     and the gateway on `config`, with only the peers' addresses, the test CA and an API key overridden:
     the secrets reach the peers only through the config's *_file settings. Sends one recovery email,
@@ -116,7 +118,7 @@ def deliver_one_email(workdir, config, credentials, processes, env=None, prefix=
         "RECOVERY_GATEWAY_API_KEYS": f'[{{name: deploy-test, sha256: "{digest}", scopes: [recovery:send, recovery:read]}}]',
         **(env or {}),
     }
-    gateway = GatewayProcess(workdir, config, env=overrides, prefix=prefix, cwd=cwd)
+    gateway = GatewayProcess(workdir, config, env=overrides, prefix=prefix, cwd=cwd, binary=binary)
     processes.append(gateway)
     gateway.wait_ready()
     answer = harness.http(
@@ -131,3 +133,27 @@ def deliver_one_email(workdir, config, credentials, processes, env=None, prefix=
     assert len(stand_in.issued()) == 1
     code = gateway.stop()
     return code, gateway.log()
+
+
+def image_user():
+    """(uid, gid) of the Containerfile's last USER line."""
+    users = re.findall(r"^USER (\d+):(\d+)$", (DEPLOY / "Containerfile").read_text(), re.MULTILINE)
+    return int(users[-1][0]), int(users[-1][1])
+
+
+def as_user(uid, gid):
+    """A command prefix that runs as uid:gid with no supplementary groups, as a container runtime
+    does for `runAsUser`/`USER` (when the tests already run unprivileged, they run as they are)."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--"]
+
+
+def unprivileged_copy(directory):
+    """The gateway binary copied into `directory` (which an unprivileged user can traverse), since the
+    build folder may sit where that user cannot reach."""
+    target = pathlib.Path(directory) / "bin" / "recovery-gateway"
+    target.parent.mkdir(mode=0o755)
+    shutil.copy2(require_gateway(), target)
+    target.chmod(0o755)
+    return target

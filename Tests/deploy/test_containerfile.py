@@ -14,7 +14,9 @@ import sys
 
 import yaml
 
-from deploy_support import DEPLOY, REPO, GatewayProcess, harness, require_gateway
+from deploy_support import (
+    DEPLOY, REPO, GatewayProcess, as_user, harness, image_user, require_gateway, unprivileged_copy,
+)
 
 CONTAINERFILE = DEPLOY / "Containerfile"
 IGNORE_FILE = DEPLOY / "Containerfile.dockerignore"
@@ -174,24 +176,32 @@ def healthcheck_command():
     return exec_form(command)
 
 
-def test_image_layout_serves_and_answers_its_healthcheck(tmp_path, processes):
-    """The image's /app, rebuilt in a temp dir: config/gateway.yaml unchanged, its relative defaults
-    (templates, data/gateway.sqlite, data/audit.key) resolved from the WORKDIR, the image's ENV set."""
-    app = tmp_path / "app"
+def test_image_layout_serves_and_answers_its_healthcheck(open_tmp, processes):
+    """The image's /app, rebuilt in a temp dir and run as the image's user: config/gateway.yaml
+    unchanged, its relative defaults (templates, data/gateway.sqlite, data/audit.key) resolved from the
+    WORKDIR, the image's ENV set; only /app/data is writable for that user, as in the image."""
+    uid, gid = image_user()
+    app = open_tmp / "app"
     shutil.copytree(REPO / "templates", app / "templates")
     (app / "config").mkdir()
     shutil.copy(REPO / "config" / "gateway.yaml", app / "config" / "gateway.yaml")
     (app / "data").mkdir(mode=0o700)
+    os.chown(app / "data", uid, gid)
+    for path in [app, *app.rglob("*")]:
+        if path != app / "data":
+            path.chmod(0o755 if path.is_dir() else 0o644)
     env = dict(rest.split("=", 1) for rest in of("ENV", 1))
     assert env == {"RECOVERY_GATEWAY_SERVER_HOST": "0.0.0.0"}, env
     config = exec_form(of("CMD", 1)[-1])[1].replace("/app", str(app))
     port = harness.free_port()
     env["RECOVERY_GATEWAY_SERVER_PORT"] = str(port)  # as `docker run -e` would set it; the healthcheck reads it
-    gateway = GatewayProcess(tmp_path, config, env=env, cwd=app, port=port)
+    gateway = GatewayProcess(open_tmp, config, env=env, cwd=app, port=port, prefix=as_user(uid, gid),
+                             binary=unprivileged_copy(open_tmp))
     processes.append(gateway)
     gateway.wait_ready()
     assert f"listening on 0.0.0.0:{gateway.port}" in gateway.log()
-    assert (app / "data" / "gateway.sqlite").exists() and (app / "data" / "audit.key").exists()
+    for name in ("gateway.sqlite", "audit.key"):
+        assert (app / "data" / name).stat().st_uid == (uid if os.geteuid() == 0 else os.geteuid()), name
     assert oct((app / "data" / "audit.key").stat().st_mode & 0o777) == "0o600"
 
     check_env = {"PATH": os.environ["PATH"], "RECOVERY_GATEWAY_SERVER_PORT": str(gateway.port)}
@@ -200,3 +210,6 @@ def test_image_layout_serves_and_answers_its_healthcheck(tmp_path, processes):
     assert gateway.stop() == 0, gateway.log()[-3000:]
     unhealthy = subprocess.run(healthcheck_command(), env=check_env, capture_output=True, timeout=10)
     assert unhealthy.returncode != 0
+    # Nothing was written outside the data volume.
+    written = {p.relative_to(app) for p in app.rglob("*") if p.stat().st_uid == uid} if os.geteuid() == 0 else None
+    assert written is None or {p.parts[0] for p in written} == {"data"}, written

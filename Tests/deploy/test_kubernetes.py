@@ -5,6 +5,7 @@ routes; the ConfigMap's gateway.yaml is accepted by the real binary and, with th
 mounted where the Deployment mounts them, delivers an email and stops with exit 0 on SIGTERM; no
 secret value is committed."""
 
+import os
 import re
 import subprocess
 
@@ -14,7 +15,8 @@ import yaml
 from kubernetes_validate.utils import all_versions
 
 from deploy_support import (
-    DEPLOY, REPO, deliver_one_email, harness, load_yaml_documents, require_gateway, write_credentials,
+    DEPLOY, REPO, as_user, deliver_one_email, harness, load_yaml_documents, require_gateway, unprivileged_copy,
+    write_credentials,
 )
 
 K8S = DEPLOY / "kubernetes"
@@ -212,15 +214,34 @@ def config_with_mounts(tmp_path):
     return config, mounted
 
 
-def test_configmap_config_delivers_with_the_secret_files(tmp_path, processes):
-    """PostgreSQL support is not on this branch yet: the store is overridden with SQLite, as
-    RECOVERY_GATEWAY_STORE_URL overrides it in the pod. Everything else is the ConfigMap's."""
-    config, mounted = config_with_mounts(tmp_path)
+def test_configmap_config_delivers_with_the_secret_files(open_tmp, processes):
+    """As the pod runs it: the Deployment's user, the Secret's files root-owned with mode 0440 and the
+    fsGroup as group, nothing writable but the SQLite folder. PostgreSQL support is not on this branch
+    yet, so the store is SQLite, set by RECOVERY_GATEWAY_STORE_URL as the pod sets it; everything else
+    is the ConfigMap's."""
+    pod = deployment()["spec"]["template"]["spec"]["securityContext"]
+    uid, gid = pod["runAsUser"], pod["fsGroup"]
+    config, mounted = config_with_mounts(open_tmp)
     write_credentials(mounted, "smtp-pass-k8s-5d2e", "ory_pat_k8s_8b1c")
-    store = "sqlite://" + str(tmp_path / "gateway.sqlite")
-    code, log = deliver_one_email(tmp_path, config, mounted, processes, env={"RECOVERY_GATEWAY_STORE_URL": store})
+    mounted.chmod(0o755)
+    for secret_file in mounted.iterdir():
+        os.chown(secret_file, 0, gid)
+        secret_file.chmod(secret_mount()[0]["defaultMode"])
+    config.chmod(0o644)
+    store = open_tmp / "store"
+    store.mkdir(mode=0o700)
+    os.chown(store, uid, gid)
+    root = open_tmp / "root"  # the working directory: read-only for the pod's user
+    root.mkdir(mode=0o755)
+    code, log = deliver_one_email(
+        open_tmp, config, mounted, processes, env={"RECOVERY_GATEWAY_STORE_URL": f"sqlite://{store}/gateway.sqlite"},
+        prefix=as_user(uid, gid), cwd=root, binary=unprivileged_copy(open_tmp),
+    )
     assert code == 0, log[-3000:]
     assert "smtp-pass-k8s-5d2e" not in log and "ory_pat_k8s_8b1c" not in log
+    assert (store / "gateway.sqlite").exists() and not list(root.iterdir())
+    if os.geteuid() == 0:
+        assert (store / "gateway.sqlite").stat().st_uid == uid  # it really ran as the pod's user
 
 
 def test_configmap_postgres_url_passes_configuration_loading(tmp_path):
