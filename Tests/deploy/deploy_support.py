@@ -93,11 +93,14 @@ def write_credentials(directory, smtp_password, kratos_token, audit_key_bytes=No
     return directory
 
 
-def deliver_one_email(workdir, config, credentials, processes, env=None, prefix=(), cwd=None, binary=None):
+def deliver_one_email(
+    workdir, config, credentials, processes, env=None, prefix=(), cwd=None, binary=None, peer_host="127.0.0.1"
+):
     """Starts the stand-in (requiring the Kratos token), aiosmtpd (STARTTLS, AUTH with the SMTP password)
     and the gateway on `config`, with only the peers' addresses, the test CA and an API key overridden:
     the secrets reach the peers only through the config's *_file settings. Sends one recovery email,
-    checks it arrived authenticated, stops the gateway with SIGTERM; returns (exit code, log)."""
+    checks it arrived authenticated, stops the gateway with SIGTERM; returns (exit code, log).
+    `peer_host` names the peers' loopback host (`localhost` makes the gateway resolve a name)."""
     import hashlib
     import json
 
@@ -112,8 +115,8 @@ def deliver_one_email(workdir, config, credentials, processes, env=None, prefix=
     processes.append(smtp)
     digest = hashlib.sha256(API_KEY.encode()).hexdigest()
     overrides = {
-        "RECOVERY_GATEWAY_KRATOS_ADMIN_URL": stand_in.url,
-        "RECOVERY_GATEWAY_SMTP_URL": f"smtp://postmaster%40example.com@127.0.0.1:{smtp.port}/",
+        "RECOVERY_GATEWAY_KRATOS_ADMIN_URL": f"http://{peer_host}:{stand_in.port}",
+        "RECOVERY_GATEWAY_SMTP_URL": f"smtp://postmaster%40example.com@{peer_host}:{smtp.port}/",
         "RECOVERY_GATEWAY_SMTP_CA_FILE": smtp.cert,
         "RECOVERY_GATEWAY_API_KEYS": f'[{{name: deploy-test, sha256: "{digest}", scopes: [recovery:send, recovery:read]}}]',
         **(env or {}),

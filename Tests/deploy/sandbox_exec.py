@@ -10,14 +10,19 @@ systemd would apply them, so the tests can check that the gateway works inside t
                                  `systemd-analyze syscall-filter` lists for those sets, plus @default
                                  (systemd adds it to every allow-list); anything else fails with EPERM.
   SystemCallArchitectures=native the filter is built for the native architecture only.
+  RestrictAddressFamilies=...    socket() is allowed only for those families (systemd answers others
+                                 with EAFNOSUPPORT, this filter with EPERM).
 
-Usage: sandbox_exec.py [--filter SETS] -- COMMAND [ARG...]
+Not emulated: the file-system and user settings (DynamicUser, ProtectSystem, PrivateTmp, ...).
+
+Usage: sandbox_exec.py [--filter SETS] [--address-families FAMILIES] -- COMMAND [ARG...]
 """
 
 import argparse
 import ctypes
 import errno
 import os
+import socket
 import subprocess
 import sys
 
@@ -70,6 +75,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--filter", default="@system-service ~@privileged @resources",
                         help="the unit's SystemCallFilter= lines joined (default: %(default)s)")
+    parser.add_argument("--address-families", default="AF_INET AF_INET6 AF_UNIX",
+                        help="the unit's RestrictAddressFamilies= (default: %(default)s)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -77,6 +84,8 @@ def main():
         parser.error("no command given")
 
     names = allowed_syscalls(args.filter)
+    families = [getattr(socket, name) for name in args.address_families.split()]
+    names.discard("socket")
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise SystemExit(f"sandbox_exec: PR_SET_NO_NEW_PRIVS failed: {os.strerror(ctypes.get_errno())}")
@@ -91,8 +100,10 @@ def main():
             added += 1
         except (RuntimeError, ValueError, OSError):
             pass  # not a syscall on this architecture (systemd skips those too)
+    for family in families:
+        sandbox.add_rule(seccomp.ALLOW, "socket", seccomp.Arg(0, seccomp.EQ, int(family)))
     sandbox.load()
-    print(f"sandbox_exec: {added} syscalls allowed, MDWE on, no new privileges", file=sys.stderr, flush=True)
+    print(f"sandbox_exec: {added} syscalls allowed, socket() for {args.address_families}, MDWE on, no new privileges", file=sys.stderr, flush=True)
     os.execvp(command[0], command)
 
 

@@ -92,17 +92,21 @@ def test_security_exposure_is_low(tmp_path):
 
 
 def sandbox_prefix():
-    filters = " ".join(parse_unit(UNIT.read_text())["Service"]["SystemCallFilter"])
-    return [sys.executable, str(SANDBOX), "--filter", filters, "--"]
+    service = parse_unit(UNIT.read_text())["Service"]
+    filters = " ".join(service["SystemCallFilter"])
+    (families,) = service["RestrictAddressFamilies"]
+    return [sys.executable, str(SANDBOX), "--filter", filters, "--address-families", families, "--"]
 
 
 def test_sandbox_really_restricts():
     """The sandbox the next test runs the gateway in refuses what the unit forbids."""
     probe = (
-        "import ctypes, mmap, os\n"
+        "import ctypes, mmap, os, socket\n"
         "print('mdwe', ctypes.CDLL(None).prctl(66, 0, 0, 0, 0))\n"
         "for name, attempt in [('wx', lambda: mmap.mmap(-1, 4096, prot=7)), ('chroot', lambda: os.chroot('/')),\n"
-        "                      ('setpriority', lambda: os.setpriority(os.PRIO_PROCESS, 0, 5))]:\n"
+        "                      ('setpriority', lambda: os.setpriority(os.PRIO_PROCESS, 0, 5)),\n"
+        "                      ('netlink', lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)),\n"
+        "                      ('inet', lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM).close())]:\n"
         "    try:\n"
         "        attempt(); print(name, 'allowed')\n"
         "    except OSError as e:\n"
@@ -111,11 +115,15 @@ def test_sandbox_really_restricts():
     result = subprocess.run([*sandbox_prefix(), sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode == 0, result
     lines = result.stdout.split("\n")
-    assert lines[:4] == ["mdwe 1", "wx refused 13", "chroot refused 1", "setpriority refused 1"], result
+    assert lines[:6] == [
+        "mdwe 1", "wx refused 13", "chroot refused 1", "setpriority refused 1", "netlink refused 1", "inet allowed",
+    ], result
     # Without the sandbox the same probe is allowed (the test runs as root), so the refusals are its doing.
     if subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() == "0":
         plain = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.split("\n")
-        assert plain[:4] == ["mdwe 0", "wx allowed", "chroot allowed", "setpriority allowed"], plain
+        assert plain[:6] == [
+            "mdwe 0", "wx allowed", "chroot allowed", "setpriority allowed", "netlink allowed", "inet allowed",
+        ], plain
 
 
 def test_gateway_delivers_in_the_unit_layout_under_its_sandbox(tmp_path, processes):
@@ -133,7 +141,10 @@ def test_gateway_delivers_in_the_unit_layout_under_its_sandbox(tmp_path, process
         .replace(TEMPLATES_DIR, str(templates))
     )
     before = set(tmp_path.iterdir())
-    code, log = deliver_one_email(tmp_path, config, credentials, processes, prefix=sandbox_prefix(), cwd=state)
+    # The peers by name: resolving it (glibc's NSS, /etc/hosts) happens inside the sandbox too.
+    code, log = deliver_one_email(
+        tmp_path, config, credentials, processes, prefix=sandbox_prefix(), cwd=state, peer_host="localhost"
+    )
     assert code == 0, log[-3000:]
     assert "MDWE on" in log
     # Its state is where StateDirectory= says (the only writable place under ProtectSystem=strict).
