@@ -64,6 +64,8 @@ def test_every_file_is_listed_and_of_its_kind():
     kustomization = manifest("kustomization.yaml")
     # The Secret template is not applied: `kubectl apply -k` would overwrite the real Secret with it.
     assert set(kustomization["resources"]) == set(EXPECTED) - {"secret.example.yaml"}
+    # Its image rewrite applies to the Deployment's image name.
+    assert [image["name"] for image in kustomization["images"]] == [container()["image"]]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
