@@ -3,8 +3,11 @@
 systemd would apply them, so the tests can check that the gateway works inside them:
 
   NoNewPrivileges=yes            prctl(PR_SET_NO_NEW_PRIVS)
-  MemoryDenyWriteExecute=yes     prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN) (Linux >= 6.3; what
-                                 systemd uses on such kernels, a seccomp filter on older ones)
+  MemoryDenyWriteExecute=yes     both ways systemd implements it: prctl(PR_SET_MDWE,
+                                 PR_MDWE_REFUSE_EXEC_GAIN) (Linux >= 6.3, newer systemd), and the
+                                 seccomp filter of systemd <= 253 (Debian 12's 252): mmap with
+                                 PROT_WRITE|PROT_EXEC, mprotect/pkey_mprotect with PROT_EXEC and shmat
+                                 with SHM_EXEC fail with EPERM
   SystemCallFilter=@system-service + ~@privileged @resources, SystemCallErrorNumber=EPERM
                                  a seccomp allow-list (libseccomp, through pyseccomp) of the syscalls
                                  `systemd-analyze syscall-filter` lists for those sets, plus @default
@@ -91,6 +94,19 @@ def main():
         raise SystemExit(f"sandbox_exec: PR_SET_NO_NEW_PRIVS failed: {os.strerror(ctypes.get_errno())}")
     if libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) != 0:
         raise SystemExit(f"sandbox_exec: PR_SET_MDWE failed (Linux >= 6.3 needed): {os.strerror(ctypes.get_errno())}")
+
+    # A filter of its own, as systemd stacks its MemoryDenyWriteExecute= filter: the kernel applies the
+    # most restrictive answer of all loaded filters. Loaded first: the allow-list forbids seccomp().
+    write_execute = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    prot_exec, prot_write, shm_exec = 0x4, 0x2, 0o100000
+    both = prot_exec | prot_write
+    write_execute.add_rule(seccomp.ERRNO(errno.EPERM), "mmap", seccomp.Arg(2, seccomp.MASKED_EQ, both, both))
+    for name in ("mprotect", "pkey_mprotect"):
+        write_execute.add_rule(
+            seccomp.ERRNO(errno.EPERM), name, seccomp.Arg(2, seccomp.MASKED_EQ, prot_exec, prot_exec)
+        )
+    write_execute.add_rule(seccomp.ERRNO(errno.EPERM), "shmat", seccomp.Arg(2, seccomp.MASKED_EQ, shm_exec, shm_exec))
+    write_execute.load()
 
     sandbox = seccomp.SyscallFilter(defaction=seccomp.ERRNO(errno.EPERM))
     added = 0

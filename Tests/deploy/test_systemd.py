@@ -102,11 +102,19 @@ def test_sandbox_really_restricts():
     """The sandbox the next test runs the gateway in refuses what the unit forbids."""
     probe = (
         "import ctypes, mmap, os, socket\n"
+        "def mprotect_exec():\n"
+        "    libc = ctypes.CDLL(None, use_errno=True)\n"
+        "    libc.mmap.restype = ctypes.c_void_p\n"
+        "    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]\n"
+        "    page = libc.mmap(None, 4096, 3, 0x22, -1, 0)\n"  # PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS
+        "    if libc.mprotect(ctypes.c_void_p(page), 4096, 5) != 0:\n"  # PROT_READ|PROT_EXEC
+        "        raise OSError(ctypes.get_errno(), 'mprotect')\n"
         "print('mdwe', ctypes.CDLL(None).prctl(66, 0, 0, 0, 0))\n"
         "for name, attempt in [('wx', lambda: mmap.mmap(-1, 4096, prot=7)), ('chroot', lambda: os.chroot('/')),\n"
         "                      ('setpriority', lambda: os.setpriority(os.PRIO_PROCESS, 0, 5)),\n"
         "                      ('netlink', lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)),\n"
-        "                      ('inet', lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM).close())]:\n"
+        "                      ('inet', lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()),\n"
+        "                      ('mprotect-x', mprotect_exec)]:\n"
         "    try:\n"
         "        attempt(); print(name, 'allowed')\n"
         "    except OSError as e:\n"
@@ -115,14 +123,16 @@ def test_sandbox_really_restricts():
     result = subprocess.run([*sandbox_prefix(), sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode == 0, result
     lines = result.stdout.split("\n")
-    assert lines[:6] == [
-        "mdwe 1", "wx refused 13", "chroot refused 1", "setpriority refused 1", "netlink refused 1", "inet allowed",
+    assert lines[:7] == [
+        "mdwe 1", "wx refused 1", "chroot refused 1", "setpriority refused 1", "netlink refused 1", "inet allowed",
+        "mprotect-x refused 1",
     ], result
     # Without the sandbox the same probe is allowed (the test runs as root), so the refusals are its doing.
     if subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() == "0":
         plain = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.split("\n")
-        assert plain[:6] == [
+        assert plain[:7] == [
             "mdwe 0", "wx allowed", "chroot allowed", "setpriority allowed", "netlink allowed", "inet allowed",
+            "mprotect-x allowed",
         ], plain
 
 
