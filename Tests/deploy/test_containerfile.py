@@ -154,7 +154,8 @@ def test_build_copies_every_target_and_the_ignore_file_lets_it_through():
 
 def test_runtime_installs_what_the_binary_links():
     """The direct NEEDED libraries of the gateway, less the Swift runtime (linked in by
-    --static-swift-stdlib), must come from the runtime stage's packages or the slim base."""
+    --static-swift-stdlib), must come from the runtime stage's packages or the slim base.
+    RECOVERY_GATEWAY_STATIC_BIN names a binary built as the Containerfile builds it, to check that one."""
     binary = os.environ.get("RECOVERY_GATEWAY_STATIC_BIN") or str(require_gateway())
     dynamic = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True, check=True).stdout
     needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
