@@ -21,6 +21,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Tests/deploy: systemd-analyze (systemd) checks the unit, readelf (binutils) the binary's libraries.
+for tool in systemd-analyze:systemd readelf:binutils; do
+    if ! command -v "${tool%%:*}" >/dev/null; then
+        sudo=""
+        [ "$(id -u)" = 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${tool##*:}" >/dev/null
+    fi
+done
+
 if [ ! -x .venv/bin/python3 ] || ! cmp -s Tests/requirements.txt .venv/requirements.txt; then
     python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check -r Tests/requirements.txt

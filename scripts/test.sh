@@ -15,3 +15,5 @@ KRATOS_STAND_IN="$bin/kratos-stand-in" python3 -m pytest -q Tests/kratos-sdk
 # Tests/e2e/test_openapi.py runs schemathesis (every operation of openapi.yaml) against it too;
 # SCHEMATHESIS_MAX_EXAMPLES (default 200) and SCHEMATHESIS_SEED (default 1) tune that run.
 RECOVERY_GATEWAY_BIN_DIR="$bin" python3 -m pytest -q Tests/e2e
+# The deploy files (deploy/): hadolint, systemd-analyze, Kubernetes' schemas, the real binary in each layout.
+RECOVERY_GATEWAY_BIN_DIR="$bin" python3 -m pytest -q Tests/deploy
