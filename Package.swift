@@ -146,6 +146,12 @@ let package = Package(
             path: "benchmarks/smtp-benchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "metrics-benchmark",
+            dependencies: ["Gateway", "Server", .product(name: "Prometheus", package: "swift-prometheus")],
+            path: "benchmarks/metrics-benchmark",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Tests
         .target(
