@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: libcurl
@@ -81,6 +83,7 @@ let package = Package(
             dependencies: [
                 "Audit", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "Store", "Templates",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -93,8 +96,10 @@ let package = Package(
             dependencies: [
                 "Audit", "Gateway", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "Store", "Templates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // The API document, compiled into the binary and served at GET /openapi.yaml
@@ -146,6 +151,12 @@ let package = Package(
             name: "smtp-benchmark",
             dependencies: ["Mail"],
             path: "benchmarks/smtp-benchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "metrics-benchmark",
+            dependencies: ["Gateway", "Server", .product(name: "Prometheus", package: "swift-prometheus")],
+            path: "benchmarks/metrics-benchmark",
             swiftSettings: swiftSettings
         ),
 

@@ -31,6 +31,8 @@ public struct AcceptAnswer: Sendable, Equatable {
     public var deliveryID: UUID
     /// The stored answer to an earlier request with the same key and body.
     public var replayed: Bool
+    /// The recipient, masked (for the request's log line); nil for a replay.
+    public var recipientMasked: String? = nil
 }
 
 /// Accepts requests for recovery emails: checks them, resolves the identity and the recipient
@@ -43,6 +45,7 @@ public struct AcceptService: Sendable {
     let templates: TemplateCatalog
     let chain: AuditChain
     let rateLimiter: RateLimiter
+    let metrics: GatewayMetrics
     let now: @Sendable () -> Date
 
     public init(
@@ -51,8 +54,10 @@ public struct AcceptService: Sendable {
         kratos: any KratosAdmin,
         templates: TemplateCatalog,
         chain: AuditChain,
+        metrics: GatewayMetrics = .disabled,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.metrics = metrics
         self.settings = settings
         self.store = store
         self.kratos = kratos
@@ -81,6 +86,7 @@ public struct AcceptService: Sendable {
             try await store.idempotentAnswer(apiKeyID: caller.name, key: idempotencyKey, now: started)
         }) {
             guard earlier.requestHash == requestHash else { throw .keyReused }
+            metrics.count(.idempotentReplays)
             return AcceptAnswer(
                 status: earlier.status,
                 body: earlier.body,
@@ -153,9 +159,11 @@ public struct AcceptService: Sendable {
                 status: new.idempotency.responseStatus,
                 body: new.idempotency.responseBody,
                 deliveryID: stored.id,
-                replayed: false
+                replayed: false,
+                recipientMasked: AuditChain.mask(recipient.description)
             )
         case .replay(let status, let body, let deliveryID):
+            metrics.count(.idempotentReplays)
             return AcceptAnswer(status: status, body: body, deliveryID: deliveryID, replayed: true)
         case .keyReused:
             throw .keyReused

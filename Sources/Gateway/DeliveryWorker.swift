@@ -20,6 +20,7 @@ public struct DeliveryWorker: Service {
     let chain: AuditChain
     let signal: DeliverySignal
     let logger: Logger
+    let metrics: GatewayMetrics
     let now: @Sendable () -> Date
     /// How often to look for due deliveries when nothing nudges.
     let pollInterval: Duration
@@ -32,6 +33,7 @@ public struct DeliveryWorker: Service {
         signal: DeliverySignal,
         logger: Logger,
         pollInterval: Duration = .milliseconds(500),
+        metrics: GatewayMetrics = .disabled,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.settings = settings
@@ -41,6 +43,7 @@ public struct DeliveryWorker: Service {
         self.signal = signal
         self.logger = logger
         self.pollInterval = pollInterval
+        self.metrics = metrics
         self.now = now
     }
 
@@ -131,9 +134,25 @@ public struct DeliveryWorker: Service {
             metadata["duration_ms"] = "\((ContinuousClock.now - started) / .milliseconds(1))"
             if let error = finished.lastError, finished.status != .sent { metadata["error"] = "\(error)" }
             logger.info("delivery attempt", metadata: metadata)
+            countAttempt(outcome)
         } catch {
             // The lease ran out and another worker took the delivery over: its record wins.
             logger.warning("cannot record a delivery attempt", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            metrics.attempted(outcome: "lease_lost", errorClass: nil)
+        }
+    }
+
+    /// Counts a recorded attempt, and the delivery if it is final.
+    private func countAttempt(_ outcome: DeliveryOutcome) {
+        switch outcome {
+        case .sent:
+            metrics.attempted(outcome: "sent", errorClass: nil)
+            metrics.finished(sent: true, failure: nil)
+        case .retry(_, let errorClass, _, _):
+            metrics.attempted(outcome: "retry", errorClass: DeliveryError.Class(rawValue: errorClass))
+        case .failed(let failure, let errorClass, _):
+            metrics.attempted(outcome: "failed", errorClass: errorClass.flatMap(DeliveryError.Class.init(rawValue:)))
+            metrics.finished(sent: false, failure: failure.rawValue)
         }
     }
 

@@ -9,6 +9,8 @@ public struct GatewayRequestContext: RequestContext {
     /// Set by ``RequestIDMiddleware`` before any route runs.
     public var requestID = ""
     public let sourceIP: String?
+    /// What a route adds to the request's log line (a delivery id, a masked recipient).
+    public let logFields = RequestLogFields()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -7,6 +7,7 @@ import Hummingbird
 import Kratos
 import Logging
 import Mail
+import Prometheus
 import ServiceLifecycle
 import Store
 import Templates
@@ -24,6 +25,8 @@ public struct GatewayRuntime: Sendable {
     let httpClient: HTTPClient
     let signal = DeliverySignal()
     let settings: GatewaySettings
+    /// This gateway's metrics (its own registry: gateways in one process do not mix their figures).
+    public let metricsRegistry = PrometheusCollectorRegistry()
 
     /// Builds every part; creates the audit key file and the SQLite file if missing and migrates.
     public static func start(_ configuration: GatewayConfiguration) async throws(StartupError) -> GatewayRuntime {
@@ -103,23 +106,38 @@ public struct GatewayRuntime: Sendable {
                 timeout: configuration.kratos.timeout
             )
         }
-        let kratos = KratosClient(configuration: kratosConfiguration, httpClient: httpClient)
+        let metrics = GatewayMetrics(factory: PrometheusGatewayFactory(registry: metricsRegistry))
+        let kratos = MeasuredKratos(
+            KratosClient(configuration: kratosConfiguration, httpClient: httpClient),
+            metrics: metrics
+        )
         let auth = APIKeyAuthenticator(configuration: configuration)
-        let accept = AcceptService(settings: settings, store: store, kratos: kratos, templates: templates, chain: chain)
-        let sender = RecoverySender(issuer: kratos, mail: transport, templates: templates, from: settings.from)
+        let accept = AcceptService(
+            settings: settings,
+            store: store,
+            kratos: kratos,
+            templates: templates,
+            chain: chain,
+            metrics: metrics
+        )
+        let mail = MeasuredMail(transport, metrics: metrics)
+        let sender = RecoverySender(issuer: kratos, mail: mail, templates: templates, from: settings.from)
         let worker = DeliveryWorker(
             settings: settings,
             store: store,
             sender: sender,
             chain: chain,
             signal: signal,
-            logger: logger
+            logger: logger,
+            metrics: metrics
         )
 
         let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
         HealthRoutes(store: store).add(to: router)
         OpenAPIRoute().add(to: router)
+        MetricsRoutes(registry: metricsRegistry, metrics: metrics, store: store).add(to: router)
         RecoveryEmailRoutes(
             accept: accept,
             store: store,

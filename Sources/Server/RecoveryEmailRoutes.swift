@@ -78,6 +78,11 @@ struct RecoveryEmailRoutes: Sendable {
             throw Self.problem(error)
         }
         if !answer.replayed { signal.nudge() }
+        var fields: Logger.Metadata = [
+            "delivery_id": "\(answer.deliveryID.uuidString.lowercased())", "replayed": "\(answer.replayed)",
+        ]
+        if let masked = answer.recipientMasked { fields["recipient"] = "\(masked)" }
+        context.logFields.add(fields)
         var status = HTTPResponse.Status(code: answer.status)
         var json = answer.body
         if let wait = Self.preferredWait(request), wait > 0 {

@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -5,7 +6,9 @@ import Logging
 
 /// Gives every request an id (the caller's `X-Request-Id` if it is sane, else a new UUID),
 /// sends it back on every response, errors included, turns errors (Hummingbird's own too) into
-/// problem+json, and logs one line per request: method, route, status, duration, request id.
+/// problem+json, and logs one line per request: method, route, status, duration, request id, and
+/// what the route added (``RequestLogFields``: the delivery id and masked recipient of an accepted
+/// request).
 struct RequestIDMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -39,15 +42,20 @@ struct RequestIDMiddleware: RouterMiddleware {
             .response(from: request, context: context)
         }
         response.headers[.requestID] = context.requestID
-        context.logger.info(
-            "request",
-            metadata: [
-                "method": "\(request.method.rawValue)", "route": "\(context.endpointPath ?? request.uri.path)",
-                "status": "\(response.status.code)",
-                "duration_ms": "\((ContinuousClock.now - started) / .milliseconds(1))",
-            ]
-        )
+        var metadata = context.logFields.all
+        metadata["method"] = "\(request.method.rawValue)"
+        metadata["route"] = "\(context.route ?? "unmatched")"
+        metadata["status"] = "\(response.status.code)"
+        metadata["duration_ms"] = "\((ContinuousClock.now - started) / .milliseconds(1))"
+        // A path no route matched is the client's text: it may hold an address.
+        if context.route == nil { metadata["path"] = "\(Self.masked(request.uri.path))" }
+        context.logger.info("request", metadata: metadata)
         return response
+    }
+
+    /// `path` with any address in it masked, percent-encoded ones too.
+    static func masked(_ path: String) -> String {
+        AuditChain.maskingAddresses(in: path.removingPercentEncoding ?? path)
     }
 }
 

@@ -53,15 +53,21 @@ def leaks(blob, secret):
 
 
 # At debug level swift-service-lifecycle logs every service's description, which reaches the
-# Kratos and SMTP settings: they must print redacted.
-@pytest.mark.parametrize("level", ["info", "debug"])
-def test_no_secret_leaks_anywhere(bare, tmp_path, level):
+# Kratos and SMTP settings: they must print redacted. At trace every library the gateway uses may
+# log what it does; the plain format prints metadata its own way. Every run goes through a send the
+# SMTP server refuses (with a reply naming the recipient), one Kratos fails first (a retry), and
+# two that are sent, and scrapes /metrics.
+@pytest.mark.parametrize("level,fmt", [("info", "json"), ("debug", "json"), ("trace", "json"), ("trace", "plain")])
+def test_no_secret_leaks_anywhere(bare, tmp_path, level, fmt):
     token_file = tmp_path / "kratos.token"
     token_file.write_text(KRATOS_TOKEN + "\n")
     password_file = tmp_path / "smtp.password"
     password_file.write_text(SMTP_PASSWORD + "\n")
     stand_in = bare.start_stand_in(token_file=token_file)
-    smtp = bare.start_smtp("--tls", "starttls", "--auth", f"{SMTP_USER}:{SMTP_PASSWORD}")
+    smtp = bare.start_smtp(
+        "--tls", "starttls", "--auth", f"{SMTP_USER}:{SMTP_PASSWORD}",
+        "--fail-first", "1", "--fail-reply", f"550 5.1.1 <{ALICE_EMAIL}>: mailbox unavailable",
+    )
     gateway = bare.start_gateway(
         smtp_url=f"smtp://{SMTP_USER}@127.0.0.1:{smtp.port}/",
         overrides={
@@ -69,32 +75,40 @@ def test_no_secret_leaks_anywhere(bare, tmp_path, level):
             "smtp.ca_file": smtp.cert,
             "kratos.token_file": str(token_file),
             "logging.level": level,
+            "logging.format": fmt,
         },
     )
-    link = gateway.send({"identity_id": ALICE, "method": "link", "reason": "leak check"}, "leak-link", wait=15)
+    refused = gateway.send({"identity_id": ALICE, "method": "link"}, "leak-refused", wait=15)
+    assert refused.status == 200 and refused.json()["failure"] == "rejected", refused
+    stand_in.fault("/admin/recovery/code", 1, status=503)
     code = gateway.send({"identity_id": ALICE, "method": "code", "locale": "de"}, "leak-code", wait=15)
+    link = gateway.send({"identity_id": ALICE, "method": "link", "reason": "leak check"}, "leak-link", wait=15)
+    assert code.status == 200 and code.json()["status"] == "sent" and code.json()["attempts"] == 2, code
     assert link.status == 200 and link.json()["status"] == "sent", link
-    assert code.status == 200 and code.json()["status"] == "sent", code
     # Replays, reads, lists, errors and audit reads: every body the gateway gives out is scanned.
     gateway.send({"identity_id": ALICE, "method": "link", "reason": "leak check"}, "leak-link")
     gateway.delivery(link.json()["id"])
     gateway.deliveries()
     gateway.request("GET", "/v1/recovery-emails", key="rg_wrong")
+    gateway.request("GET", f"/no-such-route/{ALICE_EMAIL}", key=None)
     gateway.send({"identity_id": ALICE, "recipient": "x@example.com"}, "leak-foreign")
     gateway.request("GET", "/v1/audit-events")
     http_csv = gateway.request("GET", "/v1/audit-events", headers={"Accept": "text/csv"}).body
     http_ndjson = gateway.request("GET", "/v1/audit-events", headers={"Accept": "application/x-ndjson"}).body
     gateway.request("GET", "/v1/audit-events/verify")
+    metrics = gateway.request("GET", "/metrics", key=None)
+    assert metrics.status == 200 and b"recovery_gateway_delivery_attempts_total" in metrics.body, metrics
 
     issued = stand_in.issued()
-    assert [i["method"] for i in issued] == ["link", "code"], issued
+    assert [i["method"] for i in issued] == ["link", "code", "link"], issued
     links = [i["recovery_link"] for i in issued if i["method"] == "link"]
     tokens = [urllib.parse.parse_qs(urllib.parse.urlparse(u).query)["token"][0] for u in links]
     codes = [i["recovery_code"] for i in issued if i["method"] == "code"]
-    # The messages really carried them (so the scan looks for the right strings).
+    # The messages really carried them (so the scan looks for the right strings); the refused one
+    # (the first link) is not kept by the server.
     mails = b"".join(open(p, "rb").read() for p in glob.glob(os.path.join(smtp.maildir, "*.eml")))
     assert all(c.encode() in mails for c in codes)
-    assert all(t.encode() in mails.replace(b"=\r\n", b"") for t in tokens)
+    assert tokens[-1].encode() in mails.replace(b"=\r\n", b"")
     assert all(json.load(open(p))["authenticated"] for p in glob.glob(os.path.join(smtp.maildir, "*.json")))
 
     audit_key = open(gateway.workdir + "/audit.key", "rb").read()
@@ -117,11 +131,19 @@ def test_no_secret_leaks_anywhere(bare, tmp_path, level):
         found["responses"] = b"\n".join(gateway.bodies)
         found["http audit csv"] = http_csv
         found["http audit ndjson"] = http_ndjson
-        for fmt in ("ndjson", "csv"):
-            result = gateway.cli("audit", "export", "--format", fmt)
+        found["metrics"] = metrics.body
+        for export in ("ndjson", "csv"):
+            result = gateway.cli("audit", "export", "--format", export)
             assert result.returncode == 0, result.stderr
-            found[f"cli audit {fmt}"] = result.stdout + result.stderr
+            found[f"cli audit {export}"] = result.stdout + result.stderr
         return found
+
+    # The level took effect: below info, the libraries' own lines are there to be scanned too.
+    logs = gateway.logs()
+    below_info = ('"level":"debug"', '"level":"trace"') if fmt == "json" else (" debug ", " trace ")
+    assert any(marker in logs for marker in below_info) == (level != "info"), logs[-1000:]
+    if level == "trace":
+        assert below_info[1] in logs, "no trace line at level trace"
 
     running = artefacts()
     assert "gateway.sqlite-wal" in running
@@ -136,7 +158,7 @@ def test_no_secret_leaks_anywhere(bare, tmp_path, level):
     assert problems == []
 
     # The recipient appears only masked in the logs and the audit export.
-    for where in ("logs", "cli audit ndjson", "cli audit csv", "http audit csv", "http audit ndjson"):
+    for where in ("logs", "cli audit ndjson", "cli audit csv", "http audit csv", "http audit ndjson", "metrics"):
         blob = stopped.get(where, running.get(where)).lower()
         for form in forms(ALICE_EMAIL) | forms("x@example.com"):
             assert form not in blob, f"full recipient {form!r} in {where}"

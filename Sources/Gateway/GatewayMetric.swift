@@ -1,0 +1,60 @@
+/// The gateway's metrics: each one's Prometheus name, help text and (for histograms) buckets,
+/// shared by the code that records them and the exporter that describes them. No label of any
+/// of them carries an address, a link, a code, a key or an id: only routes, methods, statuses,
+/// outcomes, classes and operations, all from small closed sets.
+public enum GatewayMetric: String, Sendable, CaseIterable {
+    /// Labels `method`, `route` (the route pattern, or `unmatched`), `status`.
+    case httpRequests = "recovery_gateway_http_requests_total"
+    /// Labels `method`, `route`, `status`.
+    case httpRequestDuration = "recovery_gateway_http_request_duration_seconds"
+    /// Labels `outcome` (sent, retry, failed, lease_lost), `error_class` (none, transient, permanent, configuration).
+    case deliveryAttempts = "recovery_gateway_delivery_attempts_total"
+    /// Labels `outcome` (sent, failed), `failure` (none, rejected, expired, identity_gone, attempts_exhausted).
+    case deliveriesFinished = "recovery_gateway_deliveries_finished_total"
+    /// Label `result` (ok, transient, permanent, configuration).
+    case smtpSendDuration = "recovery_gateway_smtp_send_duration_seconds"
+    /// Labels `operation` (get_identity, find_identities, create_recovery_link, create_recovery_code), `result`.
+    case kratosRequestDuration = "recovery_gateway_kratos_request_duration_seconds"
+    /// No labels.
+    case idempotentReplays = "recovery_gateway_idempotent_replays_total"
+    /// Label `state` (waiting, sending).
+    case queueDeliveries = "recovery_gateway_queue_deliveries"
+    /// No labels.
+    case queueOldestAge = "recovery_gateway_queue_oldest_age_seconds"
+    /// No labels.
+    case auditHeadSequence = "recovery_gateway_audit_head_sequence"
+
+    /// The `# HELP` line's text.
+    public var help: String {
+        switch self {
+        case .httpRequests: "HTTP requests answered, by method, route pattern and status."
+        case .httpRequestDuration: "Time to answer an HTTP request, by method, route pattern and status."
+        case .deliveryAttempts: "Delivery attempts made, by outcome and error class."
+        case .deliveriesFinished: "Deliveries that reached a final state, by outcome and failure."
+        case .smtpSendDuration: "Time to hand one message to the SMTP server, by result."
+        case .kratosRequestDuration: "Time of one call to Kratos's admin API, by operation and result."
+        case .idempotentReplays: "Requests answered with the stored answer of an earlier request with the same key."
+        case .queueDeliveries: "Deliveries in the queue: waiting (queued or retrying) and sending (leased)."
+        case .queueOldestAge: "Age of the oldest waiting delivery (0 when none waits)."
+        case .auditHeadSequence: "Sequence number of the last event in the audit chain."
+        }
+    }
+
+    /// The histogram's buckets (nil for counters and gauges).
+    public var buckets: [Duration]? {
+        switch self {
+        case .httpRequestDuration, .kratosRequestDuration:
+            [
+                .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+            ]
+        case .smtpSendDuration:
+            [
+                .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+                .seconds(60),
+            ]
+        default: nil
+        }
+    }
+}
