@@ -48,17 +48,17 @@ func run(
     }
     try process.run()
     // Read both streams while it runs, so that a full pipe never blocks it.
-    async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+    async let stdout = onOwnThread { out.fileHandleForReading.readDataToEndOfFile() }
     let stderr: Data
     if let terminal {
         close(terminal.secondary)
         let mainFD = terminal.main
-        stderr = await Task.detached { readUntilClosed(mainFD) }.value
+        stderr = try await onOwnThread { readUntilClosed(mainFD) }
         close(mainFD)
     } else {
-        stderr = await Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        stderr = try await onOwnThread { err.fileHandleForReading.readDataToEndOfFile() }
     }
-    let output = await stdout
+    let output = try await stdout
     process.waitUntilExit()
     return BinaryRun(
         status: process.terminationStatus,

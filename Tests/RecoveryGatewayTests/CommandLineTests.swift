@@ -7,42 +7,48 @@ import Testing
 let gatewayBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     .appendingPathComponent("recovery-gateway").path
 
-/// Runs the binary; returns its exit status, standard output and standard error.
-func gateway(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: gatewayBinary)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+/// Runs the binary (inheriting this environment) on a thread of its own; returns its exit status,
+/// standard output and standard error.
+func gateway(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    try await onOwnThread {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: gatewayBinary)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self),
+            String(decoding: stderr, as: UTF8.self)
+        )
+    }
 }
 
 @Suite("recovery-gateway command line (the built binary)", .serialized)
 struct CommandLineTests {
-    @Test func versionAndHelp() throws {
-        let version = try gateway(["--version"])
+    @Test func versionAndHelp() async throws {
+        let version = try await gateway(["--version"])
         #expect(version.status == 0)
         #expect(version.stdout == "0.1.0\n")
-        let help = try gateway(["--help"])
+        let help = try await gateway(["--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("smtp-test"))
         #expect(help.stdout.contains("Sends Ory Kratos account-recovery emails."))
     }
 
-    @Test func badUsageExitsWith2() throws {
-        let unknown = try gateway(["smtp-test", "--no-such-flag"])
+    @Test func badUsageExitsWith2() async throws {
+        let unknown = try await gateway(["smtp-test", "--no-such-flag"])
         #expect(unknown.status == 2)
-        let badURL = try gateway(["smtp-test", "--url", "smtp://user:Secret99@host:99999/", "--to", "a@example.com"])
+        let badURL = try await gateway(["smtp-test", "--url", "smtp://user:Secret99@host:99999/", "--to", "a@example.com"])
         #expect(badURL.status == 2)
         #expect(badURL.stderr.contains("port"))
         #expect(!badURL.stderr.contains("Secret99"))
-        let badAddress = try gateway(["smtp-test", "--url", "smtp://host/", "--to", "not-an-address"])
+        let badAddress = try await gateway(["smtp-test", "--url", "smtp://host/", "--to", "not-an-address"])
         #expect(badAddress.status == 2)
         #expect(badAddress.stderr.contains("to: not a valid email address"))
     }
@@ -54,7 +60,7 @@ struct CommandLineTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let passwordFile = directory.appendingPathComponent("password")
         try "pw-Secret-42\n".write(to: passwordFile, atomically: true, encoding: .utf8)
-        let result = try gateway([
+        let result = try await gateway([
             "smtp-test", "--url", "smtp://ops@localhost:\(server.port)/", "--password-file", passwordFile.path,
             "--ca-file", server.certificate, "--to", "someone@example.com",
         ])
@@ -71,7 +77,7 @@ struct CommandLineTests {
     @Test func aFailedSendExitsWith1AndOneLine() async throws {
         let server = try await AiosmtpdServer.start(tls: .starttls, auth: "ops:right")
         defer { server.stop() }
-        let result = try gateway([
+        let result = try await gateway([
             "smtp-test", "--url", "smtp://ops:Wrong-Secret@localhost:\(server.port)/", "--ca-file", server.certificate,
             "--to", "someone@example.com",
         ])
@@ -85,8 +91,8 @@ struct CommandLineTests {
 
 @Suite("recovery-gateway keys new (the built binary)")
 struct KeysCommandTests {
-    @Test func aNewKeyAndItsConfigurationLineWorkTogether() throws {
-        let result = try gateway([
+    @Test func aNewKeyAndItsConfigurationLineWorkTogether() async throws {
+        let result = try await gateway([
             "keys", "new", "--name", "support", "--scope", "recovery:read", "--scope", "recovery:send",
         ])
         #expect(result.status == 0)
@@ -103,7 +109,7 @@ struct KeysCommandTests {
         #expect(admitted.name == "support")
         #expect(admitted.scopes == [.send, .read])
         #expect(configuration.apiKey(matching: key + "x") == nil)
-        let bad = try gateway(["keys", "new", "--name", "x", "--scope", "everything"])
+        let bad = try await gateway(["keys", "new", "--name", "x", "--scope", "everything"])
         #expect(bad.status == 2)
     }
 }

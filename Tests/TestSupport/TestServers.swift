@@ -232,3 +232,12 @@ public struct ParsedMessage: Decodable {
         headers.first { $0.first?.lowercased() == name.lowercased() }?.last
     }
 }
+
+/// Runs blocking work (reading a child's pipes, waiting for it) on a thread of its own. Never on
+/// the cooperative pool: it has as many threads as cores (two here), and a test holding one for
+/// seconds stalls every other test running at the same time.
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
