@@ -32,6 +32,15 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# Closes every descriptor above 2 that this shell inherited, so the server does not keep its
+# caller's pipes open (a caller waiting for this script's end would wait for the server's).
+close_inherited_fds() {
+    local fd
+    for fd in $(ls /proc/$$/fd); do
+        [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true
+    done
+}
+
 url() { echo "postgres://postgres@127.0.0.1:$(cat "$dir/port")/postgres"; }
 
 start() {
@@ -47,6 +56,7 @@ EOF
     fi
     local port
     port="$(cat "$dir/port")"
+    close_inherited_fds
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
         -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir/data' -c max_connections=300" \
         >/dev/null || { tail -20 "$dir/postgres.log" >&2; exit 1; }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Store
+import Synchronization
 
 /// `GatewayStore` on PostgreSQL, for several gateway replicas on one database.
 ///
@@ -20,18 +21,21 @@ public struct PostgresStore: GatewayStore {
     let client: PostgresClient
     let chain: AuditChain
     let logger: Logger
+    let connectionWait: Duration
     private let runTask: Task<Void, Never>
 
     /// Connects lazily to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=…]`).
     /// Nothing is sent before the first call; call `migrate()` before use and `close()` at the end.
     /// - Parameters:
-    ///   - connectTimeout: how long a request waits for a connection while the server cannot be
-    ///     reached before it fails with `StoreError.unavailable`.
+    ///   - connectTimeout: how long one attempt to connect may take.
+    ///   - connectionWait: how long a call waits for a pooled connection (the server is down, or
+    ///     every connection is busy) before it fails with `StoreError.unavailable`.
     ///   - maxConnections: the pool's size.
     public init(
         url: String,
         chain: AuditChain,
         connectTimeout: Duration = .seconds(3),
+        connectionWait: Duration = .seconds(5),
         maxConnections: Int = 20,
         logger: Logger = Logger(label: "postgres-store")
     ) throws(StoreError) {
@@ -43,6 +47,7 @@ public struct PostgresStore: GatewayStore {
         self.client = client
         self.chain = chain
         self.logger = logger
+        self.connectionWait = connectionWait
         runTask = Task { await client.run() }
     }
 
@@ -87,7 +92,7 @@ public struct PostgresStore: GatewayStore {
         var tries = 0
         while true {
             do {
-                return try await client.withConnection { connection in
+                return try await leased { connection in
                     try await connection.query("BEGIN", logger: logger)
                     let end: TransactionEnd<T>
                     do {
@@ -118,9 +123,58 @@ public struct PostgresStore: GatewayStore {
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(StoreError) -> T {
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            return try await leased(body)
         } catch {
             throw Self.storeError(error)
+        }
+    }
+
+    /// Runs `body` on a pooled connection, but gives up with `.unavailable` when no connection
+    /// comes within `connectionWait`: while the server is down, postgres-nio's pool keeps a
+    /// request waiting (its circuit breaker opens only after 60 s), and a caller must get its 503
+    /// sooner. Once `body` has its connection the wait is over: a slow statement is not cut off,
+    /// so a transaction never commits after its caller was told it failed.
+    private func leased<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let gate = LeaseGate()
+        let client = client
+        let wait = connectionWait
+        return try await withThrowingTaskGroup(of: LeaseRace<T>.self) { group in
+            group.addTask {
+                .done(
+                    try await client.withConnection { connection in
+                        let proceed = gate.state.withLock { state in
+                            guard state == .waiting else { return false }
+                            state = .started
+                            return true
+                        }
+                        guard proceed else { throw CancellationError() }
+                        return try await body(connection)
+                    }
+                )
+            }
+            group.addTask {
+                try await Task.sleep(for: wait)
+                return gate.state.withLock { state in
+                    guard state == .waiting else { return .startedInTime }
+                    state = .timedOut
+                    return .timedOut
+                }
+            }
+            while let result = try await group.next() {
+                switch result {
+                case .done(let value):
+                    group.cancelAll()
+                    return value
+                case .timedOut:
+                    group.cancelAll()
+                    throw StoreError.unavailable("no database connection within \(wait)")
+                case .startedInTime:
+                    continue
+                }
+            }
+            throw StoreError.unavailable("no database connection")
         }
     }
 
@@ -153,4 +207,24 @@ public struct PostgresStore: GatewayStore {
             return .unavailable(String(describing: type(of: error)))
         }
     }
+}
+
+/// Where a call waiting for a pooled connection stands: whoever moves it out of `waiting` first
+/// (the connection or the timer) decides.
+private enum LeaseState: Sendable {
+    case waiting
+    case started
+    case timedOut
+}
+
+/// The shared state of one race, in a class so both tasks hold the same mutex.
+private final class LeaseGate: Sendable {
+    let state = Mutex(LeaseState.waiting)
+}
+
+/// What the first finished task of the connection race reports.
+private enum LeaseRace<T: Sendable>: Sendable {
+    case done(T)
+    case timedOut
+    case startedInTime
 }

@@ -34,27 +34,30 @@ struct PostgresCluster: Sendable {
         directory.remove()
     }
 
+    /// Runs the script with its output in a file: the server it starts inherits the script's
+    /// descriptors, so a pipe would never reach end-of-file.
     private static func run(_ command: String, _ directory: String) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [script, command, directory]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            process.terminationHandler = { process in
-                let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                if process.terminationStatus == 0 {
-                    continuation.resume(returning: output)
-                } else {
-                    continuation.resume(throwing: ScriptFailed(command: command, output: output))
-                }
-            }
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
+        let output = URL(fileURLWithPath: directory + "-\(command)-\(UUID().uuidString).out")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let handle = try FileHandle(forWritingTo: output)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, command, directory]
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        // Blocking wait on a thread of its own (Foundation's terminationHandler does not fire
+        // reliably here), so the cooperative pool stays free.
+        let status: Int32 = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                process.waitUntilExit()
+                continuation.resume(returning: process.terminationStatus)
             }
         }
+        try? handle.close()
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        guard status == 0 else { throw ScriptFailed(command: command, output: text) }
+        return text
     }
 }

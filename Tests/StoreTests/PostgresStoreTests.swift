@@ -220,7 +220,12 @@ import Testing
     @Test func aRestartedServerIsReconnectedToByItself() async throws {
         let cluster = try await PostgresCluster.start()
         let chain = AuditChain(key: AuditKey.random())
-        let store = try PostgresStore(url: cluster.url, chain: chain, connectTimeout: .seconds(1))
+        let store = try PostgresStore(
+            url: cluster.url,
+            chain: chain,
+            connectTimeout: .seconds(1),
+            connectionWait: .seconds(2)
+        )
         do {
             try await store.migrate()
             #expect(try await store.accept(Fixtures.newDelivery(chain: chain)).accepted != nil)
