@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: libcurl
@@ -94,7 +95,8 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Audit", "Gateway", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "Store", "Templates",
+                "Audit", "Gateway", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "PostgresStore", "Store",
+                "Templates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -259,7 +261,22 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "Audit", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Store", "Audit", "PostgresStore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The same store on PostgreSQL (several replicas on one database)
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "Audit", "Store",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 

@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libcurl4-openssl-dev pkg-config ca-certificates curl postfix python3 python3-venv python3-pip wrk)
+# PostgreSQL's server for the PostgreSQL store's tests (scripts/postgres.sh runs a throwaway cluster).
+packages+=(postgresql)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

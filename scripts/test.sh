@@ -8,6 +8,13 @@ scripts/install-deps.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 swift build --build-tests
+
+# A throwaway PostgreSQL for the PostgreSQL store's tests, removed at exit.
+postgres_dir="$(mktemp -d)"
+trap 'scripts/postgres.sh stop "$postgres_dir" >/dev/null 2>&1 || true; rm -rf "$postgres_dir"' EXIT
+RECOVERY_GATEWAY_TEST_POSTGRES_URL="$(scripts/postgres.sh start "$postgres_dir")"
+export RECOVERY_GATEWAY_TEST_POSTGRES_URL
+
 swift test --skip-build
 bin="$(swift build --show-bin-path)"
 KRATOS_STAND_IN="$bin/kratos-stand-in" python3 -m pytest -q Tests/kratos-sdk

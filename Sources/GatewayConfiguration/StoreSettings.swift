@@ -61,3 +61,9 @@ public struct StoreSettings: Sendable, Equatable, Decodable {
         }
     }
 }
+
+/// Printed (and reflected, e.g. by `dump` or `\(settings)`) with the password redacted.
+extension StoreSettings: CustomStringConvertible, CustomReflectable {
+    public var description: String { "StoreSettings(url: \(redactedURL))" }
+    public var customMirror: Mirror { Mirror(reflecting: description) }
+}

@@ -8,6 +8,7 @@ import Kratos
 import Logging
 import Mail
 import Prometheus
+import PostgresStore
 import ServiceLifecycle
 import Store
 import Templates
@@ -82,15 +83,20 @@ public struct GatewayRuntime: Sendable {
     ) async throws(StartupError)
         -> any GatewayStore
     {
-        guard case .sqlite(let path) = configuration.store.kind else {
-            throw StartupError(part: "store.url", problem: "PostgreSQL is not supported yet; use sqlite://")
+        let store: any GatewayStore
+        switch configuration.store.kind {
+        case .sqlite(let path):
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            store = try step("store.url") { try SQLiteStore(path: path, chain: chain) }
+        case .postgres:
+            // The store runs its own connection pool until `shutdown()` closes it.
+            store = try step("store.url") { try PostgresStore(url: configuration.store.url, chain: chain) }
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let store = try step("store.url") { try SQLiteStore(path: path, chain: chain) }
         do {
             try await store.migrate()
         } catch {
+            await (store as? PostgresStore)?.close()
             throw StartupError(part: "store.url", problem: "\(error)")
         }
         return store
@@ -154,10 +160,12 @@ public struct GatewayRuntime: Sendable {
         )
     }
 
-    /// Closes the SMTP connections and the HTTP client once the application has stopped.
+    /// Closes the SMTP connections, the HTTP client and the store's connections (PostgreSQL) once
+    /// the application has stopped.
     public func shutdown() async {
         await transport.shutdown()
         try? await httpClient.shutdown()
+        await (store as? PostgresStore)?.close()
     }
 
     private static func step<T>(_ part: String, _ body: () throws -> T) throws(StartupError) -> T {

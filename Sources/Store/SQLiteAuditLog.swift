@@ -60,8 +60,6 @@ extension SQLiteStore {
     }
 
     static func checkLimit(_ limit: Int) throws(StoreError) {
-        guard (1...200).contains(limit) else {
-            throw .invalidQuery(parameter: "limit", reason: "must be between 1 and 200, got \(limit)")
-        }
+        try PageLimit.check(limit)
     }
 }

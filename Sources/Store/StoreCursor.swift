@@ -1,13 +1,14 @@
 import Foundation
 
-/// Opaque page cursors: base64url of a versioned position, so callers cannot build them.
-enum StoreCursor {
+/// Opaque page cursors: base64url of a versioned position, so callers cannot build them. Shared
+/// (package access) with the PostgreSQL store, so both give out the same cursors.
+package enum StoreCursor {
     /// The position after the last delivery of a page (newest first): its creation time and id.
-    static func delivery(createdAtMicros: Int64, id: UUID) -> String {
+    package static func delivery(createdAtMicros: Int64, id: UUID) -> String {
         encode("d1:\(createdAtMicros):\(id.uuidString.lowercased())")
     }
 
-    static func parseDelivery(_ cursor: String) throws(StoreError) -> (createdAtMicros: Int64, id: String) {
+    package static func parseDelivery(_ cursor: String) throws(StoreError) -> (createdAtMicros: Int64, id: String) {
         let parts = try decode(cursor).split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "d1", let micros = Int64(parts[1]),
             UUID(uuidString: String(parts[2])) != nil
@@ -18,11 +19,11 @@ enum StoreCursor {
     }
 
     /// The position after the last audit event of a page: its seq.
-    static func audit(seq: Int64) -> String {
+    package static func audit(seq: Int64) -> String {
         encode("a1:\(seq)")
     }
 
-    static func parseAudit(_ cursor: String) throws(StoreError) -> Int64 {
+    package static func parseAudit(_ cursor: String) throws(StoreError) -> Int64 {
         let parts = try decode(cursor).split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0] == "a1", let seq = Int64(parts[1]) else {
             throw .invalidQuery(parameter: "cursor", reason: "not a cursor of this list")

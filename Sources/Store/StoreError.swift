@@ -17,6 +17,9 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case corruptRow(table: String, column: String)
     /// The database failed (I/O, busy beyond the timeout, constraint…).
     case database(String)
+    /// The database server cannot be reached (refused, connection lost, shutting down); worth
+    /// retrying later. The message names the failure, never the URL or its password.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -31,6 +34,7 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidQuery(let parameter, let reason): "invalid \(parameter): \(reason)"
         case .corruptRow(let table, let column): "unreadable value in \(table).\(column)"
         case .database(let message): "database error: \(message)"
+        case .unavailable(let message): "database unavailable: \(message)"
         }
     }
 }

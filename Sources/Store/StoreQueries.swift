@@ -92,3 +92,12 @@ public struct StoreStats: Sendable, Hashable {
         self.oldestWaitingCreatedAt = oldestWaitingCreatedAt
     }
 }
+
+/// The page size rule every store applies to `limit`.
+package enum PageLimit {
+    package static func check(_ limit: Int) throws(StoreError) {
+        guard (1...200).contains(limit) else {
+            throw .invalidQuery(parameter: "limit", reason: "must be between 1 and 200, got \(limit)")
+        }
+    }
+}

@@ -25,6 +25,8 @@ import Testing
         #expect(!text.contains("QUFBQUFB"))  // base64 of the audit key
         #expect(text.contains("url: smtp://user:***@mail.example:587/"))
         #expect(text.contains("url: postgres://gw:***@db:5432/gateway"))
+        #expect("\(configuration.store)" == "StoreSettings(url: postgres://gw:***@db:5432/gateway)")
+        #expect(!String(reflecting: configuration.store).contains(Self.password))
         #expect(configuration.kratos.token?.description == "<redacted>")
         #expect("\(String(describing: configuration.audit.key))".contains("AAAA") == false)
         #expect(configuration.smtp.redactedURL == "smtp://user:***@mail.example:587/")

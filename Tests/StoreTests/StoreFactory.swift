@@ -15,7 +15,7 @@ struct StoreFactory: Sendable, CustomStringConvertible {
     let description: String
     let make: @Sendable () async throws -> StoreUnderTest
 
-    static let all: [StoreFactory] = [.sqlite]
+    static let all: [StoreFactory] = [.sqlite, .postgres]
 
     static let sqlite = StoreFactory(description: "SQLite") {
         let directory = try TemporaryDirectory()
@@ -23,6 +23,12 @@ struct StoreFactory: Sendable, CustomStringConvertible {
         let store = try SQLiteStore(path: directory.path("gateway.sqlite"), chain: chain)
         try await store.migrate()
         return StoreUnderTest(store: store, chain: chain) { directory.remove() }
+    }
+
+    /// A database of its own on the test PostgreSQL server (fails, saying how to get one, when
+    /// RECOVERY_GATEWAY_TEST_POSTGRES_URL is not set).
+    static let postgres = StoreFactory(description: "PostgreSQL") {
+        try await PostgresTestDatabase.makeStore(chain: AuditChain(key: AuditKey.random()))
     }
 }
 

@@ -1,0 +1,90 @@
+import Audit
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+
+/// Appends to the `audit_events` table inside a caller's transaction.
+///
+/// One chain across replicas: every append first locks the single `audit_head` row
+/// (`SELECT … FOR UPDATE`), seals the event after the head it read, inserts it and moves the head,
+/// all in the caller's transaction. A concurrent appender on any replica waits on that row lock
+/// until the transaction commits or rolls back, then reads the new head (READ COMMITTED re-reads
+/// the locked row's newest version), so no two events ever get the same `seq` or `prevHash`
+/// (no fork), and a rolled-back transaction takes its seq with it (no gap).
+///
+/// Why a head row rather than an advisory lock around `MAX(seq)`: the lock and the state it
+/// protects are the same row, so no writer can forget the lock and still append (the head's
+/// `seq` is what the next insert uses, and `audit_events.seq` is the primary key, so a writer
+/// that skipped the lock would fail on the key rather than fork the chain); it also costs one
+/// indexed row read instead of a `MAX` scan, and it shows in `pg_locks` as an ordinary row lock.
+/// The price, the same with any choice, is that appends serialize: every accept and every finish
+/// holds the head from its append to its commit. Appends are therefore the last step of each
+/// transaction, so the head is held as briefly as possible.
+enum PostgresAuditLog {
+    static func append(
+        _ draft: AuditDraft,
+        chain: AuditChain,
+        connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> AuditEvent {
+        let head = try await try await connection.query("SELECT seq, hash FROM audit_head FOR UPDATE", logger: logger)
+            .collect().map { try $0.decode((Int64, String).self) }
+        guard let (seq, prevHash) = head.first else {
+            throw StoreError.schemaNotMigrated(missing: ["v3_audit_events"])
+        }
+        let event = chain.seal(draft, seq: seq + 1, prevHash: prevHash)
+        try await connection.query(
+            """
+            INSERT INTO audit_events (seq, id, at_us, actor, source_ip, request_id, action, delivery_id,
+                identity_id, recipient_hash, recipient_masked, outcome, details, prev_hash, hash)
+            VALUES (\(event.seq), \(event.id), \(event.atMicroseconds), \(event.actor), \(event.sourceIP),
+                \(event.requestID), \(event.action.rawValue), \(event.deliveryID), \(event.identityID),
+                \(event.recipientHash), \(event.recipientMasked), \(event.outcome),
+                \(PostgresRows.detailsJSON(event.details)), \(event.prevHash), \(event.hash))
+            """,
+            logger: logger
+        )
+        try await connection.query(
+            "UPDATE audit_head SET seq = \(event.seq), hash = \(event.hash)",
+            logger: logger
+        )
+        return event
+    }
+}
+
+extension PostgresStore {
+    public func appendAudit(_ draft: AuditDraft) async throws(StoreError) -> AuditEvent {
+        let chain = chain
+        let logger = logger
+        return try await transaction { connection in
+            try await PostgresAuditLog.append(draft, chain: chain, connection: connection, logger: logger)
+        }
+    }
+
+    public func auditEvents(afterSeq: Int64, limit: Int) async throws(StoreError) -> [AuditEvent] {
+        guard limit >= 1 else { throw .invalidQuery(parameter: "limit", reason: "must be at least 1") }
+        let logger = logger
+        return try await withConnection { connection in
+            try await connection.query(
+                "SELECT * FROM audit_events WHERE seq > \(afterSeq) ORDER BY seq LIMIT \(limit)",
+                logger: logger
+            ).collect().map(PostgresRows.auditEvent)
+        }
+    }
+
+    public func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent> {
+        var filter = PostgresFilter()
+        if let cursor = query.cursor { filter.add("seq > ?", try StoreCursor.parseAudit(cursor)) }
+        filter.add("at_us >= ?", ifPresent: query.since, PostgresRows.micros)
+        filter.add("at_us < ?", ifPresent: query.until, PostgresRows.micros)
+        filter.add("identity_id = ?", ifPresent: query.identityID) { $0 }
+        filter.add("actor = ?", ifPresent: query.actor) { $0 }
+        filter.add("action = ?", ifPresent: query.action) { $0.rawValue }
+        filter.add("delivery_id = ?", ifPresent: query.deliveryID) { $0 }
+        return try await page("audit_events", filter, order: "seq", limit: query.limit, decode: PostgresRows.auditEvent)
+        {
+            StoreCursor.audit(seq: $0.seq)
+        }
+    }
+}

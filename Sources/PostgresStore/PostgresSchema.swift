@@ -1,0 +1,172 @@
+import Audit
+import PostgresNIO
+import Store
+
+/// The PostgreSQL schema as named, ordered migrations recorded in `schema_migrations`. Never edit
+/// a shipped step: add a new one.
+///
+/// `migrate` runs every missing step in one transaction under `pg_advisory_xact_lock`, so several
+/// replicas starting at once queue on the lock: the first applies the steps, the others find them
+/// applied. DDL is transactional in PostgreSQL, so a failed step leaves nothing half done.
+enum PostgresSchema {
+    /// The advisory lock key (two-int form: class, object) that serializes migrations.
+    static let lockClass: Int32 = 0x5247_4D31  // "RGM1"
+
+    static let steps: [(name: String, statements: [PostgresQuery])] = [
+        (
+            "v1_deliveries",
+            [
+                """
+                CREATE TABLE deliveries (
+                    id uuid PRIMARY KEY,
+                    status text NOT NULL CHECK (status IN ('queued', 'sending', 'retrying', 'sent', 'failed')),
+                    failure text CHECK (failure IN ('rejected', 'expired', 'identity_gone', 'attempts_exhausted')),
+                    identity_id uuid NOT NULL,
+                    recipient text NOT NULL,
+                    method text NOT NULL CHECK (method IN ('link', 'code')),
+                    template text NOT NULL,
+                    locale text,
+                    expires_in text NOT NULL,
+                    deadline_us bigint NOT NULL,
+                    reason text,
+                    transient_payload text,
+                    message_id text NOT NULL,
+                    actor text NOT NULL,
+                    request_id text,
+                    api_key_id text NOT NULL,
+                    idempotency_key text NOT NULL,
+                    attempts bigint NOT NULL DEFAULT 0,
+                    next_attempt_at_us bigint,
+                    lease_expires_at_us bigint,
+                    last_error_class text,
+                    last_error text,
+                    smtp_reply text,
+                    created_at_us bigint NOT NULL,
+                    sent_at_us bigint
+                )
+                """,
+                "CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at_us)",
+                "CREATE INDEX deliveries_lease ON deliveries (status, lease_expires_at_us)",
+                "CREATE INDEX deliveries_cooldown ON deliveries (identity_id, lower(recipient), created_at_us)",
+                "CREATE INDEX deliveries_newest ON deliveries (created_at_us DESC, id DESC)",
+                "CREATE INDEX deliveries_oldest ON deliveries (created_at_us, id)",
+            ]
+        ),
+        (
+            "v2_idempotency_records",
+            [
+                // The primary key decides idempotency across replicas. The delivery is inserted
+                // after the key is claimed, so the foreign key is checked at commit.
+                """
+                CREATE TABLE idempotency_records (
+                    api_key_id text NOT NULL,
+                    key text NOT NULL,
+                    request_hash text NOT NULL,
+                    response_status integer NOT NULL,
+                    response_body bytea NOT NULL,
+                    delivery_id uuid NOT NULL REFERENCES deliveries (id) DEFERRABLE INITIALLY DEFERRED,
+                    expires_at_us bigint NOT NULL,
+                    PRIMARY KEY (api_key_id, key)
+                )
+                """,
+                "CREATE INDEX idempotency_records_expiry ON idempotency_records (expires_at_us)",
+            ]
+        ),
+        (
+            "v3_audit_events",
+            [
+                """
+                CREATE TABLE audit_events (
+                    seq bigint PRIMARY KEY,
+                    id uuid NOT NULL UNIQUE,
+                    at_us bigint NOT NULL,
+                    actor text NOT NULL,
+                    source_ip text,
+                    request_id text,
+                    action text NOT NULL,
+                    delivery_id uuid,
+                    identity_id uuid,
+                    recipient_hash text,
+                    recipient_masked text,
+                    outcome text,
+                    details text NOT NULL,
+                    prev_hash text NOT NULL,
+                    hash text NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_events_at ON audit_events (at_us)",
+                "CREATE INDEX audit_events_identity ON audit_events (identity_id, seq)",
+                "CREATE INDEX audit_events_delivery ON audit_events (delivery_id, seq)",
+                // Append-only: UPDATE, DELETE and TRUNCATE abort. A superuser can drop the
+                // triggers, which the HMAC chain then exposes (`verifyAudit`).
+                """
+                CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'audit_events is append-only'; END $$
+                """,
+                """
+                CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events
+                FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
+                """,
+                """
+                CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+                FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()
+                """,
+                // The chain's head: one row, locked by every append (see PostgresAuditLog).
+                """
+                CREATE TABLE audit_head (
+                    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                    seq bigint NOT NULL,
+                    hash text NOT NULL
+                )
+                """,
+                "INSERT INTO audit_head (seq, hash) VALUES (0, \(AuditEvent.genesisHash))",
+            ]
+        ),
+    ]
+
+    static var names: [String] { steps.map(\.name) }
+
+    static func migrate(_ store: PostgresStore) async throws(StoreError) {
+        try await store.transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockClass), 0)", logger: store.logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    name text PRIMARY KEY,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                logger: store.logger
+            )
+            let applied = try await appliedNames(connection, logger: store.logger)
+            let unknown = applied.subtracting(names).sorted()
+            guard unknown.isEmpty else { throw StoreError.schemaTooNew(unknown: unknown) }
+            for step in steps where !applied.contains(step.name) {
+                for statement in step.statements {
+                    try await connection.query(statement, logger: store.logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations (name) VALUES (\(step.name))",
+                    logger: store.logger
+                )
+            }
+        }
+    }
+
+    /// The applied migrations; none when `schema_migrations` does not exist yet.
+    static func applied(_ store: PostgresStore) async throws(StoreError) -> Set<String> {
+        try await store.withConnection { connection in
+            let exists = try await connection.query(
+                "SELECT to_regclass('schema_migrations') IS NOT NULL",
+                logger: store.logger
+            ).collect()
+            guard try exists.first?.decode(Bool.self) == true else { return [] }
+            return try await appliedNames(connection, logger: store.logger)
+        }
+    }
+
+    private static func appliedNames(_ connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
+        let rows = try await connection.query("SELECT name FROM schema_migrations", logger: logger).collect()
+        return Set(try rows.map { try $0.decode(String.self) })
+    }
+}

@@ -1,0 +1,128 @@
+import Audit
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+
+extension PostgresStore {
+    /// `FOR UPDATE SKIP LOCKED`: concurrent leasers on any replica lock disjoint due rows and skip
+    /// the ones another holds; a row updated by a leaser that committed first is re-checked against
+    /// the condition (READ COMMITTED), so a row is never leased twice while its lease runs.
+    public func leaseDue(now: Date, limit: Int, leaseFor: TimeInterval) async throws(StoreError) -> [DeliveryRecord] {
+        guard limit >= 1 else { throw .invalidQuery(parameter: "limit", reason: "must be at least 1") }
+        guard leaseFor > 0 else { throw .invalidQuery(parameter: "leaseFor", reason: "must be positive") }
+        let nowMicros = PostgresRows.micros(now)
+        let leaseUntil = PostgresRows.micros(now.addingTimeInterval(leaseFor))
+        let logger = logger
+        let leased = try await withConnection { connection in
+            try await connection.query(
+                """
+                UPDATE deliveries SET status = 'sending', lease_expires_at_us = \(leaseUntil), attempts = attempts + 1
+                WHERE id IN (
+                    SELECT id FROM deliveries
+                    WHERE (status IN ('queued', 'retrying') AND next_attempt_at_us <= \(nowMicros))
+                       OR (status = 'sending' AND lease_expires_at_us <= \(nowMicros))
+                    ORDER BY created_at_us, id
+                    LIMIT \(limit)
+                    FOR UPDATE SKIP LOCKED
+                )
+                RETURNING *
+                """,
+                logger: logger
+            ).collect().map(PostgresRows.delivery)
+        }
+        return leased.sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+    }
+
+    public func finish(
+        id: UUID,
+        attempt: Int,
+        outcome: DeliveryOutcome,
+        audit: [AuditDraft]
+    ) async throws(StoreError) -> DeliveryRecord {
+        let chain = chain
+        let logger = logger
+        return try await transaction { connection in
+            try await Self.requireSending(id, attempt: attempt, connection: connection, logger: logger)
+            switch outcome {
+            case .sent(let reply, let at):
+                try await connection.query(
+                    """
+                    UPDATE deliveries SET status = 'sent', smtp_reply = \(reply),
+                        sent_at_us = \(PostgresRows.micros(at)), lease_expires_at_us = NULL, next_attempt_at_us = NULL
+                    WHERE id = \(id)
+                    """,
+                    logger: logger
+                )
+            case .retry(let at, let errorClass, let error, let countsAsAttempt):
+                try await connection.query(
+                    """
+                    UPDATE deliveries SET status = 'retrying', next_attempt_at_us = \(PostgresRows.micros(at)),
+                        last_error_class = \(errorClass), last_error = \(error), lease_expires_at_us = NULL,
+                        attempts = CASE WHEN \(countsAsAttempt) THEN attempts ELSE GREATEST(attempts - 1, 0) END
+                    WHERE id = \(id)
+                    """,
+                    logger: logger
+                )
+            case .failed(let failure, let errorClass, let error):
+                try await connection.query(
+                    """
+                    UPDATE deliveries SET status = 'failed', failure = \(failure.rawValue),
+                        last_error_class = COALESCE(\(errorClass), last_error_class),
+                        last_error = COALESCE(\(error), last_error),
+                        lease_expires_at_us = NULL, next_attempt_at_us = NULL
+                    WHERE id = \(id)
+                    """,
+                    logger: logger
+                )
+            }
+            for var draft in audit {
+                draft.deliveryID = draft.deliveryID ?? id
+                _ = try await PostgresAuditLog.append(draft, chain: chain, connection: connection, logger: logger)
+            }
+            guard let record = try await Self.fetchDelivery(id, connection: connection, logger: logger) else {
+                throw StoreError.deliveryNotFound(id)
+            }
+            return record
+        }
+    }
+
+    public func release(id: UUID, attempt: Int) async throws(StoreError) -> DeliveryRecord {
+        let logger = logger
+        return try await transaction { connection in
+            try await Self.requireSending(id, attempt: attempt, connection: connection, logger: logger)
+            try await connection.query(
+                """
+                UPDATE deliveries
+                SET status = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'queued' END,
+                    attempts = GREATEST(attempts - 1, 0), lease_expires_at_us = NULL
+                WHERE id = \(id)
+                """,
+                logger: logger
+            )
+            guard let record = try await Self.fetchDelivery(id, connection: connection, logger: logger) else {
+                throw StoreError.deliveryNotFound(id)
+            }
+            return record
+        }
+    }
+
+    /// The delivery must still be in the leased attempt; its row stays locked until commit, so a
+    /// worker on another replica that leased it again cannot interleave.
+    private static func requireSending(
+        _ id: UUID,
+        attempt: Int,
+        connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        let rows = try await try await connection.query(
+            "SELECT status, attempts FROM deliveries WHERE id = \(id) FOR UPDATE",
+            logger: logger
+        ).collect().map { try $0.decode((String, Int64).self) }
+        guard let (statusText, attempts) = rows.first else { throw StoreError.deliveryNotFound(id) }
+        guard let status = DeliveryStatus(rawValue: statusText) else {
+            throw StoreError.corruptRow(table: "deliveries", column: "status")
+        }
+        guard status == .sending, attempts == Int64(attempt) else { throw StoreError.leaseLost(id, status: status) }
+    }
+}

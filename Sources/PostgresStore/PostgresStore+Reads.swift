@@ -1,0 +1,80 @@
+import Audit
+import Foundation
+import PostgresNIO
+import Store
+
+extension PostgresStore {
+    public func delivery(id: UUID) async throws(StoreError) -> DeliveryRecord? {
+        let logger = logger
+        return try await withConnection { connection in
+            try await Self.fetchDelivery(id, connection: connection, logger: logger)
+        }
+    }
+
+    public func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<DeliveryRecord> {
+        var filter = PostgresFilter()
+        if let cursor = query.cursor {
+            let position = try StoreCursor.parseDelivery(cursor)
+            guard let id = UUID(uuidString: position.id) else {
+                throw .invalidQuery(parameter: "cursor", reason: "not a cursor of this list")
+            }
+            filter.add(
+                "(created_at_us < ? OR (created_at_us = ? AND id < ?))",
+                position.createdAtMicros,
+                position.createdAtMicros,
+                id
+            )
+        }
+        filter.add("identity_id = ?", ifPresent: query.identityID) { $0 }
+        filter.add("status = ?", ifPresent: query.status) { $0.rawValue }
+        filter.add("created_at_us >= ?", ifPresent: query.createdSince, PostgresRows.micros)
+        filter.add("created_at_us < ?", ifPresent: query.createdUntil, PostgresRows.micros)
+        return try await page(
+            "deliveries",
+            filter,
+            order: "created_at_us DESC, id DESC",
+            limit: query.limit,
+            decode: PostgresRows.delivery
+        ) { StoreCursor.delivery(createdAtMicros: PostgresRows.micros($0.createdAt), id: $0.id) }
+    }
+
+    public func purgeIdempotency(before: Date) async throws(StoreError) -> Int {
+        let logger = logger
+        return try await withConnection { connection in
+            let counts = try await connection.query(
+                """
+                WITH purged AS (
+                    DELETE FROM idempotency_records WHERE expires_at_us < \(PostgresRows.micros(before)) RETURNING 1
+                )
+                SELECT count(*) FROM purged
+                """,
+                logger: logger
+            ).collect().map { try $0.decode(Int64.self) }
+            return Int(counts.first ?? 0)
+        }
+    }
+
+    public func stats() async throws(StoreError) -> StoreStats {
+        let logger = logger
+        return try await withConnection { connection in
+            let rows = try await try await connection.query(
+                """
+                SELECT
+                    count(*) FILTER (WHERE status IN ('queued', 'retrying')),
+                    count(*) FILTER (WHERE status = 'sending'),
+                    MIN(created_at_us) FILTER (WHERE status IN ('queued', 'retrying'))
+                FROM deliveries
+                """,
+                logger: logger
+            ).collect().map { try $0.decode((Int64, Int64, Int64?).self) }
+            guard let (waiting, sending, oldest) = rows.first else {
+                return StoreStats(waiting: 0, sending: 0, oldestWaitingCreatedAt: nil)
+            }
+            return StoreStats(
+                waiting: Int(waiting),
+                sending: Int(sending),
+                oldestWaitingCreatedAt: oldest.map { AuditTime.date(microseconds: $0) }
+            )
+        }
+    }
+}

@@ -1,0 +1,230 @@
+import Audit
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+import Synchronization
+
+/// `GatewayStore` on PostgreSQL, for several gateway replicas on one database.
+///
+/// Everything that must hold across replicas is decided by the database, never by a lock in this
+/// process: idempotency keys by the primary key of `idempotency_records` (`INSERT … ON CONFLICT`),
+/// cooldown by a transaction-scoped advisory lock per identity and recipient, leases by
+/// `FOR UPDATE SKIP LOCKED`, the audit chain by the locked head row (see `PostgresAuditLog`).
+///
+/// The store owns its `PostgresClient` (a connection pool) and runs it in a task of its own from
+/// `init` until `close()`, so it works the same from `serve` and from one-shot commands
+/// (`migrate`, `audit export`). It is deliberately not a service of the gateway's `ServiceGroup`:
+/// on SIGTERM the group stops its services, and the delivery worker must still record the
+/// outcome of the sends in flight after that; the store closes last, in the runtime's shutdown.
+public struct PostgresStore: GatewayStore {
+    let client: PostgresClient
+    let chain: AuditChain
+    let logger: Logger
+    let connectionWait: Duration
+    private let runTask: Task<Void, Never>
+
+    /// Connects lazily to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=…]`).
+    /// Nothing is sent before the first call; call `migrate()` before use and `close()` at the end.
+    /// - Parameters:
+    ///   - connectTimeout: how long one attempt to connect may take.
+    ///   - connectionWait: how long a call waits for a pooled connection (the server is down, or
+    ///     every connection is busy) before it fails with `StoreError.unavailable`.
+    ///   - maxConnections: the pool's size.
+    public init(
+        url: String,
+        chain: AuditChain,
+        connectTimeout: Duration = .seconds(3),
+        connectionWait: Duration = .seconds(5),
+        maxConnections: Int = 20,
+        logger: Logger = Logger(label: "postgres-store")
+    ) throws(StoreError) {
+        var configuration = try PostgresURL.configuration(url)
+        configuration.options.connectTimeout = connectTimeout
+        configuration.options.maximumConnections = maxConnections
+        configuration.options.minimumConnections = 0
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.chain = chain
+        self.logger = logger
+        self.connectionWait = connectionWait
+        runTask = Task { await client.run() }
+    }
+
+    /// Closes the pool's connections; the store answers nothing after this.
+    public func close() async {
+        runTask.cancel()
+        await runTask.value
+    }
+
+    public func migrate() async throws(StoreError) {
+        try await PostgresSchema.migrate(self)
+    }
+
+    /// Answers when the database is reachable and fully migrated.
+    public func ping() async throws(StoreError) {
+        let applied = try await PostgresSchema.applied(self)
+        let missing = PostgresSchema.names.filter { !applied.contains($0) }
+        guard missing.isEmpty else { throw .schemaNotMigrated(missing: missing) }
+    }
+
+    /// How a transaction body ends: commit, or roll back (a refusal that must write nothing) —
+    /// either way with a value for the caller.
+    enum TransactionEnd<T: Sendable>: Sendable {
+        case commit(T)
+        case rollback(T)
+    }
+
+    /// Runs `body` in one transaction (READ COMMITTED: the locks each statement takes make the
+    /// decisions, see the type's comment); a thrown error rolls it back.
+    func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(StoreError) -> T {
+        try await transaction { connection in TransactionEnd.commit(try await body(connection)) }
+    }
+
+    /// Runs `body` in one transaction that commits or rolls back as `body` says. A serialization
+    /// failure or deadlock, which the lock order should rule out, is retried a few times.
+    func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> TransactionEnd<T>
+    ) async throws(StoreError) -> T {
+        let logger = logger
+        var tries = 0
+        while true {
+            do {
+                return try await leased { connection in
+                    try await connection.query("BEGIN", logger: logger)
+                    let end: TransactionEnd<T>
+                    do {
+                        end = try await body(connection)
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        throw error
+                    }
+                    switch end {
+                    case .commit(let value):
+                        try await connection.query("COMMIT", logger: logger)
+                        return value
+                    case .rollback(let value):
+                        try await connection.query("ROLLBACK", logger: logger)
+                        return value
+                    }
+                }
+            } catch {
+                tries += 1
+                if tries < 4, let psql = error as? PSQLError, Self.isRetryable(psql) { continue }
+                throw Self.storeError(error)
+            }
+        }
+    }
+
+    /// Runs `body` on one pooled connection, outside a transaction.
+    func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(StoreError) -> T {
+        do {
+            return try await leased(body)
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    /// Runs `body` on a pooled connection, but gives up with `.unavailable` when no connection
+    /// comes within `connectionWait`: while the server is down, postgres-nio's pool keeps a
+    /// request waiting (its circuit breaker opens only after 60 s), and a caller must get its 503
+    /// sooner. Once `body` has its connection the wait is over: a slow statement is not cut off,
+    /// so a transaction never commits after its caller was told it failed.
+    private func leased<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let gate = LeaseGate()
+        let client = client
+        let wait = connectionWait
+        return try await withThrowingTaskGroup(of: LeaseRace<T>.self) { group in
+            group.addTask {
+                .done(
+                    try await client.withConnection { connection in
+                        let proceed = gate.state.withLock { state in
+                            guard state == .waiting else { return false }
+                            state = .started
+                            return true
+                        }
+                        guard proceed else { throw CancellationError() }
+                        return try await body(connection)
+                    }
+                )
+            }
+            group.addTask {
+                try await Task.sleep(for: wait)
+                return gate.state.withLock { state in
+                    guard state == .waiting else { return .startedInTime }
+                    state = .timedOut
+                    return .timedOut
+                }
+            }
+            while let result = try await group.next() {
+                switch result {
+                case .done(let value):
+                    group.cancelAll()
+                    return value
+                case .timedOut:
+                    group.cancelAll()
+                    throw StoreError.unavailable("no database connection within \(wait)")
+                case .startedInTime:
+                    continue
+                }
+            }
+            throw StoreError.unavailable("no database connection")
+        }
+    }
+
+    private static func isRetryable(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40001" || state == "40P01"
+    }
+
+    /// Keeps typed errors. A server error becomes its SQLSTATE and message (never the statement,
+    /// its arguments or the server's `detail`, which may quote a row); a failure to reach the
+    /// server becomes `.unavailable`, which the API answers with 503 `store_unavailable`.
+    static func storeError(_ error: any Error) -> StoreError {
+        switch error {
+        case let error as StoreError:
+            return error
+        case let error as PSQLError:
+            if let info = error.serverInfo {
+                let state = info[.sqlState] ?? "?"
+                // Class 57 (operator intervention: shutdown, admin terminate) and 08 (connection).
+                if state.hasPrefix("57") || state.hasPrefix("08") {
+                    return .unavailable("\(state): \(info[.message] ?? "no message")")
+                }
+                return .database("\(state): \(info[.message] ?? "no message")")
+            }
+            return .unavailable("\(error.code)")
+        case let error as PostgresDecodingError:
+            return .corruptRow(table: "?", column: error.columnName)
+        default:
+            // Connection-pool and channel errors (refused, reset, circuit breaker).
+            return .unavailable(String(describing: type(of: error)))
+        }
+    }
+}
+
+/// Where a call waiting for a pooled connection stands: whoever moves it out of `waiting` first
+/// (the connection or the timer) decides.
+private enum LeaseState: Sendable {
+    case waiting
+    case started
+    case timedOut
+}
+
+/// The shared state of one race, in a class so both tasks hold the same mutex.
+private final class LeaseGate: Sendable {
+    let state = Mutex(LeaseState.waiting)
+}
+
+/// What the first finished task of the connection race reports.
+private enum LeaseRace<T: Sendable>: Sendable {
+    case done(T)
+    case timedOut
+    case startedInTime
+}

@@ -1,0 +1,106 @@
+import Audit
+import Foundation
+import Logging
+import PostgresNIO
+import PostgresStore
+import Store
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Throwaway databases on the test PostgreSQL server named by `RECOVERY_GATEWAY_TEST_POSTGRES_URL`
+/// (scripts/test.sh starts one; by hand: `scripts/postgres.sh start /tmp/pg` prints the URL).
+enum PostgresTestDatabase {
+    static let variable = "RECOVERY_GATEWAY_TEST_POSTGRES_URL"
+
+    struct Missing: Error, CustomStringConvertible {
+        var description: String {
+            "\(variable) is not set: the PostgreSQL tests need a server. Start a throwaway one with "
+                + "`scripts/postgres.sh start /tmp/rg-pg` and export the URL it prints as \(variable) "
+                + "(scripts/test.sh does both)."
+        }
+    }
+
+    /// The server's URL (its maintenance database), or a failure saying how to get one.
+    static func serverURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment[variable], !url.isEmpty else { throw Missing() }
+        return url
+    }
+
+    /// A client on the maintenance database, shared by the whole test process (its run task lives
+    /// as long as the process).
+    private static let admin: Result<PostgresClient, any Error> = Result {
+        let client = PostgresClient(configuration: try configuration(try serverURL()))
+        Task.detached { await client.run() }
+        return client
+    }
+
+    /// An empty database of its own; returns its URL.
+    static func create() async throws -> (url: String, name: String) {
+        let client = try admin.get()
+        let name = "store_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        return (try url(forDatabase: name), name)
+    }
+
+    /// Drops `name`, closing whatever connections are still open to it.
+    static func drop(_ name: String) async {
+        guard let client = try? admin.get() else { return }
+        _ = try? await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+    }
+
+    /// A fresh, migrated store on a database of its own, plus its cleanup.
+    static func makeStore(chain: AuditChain) async throws -> StoreUnderTest {
+        let (url, name) = try await create()
+        let store = try PostgresStore(url: url, chain: chain)
+        try await store.migrate()
+        return StoreUnderTest(store: store, chain: chain) {
+            // The contract suite's cleanup is synchronous: close and drop in the background. The
+            // test cluster is thrown away at the end anyway.
+            Task.detached {
+                await store.close()
+                await drop(name)
+            }
+        }
+    }
+
+    static func url(forDatabase name: String) throws -> String {
+        var components = try #require(URLComponents(string: try serverURL()))
+        components.path = "/" + name
+        return try #require(components.string)
+    }
+
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+        let components = try #require(URLComponents(string: url))
+        return PostgresClient.Configuration(
+            host: try #require(components.host),
+            port: components.port ?? 5432,
+            username: components.user ?? "postgres",
+            password: components.password,
+            database: String(components.path.dropFirst()),
+            tls: .disable
+        )
+    }
+}
+
+/// A loopback port nobody listens on (bound, noted, closed).
+enum FreePort {
+    static func pick() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
+            }
+        }
+        guard bound else { throw PostgresTestDatabase.Missing() }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
