@@ -25,55 +25,17 @@ workers=${E2E_WORKERS:-8}
 naive_count=${E2E_NAIVE:-300}
 log_level=${E2E_LOG_LEVEL:-info}
 
-work=$(mktemp -d /tmp/e2e-bench.XXXXXX)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; kill -CONT "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    [ -n "${store_dir:-}" ] && [ "$store_dir" != "$work" ] && rm -rf "$store_dir"
-    if [ "${E2E_KEEP:-0}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-scripts/install-deps.sh >&2
-for product in recovery-gateway kratos-stand-in; do
-    swift build -c release --product "$product" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
-done
-bin=$(swift build -c release --show-bin-path)
-py=.venv/bin/python3
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-fail() { echo "e2e: $*" >&2; exit 1; }
-now() { date +%s.%N; }
-# User + system CPU seconds a process has used so far (/proc/PID/stat fields 14 and 15).
-cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+export BENCH_CONNECTIONS=$connections BENCH_WORKERS=$workers BENCH_LOG_LEVEL=$log_level BENCH_KEEP=${E2E_KEEP:-0}
+# shellcheck source=benchmarks/lib.sh
+. benchmarks/lib.sh
+bench_begin e2e
 
 # The machine may be shared: the load average before anything starts goes into the figures.
 load_average=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- the Kratos stand-in and the two SMTP servers -----------------------------------------------
-"$bin/kratos-stand-in" --host 127.0.0.1 --port 0 >"$work/stand-in.log" 2>&1 &
-standin_pid=$!
-pids+=($!)
-standin=""
-for _ in $(seq 100); do
-    standin=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/stand-in.log" | head -n1 || true)
-    [ -n "$standin" ] && break
-    sleep 0.1
-done
-[ -n "$standin" ] || fail "the stand-in did not start: $(cat "$work/stand-in.log")"
-
-# smtp-sink -c keeps running counters ("sess=N quit=N mesg=N", one per \r) on stdout: the count
-# of received messages without dumping them to disk.
-sink_port=$(free_port)
-user_option=()
-[ "$(id -u)" = 0 ] && user_option=(-u nobody)
-/usr/sbin/smtp-sink "${user_option[@]}" -c -h smtp-sink.bench "127.0.0.1:$sink_port" 256 \
-    >"$work/sink.counters" 2>"$work/sink.log" &
-sink_pid=$!
-pids+=($!)
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$sink_port") 2>/dev/null && break; sleep 0.1; done
+start_standin
+start_sink
 
 # A mail catcher that keeps what it gets, for one probe email: its size is smtp-source's -l.
 "$py" scripts/smtp_server.py --port 0 --maildir "$work/probe-mail" --ready-file "$work/probe.port" \
@@ -85,71 +47,25 @@ for _ in $(seq 100); do [ -s "$work/probe.port" ] && break; sleep 0.1; done
 "$py" benchmarks/e2e/load.py identities --standin "$standin" --count "$requests" --out "$work/identities"
 
 # --- the gateway -----------------------------------------------------------------------------------
-key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-key_hash=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)
 store_dir=${E2E_STORE_DIR:-$work}
-[ "$store_dir" = "$work" ] || store_dir=$(mktemp -d "$store_dir/e2e-store.XXXXXX")
-gateway_pid=""
-gateway_url=""
-start_gateway() { # NAME SMTP_PORT
-    local name=$1 smtp_port=$2 port
-    port=$(free_port)
-    cat >"$work/$name.yaml" <<EOF
-server:
-  host: 127.0.0.1
-  port: $port
-kratos:
-  admin_url: $standin
-smtp:
-  url: smtp://127.0.0.1:$smtp_port/?disable_starttls=true
-  connections: $connections
-store:
-  url: sqlite://$store_dir/$name.sqlite
-audit:
-  key_file: $work/audit.key
-delivery:
-  cooldown: 0s
-  workers: $workers
-  rate_per_key: 1000000
-  burst_per_key: 1000000
-templates:
-  dir: $PWD/templates
-logging:
-  level: $log_level
-  format: json
-api_keys:
-  - name: bench
-    sha256: "$key_hash"
-    scopes: [recovery:send, recovery:read]
-EOF
-    "$bin/recovery-gateway" serve --config "$work/$name.yaml" >"$work/$name.log" 2>&1 &
-    gateway_pid=$!
-    pids+=("$gateway_pid")
-    gateway_url="http://127.0.0.1:$port"
-    for _ in $(seq 200); do
-        curl -sf "$gateway_url/health/ready" >/dev/null 2>&1 && return 0
-        kill -0 "$gateway_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    fail "the gateway ($name) did not get ready: $(tail -n 5 "$work/$name.log")"
-}
-stop_gateway() {
-    kill -TERM "$gateway_pid"
-    wait "$gateway_pid" || fail "the gateway exited with $? on SIGTERM"
-}
+if [ "$store_dir" != "$work" ]; then
+    store_dir=$(mktemp -d "$store_dir/e2e-store.XXXXXX")
+    remove_store_dir() { rm -rf "$store_dir"; }
+    cleanup_hooks+=(remove_store_dir)
+fi
 
 # Probe: one email through the whole chain to the catcher, waited for; it must arrive sent.
-start_gateway probe "$(cat "$work/probe.port")"
-probe=$(curl -sS -X POST "$gateway_url/v1/recovery-emails" -H "Authorization: Bearer $key" \
+start_gateway probe "$(cat "$work/probe.port")" "sqlite://$store_dir/probe.sqlite"
+probe=$(curl -sS -X POST "$gateway_url/v1/recovery-emails" -H "Authorization: Bearer $api_key" \
     -H 'Content-Type: application/json' -H "Idempotency-Key: probe-1" -H 'Prefer: wait=10' \
     -d "{\"identity_id\":\"$(head -n1 "$work/identities")\"}")
 grep -q '"status":"sent"' <<<"$probe" || fail "the probe email was not sent: $probe"
 message_bytes=$(wc -c <"$work/probe-mail/000001.eml")
-stop_gateway
+stop_gateway "$gateway_pid"
 
 # The run: a fresh database, the sink, a short warm-up, then the burst.
-start_gateway main "$sink_port"
-export E2E_API_KEY=$key
+start_gateway main "$sink_port" "sqlite://$store_dir/main.sqlite"
+export E2E_API_KEY=$api_key
 "$py" benchmarks/e2e/load.py burst --gateway "$gateway_url" --identities "$work/identities" \
     --requests 64 --clients "$clients" --sink-counter "$work/sink.counters" --timeout 30 >"$work/warmup.json"
 rss_before=$(ps -o rss= -p "$gateway_pid" | tr -d ' ')
@@ -174,7 +90,7 @@ cpu_standin=$(python3 -c "print(round($(cpu_seconds "$standin_pid") - $cpu_stand
 cpu_sink=$(python3 -c "print(round($(cpu_seconds "$sink_pid") - $cpu_sink, 2))")
 if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 unset E2E_API_KEY
-failed=$(curl -sf "$gateway_url/v1/recovery-emails?status=failed&limit=5" -H "Authorization: Bearer $key")
+failed=$(curl -sf "$gateway_url/v1/recovery-emails?status=failed&limit=5" -H "Authorization: Bearer $api_key")
 field() { "$py" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/burst.json" "$1"; }
 
 # --- the references, on the same sink ----------------------------------------------------------------

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from harness import Gateway, SMTPServer, StandIn, config_yaml, free_port
+from harness import Gateway, Postgres, SMTPServer, StandIn, config_yaml, free_port
 
 
 class Stack:
@@ -15,6 +15,7 @@ class Stack:
         self.stand_in = None
         self.smtp = None
         self.gateway = None
+        self.gateways = {}
         self.extra = []
 
     def start_stand_in(self, **kwargs):
@@ -27,7 +28,7 @@ class Stack:
         self.smtp = server
         return server
 
-    def start_gateway(self, smtp_url=None, overrides=None, templates_dir=None, ready=True):
+    def start_gateway(self, smtp_url=None, overrides=None, templates_dir=None, ready=True, name="gateway"):
         text = config_yaml(
             self.workdir,
             http_port=free_port(),
@@ -36,12 +37,12 @@ class Stack:
             templates_dir=templates_dir,
             overrides=overrides,
         )
-        self.gateway = Gateway(self.workdir, text)
+        self.gateway = self.gateways[name] = Gateway(self.workdir, text, name=name)
         return self.gateway.start(ready=ready)
 
     def stop(self):
-        if self.gateway is not None:
-            self.gateway.stop()
+        for gateway in self.gateways.values():
+            gateway.stop()
         for server in self.extra:
             server.stop()
         if self.stand_in is not None:
@@ -68,6 +69,16 @@ def bare(tmp_path):
         yield s
     finally:
         s.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL cluster for the session's tests (each takes a database of its own)."""
+    cluster = Postgres()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
 
 
 @pytest.fixture

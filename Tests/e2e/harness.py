@@ -10,10 +10,12 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -210,7 +212,7 @@ class Gateway:
 
     def __init__(self, workdir, config_text, name="gateway"):
         self.workdir = workdir
-        self.config = os.path.join(workdir, "gateway.yaml")
+        self.config = os.path.join(workdir, f"{name}.yaml")
         with open(self.config, "w") as f:
             f.write(config_text)
         self.port = int(re.search(r"port: (\d+)", config_text).group(1))
@@ -326,3 +328,56 @@ class Gateway:
         for f in (self.stdout, self.stderr):
             if not f.closed:
                 f.close()
+
+
+POSTGRES_SCRIPT = REPO / "scripts" / "postgres.sh"
+
+
+class Postgres:
+    """A PostgreSQL cluster of the tests' own (scripts/postgres.sh): a fresh database per test, and
+    stop/start on the same port for the restart tests."""
+
+    def __init__(self):
+        # Not under pytest's tmp_path: the cluster runs as the `postgres` user, who cannot enter
+        # root's 0700 pytest directory.
+        self.directory = tempfile.mkdtemp(prefix="recovery-gateway-e2e-pg-")
+        self.url = self._script("start")
+        self.databases = 0
+        self.last_database = None
+
+    def _script(self, command):
+        done = subprocess.run(
+            [str(POSTGRES_SCRIPT), command, self.directory], capture_output=True, text=True, timeout=120
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"scripts/postgres.sh {command} failed: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def database_url(self, name):
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
+    def query(self, database, sql):
+        done = subprocess.run(
+            ["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", self.database_url(database), "-c", sql],
+            capture_output=True, text=True, timeout=60,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"psql {sql!r} failed: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def create_database(self):
+        """A new empty database; returns its URL (for `store.url`)."""
+        self.databases += 1
+        self.last_database = f"e2e_{self.databases}"
+        self.query("postgres", f"CREATE DATABASE {self.last_database}")
+        return self.database_url(self.last_database)
+
+    def stop(self):
+        self._script("stop")
+
+    def start(self):
+        self._script("start")
+
+    def remove(self):
+        self._script("stop")
+        shutil.rmtree(self.directory, ignore_errors=True)

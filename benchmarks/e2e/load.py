@@ -2,9 +2,10 @@
 
   load.py identities --standin URL --count N --out FILE
       creates N identities at the Kratos stand-in (POST /admin/identities), one id per line.
-  E2E_API_KEY=KEY load.py burst --gateway URL --identities FILE --requests N --clients C
-                --sink-counter FILE [--timeout S] [--gateway-pid PID] [--resume-pid PID]
-      sends N POST /v1/recovery-emails from C keep-alive connections, each with a unique
+  E2E_API_KEY=KEY load.py burst --gateway URL [--gateway URL…] --identities FILE --requests N --clients C
+                --sink-counter FILE [--timeout S] [--gateway-pid PID…] [--resume-pid PID]
+      sends N POST /v1/recovery-emails from C keep-alive connections (spread over the gateways
+      in turn when several are given, as a round-robin load balancer would), each with a unique
       Idempotency-Key and the next identity, times every answer, then waits until smtp-sink's
       running counter (`smtp-sink -c` output) has grown by the number of accepted requests.
       --resume-pid PID sends SIGCONT to PID (a sink stopped with SIGSTOP) once every answer is in,
@@ -41,13 +42,14 @@ def sink_count(path):
     return int(found[-1]) if found else 0
 
 
-def cpu_seconds(pid):
-    """User + system CPU seconds process `pid` has used (fields 14 and 15 of /proc/PID/stat)."""
-    if not pid:
-        return 0.0
-    with open(f"/proc/{pid}/stat") as file:
-        fields = file.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pids):
+    """User + system CPU seconds the processes `pids` have used (fields 14 and 15 of /proc/PID/stat)."""
+    total = 0.0
+    for pid in pids or []:
+        with open(f"/proc/{pid}/stat") as file:
+            fields = file.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def host_port(url):
@@ -91,7 +93,7 @@ def percentile(sorted_values, fraction):
 
 
 async def burst(args):
-    host, port = host_port(args.gateway)
+    gateways = [host_port(url) for url in args.gateway]
     with open(args.identities) as file:
         identities = [line.strip() for line in file if line.strip()]
     run = os.urandom(6).hex()
@@ -105,7 +107,7 @@ async def burst(args):
     next_index = 0
     baseline = sink_count(args.sink_counter)
     target = [args.requests]
-    connections = [Connection(host, port) for _ in range(args.clients)]
+    connections = [Connection(*gateways[n % len(gateways)]) for n in range(args.clients)]
     await asyncio.gather(*(connection.open() for connection in connections))
 
     async def client(connection):
@@ -179,13 +181,15 @@ def main():
     make.add_argument("--count", type=int, required=True)
     make.add_argument("--out", required=True)
     send = commands.add_parser("burst")
-    send.add_argument("--gateway", required=True)
+    send.add_argument("--gateway", required=True, action="append", help="a gateway's URL (repeat for several)")
     send.add_argument("--identities", required=True)
     send.add_argument("--requests", type=int, required=True)
     send.add_argument("--clients", type=int, default=32)
     send.add_argument("--sink-counter", required=True)
     send.add_argument("--timeout", type=float, default=120)
-    send.add_argument("--gateway-pid", type=int, help="the gateway's pid, to report its CPU time per phase")
+    send.add_argument(
+        "--gateway-pid", type=int, action="append", help="a gateway's pid (repeatable), to report CPU time per phase"
+    )
     send.add_argument("--resume-pid", type=int, help="a stopped process (the sink) to SIGCONT once all are accepted")
     args = parser.parse_args()
     asyncio.run(create_identities(args) if args.command == "identities" else burst(args))

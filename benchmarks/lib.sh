@@ -1,0 +1,118 @@
+# Shared by the end-to-end benchmarks (e2e.sh, replicas.sh); source it from the repository root after
+# `set -euo pipefail`. It keeps every process it starts in `pids` and kills them on exit, with the
+# work directory (kept when BENCH_KEEP=1).
+#
+#   bench_begin NAME               work dir, cleanup trap, deps, release build; sets work, bin, py
+#   start_standin                  the Kratos stand-in; sets standin (URL), standin_pid
+#   start_sink                     smtp-sink -c (running counters in $work/sink.counters); sets sink_port, sink_pid
+#   start_gateway NAME SMTP_PORT STORE_URL
+#                                  writes $work/NAME.yaml and starts a gateway on it, waits until ready;
+#                                  sets gateway_pid, gateway_url. Settings: BENCH_CONNECTIONS
+#                                  (smtp.connections, 4), BENCH_WORKERS (delivery.workers, 8),
+#                                  BENCH_LOG_LEVEL (info); cooldown off and rate limits lifted.
+#   stop_gateway PID               SIGTERM, and fails unless it exits 0
+#   free_port, fail, now, cpu_seconds PID
+
+pids=()
+bench_cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; kill -CONT "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for hook in "${cleanup_hooks[@]}"; do $hook || true; done
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
+}
+cleanup_hooks=()
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+fail() { echo "${bench_name:-bench}: $*" >&2; exit 1; }
+now() { date +%s.%N; }
+# User + system CPU seconds a process has used so far (/proc/PID/stat fields 14 and 15).
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+
+bench_begin() {
+    bench_name=$1
+    work=$(mktemp -d "/tmp/$bench_name-bench.XXXXXX")
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+    scripts/install-deps.sh >&2
+    for product in recovery-gateway kratos-stand-in; do
+        swift build -c release --product "$product" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+    done
+    bin=$(swift build -c release --show-bin-path)
+    py=.venv/bin/python3
+    api_key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    api_key_hash=$(printf '%s' "$api_key" | sha256sum | cut -d' ' -f1)
+}
+
+start_standin() {
+    "$bin/kratos-stand-in" --host 127.0.0.1 --port 0 >"$work/stand-in.log" 2>&1 &
+    standin_pid=$!
+    pids+=($!)
+    standin=""
+    for _ in $(seq 100); do
+        standin=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/stand-in.log" | head -n1 || true)
+        [ -n "$standin" ] && return 0
+        sleep 0.1
+    done
+    fail "the stand-in did not start: $(cat "$work/stand-in.log")"
+}
+
+# smtp-sink -c keeps running counters ("sess=N quit=N mesg=N", one per \r) on stdout: the count of
+# received messages without dumping them to disk.
+start_sink() {
+    sink_port=$(free_port)
+    local user_option=()
+    [ "$(id -u)" = 0 ] && user_option=(-u nobody)
+    /usr/sbin/smtp-sink "${user_option[@]}" -c -h smtp-sink.bench "127.0.0.1:$sink_port" 256 \
+        >"$work/sink.counters" 2>"$work/sink.log" &
+    sink_pid=$!
+    pids+=($!)
+    for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$sink_port") 2>/dev/null && return 0; sleep 0.1; done
+}
+
+start_gateway() { # NAME SMTP_PORT STORE_URL
+    local name=$1 smtp_port=$2 store_url=$3 port
+    port=$(free_port)
+    cat >"$work/$name.yaml" <<EOF
+server:
+  host: 127.0.0.1
+  port: $port
+kratos:
+  admin_url: $standin
+smtp:
+  url: smtp://127.0.0.1:$smtp_port/?disable_starttls=true
+  connections: ${BENCH_CONNECTIONS:-4}
+store:
+  url: $store_url
+audit:
+  key_file: $work/audit.key
+delivery:
+  cooldown: 0s
+  workers: ${BENCH_WORKERS:-8}
+  rate_per_key: 1000000
+  burst_per_key: 1000000
+templates:
+  dir: $PWD/templates
+logging:
+  level: ${BENCH_LOG_LEVEL:-info}
+  format: json
+api_keys:
+  - name: bench
+    sha256: "$api_key_hash"
+    scopes: [recovery:send, recovery:read]
+EOF
+    "$bin/recovery-gateway" serve --config "$work/$name.yaml" >"$work/$name.log" 2>&1 &
+    gateway_pid=$!
+    pids+=("$gateway_pid")
+    gateway_url="http://127.0.0.1:$port"
+    for _ in $(seq 200); do
+        curl -sf "$gateway_url/health/ready" >/dev/null 2>&1 && return 0
+        kill -0 "$gateway_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    fail "the gateway ($name) did not get ready: $(tail -n 5 "$work/$name.log")"
+}
+
+stop_gateway() { # PID
+    kill -TERM "$1"
+    wait "$1" || fail "a gateway exited with $? on SIGTERM"
+}
