@@ -7,8 +7,8 @@ import Hummingbird
 import Kratos
 import Logging
 import Mail
-import Prometheus
 import PostgresStore
+import Prometheus
 import ServiceLifecycle
 import Store
 import Templates

@@ -44,7 +44,9 @@ struct CommandLineTests {
     @Test func badUsageExitsWith2() async throws {
         let unknown = try await gateway(["smtp-test", "--no-such-flag"])
         #expect(unknown.status == 2)
-        let badURL = try await gateway(["smtp-test", "--url", "smtp://user:Secret99@host:99999/", "--to", "a@example.com"])
+        let badURL = try await gateway([
+            "smtp-test", "--url", "smtp://user:Secret99@host:99999/", "--to", "a@example.com",
+        ])
         #expect(badURL.status == 2)
         #expect(badURL.stderr.contains("port"))
         #expect(!badURL.stderr.contains("Secret99"))
