@@ -262,6 +262,7 @@ let package = Package(
         .testTarget(
             name: "StoreTests",
             dependencies: [
+                "TestSupport",
                 "Store", "Audit", "PostgresStore", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -124,12 +124,7 @@ public struct DeliveryWorker: Service {
         }
         audit.details["attempt"] = "\(record.attempts)"
         do {
-            let finished = try await store.finish(
-                id: record.id,
-                attempt: record.attempts,
-                outcome: outcome,
-                audit: [audit]
-            )
+            let finished = try await recordOutcome(outcome, audit: audit, of: record)
             metadata["outcome"] = "\(finished.status.rawValue)"
             metadata["duration_ms"] = "\((ContinuousClock.now - started) / .milliseconds(1))"
             if let error = finished.lastError, finished.status != .sent { metadata["error"] = "\(error)" }
@@ -141,6 +136,33 @@ public struct DeliveryWorker: Service {
             metrics.attempted(outcome: "lease_lost", errorClass: nil)
         }
     }
+
+    /// Records the outcome of the attempt. While the store cannot be reached (a database restarting)
+    /// it tries again, with pauses growing to a second, for up to `recordPatience`: an email that
+    /// went out is then recorded as sent as soon as the database is back, instead of being sent
+    /// again once its lease runs out. The attempt guard of `finish` keeps this safe if another
+    /// worker took the delivery over meanwhile (`leaseLost`, not retried).
+    private func recordOutcome(
+        _ outcome: DeliveryOutcome,
+        audit: AuditDraft,
+        of record: DeliveryRecord
+    ) async throws(StoreError) -> DeliveryRecord {
+        let giveUp = ContinuousClock.now + Self.recordPatience
+        var pause = Duration.milliseconds(100)
+        while true {
+            do throws(StoreError) {
+                return try await store.finish(id: record.id, attempt: record.attempts, outcome: outcome, audit: [audit])
+            } catch let failure {
+                guard case .unavailable = failure, ContinuousClock.now < giveUp else { throw failure }
+                // Cancelled (the gateway is stopping hard): the lease will hand the delivery on.
+                do { try await Task.sleep(for: pause) } catch { throw failure }
+                pause = min(pause * 2, .seconds(1))
+            }
+        }
+    }
+
+    /// How long an outcome waits for an unreachable store (see `recordOutcome`).
+    static let recordPatience = Duration.seconds(60)
 
     /// Counts a recorded attempt, and the delivery if it is final.
     private func countAttempt(_ outcome: DeliveryOutcome) {

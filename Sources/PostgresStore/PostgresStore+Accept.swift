@@ -132,13 +132,7 @@ extension PostgresStore {
         }
 
         // (3) The delivery, (4) the audit event.
-        var queued = delivery
-        queued.status = .queued
-        queued.failure = nil
-        queued.attempts = 0
-        queued.leaseExpiresAt = nil
-        queued.sentAt = nil
-        queued.nextAttemptAt = queued.nextAttemptAt ?? queued.createdAt
+        let queued = new.queued
         try await insert(queued, idempotency: idempotency, connection: connection, logger: logger)
         var draft = new.audit
         draft.deliveryID = queued.id

@@ -19,6 +19,19 @@ public struct NewDelivery: Sendable, Hashable {
         self.cooldown = cooldown
         self.audit = audit
     }
+
+    /// `delivery` as every store inserts it: `queued`, no attempt yet, due at once unless a later
+    /// first attempt was asked for.
+    public var queued: DeliveryRecord {
+        var queued = delivery
+        queued.status = .queued
+        queued.failure = nil
+        queued.attempts = 0
+        queued.leaseExpiresAt = nil
+        queued.sentAt = nil
+        queued.nextAttemptAt = queued.nextAttemptAt ?? queued.createdAt
+        return queued
+    }
 }
 
 /// The idempotency record stored with an accepted delivery: the answer to replay for the same key.

@@ -75,13 +75,7 @@ extension SQLiteStore {
         }
 
         // (3) The delivery, (4) its idempotency record (replacing an expired one), (5) the audit event.
-        var queued = delivery
-        queued.status = .queued
-        queued.failure = nil
-        queued.attempts = 0
-        queued.leaseExpiresAt = nil
-        queued.sentAt = nil
-        queued.nextAttemptAt = queued.nextAttemptAt ?? queued.createdAt
+        let queued = new.queued
         try insert(queued, idempotency: idempotency, db: db)
         try db.execute(
             sql: "DELETE FROM idempotency_records WHERE api_key_id = ? AND key = ?",

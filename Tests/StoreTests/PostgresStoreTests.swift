@@ -3,6 +3,7 @@ import Foundation
 import PostgresNIO
 import PostgresStore
 import Store
+import TestSupport
 import Testing
 
 /// What only the PostgreSQL store must show: several replicas (separate stores, so separate
@@ -182,7 +183,7 @@ import Testing
 
     @Test func anUnreachableServerIsUnavailableQuickly() async throws {
         // A port nobody listens on: bind one, note it, close it.
-        let port = try FreePort.pick()
+        let port = try freeLoopbackPort()
         let store = try PostgresStore(
             url: "postgres://gateway:s3cret-pw@127.0.0.1:\(port)/gateway",
             chain: AuditChain(key: AuditKey.random()),

@@ -6,10 +6,6 @@ import PostgresStore
 import Store
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Throwaway databases on the test PostgreSQL server named by `RECOVERY_GATEWAY_TEST_POSTGRES_URL`
 /// (scripts/test.sh starts one; by hand: `scripts/postgres.sh start /tmp/pg` prints the URL).
 enum PostgresTestDatabase {
@@ -82,25 +78,5 @@ enum PostgresTestDatabase {
             database: String(components.path.dropFirst()),
             tls: .disable
         )
-    }
-}
-
-/// A loopback port nobody listens on (bound, noted, closed).
-enum FreePort {
-    static func pick() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
-            }
-        }
-        guard bound else { throw PostgresTestDatabase.Missing() }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
