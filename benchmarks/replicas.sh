@@ -22,13 +22,15 @@ clients=${2:-32}
 bench_begin replicas
 load_average=$(cut -d' ' -f1-3 /proc/loadavg)
 
-postgres_url=$(scripts/postgres.sh start "$work/postgres")
-stop_postgres() { scripts/postgres.sh stop "$work/postgres" >/dev/null; }
+# Its own directory: the cluster runs as the `postgres` user, who cannot enter root's 0700 $work.
+postgres_dir=$(mktemp -d /tmp/replicas-postgres.XXXXXX)
+stop_postgres() { scripts/postgres.sh stop "$postgres_dir" >/dev/null; rm -rf "$postgres_dir"; }
 cleanup_hooks+=(stop_postgres)
+postgres_url=$(scripts/postgres.sh start "$postgres_dir")
 # CPU seconds of the whole PostgreSQL cluster: the postmaster and every backend it forked.
 postgres_cpu() {
     local main total=0 pid
-    main=$(head -n1 "$work/postgres/data/postmaster.pid")
+    main=$(head -n1 "$postgres_dir/data/postmaster.pid")
     for pid in $main $(pgrep -P "$main"); do
         total=$(python3 -c "print($total + $(cpu_seconds "$pid" 2>/dev/null || echo 0))")
     done

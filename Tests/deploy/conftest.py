@@ -19,6 +19,16 @@ def processes():
         process.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL cluster (scripts/postgres.sh) for the tests that run the pod's configuration."""
+    cluster = deploy_support.harness.Postgres()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
+
+
 @pytest.fixture
 def open_tmp():
     """A temp dir an unprivileged user can traverse (pytest's tmp_path is private to root)."""

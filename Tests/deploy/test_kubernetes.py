@@ -216,11 +216,10 @@ def config_with_mounts(tmp_path):
     return config, mounted
 
 
-def test_configmap_config_delivers_with_the_secret_files(open_tmp, processes):
+def test_configmap_config_delivers_with_the_secret_files(open_tmp, processes, postgres):
     """As the pod runs it: the Deployment's user, the Secret's files root-owned with mode 0440 and the
-    fsGroup as group, nothing writable but the SQLite folder. PostgreSQL support is not on this branch
-    yet, so the store is SQLite, set by RECOVERY_GATEWAY_STORE_URL as the pod sets it; everything else
-    is the ConfigMap's."""
+    fsGroup as group, a read-only working directory, and the store on a real PostgreSQL named by
+    RECOVERY_GATEWAY_STORE_URL as the pod sets it; everything else is the ConfigMap's."""
     pod = deployment()["spec"]["template"]["spec"]["securityContext"]
     uid, gid = pod["runAsUser"], pod["fsGroup"]
     config, mounted = config_with_mounts(open_tmp)
@@ -230,20 +229,18 @@ def test_configmap_config_delivers_with_the_secret_files(open_tmp, processes):
         os.chown(secret_file, 0, gid)
         secret_file.chmod(secret_mount()[0]["defaultMode"])
     config.chmod(0o644)
-    store = open_tmp / "store"
-    store.mkdir(mode=0o700)
-    os.chown(store, uid, gid)
     root = open_tmp / "root"  # the working directory: read-only for the pod's user
     root.mkdir(mode=0o755)
     code, log = deliver_one_email(
-        open_tmp, config, mounted, processes, env={"RECOVERY_GATEWAY_STORE_URL": f"sqlite://{store}/gateway.sqlite"},
+        open_tmp, config, mounted, processes, env={"RECOVERY_GATEWAY_STORE_URL": postgres.create_database()},
         prefix=as_user(uid, gid), cwd=root, binary=unprivileged_copy(open_tmp),
     )
     assert code == 0, log[-3000:]
     assert "smtp-pass-k8s-5d2e" not in log and "ory_pat_k8s_8b1c" not in log
-    assert (store / "gateway.sqlite").exists() and not list(root.iterdir())
-    if os.geteuid() == 0:
-        assert (store / "gateway.sqlite").stat().st_uid == uid  # it really ran as the pod's user
+    assert not list(root.iterdir())
+    # The delivery and its two audit events are in PostgreSQL.
+    assert postgres.query(postgres.last_database, "SELECT status FROM deliveries") == "sent"
+    assert postgres.query(postgres.last_database, "SELECT count(*) FROM audit_events") == "2"
 
 
 def test_configmap_postgres_url_passes_configuration_loading(tmp_path):
