@@ -28,7 +28,7 @@ enum PostgresAuditLog {
         connection: PostgresConnection,
         logger: Logger
     ) async throws -> AuditEvent {
-        let head = try await try await connection.query("SELECT seq, hash FROM audit_head FOR UPDATE", logger: logger)
+        let head = try await connection.query("SELECT seq, hash FROM audit_head FOR UPDATE", logger: logger)
             .collect().map { try $0.decode((Int64, String).self) }
         guard let (seq, prevHash) = head.first else {
             throw StoreError.schemaNotMigrated(missing: ["v3_audit_events"])

@@ -116,7 +116,7 @@ extension PostgresStore {
                 """,
                 logger: logger
             )
-            let latest = try await try await connection.query(
+            let latest = try await connection.query(
                 """
                 SELECT MAX(created_at_us) FROM deliveries
                 WHERE identity_id = \(delivery.identityID) AND lower(recipient) = lower(\(delivery.recipient))

@@ -115,7 +115,7 @@ extension PostgresStore {
         connection: PostgresConnection,
         logger: Logger
     ) async throws {
-        let rows = try await try await connection.query(
+        let rows = try await connection.query(
             "SELECT status, attempts FROM deliveries WHERE id = \(id) FOR UPDATE",
             logger: logger
         ).collect().map { try $0.decode((String, Int64).self) }

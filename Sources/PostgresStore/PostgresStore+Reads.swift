@@ -57,7 +57,7 @@ extension PostgresStore {
     public func stats() async throws(StoreError) -> StoreStats {
         let logger = logger
         return try await withConnection { connection in
-            let rows = try await try await connection.query(
+            let rows = try await connection.query(
                 """
                 SELECT
                     count(*) FILTER (WHERE status IN ('queued', 'retrying')),

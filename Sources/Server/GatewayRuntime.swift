@@ -96,7 +96,7 @@ public struct GatewayRuntime: Sendable {
         do {
             try await store.migrate()
         } catch {
-            await (store as? PostgresStore)?.close()
+            await store.close()
             throw StartupError(part: "store.url", problem: "\(error)")
         }
         return store
@@ -165,7 +165,7 @@ public struct GatewayRuntime: Sendable {
     public func shutdown() async {
         await transport.shutdown()
         try? await httpClient.shutdown()
-        await (store as? PostgresStore)?.close()
+        await store.close()
     }
 
     private static func step<T>(_ part: String, _ body: () throws -> T) throws(StartupError) -> T {

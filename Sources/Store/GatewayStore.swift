@@ -55,6 +55,14 @@ public protocol GatewayStore: Sendable {
     func purgeIdempotency(before: Date) async throws(StoreError) -> Int
 
     func stats() async throws(StoreError) -> StoreStats
+
+    /// Lets go of the store's connections; nothing may be asked of it afterwards. A store whose
+    /// connections close with it (SQLite's pool) does nothing here.
+    func close() async
+}
+
+extension GatewayStore {
+    public func close() async {}
 }
 
 extension GatewayStore {

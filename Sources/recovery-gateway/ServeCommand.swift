@@ -3,6 +3,7 @@ import GatewayConfiguration
 import Hummingbird
 import Logging
 import Server
+import Store
 
 /// `recovery-gateway serve`: the daemon (HTTP API and delivery workers).
 struct ServeCommand: AsyncParsableCommand {
@@ -54,7 +55,8 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         do {
-            _ = try await GatewayRuntime.openStore(configuration, chain: try auditChain(configuration))
+            let store = try await GatewayRuntime.openStore(configuration, chain: try auditChain(configuration))
+            await store.close()
         } catch {
             throw operationFailed("cannot migrate: \(error)")
         }
