@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing recovery-gateway needs on Debian/Ubuntu, once:
 # libcurl's -dev package, curl, postfix (for smtp-sink and smtp-source, not as a mail server),
-# Python 3 with venv, wrk for the benchmarks, and the Python packages of Tests/requirements.txt
-# in .venv. Safe to run again: it only installs what is missing.
+# PostgreSQL's server (the tests run a throwaway cluster of their own), Python 3 with venv, wrk for
+# the benchmarks, systemd-analyze and readelf for the deploy tests, and the Python packages of
+# Tests/requirements.txt in .venv. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,11 @@ missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+# Tests/deploy: systemd-analyze (systemd) checks the unit, readelf (binutils) the binary's libraries;
+# looked for as commands, since an image may carry them without their package.
+for tool in systemd-analyze:systemd readelf:binutils; do
+    command -v "${tool%%:*}" >/dev/null || missing+=("${tool##*:}")
+done
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -22,16 +28,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-
-# Tests/deploy: systemd-analyze (systemd) checks the unit, readelf (binutils) the binary's libraries.
-for tool in systemd-analyze:systemd readelf:binutils; do
-    if ! command -v "${tool%%:*}" >/dev/null; then
-        sudo=""
-        [ "$(id -u)" = 0 ] || sudo="sudo"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${tool##*:}" >/dev/null
-    fi
-done
 
 if [ ! -x .venv/bin/python3 ] || ! cmp -s Tests/requirements.txt .venv/requirements.txt; then
     python3 -m venv .venv
