@@ -2,6 +2,7 @@
 and the recovery-gateway binary, each on a free loopback port in a per-test temp dir. Every process is
 killed on teardown; nothing here fakes a part of the gateway."""
 
+import collections
 import email
 import email.policy
 import glob
@@ -47,6 +48,11 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def message_key(message_id):
+    """A Message-ID as the gateway's API shows it: no surrounding spaces or angle brackets."""
+    return message_id.strip().strip("<>")
 
 
 def wait_for(predicate, timeout, interval=0.05, what="condition"):
@@ -172,6 +178,10 @@ class SMTPServer:
     def message_ids(self):
         return [m["Message-ID"].strip() for m in self.messages()]
 
+    def received(self):
+        """How many times each Message-ID (as `message_key` gives it) arrived."""
+        return collections.Counter(message_key(m) for m in self.message_ids())
+
     def stop(self):
         stop_process(self.process)
         self.log.close()
@@ -296,6 +306,15 @@ class Gateway:
         answer = self.request("GET", "/v1/audit-events", headers={"Accept": "application/x-ndjson"})
         assert answer.status == 200, answer
         return [json.loads(line) for line in answer.body.decode().splitlines() if line.strip()]
+
+    def wait_all_sent(self, timeout=120, what="every delivery sent"):
+        """Every delivery in the store, once all of them are `sent`."""
+        return wait_for(
+            lambda: (d := self.deliveries()) and all(x["status"] == "sent" for x in d) and d,
+            timeout,
+            interval=0.5,
+            what=what,
+        )
 
     def wait_status(self, delivery_id, statuses, timeout=20):
         statuses = {statuses} if isinstance(statuses, str) else set(statuses)

@@ -6,11 +6,7 @@ import sqlite3
 import threading
 import time
 
-from harness import ALICE, wait_for
-
-
-def normalized(message_id):
-    return message_id.strip().strip("<>")
+from harness import ALICE, message_key, wait_for
 
 
 def test_fifty_concurrent_requests_with_one_key_make_one_delivery_and_one_email(stack, gateway):
@@ -34,7 +30,7 @@ def test_fifty_concurrent_requests_with_one_key_make_one_delivery_and_one_email(
     time.sleep(1)  # room for a wrong second send to show up
     assert [d["id"] for d in gateway.deliveries()] == [delivery_id]
     message_ids = stack.smtp.message_ids()
-    assert [normalized(m) for m in message_ids] == [normalized(delivery["message_id"])]
+    assert [message_key(m) for m in message_ids] == [message_key(delivery["message_id"])]
     assert len(stack.stand_in.issued()) == 1
     requested = [e for e in gateway.audit_ndjson() if e["action"] == "email.requested"]
     assert len(requested) == 1
@@ -67,16 +63,11 @@ def test_kill_9_during_a_burst_then_restart_sends_every_delivery(stack, capsys):
     assert 0 < in_flight <= workers, in_flight  # the restart must take leased rows back
 
     gateway.start()
-    deliveries = wait_for(
-        lambda: (d := gateway.deliveries()) and all(x["status"] == "sent" for x in d) and d,
-        120,
-        interval=0.5,
-        what="every delivery sent after the restart",
-    )
+    deliveries = gateway.wait_all_sent(what="every delivery sent after the restart")
     assert {d["id"] for d in deliveries} == set(accepted)
     time.sleep(0.5)
-    received = collections.Counter(normalized(m) for m in stack.smtp.message_ids())
-    expected = {normalized(d["message_id"]) for d in deliveries}
+    received = stack.smtp.received()
+    expected = {message_key(d["message_id"]) for d in deliveries}
     assert set(received) == expected, "every delivery reached the SMTP server, and nothing else did"
     duplicates = sum(received.values()) - len(received)
     with capsys.disabled():

@@ -2,7 +2,7 @@
 
 import time
 
-from harness import ALICE, free_port, wait_for
+from harness import ALICE, free_port, message_key, wait_for
 from test_validation import assert_problem, snapshot
 
 
@@ -56,7 +56,7 @@ def test_smtp_4xx_is_retried_then_sent(bare):
     failed = [e for e in gateway.audit_ndjson() if e["action"] == "email.attempt_failed"]
     assert len(failed) == 2 and all("451" in e["details"]["error"] for e in failed), failed
     [message] = smtp.messages()
-    assert message["Message-ID"].strip().strip("<>") == delivery["message_id"].strip("<>")
+    assert message_key(message["Message-ID"]) == message_key(delivery["message_id"])
 
 
 def test_smtp_5xx_fails_as_rejected_after_one_attempt(bare):
@@ -91,4 +91,4 @@ def test_smtp_down_is_retried_until_it_is_back(bare):
     smtp = bare.start_smtp(port=port)
     delivery = gateway.wait_status(delivery_id, {"sent", "failed"}, timeout=20)
     assert delivery["status"] == "sent", delivery
-    assert [m["Message-ID"].strip().strip("<>") for m in smtp.messages()] == [delivery["message_id"].strip("<>")]
+    assert smtp.received() == {message_key(delivery["message_id"]): 1}

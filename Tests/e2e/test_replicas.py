@@ -9,11 +9,7 @@ import time
 
 import pytest
 
-from harness import ALICE, http, wait_for
-
-
-def normalized(message_id):
-    return message_id.strip().strip("<>")
+from harness import ALICE, http, message_key, wait_for
 
 
 def ready_status(gateway):
@@ -22,10 +18,6 @@ def ready_status(gateway):
         return http("GET", gateway.url + "/health/ready", timeout=5).status
     except OSError:
         return None
-
-
-def received_counts(smtp):
-    return collections.Counter(normalized(m) for m in smtp.message_ids())
 
 
 @pytest.fixture
@@ -67,8 +59,8 @@ def test_one_key_sent_to_two_replicas_at_once_makes_one_delivery_and_one_email(s
     deliveries = first.deliveries()
     assert {d["id"] for d in deliveries} == ids
     assert all(d["status"] == "sent" for d in deliveries)
-    received = received_counts(stack.smtp)
-    assert received == collections.Counter({normalized(d["message_id"]): 1 for d in deliveries})
+    received = stack.smtp.received()
+    assert received == collections.Counter({message_key(d["message_id"]): 1 for d in deliveries})
     requested = [e for e in second.audit_ndjson() if e["action"] == "email.requested"]
     assert len(requested) == keys
     verified = first.request("GET", "/v1/audit-events/verify").json()
@@ -97,16 +89,11 @@ def test_kill_9_of_one_replica_mid_burst_the_other_takes_over(stack, postgres, r
     in_flight = int(postgres.query(postgres.last_database, "SELECT count(*) FROM deliveries WHERE status = 'sending'"))
     assert in_flight > 0, "nothing was leased at the kill: the take-over was not tested"
 
-    deliveries = wait_for(
-        lambda: (d := second.deliveries()) and all(x["status"] == "sent" for x in d) and d,
-        120,
-        interval=0.5,
-        what="every delivery sent by the surviving replica",
-    )
+    deliveries = second.wait_all_sent(what="every delivery sent by the surviving replica")
     assert {d["id"] for d in deliveries} == set(accepted)
     time.sleep(0.5)
-    received = received_counts(stack.smtp)
-    assert set(received) == {normalized(d["message_id"]) for d in deliveries}
+    received = stack.smtp.received()
+    assert set(received) == {message_key(d["message_id"]) for d in deliveries}
     duplicates = sum(received.values()) - len(received)
     with capsys.disabled():
         print(
@@ -165,16 +152,11 @@ def test_postgres_restart_mid_burst_gives_503_then_the_replicas_reconnect(stack,
             future.result()
 
     assert first.process.poll() is None and second.process.poll() is None, "a replica exited"
-    deliveries = wait_for(
-        lambda: (d := first.deliveries()) and all(x["status"] == "sent" for x in d) and d,
-        120,
-        interval=0.5,
-        what="every accepted delivery sent",
-    )
+    deliveries = first.wait_all_sent(what="every accepted delivery sent")
     assert set(accepted) <= {d["id"] for d in deliveries}, "an accepted delivery was lost"
     time.sleep(0.5)
-    received = received_counts(stack.smtp)
-    assert {normalized(d["message_id"]) for d in deliveries} <= set(received)
+    received = stack.smtp.received()
+    assert {message_key(d["message_id"]) for d in deliveries} <= set(received)
     with capsys.disabled():
         print(
             f"\n[postgres restart] answers={dict(statuses)} accepted={len(accepted)} stored={len(deliveries)} "
