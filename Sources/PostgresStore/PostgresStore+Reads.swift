@@ -38,6 +38,16 @@ extension PostgresStore {
         ) { StoreCursor.delivery(createdAtMicros: PostgresRows.micros($0.createdAt), id: $0.id) }
     }
 
+    /// Read from the chain's head row (see `PostgresAuditLog`), not by scanning the log.
+    public func auditHead() async throws(StoreError) -> Int64 {
+        let logger = logger
+        return try await withConnection { connection in
+            let rows = try await connection.query("SELECT seq FROM audit_head", logger: logger)
+                .collect().map { try $0.decode(Int64.self) }
+            return rows.first ?? 0
+        }
+    }
+
     public func purgeIdempotency(before: Date) async throws(StoreError) -> Int {
         let logger = logger
         return try await withConnection { connection in

@@ -13,7 +13,6 @@ struct MetricsRoutes: Sendable {
     let registry: PrometheusCollectorRegistry
     let metrics: GatewayMetrics
     let store: any GatewayStore
-    let auditHead: AuditHeadTracker
     let now: @Sendable () -> Date
 
     init(
@@ -25,7 +24,6 @@ struct MetricsRoutes: Sendable {
         self.registry = registry
         self.metrics = metrics
         self.store = store
-        self.auditHead = AuditHeadTracker(store: store)
         self.now = now
     }
 
@@ -51,7 +49,7 @@ struct MetricsRoutes: Sendable {
             metrics.set(.queueDeliveries, [("state", "sending")], Double(stats.sending))
             let age = stats.oldestWaitingCreatedAt.map { max(0, now().timeIntervalSince($0)) } ?? 0
             metrics.set(.queueOldestAge, [], age)
-            metrics.set(.auditHeadSequence, [], Double(try await auditHead.head()))
+            metrics.set(.auditHeadSequence, [], Double(try await store.auditHead()))
         } catch {
             logger.warning("cannot read the queue figures for /metrics", metadata: ["error": "\(error)"])
         }

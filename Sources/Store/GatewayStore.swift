@@ -48,6 +48,9 @@ public protocol GatewayStore: Sendable {
 
     func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent>
 
+    /// The sequence number of the audit log's last event (0 when the log is empty).
+    func auditHead() async throws(StoreError) -> Int64
+
     /// Up to `limit` events with `seq > afterSeq`, ascending: the whole log in batches for export.
     func auditEvents(afterSeq: Int64, limit: Int) async throws(StoreError) -> [AuditEvent]
 

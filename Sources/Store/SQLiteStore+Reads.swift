@@ -31,6 +31,10 @@ extension SQLiteStore {
         ) { StoreCursor.delivery(createdAtMicros: SQLiteRows.micros($0.createdAt), id: $0.id) }
     }
 
+    public func auditHead() async throws(StoreError) -> Int64 {
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM audit_events") ?? 0 }
+    }
+
     public func purgeIdempotency(before: Date) async throws(StoreError) -> Int {
         try await write { db in
             try db.execute(

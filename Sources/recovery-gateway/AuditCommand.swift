@@ -152,7 +152,7 @@ private func openExistingStore(
 
 /// The audit log's last sequence number, for the progress line's total.
 private func headSeq(_ store: any GatewayStore) async throws -> Int64 {
-    try await read { () async throws(StoreError) in try await store.auditHeadSeq() }
+    try await read { () async throws(StoreError) in try await store.auditHead() }
 }
 
 /// Runs a store read; a failure ends the command with exit 1.

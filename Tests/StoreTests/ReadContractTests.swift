@@ -6,6 +6,19 @@ import Testing
 /// Contract: lists, filters, cursors, audit queries, purge, migrate.
 @Suite struct ReadContractTests {
     @Test(arguments: StoreFactory.all)
+    func auditHeadIsTheLastSequenceNumber(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        #expect(try await subject.store.auditHead() == 0)
+        for _ in 0..<5 {
+            _ = try await subject.store.appendAudit(Fixtures.draft(.emailRefused))
+        }
+        _ = try #require(try await subject.store.accept(Fixtures.newDelivery(chain: subject.chain)).accepted)
+        #expect(try await subject.store.auditHead() == 6)
+        #expect(try await subject.store.auditEvents(afterSeq: 5, limit: 10).map(\.seq) == [6])
+    }
+
+    @Test(arguments: StoreFactory.all)
     func deliveriesPageNewestFirstWithOpaqueCursors(factory: StoreFactory) async throws {
         let subject = try await factory.make()
         defer { subject.cleanup() }
