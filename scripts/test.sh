@@ -15,7 +15,8 @@ trap 'scripts/postgres.sh stop "$postgres_dir" >/dev/null 2>&1 || true; rm -rf "
 RECOVERY_GATEWAY_TEST_POSTGRES_URL="$(scripts/postgres.sh start "$postgres_dir")"
 export RECOVERY_GATEWAY_TEST_POSTGRES_URL
 
-swift test --skip-build
+# A hang fails the run instead of using up CI's time (the Python suites have pytest-timeout, pytest.ini).
+timeout --kill-after=30s 20m swift test --skip-build
 bin="$(swift build --show-bin-path)"
 KRATOS_STAND_IN="$bin/kratos-stand-in" python3 -m pytest -q Tests/kratos-sdk
 # The gateway as a real process: faults, kill -9, concurrency, secrets, audit tampering.

@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import PostgresNIO
 import Store
-import Synchronization
 
 /// `GatewayStore` on PostgreSQL, for several gateway replicas on one database.
 ///
@@ -98,7 +97,9 @@ public struct PostgresStore: GatewayStore {
                     do {
                         end = try await body(connection)
                     } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        // A closed connection needs no ROLLBACK (the server rolled back), and a
+                        // statement sent on it would never be answered (see `PooledCall`).
+                        if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
                         throw error
                     }
                     switch end {
@@ -129,53 +130,11 @@ public struct PostgresStore: GatewayStore {
         }
     }
 
-    /// Runs `body` on a pooled connection, but gives up with `.unavailable` when no connection
-    /// comes within `connectionWait`: while the server is down, postgres-nio's pool keeps a
-    /// request waiting (its circuit breaker opens only after 60 s), and a caller must get its 503
-    /// sooner. Once `body` has its connection the wait is over: a slow statement is not cut off,
-    /// so a transaction never commits after its caller was told it failed.
+    /// Runs `body` on a pooled connection, answered in bounded time (see `PooledCall`).
     private func leased<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        let gate = LeaseGate()
-        let client = client
-        let wait = connectionWait
-        return try await withThrowingTaskGroup(of: LeaseRace<T>.self) { group in
-            group.addTask {
-                .done(
-                    try await client.withConnection { connection in
-                        let proceed = gate.state.withLock { state in
-                            guard state == .waiting else { return false }
-                            state = .started
-                            return true
-                        }
-                        guard proceed else { throw CancellationError() }
-                        return try await body(connection)
-                    }
-                )
-            }
-            group.addTask {
-                try await Task.sleep(for: wait)
-                return gate.state.withLock { state in
-                    guard state == .waiting else { return .startedInTime }
-                    state = .timedOut
-                    return .timedOut
-                }
-            }
-            while let result = try await group.next() {
-                switch result {
-                case .done(let value):
-                    group.cancelAll()
-                    return value
-                case .timedOut:
-                    group.cancelAll()
-                    throw StoreError.unavailable("no database connection within \(wait)")
-                case .startedInTime:
-                    continue
-                }
-            }
-            throw StoreError.unavailable("no database connection")
-        }
+        try await PooledCall.run(client, wait: connectionWait, body)
     }
 
     private static func isRetryable(_ error: PSQLError) -> Bool {
@@ -207,24 +166,4 @@ public struct PostgresStore: GatewayStore {
             return .unavailable(String(describing: type(of: error)))
         }
     }
-}
-
-/// Where a call waiting for a pooled connection stands: whoever moves it out of `waiting` first
-/// (the connection or the timer) decides.
-private enum LeaseState: Sendable {
-    case waiting
-    case started
-    case timedOut
-}
-
-/// The shared state of one race, in a class so both tasks hold the same mutex.
-private final class LeaseGate: Sendable {
-    let state = Mutex(LeaseState.waiting)
-}
-
-/// What the first finished task of the connection race reports.
-private enum LeaseRace<T: Sendable>: Sendable {
-    case done(T)
-    case timedOut
-    case startedInTime
 }

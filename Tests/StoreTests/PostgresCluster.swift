@@ -38,7 +38,7 @@ struct PostgresCluster: Sendable {
     /// descriptors, so a pipe would never reach end-of-file.
     private static func run(_ command: String, _ directory: String) async throws -> String {
         let output = URL(fileURLWithPath: directory + "-\(command)-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
         let handle = try FileHandle(forWritingTo: output)
         let process = Process()
