@@ -15,13 +15,14 @@ trap 'scripts/postgres.sh stop "$postgres_dir" >/dev/null 2>&1 || true; rm -rf "
 RECOVERY_GATEWAY_TEST_POSTGRES_URL="$(scripts/postgres.sh start "$postgres_dir")"
 export RECOVERY_GATEWAY_TEST_POSTGRES_URL
 
-# A hang fails the run instead of using up CI's time (the Python suites have pytest-timeout, pytest.ini).
+# A hang fails the run instead of using up CI's time: each suite has a time limit here, and each
+# Python test one of its own (pytest-timeout, pytest.ini).
 timeout --kill-after=30s 20m swift test --skip-build
 bin="$(swift build --show-bin-path)"
-KRATOS_STAND_IN="$bin/kratos-stand-in" python3 -m pytest -q Tests/kratos-sdk
+KRATOS_STAND_IN="$bin/kratos-stand-in" timeout --kill-after=30s 5m python3 -m pytest -q Tests/kratos-sdk
 # The gateway as a real process: faults, kill -9, concurrency, secrets, audit tampering.
 # Tests/e2e/test_openapi.py runs schemathesis (every operation of openapi.yaml) against it too;
 # SCHEMATHESIS_MAX_EXAMPLES (default 200) and SCHEMATHESIS_SEED (default 1) tune that run.
-RECOVERY_GATEWAY_BIN_DIR="$bin" python3 -m pytest -q Tests/e2e
+RECOVERY_GATEWAY_BIN_DIR="$bin" timeout --kill-after=30s 20m python3 -m pytest -q Tests/e2e
 # The deploy files (deploy/): hadolint, systemd-analyze, Kubernetes' schemas, the real binary in each layout.
-RECOVERY_GATEWAY_BIN_DIR="$bin" python3 -m pytest -q Tests/deploy
+RECOVERY_GATEWAY_BIN_DIR="$bin" timeout --kill-after=30s 10m python3 -m pytest -q Tests/deploy
