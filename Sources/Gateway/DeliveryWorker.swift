@@ -124,8 +124,9 @@ public struct DeliveryWorker: Service {
         }
         audit.details["attempt"] = "\(record.attempts)"
         do {
-            let finished = try await recordOutcome(outcome, audit: audit, of: record)
+            let (finished, waits) = try await recordOutcome(outcome, audit: audit, of: record, metadata: metadata)
             metadata["outcome"] = "\(finished.status.rawValue)"
+            if waits > 0 { metadata["store_waits"] = "\(waits)" }
             metadata["duration_ms"] = "\((ContinuousClock.now - started) / .milliseconds(1))"
             if let error = finished.lastError, finished.status != .sent { metadata["error"] = "\(error)" }
             logger.info("delivery attempt", metadata: metadata)
@@ -142,18 +143,34 @@ public struct DeliveryWorker: Service {
     /// went out is then recorded as sent as soon as the database is back, instead of being sent
     /// again once its lease runs out. The attempt guard of `finish` keeps this safe if another
     /// worker took the delivery over meanwhile (`leaseLost`, not retried).
+    /// Answers the record and how many times it waited for the store (the first wait is logged).
     private func recordOutcome(
         _ outcome: DeliveryOutcome,
         audit: AuditDraft,
-        of record: DeliveryRecord
-    ) async throws(StoreError) -> DeliveryRecord {
+        of record: DeliveryRecord,
+        metadata: Logger.Metadata
+    ) async throws(StoreError) -> (DeliveryRecord, waits: Int) {
         let giveUp = ContinuousClock.now + Self.recordPatience
         var pause = Duration.milliseconds(100)
+        var waits = 0
         while true {
             do throws(StoreError) {
-                return try await store.finish(id: record.id, attempt: record.attempts, outcome: outcome, audit: [audit])
+                let finished = try await store.finish(
+                    id: record.id,
+                    attempt: record.attempts,
+                    outcome: outcome,
+                    audit: [audit]
+                )
+                return (finished, waits)
             } catch let failure {
                 guard case .unavailable = failure, ContinuousClock.now < giveUp else { throw failure }
+                if waits == 0 {
+                    logger.warning(
+                        "the store is unavailable: the attempt's outcome waits for it",
+                        metadata: metadata.merging(["error": "\(failure)"]) { $1 }
+                    )
+                }
+                waits += 1
                 // Cancelled (the gateway is stopping hard): the lease will hand the delivery on.
                 do { try await Task.sleep(for: pause) } catch { throw failure }
                 pause = min(pause * 2, .seconds(1))
