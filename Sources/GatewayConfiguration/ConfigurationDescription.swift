@@ -25,6 +25,8 @@ extension GatewayConfiguration: CustomStringConvertible {
             "  local_name: \(optional(smtp.localName))",
             "store:",
             "  url: \(store.redactedURL)",
+            "  max_connections: \(store.maxConnections)",
+            "  connection_wait: \(duration(store.connectionWait))",
             "audit:",
             "  key_file: \(audit.keyFile)\(audit.key == nil ? "" : "  # key from \(ConfigurationLoader.auditKeyVariable) <redacted>")",
             "delivery:",

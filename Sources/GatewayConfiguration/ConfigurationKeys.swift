@@ -6,7 +6,7 @@ enum ConfigurationKeys {
     static let smtp = [
         "url", "password_file", "from_address", "from_name", "connections", "timeout", "ca_file", "local_name",
     ]
-    static let store = ["url"]
+    static let store = ["url", "max_connections", "connection_wait"]
     static let audit = ["key_file"]
     static let delivery = [
         "default_method", "expires_in", "cooldown", "max_attempts", "backoff_initial", "backoff_max", "lease",

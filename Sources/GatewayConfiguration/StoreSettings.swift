@@ -14,17 +14,24 @@ public struct StoreSettings: Sendable, Equatable, Decodable {
     public var url: String
     /// What ``url`` names.
     public var kind: Kind
+    /// PostgreSQL only: how many connections the gateway's pool may open.
+    public var maxConnections: Int
+    /// PostgreSQL only: how long a call waits for a pooled connection (the database is down, or
+    /// every connection is busy) before it fails with 503 `store_unavailable`.
+    public var connectionWait: Duration
 
-    /// SQLite in `data/gateway.sqlite`.
+    /// SQLite in `data/gateway.sqlite`; on PostgreSQL a pool of 20 connections and a 5 s wait.
     public static let defaults = StoreSettings(
         url: "sqlite://data/gateway.sqlite",
         kind: .sqlite(path: "data/gateway.sqlite")
     )
 
     /// Builds the settings as given.
-    public init(url: String, kind: Kind) {
+    public init(url: String, kind: Kind, maxConnections: Int = 20, connectionWait: Duration = .seconds(5)) {
         self.url = url
         self.kind = kind
+        self.maxConnections = maxConnections
+        self.connectionWait = connectionWait
     }
 
     /// ``url`` with its password replaced by `***`.
@@ -40,6 +47,8 @@ public struct StoreSettings: Sendable, Equatable, Decodable {
             )
         }
         self.kind = kind
+        maxConnections = try reader.int("max_connections", in: 1...1000, default: Self.defaults.maxConnections)
+        connectionWait = try reader.duration("connection_wait", default: Self.defaults.connectionWait)
     }
 
     /// The kind of store `url` names, or `nil` if it is neither a SQLite path nor a PostgreSQL URL.

@@ -91,7 +91,15 @@ public struct GatewayRuntime: Sendable {
             store = try step("store.url") { try SQLiteStore(path: path, chain: chain) }
         case .postgres:
             // The store runs its own connection pool until `shutdown()` closes it.
-            store = try step("store.url") { try PostgresStore(url: configuration.store.url, chain: chain) }
+            let settings = configuration.store
+            store = try step("store.url") {
+                try PostgresStore(
+                    url: settings.url,
+                    chain: chain,
+                    connectionWait: settings.connectionWait,
+                    maxConnections: settings.maxConnections
+                )
+            }
         }
         do {
             try await store.migrate()

@@ -26,6 +26,8 @@ import Yams
         #expect(configuration.smtp.url == "smtp://127.0.0.1:1025/")
         #expect(configuration.smtp.fromAddress.description == "no-reply@example.com")
         #expect(configuration.store.kind == .sqlite(path: "data/gateway.sqlite"))
+        #expect(configuration.store.maxConnections == 20)
+        #expect(configuration.store.connectionWait == .seconds(5))
         #expect(configuration.audit.keyFile == "data/audit.key")
         #expect(configuration.delivery.expiresIn == .seconds(3_600))
         #expect(configuration.delivery.backoffMax == .seconds(300))

@@ -29,6 +29,8 @@ import Testing
                 "RECOVERY_GATEWAY_LOGGING_FORMAT": "plain",
                 "RECOVERY_GATEWAY_TEMPLATES_DEFAULT_LOCALE": "de-ch",  // language tag, canonicalized
                 "RECOVERY_GATEWAY_STORE_URL": "postgres://gw:pw@db:5432/gateway",  // store kind
+                "RECOVERY_GATEWAY_STORE_MAX_CONNECTIONS": "7",
+                "RECOVERY_GATEWAY_STORE_CONNECTION_WAIT": "2s",
                 "RECOVERY_GATEWAY_KRATOS_PUBLIC_URL": "https://auth.example/",  // optional URL
                 "RECOVERY_GATEWAY_API_KEYS": "[{name: ci, sha256: \(sha), scopes: [recovery:send]}]",  // list
                 "RECOVERY_GATEWAY_CONFIG": "ignored: not a section",  // other users' variables are left alone
@@ -48,6 +50,8 @@ import Testing
         #expect(configuration.logging.format == .plain)
         #expect(configuration.templates.defaultLocale.description == "de-CH")
         #expect(configuration.store.kind == .postgres)
+        #expect(configuration.store.maxConnections == 7)
+        #expect(configuration.store.connectionWait == .seconds(2))
         #expect(configuration.kratos.publicURL == "https://auth.example")
         #expect(configuration.apiKeys.map(\.name) == ["ci"])
         #expect(configuration.apiKeys.first?.scopes == [.send])

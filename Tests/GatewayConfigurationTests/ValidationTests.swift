@@ -51,6 +51,8 @@ import Testing
             ("store: { url: mysql://h/db }", "store.url", nil),
             ("store: { url: \"sqlite://\" }", "store.url", nil),
             ("store: { url: \"postgres:///db\" }", "store.url", nil),
+            ("store: { max_connections: 0 }", "store.max_connections", "must be an integer from 1 to 1000"),
+            ("store: { connection_wait: 0s }", "store.connection_wait", "must be a duration greater than zero"),
             ("delivery: { default_method: sms }", "delivery.default_method", "must be one of link, code"),
             ("delivery: { expires_in: 1d }", "delivery.expires_in", nil),
             ("delivery: { cooldown: -5s }", "delivery.cooldown", "must be a duration of 0s or more"),
