@@ -56,35 +56,36 @@ struct AuditCommand: AsyncParsableCommand {
             let format = AuditExportFormat(rawValue: format)!
             var query = AuditQuery(since: try time(since, "--since"), until: try time(until, "--until"), limit: 200)
             let configuration = try options.load()
-            let store = try await openExistingStore(configuration)
-            var progress = ProgressLine(
-                "audit export",
-                enabled: Terminal.stderrIsTTY && (output != nil || !Terminal.stdoutIsTTY)
-            )
-            let head = try await progress.enabled ? headSeq(store) : 0
-            let sink: FileHandle
-            if let output {
-                guard FileManager.default.createFile(atPath: output, contents: nil) else {
-                    throw operationFailed("--output \(output): cannot create the file")
+            try await withExistingStore(configuration) { store in
+                var progress = ProgressLine(
+                    "audit export",
+                    enabled: Terminal.stderrIsTTY && (output != nil || !Terminal.stdoutIsTTY)
+                )
+                let head = try await progress.enabled ? headSeq(store) : 0
+                let sink: FileHandle
+                if let output {
+                    guard FileManager.default.createFile(atPath: output, contents: nil) else {
+                        throw operationFailed("--output \(output): cannot create the file")
+                    }
+                    sink = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+                } else {
+                    sink = FileHandle.standardOutput
                 }
-                sink = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-            } else {
-                sink = FileHandle.standardOutput
-            }
-            sink.write(Data(format.header.utf8))
-            var written: Int64 = 0
-            while true {
-                let page = try await read { () async throws(StoreError) in try await store.auditEvents(query) }
-                sink.write(Data(page.items.map(format.line).joined().utf8))
-                written += Int64(page.items.count)
-                if let last = page.items.last {
-                    progress.update("\(written) events written, seq \(ProgressLine.fraction(last.seq, of: head))")
+                sink.write(Data(format.header.utf8))
+                var written: Int64 = 0
+                while true {
+                    let page = try await read { () async throws(StoreError) in try await store.auditEvents(query) }
+                    sink.write(Data(page.items.map(format.line).joined().utf8))
+                    written += Int64(page.items.count)
+                    if let last = page.items.last {
+                        progress.update("\(written) events written, seq \(ProgressLine.fraction(last.seq, of: head))")
+                    }
+                    guard let next = page.nextCursor else { break }
+                    query.cursor = next
                 }
-                guard let next = page.nextCursor else { break }
-                query.cursor = next
+                progress.finish()
+                if output != nil { try? sink.close() }
             }
-            progress.finish()
-            if output != nil { try? sink.close() }
         }
     }
 
@@ -105,23 +106,25 @@ struct AuditCommand: AsyncParsableCommand {
             let configuration = try options.load()
             // A missing key is an error here: a new one would only make every event look tampered with.
             let chain = try auditChain(configuration, createIfMissing: false)
-            let store = try await openExistingStore(configuration, chain: chain)
-            var progress = ProgressLine("audit verify", enabled: Terminal.stderrIsTTY)
-            let head = try await progress.enabled ? headSeq(store) : 0
-            var verifier = chain.verifier()
-            var after: Int64 = 0
-            reading: while true {
-                let batch = try await read { () async throws(StoreError) in
-                    try await store.auditEvents(afterSeq: after, limit: Self.batchSize)
+            let result = try await withExistingStore(configuration, chain: chain) { store in
+                var progress = ProgressLine("audit verify", enabled: Terminal.stderrIsTTY)
+                let head = try await progress.enabled ? headSeq(store) : 0
+                var verifier = chain.verifier()
+                var after: Int64 = 0
+                reading: while true {
+                    let batch = try await read { () async throws(StoreError) in
+                        try await store.auditEvents(afterSeq: after, limit: Self.batchSize)
+                    }
+                    for event in batch where !verifier.feed(event) { break reading }
+                    guard let last = batch.last else { break }
+                    progress.update("checked \(ProgressLine.fraction(last.seq, of: head)) events")
+                    guard batch.count == Self.batchSize else { break }
+                    after = last.seq
                 }
-                for event in batch where !verifier.feed(event) { break reading }
-                guard let last = batch.last else { break }
-                progress.update("checked \(ProgressLine.fraction(last.seq, of: head)) events")
-                guard batch.count == Self.batchSize else { break }
-                after = last.seq
+                progress.finish()
+                return verifier.result
             }
-            progress.finish()
-            switch verifier.result {
+            switch result {
             case .ok(let events, let head):
                 print("ok: \(events) events, head \(head)")
             case .broken(let seq, let reason):
@@ -131,22 +134,34 @@ struct AuditCommand: AsyncParsableCommand {
     }
 }
 
-/// The configured store, migrated as `serve` would; a SQLite file that does not exist yet is an
-/// error (exit 1) rather than an empty store made on the spot.
-private func openExistingStore(
+/// Runs `body` on the configured store, migrated as `serve` would, and closes the store however
+/// `body` ends (a PostgreSQL pool then says goodbye to the server instead of dropping its
+/// connections at exit). A SQLite file that does not exist yet is an error (exit 1) rather than an
+/// empty store made on the spot.
+private func withExistingStore<T>(
     _ configuration: GatewayConfiguration,
-    chain: AuditChain? = nil
-) async throws -> any GatewayStore {
+    chain: AuditChain? = nil,
+    _ body: (any GatewayStore) async throws -> T
+) async throws -> T {
     if case .sqlite(let path) = configuration.store.kind, !FileManager.default.fileExists(atPath: path) {
         throw operationFailed("store.url: no database at \(path) (run migrate or serve first)")
     }
+    let store: any GatewayStore
     do {
-        return try await GatewayRuntime.openStore(
+        store = try await GatewayRuntime.openStore(
             configuration,
             chain: try chain ?? auditChain(configuration, createIfMissing: false)
         )
     } catch {
         throw operationFailed("cannot open the store: \(error)")
+    }
+    do {
+        let value = try await body(store)
+        await store.close()
+        return value
+    } catch {
+        await store.close()
+        throw error
     }
 }
 
