@@ -54,6 +54,14 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Why the email is sent; kept in the audit log.", valueName: "text"))
     var reason: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A JSON object (at most 8 KiB) the templates can print as TransientPayload, e.g. '{\"ticket\": 4711}'.",
+            valueName: "json"
+        )
+    )
+    var transientPayload: String?
+
     @Option(help: ArgumentHelp("The Idempotency-Key to send (default: a new random one, printed).", valueName: "key"))
     var idempotencyKey: String?
 
@@ -87,17 +95,34 @@ struct SendCommand: AsyncParsableCommand {
         {
             throw ValidationError("--idempotency-key must be 1-255 printable ASCII characters")
         }
+        _ = try payload
+    }
+
+    /// `--transient-payload` parsed; the gateway checks its size.
+    var payload: JSONValue? {
+        get throws {
+            guard let transientPayload else { return nil }
+            let parsed = try? JSONDecoder().decode(JSONValue.self, from: Data(transientPayload.utf8))
+            guard case .object(let object)? = parsed else {
+                throw ValidationError(#"--transient-payload must be a JSON object such as {"ticket": 4711}"#)
+            }
+            return .object(object)
+        }
     }
 
     /// The request body: only the fields given.
     var body: JSONValue {
-        let fields: [(String, String?)] = [
-            ("identity_id", identity), ("email", email), ("method", method), ("template", template),
-            ("locale", locale), ("recipient", recipient), ("expires_in", expiresIn), ("reason", reason),
-        ]
-        return .object(
-            Dictionary(uniqueKeysWithValues: fields.compactMap { key, value in value.map { (key, .string($0)) } })
-        )
+        get throws {
+            let fields: [(String, String?)] = [
+                ("identity_id", identity), ("email", email), ("method", method), ("template", template),
+                ("locale", locale), ("recipient", recipient), ("expires_in", expiresIn), ("reason", reason),
+            ]
+            var object = Dictionary(
+                uniqueKeysWithValues: fields.compactMap { key, value in value.map { (key, JSONValue.string($0)) } }
+            )
+            object["transient_payload"] = try payload
+            return .object(object)
+        }
     }
 
     func run() async throws {
@@ -110,7 +135,7 @@ struct SendCommand: AsyncParsableCommand {
             .POST,
             "/v1/recovery-emails",
             headers: headers,
-            body: try JSONEncoder().encode(body),
+            body: try JSONEncoder().encode(try body),
             timeout: .seconds(15 + (wait ?? 0)),
             hint: retry
         )

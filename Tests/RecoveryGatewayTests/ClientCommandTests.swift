@@ -31,6 +31,14 @@ struct ClientCommandTests {
             (["send", "--identity", "not-a-uuid"], "--identity must be a UUID"),
             (["send", "--identity", Self.alice, "--method", "pigeon"], "--method must be link or code"),
             (["send", "--identity", Self.alice, "--wait", "31"], "--wait must be 1 to 30 seconds"),
+            (
+                ["send", "--identity", Self.alice, "--transient-payload", "[1]"],
+                "--transient-payload must be a JSON object"
+            ),
+            (
+                ["send", "--identity", Self.alice, "--transient-payload", "{oops"],
+                "--transient-payload must be a JSON object"
+            ),
             (["status", "12345"], "the delivery id must be a UUID"),
             (["list", "--limit", "0"], "--limit must be 1 to 200"),
             (

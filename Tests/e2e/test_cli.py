@@ -5,9 +5,10 @@ of argv and output."""
 import json
 import os
 import re
+import shutil
 import subprocess
 
-from harness import ALICE, GATEWAY_BIN, KEYS, NO_RECOVERY, TWO_ADDRESSES
+from harness import ALICE, GATEWAY_BIN, KEYS, NO_RECOVERY, REPO, TWO_ADDRESSES
 
 BACKEND_KEY = KEYS["backend"][0]
 
@@ -62,6 +63,20 @@ def test_send_wait_shows_the_final_state_and_a_retry_is_replayed(stack, gateway)
     # The audit log has the reason and the actor of the key.
     requested = [e for e in gateway.audit_ndjson() if e["action"] == "email.requested"]
     assert [(e["actor"], e["details"].get("reason")) for e in requested] == [("backend", "ticket 4711")]
+
+
+def test_send_passes_the_transient_payload_to_the_templates(stack, tmp_path):
+    # The shipped templates do not print the payload: a copy whose text part does.
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    text_file = templates / "recovery" / "en" / "body.txt.mustache"
+    text_file.write_text(text_file.read_text() + "\nticket: {{TransientPayload.ticket}}\n")
+    gateway = stack.start_gateway(templates_dir=templates)
+    result = cli(gateway, "send", "--identity", ALICE, "--transient-payload", '{"ticket": 4711}', "--wait")
+    assert result.returncode == 0, result.err
+    assert fields(result.out)["status"] == "sent", result.out
+    [message] = stack.smtp.messages()
+    assert "ticket: 4711" in message.get_body(("plain",)).get_content()
 
 
 def test_send_without_wait_then_status_and_list(stack, gateway, tmp_path):
