@@ -34,19 +34,20 @@ enum PostgresAuditLog {
             throw StoreError.schemaNotMigrated(missing: ["v3_audit_events"])
         }
         let event = chain.seal(draft, seq: seq + 1, prevHash: prevHash)
+        // The event and the new head in one statement (one round trip).
         try await connection.query(
             """
-            INSERT INTO audit_events (seq, id, at_us, actor, source_ip, request_id, action, delivery_id,
-                identity_id, recipient_hash, recipient_masked, outcome, details, prev_hash, hash)
-            VALUES (\(event.seq), \(event.id), \(event.atMicroseconds), \(event.actor), \(event.sourceIP),
-                \(event.requestID), \(event.action.rawValue), \(event.deliveryID), \(event.identityID),
-                \(event.recipientHash), \(event.recipientMasked), \(event.outcome),
-                \(PostgresRows.detailsJSON(event.details)), \(event.prevHash), \(event.hash))
+            WITH event AS (
+                INSERT INTO audit_events (seq, id, at_us, actor, source_ip, request_id, action, delivery_id,
+                    identity_id, recipient_hash, recipient_masked, outcome, details, prev_hash, hash)
+                VALUES (\(event.seq), \(event.id), \(event.atMicroseconds), \(event.actor), \(event.sourceIP),
+                    \(event.requestID), \(event.action.rawValue), \(event.deliveryID), \(event.identityID),
+                    \(event.recipientHash), \(event.recipientMasked), \(event.outcome),
+                    \(PostgresRows.detailsJSON(event.details)), \(event.prevHash), \(event.hash))
+                RETURNING seq, hash
+            )
+            UPDATE audit_head SET seq = event.seq, hash = event.hash FROM event
             """,
-            logger: logger
-        )
-        try await connection.query(
-            "UPDATE audit_head SET seq = \(event.seq), hash = \(event.hash)",
             logger: logger
         )
         return event

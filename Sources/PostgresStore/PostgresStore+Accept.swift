@@ -132,24 +132,21 @@ extension PostgresStore {
         }
 
         // (3) The delivery, (4) the audit event.
-        let queued = new.queued
-        try await insert(queued, idempotency: idempotency, connection: connection, logger: logger)
+        let stored = try await insert(new.queued, idempotency: idempotency, connection: connection, logger: logger)
         var draft = new.audit
-        draft.deliveryID = queued.id
+        draft.deliveryID = stored.id
         let event = try await PostgresAuditLog.append(draft, chain: chain, connection: connection, logger: logger)
-        guard let stored = try await fetchDelivery(queued.id, connection: connection, logger: logger) else {
-            throw StoreError.deliveryNotFound(queued.id)
-        }
         return .commit(.accepted(stored, event: event))
     }
 
+    /// Inserts the delivery and answers the row as stored.
     private static func insert(
         _ record: DeliveryRecord,
         idempotency: IdempotencyEntry,
         connection: PostgresConnection,
         logger: Logger
-    ) async throws {
-        try await connection.query(
+    ) async throws -> DeliveryRecord {
+        let rows = try await connection.query(
             """
             INSERT INTO deliveries (id, status, failure, identity_id, recipient, method, template, locale,
                 expires_in, deadline_us, reason, transient_payload, message_id, actor, request_id, api_key_id,
@@ -163,9 +160,12 @@ extension PostgresStore {
                 \(record.nextAttemptAt.map(PostgresRows.micros)), \(record.leaseExpiresAt.map(PostgresRows.micros)),
                 \(record.lastErrorClass), \(record.lastError), \(record.smtpReply),
                 \(PostgresRows.micros(record.createdAt)), \(record.sentAt.map(PostgresRows.micros)))
+            RETURNING *
             """,
             logger: logger
-        )
+        ).collect()
+        guard let row = rows.first else { throw StoreError.deliveryNotFound(record.id) }
+        return try PostgresRows.delivery(row)
     }
 
     static func fetchDelivery(

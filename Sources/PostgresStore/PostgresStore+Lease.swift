@@ -34,6 +34,10 @@ extension PostgresStore {
         return leased.sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
     }
 
+    /// Each UPDATE carries the lease guard (`status = 'sending' AND attempts = attempt`) and
+    /// answers the row as updated: the row stays locked until commit, and a row that a worker on
+    /// another replica leased again in between fails the guard (READ COMMITTED re-checks it on the
+    /// newest version), so the two cannot interleave.
     public func finish(
         id: UUID,
         attempt: Int,
@@ -43,45 +47,46 @@ extension PostgresStore {
         let chain = chain
         let logger = logger
         return try await transaction { connection in
-            try await Self.requireSending(id, attempt: attempt, connection: connection, logger: logger)
+            let rows: PostgresRowSequence
             switch outcome {
             case .sent(let reply, let at):
-                try await connection.query(
+                rows = try await connection.query(
                     """
                     UPDATE deliveries SET status = 'sent', smtp_reply = \(reply),
                         sent_at_us = \(PostgresRows.micros(at)), lease_expires_at_us = NULL, next_attempt_at_us = NULL
-                    WHERE id = \(id)
+                    WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
+                    RETURNING *
                     """,
                     logger: logger
                 )
             case .retry(let at, let errorClass, let error, let countsAsAttempt):
-                try await connection.query(
+                rows = try await connection.query(
                     """
                     UPDATE deliveries SET status = 'retrying', next_attempt_at_us = \(PostgresRows.micros(at)),
                         last_error_class = \(errorClass), last_error = \(error), lease_expires_at_us = NULL,
                         attempts = CASE WHEN \(countsAsAttempt) THEN attempts ELSE GREATEST(attempts - 1, 0) END
-                    WHERE id = \(id)
+                    WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
+                    RETURNING *
                     """,
                     logger: logger
                 )
             case .failed(let failure, let errorClass, let error):
-                try await connection.query(
+                rows = try await connection.query(
                     """
                     UPDATE deliveries SET status = 'failed', failure = \(failure.rawValue),
                         last_error_class = COALESCE(\(errorClass), last_error_class),
                         last_error = COALESCE(\(error), last_error),
                         lease_expires_at_us = NULL, next_attempt_at_us = NULL
-                    WHERE id = \(id)
+                    WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
+                    RETURNING *
                     """,
                     logger: logger
                 )
             }
+            let record = try await Self.updated(rows, id: id, connection: connection, logger: logger)
             for var draft in audit {
                 draft.deliveryID = draft.deliveryID ?? id
                 _ = try await PostgresAuditLog.append(draft, chain: chain, connection: connection, logger: logger)
-            }
-            guard let record = try await Self.fetchDelivery(id, connection: connection, logger: logger) else {
-                throw StoreError.deliveryNotFound(id)
             }
             return record
         }
@@ -90,39 +95,35 @@ extension PostgresStore {
     public func release(id: UUID, attempt: Int) async throws(StoreError) -> DeliveryRecord {
         let logger = logger
         return try await transaction { connection in
-            try await Self.requireSending(id, attempt: attempt, connection: connection, logger: logger)
-            try await connection.query(
+            let rows = try await connection.query(
                 """
                 UPDATE deliveries
                 SET status = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'queued' END,
                     attempts = GREATEST(attempts - 1, 0), lease_expires_at_us = NULL
-                WHERE id = \(id)
+                WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
+                RETURNING *
                 """,
                 logger: logger
             )
-            guard let record = try await Self.fetchDelivery(id, connection: connection, logger: logger) else {
-                throw StoreError.deliveryNotFound(id)
-            }
-            return record
+            return try await Self.updated(rows, id: id, connection: connection, logger: logger)
         }
     }
 
-    /// The delivery must still be in the leased attempt; its row stays locked until commit, so a
-    /// worker on another replica that leased it again cannot interleave.
-    private static func requireSending(
-        _ id: UUID,
-        attempt: Int,
+    /// The row a guarded UPDATE answered or, when the guard failed, why: the delivery is gone, or
+    /// no longer in the leased attempt (`leaseLost` with its status).
+    private static func updated(
+        _ rows: PostgresRowSequence,
+        id: UUID,
         connection: PostgresConnection,
         logger: Logger
-    ) async throws {
-        let rows = try await connection.query(
-            "SELECT status, attempts FROM deliveries WHERE id = \(id) FOR UPDATE",
-            logger: logger
-        ).collect().map { try $0.decode((String, Int64).self) }
-        guard let (statusText, attempts) = rows.first else { throw StoreError.deliveryNotFound(id) }
+    ) async throws -> DeliveryRecord {
+        if let row = try await rows.collect().first { return try PostgresRows.delivery(row) }
+        let current = try await connection.query("SELECT status FROM deliveries WHERE id = \(id)", logger: logger)
+            .collect().map { try $0.decode(String.self) }
+        guard let statusText = current.first else { throw StoreError.deliveryNotFound(id) }
         guard let status = DeliveryStatus(rawValue: statusText) else {
             throw StoreError.corruptRow(table: "deliveries", column: "status")
         }
-        guard status == .sending, attempts == Int64(attempt) else { throw StoreError.leaseLost(id, status: status) }
+        throw StoreError.leaseLost(id, status: status)
     }
 }
