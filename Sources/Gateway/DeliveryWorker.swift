@@ -142,8 +142,8 @@ public struct DeliveryWorker: Service {
     /// it tries again, with pauses growing to a second, for up to `recordPatience`: an email that
     /// went out is then recorded as sent as soon as the database is back, instead of being sent
     /// again once its lease runs out. The attempt guard of `finish` keeps this safe if another
-    /// worker took the delivery over meanwhile (`leaseLost`, not retried).
-    /// Answers the record and how many times it waited for the store (the first wait is logged).
+    /// worker took the delivery over meanwhile (`leaseLost`, not retried). Answers the record and
+    /// how many times it waited for the store; the first wait is logged.
     private func recordOutcome(
         _ outcome: DeliveryOutcome,
         audit: AuditDraft,

@@ -107,8 +107,7 @@ final class PooledCall<T: Sendable>: Sendable {
     }
 
     private func arm(after delay: Duration) {
-        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-        let timer = loop.scheduleTask(in: .nanoseconds(nanoseconds)) { self.check() }
+        let timer = loop.scheduleTask(in: TimeAmount(delay)) { self.check() }
         state.withLock { state in
             if state.caller != nil { state.timer = timer } else { timer.cancel() }
         }
