@@ -12,15 +12,14 @@ import Store
 struct AuditRoutes: Sendable {
     let store: any GatewayStore
     let chain: AuditChain
-    let auth: APIKeyAuthenticator
 
     func add(to router: Router<GatewayRequestContext>) {
-        router.get("v1/audit-events/verify") { request, context in try await verify(request, context: context) }
-        router.get("v1/audit-events") { request, context in try await list(request, context: context) }
+        router.group("v1/audit-events").add(middleware: RequireScopeMiddleware(.auditRead))
+            .get("verify") { request, context in try await verify(request, context: context) }
+            .get { request, context in try await list(request, context: context) }
     }
 
     func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        _ = try auth.caller(request, context: context, needs: .auditRead)
         let parameters = QueryParameters(request.uri.queryParameters)
         var query = AuditQuery(
             since: try parameters.date("since"),
@@ -59,7 +58,6 @@ struct AuditRoutes: Sendable {
     }
 
     func verify(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        _ = try auth.caller(request, context: context, needs: .auditRead)
         let result: AuditVerification
         do {
             result = try await store.verifyAudit(chain: chain)

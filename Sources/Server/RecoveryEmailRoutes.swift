@@ -12,7 +12,6 @@ import Store
 struct RecoveryEmailRoutes: Sendable {
     let accept: AcceptService
     let store: any GatewayStore
-    let auth: APIKeyAuthenticator
     let signal: DeliverySignal
     let maxBodyBytes: Int
 
@@ -20,13 +19,16 @@ struct RecoveryEmailRoutes: Sendable {
     static let maximumWait = 30
 
     func add(to router: Router<GatewayRequestContext>) {
-        router.post("v1/recovery-emails") { request, context in try await create(request, context: context) }
-        router.get("v1/recovery-emails/:id") { request, context in try await show(request, context: context) }
-        router.get("v1/recovery-emails") { request, context in try await list(request, context: context) }
+        router.group("v1/recovery-emails").add(middleware: RequireScopeMiddleware(.send))
+            .post { request, context in try await create(request, context: context) }
+        router.group("v1/recovery-emails").add(middleware: RequireScopeMiddleware(.read))
+            .get(":id") { request, context in try await show(request, context: context) }
+            .get { request, context in try await list(request, context: context) }
     }
 
     func create(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let caller = try auth.caller(request, context: context, needs: .send)
+        // The group's middleware has refused a request without one.
+        guard let caller = context.caller else { throw Problem.unauthorized() }
         guard let key = request.headers[.idempotencyKey] else {
             throw Problem(
                 .badRequest,
@@ -106,7 +108,6 @@ struct RecoveryEmailRoutes: Sendable {
     }
 
     func show(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        _ = try auth.caller(request, context: context, needs: .read)
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
             throw Problem.notFound("recovery email")
         }
@@ -121,7 +122,6 @@ struct RecoveryEmailRoutes: Sendable {
     }
 
     func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        _ = try auth.caller(request, context: context, needs: .read)
         let parameters = QueryParameters(request.uri.queryParameters)
         var query = DeliveryQuery(
             identityID: try parameters.uuid("identity_id"),
