@@ -21,7 +21,8 @@ public enum AcceptRefusal: Error, Sendable, Equatable {
     /// Kratos did not answer usefully; `reason` (Kratos's error text, never a secret) is for the
     /// operator's log, not for the caller.
     case kratosUnavailable(retryAfter: Duration?, reason: String)
-    case storeUnavailable
+    /// The store failed; the error (which names no secret) is for the operator's log.
+    case storeUnavailable(StoreError)
 }
 
 /// The answer to an accepted (or replayed) request: what to send back.
@@ -82,7 +83,7 @@ public struct AcceptService: Sendable {
         let requestHash = Self.hash(body)
         let started = now()
         // A retried request gets its stored answer even while Kratos is down.
-        if let earlier = try await storeCall({
+        if let earlier = try await storeCall({ () async throws(StoreError) in
             try await store.idempotentAnswer(apiKeyID: caller.name, key: idempotencyKey, now: started)
         }) {
             guard earlier.requestHash == requestHash else { throw .keyReused }
@@ -152,7 +153,7 @@ public struct AcceptService: Sendable {
                 details: details
             )
         )
-        switch try await storeCall({ try await store.accept(new) }) {
+        switch try await storeCall({ () async throws(StoreError) in try await store.accept(new) }) {
         case .accepted(let stored, _):
             // The very answer stored for replays, so a retried request gets it byte for byte.
             return AcceptAnswer(
@@ -256,11 +257,11 @@ public struct AcceptService: Sendable {
         )
     }
 
-    private func storeCall<T>(_ body: () async throws -> T) async throws(AcceptRefusal) -> T {
+    private func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(AcceptRefusal) -> T {
         do {
             return try await body()
         } catch {
-            throw .storeUnavailable
+            throw .storeUnavailable(error)
         }
     }
 

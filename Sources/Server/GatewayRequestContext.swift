@@ -1,5 +1,6 @@
 import Gateway
 import Hummingbird
+import Logging
 import NIOCore
 
 /// The per-request state of the gateway's HTTP API: the request id (echoed in `X-Request-Id`),
@@ -18,5 +19,13 @@ public struct GatewayRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         sourceIP = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// The answer to a store call that failed (503 `store_unavailable`, as for any store error),
+    /// with the error logged here, once, under the request's id. A ``StoreError`` names no secret
+    /// and no address; the caller sees none of it.
+    func storeUnavailable(_ error: any Error) -> Problem {
+        logger.error("store failed", metadata: ["error": "\(error)"])
+        return .storeUnavailable
     }
 }

@@ -73,9 +73,14 @@ struct RecoveryEmailRoutes: Sendable {
         do {
             answer = try await accept.accept(body: body, idempotencyKey: key, caller: caller)
         } catch {
-            if case .kratosUnavailable(_, let reason) = error {
+            switch error {
+            case .kratosUnavailable(_, let reason):
                 // The caller gets a 503; the operator needs to know why (a wrong key, Kratos down).
                 context.logger.warning("Kratos refused or failed at accept", metadata: ["error": "\(reason)"])
+            case .storeUnavailable(let failure):
+                throw context.storeUnavailable(failure)
+            default:
+                break
             }
             throw Self.problem(error)
         }
@@ -115,7 +120,7 @@ struct RecoveryEmailRoutes: Sendable {
         do {
             record = try await store.delivery(id: id)
         } catch {
-            throw Problem.storeUnavailable
+            throw context.storeUnavailable(error)
         }
         guard let record else { throw Problem.notFound("recovery email") }
         return jsonResponse(DeliveryView(record).json())
@@ -142,7 +147,7 @@ struct RecoveryEmailRoutes: Sendable {
         } catch StoreError.invalidQuery {
             throw Problem.badParameter("cursor", "is not a cursor this list gave out")
         } catch {
-            throw Problem.storeUnavailable
+            throw context.storeUnavailable(error)
         }
         return jsonResponse(PageView(items: page.items.map(DeliveryView.init), nextCursor: page.nextCursor).json())
     }
