@@ -41,18 +41,19 @@ public struct AcceptAnswer: Sendable, Equatable {
 /// transaction. Answers once the delivery is durable.
 public struct AcceptService: Sendable {
     let settings: GatewaySettings
-    let store: any GatewayStore
-    let kratos: any KratosAdmin
+    let store: any AcceptStore
+    let kratos: MeasuredKratos
     let templates: TemplateCatalog
     let chain: AuditChain
     let rateLimiter: RateLimiter
     let metrics: GatewayMetrics
     let now: @Sendable () -> Date
 
+    /// - Parameter metrics: where the Kratos calls are timed, among the gateway's other figures.
     public init(
         settings: GatewaySettings,
-        store: any GatewayStore,
-        kratos: any KratosAdmin,
+        store: any AcceptStore,
+        kratos: KratosClient,
         templates: TemplateCatalog,
         chain: AuditChain,
         metrics: GatewayMetrics = .disabled,
@@ -61,7 +62,7 @@ public struct AcceptService: Sendable {
         self.metrics = metrics
         self.settings = settings
         self.store = store
-        self.kratos = kratos
+        self.kratos = MeasuredKratos(kratos, metrics: metrics)
         self.templates = templates
         self.chain = chain
         self.rateLimiter = RateLimiter(rate: settings.ratePerKey, burst: settings.burstPerKey)

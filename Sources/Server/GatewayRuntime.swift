@@ -145,9 +145,10 @@ public struct GatewayRuntime: Sendable {
     public func application(logger: Logger) -> some ApplicationProtocol {
         let sender = RecoverySender(
             issuer: kratos,
-            mail: MeasuredMail(transport, metrics: metrics),
+            mail: transport,
             templates: templates,
-            from: settings.from
+            from: settings.from,
+            metrics: metrics
         )
         let worker = DeliveryWorker(
             settings: settings,
@@ -202,9 +203,9 @@ public struct GatewayRuntime: Sendable {
         return router
     }
 
-    /// The Kratos admin API, measured.
-    private var kratos: MeasuredKratos {
-        MeasuredKratos(KratosClient(configuration: kratosConfiguration, httpClient: httpClient), metrics: metrics)
+    /// The Kratos admin API client.
+    private var kratos: KratosClient {
+        KratosClient(configuration: kratosConfiguration, httpClient: httpClient)
     }
 
     private static func step<T>(_ part: String, _ body: () throws -> T) throws(StartupError) -> T {
