@@ -81,6 +81,21 @@ let package = Package(
         // MARK: Secret keys in files of their own (created 0600 with random bytes)
         .target(name: "KeyFile", swiftSettings: swiftSettings),
 
+        // MARK: Kratos's HTTP courier as a source of emails: its documents checked, sealed, deduplicated
+        .target(
+            name: "Courier",
+            dependencies: [
+                "JSONValue", "KeyFile", "Templates",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CourierTests",
+            dependencies: ["Courier", "JSONValue", "KeyFile", "Templates"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: The domain: accept a request, deliver it, retry, audit
         .target(
             name: "Gateway",

@@ -148,3 +148,12 @@ def test_client_counts_no_answer_as_not_sent():
         kratos_courier.ctx_documents("v26.2")["recovery_valid"]
     )
     assert attempt.status is None and not attempt.sent and attempt.error
+
+
+def test_committed_default_body_documents_are_the_jsonnet_output():
+    # The Swift unit tests (CourierTests) read these instead of running jsonnet.
+    committed = sorted((kratos_courier.FIXTURES / "default-body-v26.2").glob("*.json"))
+    assert [path.stem for path in committed] == sorted(TEMPLATE_TYPES)
+    for path in committed:
+        ctx = kratos_courier.ctx_documents("v26.2")[path.stem]
+        assert path.read_text() == kratos_courier.evaluate_body(ctx, kratos_courier.DEFAULT_BODY)
