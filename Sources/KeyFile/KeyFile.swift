@@ -13,6 +13,8 @@ public enum KeyFile {
     /// another process created it a moment earlier (`O_EXCL`), so two starts never make two keys.
     public static func createIfAbsent(file: URL, byteCount: Int) throws(KeyFileError) -> [UInt8]? {
         let path = file.path
+        // Checked first so that an existing key on a read-only file system is never written to.
+        if FileManager.default.fileExists(atPath: path) { return nil }
         do {
             try FileManager.default.createDirectory(
                 at: file.deletingLastPathComponent(),
@@ -39,19 +41,21 @@ public enum KeyFile {
     }
 
     /// The bytes of `file`, which must hold exactly `byteCount` bytes and give no permission to group or
-    /// others (`chmod 600`); a missing, unreadable, wrong-sized or loose file is an error naming the path.
+    /// others (`chmod 600` or `400`; a symlink, as Kubernetes mounts a Secret, is judged by its target);
+    /// a missing, unreadable, wrong-sized or loose file is an error naming the path.
     public static func readPrivate(file: URL, byteCount: Int) throws(KeyFileError) -> [UInt8] {
         let path = file.path
-        let attributes: [FileAttributeKey: Any]
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        let mode = Int(status.st_mode) & 0o777
+        if mode & 0o077 != 0 { throw .looseMode(path: path, mode: mode) }
         let data: Data
         do {
-            attributes = try FileManager.default.attributesOfItem(atPath: path)
             data = try Data(contentsOf: file)
         } catch {
             throw .unreadable(path: path, reason: String(describing: error))
-        }
-        if let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
-            throw .looseMode(path: path, mode: mode & 0o777)
         }
         guard data.count == byteCount else { throw .wrongSize(path: path, byteCount: data.count, expected: byteCount) }
         return Array(data)

@@ -88,6 +88,27 @@ import Testing
         #expect(error.description.contains("644") && error.description.contains("chmod 600"))
     }
 
+    @Test func aSymlinkIsJudgedByItsTarget() throws {
+        // Kubernetes mounts a Secret's file as a symlink (mode 0777) to the real file.
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let target = directory.appendingPathComponent("..data-key")
+        #expect(
+            FileManager.default.createFile(
+                atPath: target.path,
+                contents: Data(count: 32),
+                attributes: [.posixPermissions: 0o400]
+            )
+        )
+        let link = directory.appendingPathComponent("courier.key")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        #expect(try KeyFile.readPrivate(file: link, byteCount: 32) == [UInt8](repeating: 0, count: 32))
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: target.path)
+        #expect(throws: KeyFileError.looseMode(path: link.path, mode: 0o644)) {
+            try KeyFile.readPrivate(file: link, byteCount: 32)
+        }
+    }
+
     @Test func unwritableKeyFileNamesThePath() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
