@@ -93,6 +93,7 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers["Content-Length"])
         self.server.received.append((dict(self.headers), self.rfile.read(length)))
+        self.server.answered.wait(self.server.delay)
         status = self.server.statuses.pop(0)
         self.send_response(status)
         self.send_header("Content-Length", "0")
@@ -105,10 +106,12 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def receiver():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    server.received, server.statuses = [], []
+    server.received, server.statuses, server.delay = [], [], 0
+    server.answered = threading.Event()  # set on teardown: a delayed answer ends at once
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
+    server.answered.set()
     server.shutdown()
     server.server_close()
 
@@ -135,6 +138,18 @@ def test_client_abandons_after_its_retries(receiver):
     )
     assert [attempt.status for attempt in attempts] == [400, 400, 400]
     assert not attempts[-1].sent
+
+
+def test_an_answer_after_the_timeout_is_not_sent(receiver):
+    # Kratos gives up after its timeout (10 s in v26.2) and retries on the next poll; here 0.2 s
+    # against an answer that would come after 30 s.
+    receiver.statuses, receiver.delay = [200], 30
+    url = f"http://127.0.0.1:{receiver.server_address[1]}/v1/courier/kratos"
+    client = kratos_courier.KratosCourierClient(url, "Bearer k", timeout=0.2)
+    attempt = client.dispatch(kratos_courier.ctx_documents("v26.2")["recovery_valid"])
+    assert attempt.status is None and not attempt.sent
+    assert "timed out" in attempt.error
+    assert kratos_courier.TIMEOUT_SECONDS == 10.0
 
 
 def test_client_counts_no_answer_as_not_sent():
