@@ -17,8 +17,8 @@ import _jsonnet
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "Fixtures" / "kratos-courier"
 # `function(ctx) ctx`: the whole document, the configuration the gateway's README recommends.
 PASSTHROUGH_BODY = FIXTURES / "passthrough-body.jsonnet"
-# Kratos's shipped default of courier.http.request_config.body (the flat document).
-DEFAULT_BODY = FIXTURES / "default-body.jsonnet"
+# The flat document of Kratos's shipped default courier.http.request_config.body (our own jsonnet).
+DEFAULT_BODY = FIXTURES / "flat-body.jsonnet"
 BODIES = {"passthrough": PASSTHROUGH_BODY, "kratos-default": DEFAULT_BODY}
 
 # Kratos v26.2 (courier/http_channel.go): ResilientClientWithConnectionTimeout(10s), no retries inside
