@@ -10,6 +10,8 @@ import Store
 /// process: idempotency keys by the primary key of `idempotency_records` (`INSERT … ON CONFLICT`),
 /// cooldown by a transaction-scoped advisory lock per identity and recipient, leases by
 /// `FOR UPDATE SKIP LOCKED`, the audit chain by the locked head row (see `PostgresAuditLog`).
+/// Within one process, accepts of one key share one transaction (`AcceptFlights`), so that a
+/// burst of retries cannot take the pool's connections to wait on each other.
 ///
 /// The store owns its `PostgresClient` (a connection pool) and runs it in a task of its own from
 /// `init` until `close()`, so it works the same from `serve` and from one-shot commands
@@ -21,6 +23,8 @@ public struct PostgresStore: GatewayStore {
     let chain: AuditChain
     let logger: Logger
     let connectionWait: Duration
+    /// Same-key accepts of this process, one transaction at a time.
+    let acceptFlights = AcceptFlights()
     private let runTask: Task<Void, Never>
 
     /// Connects lazily to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=…]`).
