@@ -2,10 +2,11 @@ import Audit
 import Foundation
 import Logging
 import PostgresNIO
-import PostgresStore
 import Store
 import TestSupport
 import Testing
+
+@testable import PostgresStore
 
 /// What only the PostgreSQL store must show: several replicas (separate stores, so separate
 /// connection pools) on one database agree, migrations from many replicas at once are safe,
@@ -134,6 +135,32 @@ import Testing
         let id = try #require(accepted.first?.id)
         #expect(results.filter { $0 == .replay(status: 202, body: $0.replayBody, deliveryID: id) }.count == 49)
         #expect(try await store.verifyAudit(chain: chain).eventCount == 1)
+        await store.close()
+        await PostgresTestDatabase.drop(name)
+    }
+
+    @Test func readOnlyNeverMigratesOrWritesAndNamesBothVersions() async throws {
+        let (url, name) = try await PostgresTestDatabase.create()
+        let chain = AuditChain(key: AuditKey.random())
+        // A database no version has migrated yet stays without even the migrations table.
+        await #expect(throws: StoreError.schemaOlder(database: "none", binary: "v3_audit_events")) {
+            try await PostgresStore.openReadOnly(url: url, chain: chain)
+        }
+        let store = try PostgresStore(url: url, chain: chain)
+        await #expect(throws: StoreError.schemaNotMigrated(missing: PostgresSchema.names)) { try await store.ping() }
+        try await store.migrate()
+        _ = try await store.appendAudit(Fixtures.draft(.emailRefused))
+
+        let reader = try await PostgresStore.openReadOnly(url: url, chain: chain)
+        #expect(try await reader.verifyAudit(chain: chain).eventCount == 1)
+        await #expect {
+            try await reader.appendAudit(Fixtures.draft(.emailRefused))
+        } throws: { error in
+            // 25006: read_only_sql_transaction.
+            if case StoreError.database(let message) = error { message.hasPrefix("25006") } else { false }
+        }
+        await reader.close()
+        #expect(try await store.auditHead() == 1)
         await store.close()
         await PostgresTestDatabase.drop(name)
     }
