@@ -86,7 +86,8 @@ import Testing
     @Test func aOneKeyBurstBehindASlowTransactionLeavesThePoolToOthers() async throws {
         let (url, name) = try await PostgresTestDatabase.create()
         let chain = AuditChain(key: AuditKey.random())
-        let wait = Duration.seconds(2)
+        // The default connection wait, as the gateway runs: the setup shares the test run's load.
+        let wait = Duration.seconds(5)
         let store = try PostgresStore(url: url, chain: chain, connectionWait: wait)
         try await store.migrate()
         // Connections open before the burst, so that the other work does not wait for new ones.
