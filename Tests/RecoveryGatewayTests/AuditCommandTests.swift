@@ -62,7 +62,7 @@ struct AuditCommandTests {
     @Test func verifyReportsTheFirstBrokenSeqWithExit1() async throws {
         let fixture = try await Fixture(events: 5)
         defer { fixture.remove() }
-        let (status, _) = try runCommand(
+        let (status, _) = try await runCommand(
             "/usr/bin/env",
             [
                 "python3", "-c",
@@ -82,8 +82,8 @@ struct AuditCommandTests {
 
     /// Runs `sql` (`;`-separated) on the fixture's file, then answers its schema as SQLite
     /// describes it and the migrations recorded: what a read-only command must not change.
-    func schema(_ fixture: Fixture, after sql: String = "") throws -> String {
-        let (status, output) = try runCommand(
+    func schema(_ fixture: Fixture, after sql: String = "") async throws -> String {
+        let (status, output) = try await runCommand(
             "/usr/bin/env",
             [
                 "python3", "-c",
@@ -100,12 +100,12 @@ struct AuditCommandTests {
     @Test func verifyAndExportNeverMigrateAndNameBothVersionsOfAnotherSchema() async throws {
         let fixture = try await Fixture(events: 3)
         defer { fixture.remove() }
-        let current = try schema(fixture)
+        let current = try await schema(fixture)
         #expect(try await run(["audit", "verify", "--config", fixture.config]).status == 0)
-        #expect(try schema(fixture) == current)
+        #expect(try await schema(fixture) == current)
 
         // A store an older version made (no audit log yet): a migrating command would add it.
-        let older = try schema(
+        let older = try await schema(
             fixture,
             after: "DROP TABLE audit_events; DELETE FROM grdb_migrations WHERE identifier = 'v3_audit_events'"
         )
@@ -116,15 +116,18 @@ struct AuditCommandTests {
             #expect(result.stderr.contains("at v2_idempotency_records, older than"), "\(result.stderr)")
             #expect(result.stderr.contains("v3_audit_events"), "\(result.stderr)")
             #expect(result.stdout.isEmpty)
-            #expect(try schema(fixture) == older)
+            #expect(try await schema(fixture) == older)
         }
 
         // A store a newer version migrated.
-        let newer = try schema(fixture, after: "INSERT INTO grdb_migrations VALUES ('v3_audit_events'), ('v4_next')")
+        let newer = try await schema(
+            fixture,
+            after: "INSERT INTO grdb_migrations VALUES ('v3_audit_events'), ('v4_next')"
+        )
         let result = try await run(["audit", "verify", "--config", fixture.config])
         #expect(result.status == 1)
         #expect(result.stderr.contains("at v4_next, newer than this recovery-gateway's v3_audit_events"))
-        #expect(try schema(fixture) == newer)
+        #expect(try await schema(fixture) == newer)
     }
 
     @Test func exportWritesEveryEventAndShowsProgressOnlyOnATerminal() async throws {
