@@ -139,11 +139,8 @@ import Testing
         defer { subject.cleanup() }
         let store = subject.store
         let chain = subject.chain
-        let results = try await withThrowingTaskGroup(of: AcceptResult.self) { group in
-            for _ in 0..<50 {
-                group.addTask { try await store.accept(Fixtures.newDelivery(chain: chain, key: "same", cooldown: 60)) }
-            }
-            return try await group.reduce(into: []) { $0.append($1) }
+        let results = try await concurrently(50) { _ in
+            try await store.accept(Fixtures.newDelivery(chain: chain, key: "same", cooldown: 60))
         }
         let accepted = results.compactMap(\.accepted)
         #expect(accepted.count == 1)
@@ -162,14 +159,9 @@ import Testing
         defer { subject.cleanup() }
         let store = subject.store
         let chain = subject.chain
-        let results = try await withThrowingTaskGroup(of: (String, AcceptResult).self) { group in
-            for index in 0..<40 {
-                let hash = index.isMultiple(of: 2) ? "hash-a" : "hash-b"
-                group.addTask {
-                    (hash, try await store.accept(Fixtures.newDelivery(chain: chain, key: "two", requestHash: hash)))
-                }
-            }
-            return try await group.reduce(into: []) { $0.append($1) }
+        let results = try await concurrently(40) { index in
+            let hash = index.isMultiple(of: 2) ? "hash-a" : "hash-b"
+            return (hash, try await store.accept(Fixtures.newDelivery(chain: chain, key: "two", requestHash: hash)))
         }
         let winners = results.filter { $0.1.accepted != nil }
         #expect(winners.count == 1)
@@ -196,21 +188,16 @@ import Testing
             try await store.accept(Fixtures.newDelivery(chain: chain, key: "first", identityID: identity)).accepted
         )
         // Each refusal stores nothing for the key, so each request is decided on its own.
-        let results = try await withThrowingTaskGroup(of: AcceptResult.self) { group in
-            for _ in 0..<20 {
-                group.addTask {
-                    try await store.accept(
-                        Fixtures.newDelivery(
-                            chain: chain,
-                            key: "burst",
-                            identityID: identity,
-                            at: Fixtures.t0 + 1,
-                            cooldown: 60
-                        )
-                    )
-                }
-            }
-            return try await group.reduce(into: []) { $0.append($1) }
+        let results = try await concurrently(20) { _ in
+            try await store.accept(
+                Fixtures.newDelivery(
+                    chain: chain,
+                    key: "burst",
+                    identityID: identity,
+                    at: Fixtures.t0 + 1,
+                    cooldown: 60
+                )
+            )
         }
         #expect(results == Array(repeating: .cooldown(retryAfter: first.createdAt + 60), count: 20))
         #expect(try await store.deliveries(DeliveryQuery()).items.map(\.id) == [first.id])

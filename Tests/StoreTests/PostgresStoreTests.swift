@@ -103,15 +103,10 @@ import Testing
             try await connection.query("BEGIN", logger: logger)
             try await connection.query("SELECT seq FROM audit_head FOR UPDATE", logger: logger)
             let burst = Task {
-                await withTaskGroup(of: Result<AcceptResult, any Error>.self) { group in
-                    for _ in 0..<50 {
-                        group.addTask {
-                            await outcome {
-                                try await store.accept(Fixtures.newDelivery(chain: chain, key: "same", cooldown: 60))
-                            }
-                        }
+                try await concurrently(50) { _ in
+                    await outcome {
+                        try await store.accept(Fixtures.newDelivery(chain: chain, key: "same", cooldown: 60))
                     }
-                    return await group.reduce(into: []) { $0.append($1) }
                 }
             }
             // Other work on the pool, for longer than a call may wait for a connection.
@@ -124,7 +119,7 @@ import Testing
                 try await Task.sleep(for: .milliseconds(100))
             }
             try await connection.query("ROLLBACK", logger: logger)
-            return (await burst.value, others)
+            return (try await burst.value, others)
         }
         runner.cancel()
 
