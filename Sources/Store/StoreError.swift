@@ -38,8 +38,9 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .schemaNotMigrated(let missing):
             "the database schema lacks migrations \(missing.joined(separator: ", ")); run `recovery-gateway migrate`"
         case .schemaOlder(let database, let binary):
-            "the database schema is at \(database), older than this recovery-gateway's \(binary); a read-only "
-                + "command does not migrate: run `recovery-gateway migrate` with this version first"
+            (database == "none" ? "the database has no schema yet" : "the database schema is at \(database)")
+                + ", older than this recovery-gateway's \(binary); a read-only command does not migrate: run "
+                + "`recovery-gateway migrate` with this version first"
         case .schemaNewer(let database, let binary):
             "the database schema is at \(database), newer than this recovery-gateway's \(binary); use the "
                 + "recovery-gateway version that migrated it"
