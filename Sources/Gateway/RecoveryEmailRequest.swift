@@ -1,4 +1,5 @@
 import Foundation
+import GatewayConfiguration
 import JSONValue
 import Kratos
 import Mail
@@ -29,8 +30,6 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
     public static let maximumReasonLength = 500
     /// Largest `transient_payload`, as compact JSON.
     public static let maximumPayloadBytes = 8 * 1024
-    /// The longest link lifetime a caller may ask for.
-    public static let maximumExpiresIn: Duration = .seconds(7 * 24 * 3600)
 
     private static let fields: Set<String> = [
         "identity_id", "email", "method", "template", "locale", "recipient", "expires_in", "reason",
@@ -89,8 +88,8 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
             } catch {
                 throw RequestError(field: "expires_in", message: "must be a positive duration such as 1h, 90m or 1h30m")
             }
-            guard duration.duration >= .seconds(60), duration.duration <= Self.maximumExpiresIn else {
-                throw RequestError(field: "expires_in", message: "must be from 1m to 168h")
+            guard LinkLifetime.isAccepted(duration.duration) else {
+                throw RequestError(field: "expires_in", message: "must be \(LinkLifetime.acceptedRange)")
             }
             self.expiresIn = duration
         }

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayConfiguration
 import JSONValue
 import Kratos
 import Mail
@@ -49,9 +50,6 @@ public struct RecoverySender: Sendable {
     let from: Mailbox
     let now: @Sendable () -> Date
 
-    /// The shortest link lifetime worth sending: a link that expires sooner fails as `expired`.
-    static let minimumLifetime: Duration = .seconds(60)
-
     public init(
         issuer: any KratosAdmin,
         mail: any MailSending,
@@ -77,7 +75,7 @@ public struct RecoverySender: Sendable {
 
     private func send(_ job: DeliveryJob) async throws(DeliveryError) -> SMTPReceipt {
         let remaining = Duration.seconds(job.deadline.timeIntervalSince(now()).rounded(.down))
-        guard remaining >= Self.minimumLifetime, let lifetime = KratosDuration(remaining) else {
+        guard remaining >= LinkLifetime.minimumAtSend, let lifetime = KratosDuration(remaining) else {
             throw DeliveryError(
                 errorClass: .permanent,
                 failure: .expired,

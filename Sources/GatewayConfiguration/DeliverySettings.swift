@@ -4,7 +4,8 @@ import Templates
 public struct DeliverySettings: Sendable, Equatable, Decodable {
     /// The method when a request names none.
     public var defaultMethod: RecoveryMethod
-    /// How long a link or code stays valid when a request names no `expires_in`.
+    /// How long a link or code stays valid when a request names no `expires_in`; in the range
+    /// `LinkLifetime` allows a request.
     public var expiresIn: Duration
     /// The pause required between two sends to one identity and recipient; zero turns it off.
     public var cooldown: Duration
@@ -78,6 +79,9 @@ public struct DeliverySettings: Sendable, Equatable, Decodable {
         )
         defaultMethod = RecoveryMethod(rawValue: method) ?? .link
         expiresIn = try reader.duration("expires_in", default: defaults.expiresIn)
+        guard LinkLifetime.isAccepted(expiresIn) else {
+            throw reader.error("expires_in", "must be \(LinkLifetime.acceptedRange)")
+        }
         cooldown = try reader.duration("cooldown", allowZero: true, default: defaults.cooldown)
         maxAttempts = try reader.int("max_attempts", in: 1...100, default: defaults.maxAttempts)
         backoffInitial = try reader.duration("backoff_initial", default: defaults.backoffInitial)

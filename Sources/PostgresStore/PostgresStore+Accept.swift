@@ -15,12 +15,15 @@ extension PostgresStore {
     /// an advisory transaction lock on identity and recipient, then the look for a recent
     /// delivery, so two keys for the same person on two replicas cannot both pass. (3) Insert the
     /// delivery, (4) append the audit event (locks the chain's head, last). Lock order is always
-    /// key → cooldown → head, so these transactions cannot deadlock.
+    /// key → cooldown → head, so these transactions cannot deadlock. Accepts of one key in this
+    /// process run one at a time, the others answered from its outcome (`AcceptFlights`).
     public func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult {
-        let chain = chain
-        let logger = logger
-        return try await transaction { connection in
-            try await Self.accept(new, chain: chain, connection: connection, logger: logger)
+        try await acceptFlights.accept(new) { () async throws(StoreError) -> AcceptResult in
+            let chain = chain
+            let logger = logger
+            return try await transaction { connection in
+                try await Self.accept(new, chain: chain, connection: connection, logger: logger)
+            }
         }
     }
 
@@ -102,8 +105,7 @@ extension PostgresStore {
                 // The record that refused the claim expired or was purged in between: try again.
                 throw StoreError.database("the idempotency record changed during accept; retry")
             }
-            guard earlier.requestHash == idempotency.requestHash else { return .rollback(.keyReused) }
-            return .rollback(.replay(status: earlier.status, body: earlier.body, deliveryID: earlier.deliveryID))
+            return .rollback(earlier.result(forRequestHash: idempotency.requestHash))
         }
 
         // (2) Cooldown: the same identity and recipient, recently, under another key.

@@ -77,21 +77,39 @@ public struct GatewayRuntime: Sendable {
     }
 
     /// Opens the configured store and brings its schema up to date.
+    ///
+    /// `readOnly` is for commands that must change nothing (`audit export`, `audit verify`): the
+    /// store is opened for reading only and not migrated, and a schema other than this
+    /// version's is an error naming both versions.
     public static func openStore(
         _ configuration: GatewayConfiguration,
-        chain: AuditChain
+        chain: AuditChain,
+        readOnly: Bool = false
     ) async throws(StartupError)
         -> any GatewayStore
     {
         let store: any GatewayStore
-        switch configuration.store.kind {
+        let settings = configuration.store
+        switch settings.kind {
+        case .sqlite(let path) where readOnly:
+            return try step("store.url") { try SQLiteStore(path: path, chain: chain, readOnly: true) }
         case .sqlite(let path):
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             store = try step("store.url") { try SQLiteStore(path: path, chain: chain) }
+        case .postgres where readOnly:
+            do {
+                return try await PostgresStore.openReadOnly(
+                    url: settings.url,
+                    chain: chain,
+                    connectionWait: settings.connectionWait,
+                    maxConnections: settings.maxConnections
+                )
+            } catch {
+                throw StartupError(part: "store.url", problem: "\(error)")
+            }
         case .postgres:
             // The store runs its own connection pool until `shutdown()` closes it.
-            let settings = configuration.store
             store = try step("store.url") {
                 try PostgresStore(
                     url: settings.url,

@@ -50,8 +50,7 @@ extension SQLiteStore {
 
         // (1) An unexpired record for this key answers for it.
         if let earlier = try idempotentAnswer(apiKeyID: idempotency.apiKeyID, key: idempotency.key, now: now, db: db) {
-            guard earlier.requestHash == idempotency.requestHash else { return .keyReused }
-            return .replay(status: earlier.status, body: earlier.body, deliveryID: earlier.deliveryID)
+            return earlier.result(forRequestHash: idempotency.requestHash)
         }
 
         // (2) Cooldown: the same identity and recipient, recently, under another key.

@@ -12,22 +12,39 @@ public struct SQLiteStore: GatewayStore {
 
     /// Opens (creating if needed) the database at `path`; the parent directory must exist.
     /// Refuses a database migrated by a newer version. Call `migrate()` before use.
-    public init(path: String, chain: AuditChain, busyTimeout: TimeInterval = 5) throws(StoreError) {
+    ///
+    /// `readOnly` opens an existing database for reading only, for commands that must change
+    /// nothing: no file is created, nothing is migrated, every write fails, and a schema other
+    /// than this version's is refused (`schemaOlder`, `schemaNewer`).
+    public init(
+        path: String,
+        chain: AuditChain,
+        busyTimeout: TimeInterval = 5,
+        readOnly: Bool = false
+    )
+        throws(StoreError)
+    {
         var configuration = Configuration()
         configuration.label = "gateway-store"
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(busyTimeout)
+        configuration.readonly = readOnly
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB sets the writer to `synchronous = NORMAL` when it turns WAL on (after
             // prepareDatabase has run), which loses the last commits on a power failure. An
             // accepted request must survive that, so the one writer connection syncs every commit.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            if !readOnly { try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") } }
         } catch {
             throw Self.storeError(error)
         }
         self.chain = chain
-        try checkNotSuperseded()
+        if readOnly {
+            let applied = try appliedMigrations()
+            try SchemaVersions.requireExactly(SQLiteSchema.migrator.migrations, applied: applied)
+        } else {
+            try checkNotSuperseded()
+        }
     }
 
     public func migrate() async throws(StoreError) {
@@ -65,16 +82,17 @@ public struct SQLiteStore: GatewayStore {
     }
 
     private func checkNotSuperseded() throws(StoreError) {
-        let unknown: [String]
+        let unknown = try appliedMigrations().subtracting(SQLiteSchema.migrator.migrations).sorted()
+        guard unknown.isEmpty else { throw .schemaTooNew(unknown: unknown) }
+    }
+
+    /// The names of the migrations the database has, known to this version or not.
+    private func appliedMigrations() throws(StoreError) -> Set<String> {
         do {
-            unknown = try pool.read { db in
-                let known = Set(SQLiteSchema.migrator.migrations)
-                return try SQLiteSchema.migrator.appliedIdentifiers(db).filter { !known.contains($0) }.sorted()
-            }
+            return try pool.read { db in try SQLiteSchema.migrator.appliedIdentifiers(db) }
         } catch {
             throw Self.storeError(error)
         }
-        guard unknown.isEmpty else { throw .schemaTooNew(unknown: unknown) }
     }
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction; a thrown error rolls it back.

@@ -134,7 +134,8 @@ struct AuditCommand: AsyncParsableCommand {
     }
 }
 
-/// Runs `body` on the configured store, migrated as `serve` would, and closes the store however
+/// Runs `body` on the configured store, opened read-only (never migrated: a schema other than
+/// this version's is an error naming both versions), and closes the store however
 /// `body` ends (a PostgreSQL pool then says goodbye to the server instead of dropping its
 /// connections at exit). A SQLite file that does not exist yet is an error (exit 1) rather than an
 /// empty store made on the spot.
@@ -150,7 +151,8 @@ private func withExistingStore<T>(
     do {
         store = try await GatewayRuntime.openStore(
             configuration,
-            chain: try chain ?? auditChain(configuration, createIfMissing: false)
+            chain: try chain ?? auditChain(configuration, createIfMissing: false),
+            readOnly: true
         )
     } catch {
         throw operationFailed("cannot open the store: \(error)")

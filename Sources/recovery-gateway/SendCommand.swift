@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gateway
+import GatewayConfiguration
 import JSONValue
 import NIOHTTP1
 
@@ -48,7 +49,12 @@ struct SendCommand: AsyncParsableCommand {
     )
     var recipient: String?
 
-    @Option(help: ArgumentHelp("How long the link or code stays valid, e.g. 1h or 90m.", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "How long the link or code stays valid, \(LinkLifetime.acceptedRange), e.g. 1h or 90m.",
+            valueName: "duration"
+        )
+    )
     var expiresIn: String?
 
     @Option(help: ArgumentHelp("Why the email is sent; kept in the audit log.", valueName: "text"))

@@ -49,3 +49,14 @@ struct TemporaryDirectory: Sendable {
         try? FileManager.default.removeItem(at: url)
     }
 }
+
+/// What `count` concurrent calls of `body` (given their index) answered, in the order they ended.
+func concurrently<Value: Sendable>(
+    _ count: Int,
+    _ body: @escaping @Sendable (Int) async throws -> Value
+) async throws -> [Value] {
+    try await withThrowingTaskGroup(of: Value.self) { group in
+        for index in 0..<count { group.addTask { try await body(index) } }
+        return try await group.reduce(into: []) { $0.append($1) }
+    }
+}
