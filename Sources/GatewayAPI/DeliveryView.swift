@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import RFC3339
 import Store
 
 /// A delivery as the API shows it: the recipient masked, no secret anywhere.
@@ -48,7 +49,7 @@ public struct DeliveryView: Sendable, Codable, Equatable, APIJSONEncodable {
         locale = record.locale
         attempts = record.attempts
         nextAttemptAt = record.status.isFinal ? nil : record.nextAttemptAt.map(Timestamp.format)
-        lastError = record.lastErrorClass.map { LastError(class: $0, message: record.lastError ?? "") }
+        lastError = record.lastErrorClass.map { LastError(class: $0.rawValue, message: record.lastError ?? "") }
         smtpReply = record.smtpReply
         messageID = record.messageID
         createdAt = Timestamp.format(record.createdAt)
@@ -79,16 +80,6 @@ public struct PageView<Item: Encodable & Sendable>: Sendable, APIJSONEncodable {
         // `null` on the last page, rather than a missing key.
         try container.encode(nextCursor, forKey: .nextCursor)
     }
-
-}
-
-/// Times as the API writes them: RFC 3339, UTC, with milliseconds.
-public enum Timestamp {
-    public static func format(_ date: Date) -> String {
-        date.formatted(style)
-    }
-
-    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
 
 }
 

@@ -9,6 +9,8 @@ import Logging
 import Mail
 import PostgresStore
 import Prometheus
+import SQLiteStore
+import Server
 import ServiceLifecycle
 import Store
 import Templates
@@ -132,6 +134,7 @@ public struct GatewayRuntime: Sendable {
             kratos: kratos,
             templates: templates,
             chain: chain,
+            answers: AcceptedAnswer(),
             metrics: metrics
         )
         let mail = MeasuredMail(transport, metrics: metrics)

@@ -58,8 +58,6 @@ extension PostgresStore {
         let items = try await withConnection { connection in
             try await connection.query(query, logger: logger).collect().map(decode)
         }
-        guard items.count > limit else { return Page(items: items, nextCursor: nil) }
-        let page = Array(items.prefix(limit))
-        return Page(items: page, nextCursor: page.last.map(cursor))
+        return Page(fetched: items, limit: limit, cursor: cursor)
     }
 }

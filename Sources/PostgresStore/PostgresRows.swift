@@ -27,7 +27,7 @@ enum PostgresRows {
             attempts: try cells["attempts"],
             nextAttemptAt: try cells.optionalDate("next_attempt_at_us"),
             leaseExpiresAt: try cells.optionalDate("lease_expires_at_us"),
-            lastErrorClass: try cells["last_error_class"],
+            lastErrorClass: try cells.optionalEnum("last_error_class"),
             lastError: try cells["last_error"],
             smtpReply: try cells["smtp_reply"],
             createdAt: try cells.date("created_at_us"),

@@ -158,7 +158,7 @@ extension PostgresStore {
                 \(record.transientPayload), \(record.messageID), \(record.actor), \(record.requestID),
                 \(idempotency.apiKeyID), \(idempotency.key), \(record.attempts),
                 \(record.nextAttemptAt.map(PostgresRows.micros)), \(record.leaseExpiresAt.map(PostgresRows.micros)),
-                \(record.lastErrorClass), \(record.lastError), \(record.smtpReply),
+                \(record.lastErrorClass?.rawValue), \(record.lastError), \(record.smtpReply),
                 \(PostgresRows.micros(record.createdAt)), \(record.sentAt.map(PostgresRows.micros)))
             RETURNING *
             """,

@@ -35,12 +35,10 @@ extension SQLiteStore {
         decode: @escaping @Sendable (Row) throws -> Item,
         cursor: (Item) -> String
     ) async throws(StoreError) -> Page<Item> {
-        try Self.checkLimit(limit)
+        try PageLimit.check(limit)
         let sql = "SELECT * FROM \(table)\(filter.sql) ORDER BY \(order) LIMIT ?"
         let arguments = StatementArguments(filter.values + [limit + 1])
         let items = try await read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(decode) }
-        guard items.count > limit else { return Page(items: items, nextCursor: nil) }
-        let page = Array(items.prefix(limit))
-        return Page(items: page, nextCursor: page.last.map(cursor))
+        return Page(fetched: items, limit: limit, cursor: cursor)
     }
 }

@@ -58,8 +58,4 @@ extension SQLiteStore {
             StoreCursor.audit(seq: $0.seq)
         }
     }
-
-    static func checkLimit(_ limit: Int) throws(StoreError) {
-        try PageLimit.check(limit)
-    }
 }

@@ -24,7 +24,7 @@ enum SQLiteRows {
             attempts: try row.decode(forColumn: "attempts"),
             nextAttemptAt: try optionalDate(row, "next_attempt_at_us"),
             leaseExpiresAt: try optionalDate(row, "lease_expires_at_us"),
-            lastErrorClass: try row.decode(forColumn: "last_error_class"),
+            lastErrorClass: try optionalEnum(row, "last_error_class", table: "deliveries"),
             lastError: try row.decode(forColumn: "last_error"),
             smtpReply: try row.decode(forColumn: "smtp_reply"),
             createdAt: try date(row, "created_at_us"),

@@ -108,7 +108,7 @@ extension SQLiteStore {
             record.locale, record.expiresIn, SQLiteRows.micros(record.deadline), record.reason,
             record.transientPayload, record.messageID, record.actor, record.requestID, idempotency.apiKeyID,
             idempotency.key, record.attempts, record.nextAttemptAt.map(SQLiteRows.micros),
-            record.leaseExpiresAt.map(SQLiteRows.micros), record.lastErrorClass, record.lastError, record.smtpReply,
+            record.leaseExpiresAt.map(SQLiteRows.micros), record.lastErrorClass?.rawValue, record.lastError, record.smtpReply,
             SQLiteRows.micros(record.createdAt), record.sentAt.map(SQLiteRows.micros),
         ]
         try db.execute(

@@ -59,7 +59,7 @@ extension SQLiteStore {
                             attempts = CASE WHEN ? THEN attempts ELSE MAX(attempts - 1, 0) END
                         WHERE id = ?
                         """,
-                    arguments: [SQLiteRows.micros(at), errorClass, error, countsAsAttempt, idText]
+                    arguments: [SQLiteRows.micros(at), errorClass.rawValue, error, countsAsAttempt, idText]
                 )
             case .failed(let failure, let errorClass, let error):
                 try db.execute(
@@ -69,7 +69,7 @@ extension SQLiteStore {
                             lease_expires_at_us = NULL, next_attempt_at_us = NULL
                         WHERE id = ?
                         """,
-                    arguments: [failure.rawValue, errorClass, error, idText]
+                    arguments: [failure.rawValue, errorClass?.rawValue, error, idText]
                 )
             }
             for var draft in audit {

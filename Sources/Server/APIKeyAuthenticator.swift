@@ -5,7 +5,7 @@ import Hummingbird
 
 /// Finds the API key behind `Authorization: Bearer <key>` among the configured ones (which are
 /// kept as SHA-256 hashes, never the keys themselves) and checks its scope.
-struct APIKeyAuthenticator: Sendable {
+package struct APIKeyAuthenticator: Sendable {
     let configuration: GatewayConfiguration
 
     /// The caller, if the key is known and has `scope`; else a 401 or 403 problem.

@@ -13,8 +13,8 @@ public enum OpenAPIDocument {
 }
 
 /// `GET /openapi.yaml`: the document, without authentication.
-struct OpenAPIRoute: Sendable {
-    func add(to router: Router<GatewayRequestContext>) {
+package struct OpenAPIRoute: Sendable {
+    package func add(to router: Router<GatewayRequestContext>) {
         router.get("openapi.yaml") { _, _ in
             Response(
                 status: .ok,

@@ -9,10 +9,10 @@ import Logging
 /// problem+json, and logs one line per request: method, route, status, duration, request id, and
 /// what the route added (``RequestLogFields``: the delivery id and masked recipient of an accepted
 /// request).
-struct RequestIDMiddleware: RouterMiddleware {
-    typealias Context = GatewayRequestContext
+package struct RequestIDMiddleware: RouterMiddleware {
+    package typealias Context = GatewayRequestContext
 
-    func handle(
+    package func handle(
         _ request: Request,
         context: Context,
         next: (Request, Context) async throws -> Response
@@ -35,7 +35,7 @@ struct RequestIDMiddleware: RouterMiddleware {
             context.logger.error("request failed", metadata: ["error": "\(type(of: error))"])
             response = try Problem(
                 .internalServerError,
-                code: "internal",
+                code: .internal,
                 title: "Internal error",
                 detail: "the request failed"
             )

@@ -28,7 +28,7 @@ public struct DeliveryRecord: Sendable, Hashable {
     public var attempts: Int
     public var nextAttemptAt: Date?
     public var leaseExpiresAt: Date?
-    public var lastErrorClass: String?
+    public var lastErrorClass: ErrorClass?
     /// Sanitized error text (never a secret).
     public var lastError: String?
     public var smtpReply: String?
@@ -54,7 +54,7 @@ public struct DeliveryRecord: Sendable, Hashable {
         attempts: Int = 0,
         nextAttemptAt: Date? = nil,
         leaseExpiresAt: Date? = nil,
-        lastErrorClass: String? = nil,
+        lastErrorClass: ErrorClass? = nil,
         lastError: String? = nil,
         smtpReply: String? = nil,
         createdAt: Date,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Audit
 import Foundation
 import GatewayConfiguration
 
@@ -42,7 +43,7 @@ struct KeysCommand: ParsableCommand {
         func run() throws {
             var generator = SystemRandomNumberGenerator()
             let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-            let key = "rg_" + bytes.map { String(format: "%02x", $0) }.joined()
+            let key = "rg_" + Hex.encode(bytes)
             let ordered = APIKey.Scope.allCases.map(\.rawValue).filter(scopes.contains)
             print("key: \(key)")
             print(

@@ -1,8 +1,8 @@
 import ArgumentParser
 import GatewayConfiguration
 import Hummingbird
+import GatewayApp
 import Logging
-import Server
 import Store
 
 /// `recovery-gateway serve`: the daemon (HTTP API and delivery workers).

@@ -7,6 +7,7 @@ import Kratos
 import KratosStandIn
 import Logging
 import Mail
+import SQLiteStore
 import Store
 import Templates
 import TestSupport
@@ -101,7 +102,7 @@ struct DeliveryWorkerTests {
             let record = try await attemptOne(parts)
             #expect(record.status == .retrying)
             #expect(record.attempts == 1)
-            #expect(record.lastErrorClass == "transient")
+            #expect(record.lastErrorClass == .transient)
             #expect((record.nextAttemptAt ?? .distantPast) > Date())
             let events = try await parts.store.auditEvents(afterSeq: 0, limit: 10)
             #expect(events.map(\.action) == [.emailRequested, .emailAttemptFailed])

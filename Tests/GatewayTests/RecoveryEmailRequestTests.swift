@@ -7,6 +7,7 @@ import Templates
 import Testing
 
 @testable import Gateway
+import Server
 
 @Suite("Validating POST /v1/recovery-emails bodies")
 struct RecoveryEmailRequestTests {

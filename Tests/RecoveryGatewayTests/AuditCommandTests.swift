@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import GatewayConfiguration
+import SQLiteStore
 import Store
 import TestSupport
 import Testing

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import KratosStandIn
 import Logging
 import NIOCore
+import GatewayApp
 import Server
 import TestSupport
 
