@@ -152,6 +152,8 @@ public struct GatewayRuntime: Sendable {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: AccessLogMiddleware())
+        router.add(middleware: ProblemMiddleware())
         HealthRoutes(store: store).add(to: router)
         OpenAPIRoute().add(to: router)
         MetricsRoutes(registry: metricsRegistry, metrics: metrics, store: store).add(to: router)

@@ -18,6 +18,14 @@ extension RequestIDMiddleware {
     package init() {}
 }
 
+extension AccessLogMiddleware {
+    package init() {}
+}
+
+extension ProblemMiddleware {
+    package init() {}
+}
+
 extension HealthRoutes {
     package init(store: any GatewayStore) { self.store = store }
 }
