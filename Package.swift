@@ -166,8 +166,8 @@ let package = Package(
         .executableTarget(
             name: "recovery-gateway",
             dependencies: [
-                "Audit", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "RFC3339",
-                "Store", "Templates",
+                "Audit", "Gateway", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "JSONValue", "Kratos", "Mail",
+                "RFC3339", "Store", "Templates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -274,7 +274,9 @@ let package = Package(
         ),
         .testTarget(
             name: "RecoveryGatewayTests",
-            dependencies: ["recovery-gateway", "Audit", "GatewayConfiguration", "SQLiteStore", "Store", "TestSupport"],
+            dependencies: [
+                "recovery-gateway", "Audit", "Gateway", "GatewayConfiguration", "SQLiteStore", "Store", "TestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -343,6 +345,7 @@ let package = Package(
             name: "GatewayConfigurationTests",
             dependencies: [
                 "Audit",
+                "Gateway",
                 "GatewayConfiguration",
                 "GoDuration",
                 "Mail",

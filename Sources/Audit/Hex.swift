@@ -19,7 +19,8 @@ public enum Hex {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(digits.count / 2)
         for pair in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = value(digits[pair], allowingUpperCase), let low = value(digits[pair + 1], allowingUpperCase)
+            guard let high = value(digits[pair], allowingUpperCase),
+                let low = value(digits[pair + 1], allowingUpperCase)
             else { return nil }
             bytes.append(high << 4 | low)
         }

@@ -2,8 +2,8 @@ import Audit
 import Foundation
 import JSONValue
 import Logging
-import RFC3339
 import Mail
+import RFC3339
 import ServiceLifecycle
 import Store
 import Synchronization

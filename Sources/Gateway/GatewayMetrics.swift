@@ -1,5 +1,6 @@
 import CoreMetrics
 import GoDuration
+import Store
 
 /// Records what the gateway does as swift-metrics counters, timers and gauges, made by an explicit
 /// factory (one per runtime, so that many gateways can run in one process without the global

@@ -1,9 +1,9 @@
 public import AsyncHTTPClient
 import Foundation
-import RFC3339
 import JSONValue
 import NIOCore
 import NIOHTTP1
+import RFC3339
 
 /// The Kratos admin API client: identities and recovery links/codes. It wraps an `HTTPClient` it
 /// is given (whose pool keeps connections alive); every call is bounded by the configured timeout.

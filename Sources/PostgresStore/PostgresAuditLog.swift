@@ -43,7 +43,7 @@ enum PostgresAuditLog {
                 VALUES (\(event.seq), \(event.id), \(event.atMicroseconds), \(event.actor), \(event.sourceIP),
                     \(event.requestID), \(event.action.rawValue), \(event.deliveryID), \(event.identityID),
                     \(event.recipientHash), \(event.recipientMasked), \(event.outcome),
-                    \(PostgresRows.detailsJSON(event.details)), \(event.prevHash), \(event.hash))
+                    \(AuditDetailsColumn.text(event.details)), \(event.prevHash), \(event.hash))
                 RETURNING seq, hash
             )
             UPDATE audit_head SET seq = event.seq, hash = event.hash FROM event
@@ -75,16 +75,13 @@ extension PostgresStore {
     }
 
     public func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent> {
-        var filter = PostgresFilter()
-        if let cursor = query.cursor { filter.add("seq > ?", try StoreCursor.parseAudit(cursor)) }
-        filter.add("at_us >= ?", ifPresent: query.since, PostgresRows.micros)
-        filter.add("at_us < ?", ifPresent: query.until, PostgresRows.micros)
-        filter.add("identity_id = ?", ifPresent: query.identityID) { $0 }
-        filter.add("actor = ?", ifPresent: query.actor) { $0 }
-        filter.add("action = ?", ifPresent: query.action) { $0.rawValue }
-        filter.add("delivery_id = ?", ifPresent: query.deliveryID) { $0 }
-        return try await page("audit_events", filter, order: "seq", limit: query.limit, decode: PostgresRows.auditEvent)
-        {
+        try await page(
+            "audit_events",
+            try query.filter(),
+            order: "seq",
+            limit: query.limit,
+            decode: PostgresRows.auditEvent
+        ) {
             StoreCursor.audit(seq: $0.seq)
         }
     }

@@ -7,40 +7,74 @@ import Store
 /// `corruptRow` naming its table and column.
 enum PostgresRows {
     static func delivery(_ row: PostgresRow) throws -> DeliveryRecord {
+        typealias C = DeliveryColumn
         let cells = Cells(row: row.makeRandomAccess(), table: "deliveries")
         return DeliveryRecord(
-            id: try cells["id"],
-            status: try cells.enumValue("status"),
-            failure: try cells.optionalEnum("failure"),
-            identityID: try cells["identity_id"],
-            recipient: try cells["recipient"],
-            method: try cells.enumValue("method"),
-            template: try cells["template"],
-            locale: try cells["locale"],
-            expiresIn: try cells["expires_in"],
-            deadline: try cells.date("deadline_us"),
-            reason: try cells["reason"],
-            transientPayload: try cells["transient_payload"],
-            messageID: try cells["message_id"],
-            actor: try cells["actor"],
-            requestID: try cells["request_id"],
-            attempts: try cells["attempts"],
-            nextAttemptAt: try cells.optionalDate("next_attempt_at_us"),
-            leaseExpiresAt: try cells.optionalDate("lease_expires_at_us"),
-            lastErrorClass: try cells.optionalEnum("last_error_class"),
-            lastError: try cells["last_error"],
-            smtpReply: try cells["smtp_reply"],
-            createdAt: try cells.date("created_at_us"),
-            sentAt: try cells.optionalDate("sent_at_us")
+            id: try cells[C.id.rawValue],
+            status: try cells.enumValue(C.status.rawValue),
+            failure: try cells.optionalEnum(C.failure.rawValue),
+            identityID: try cells[C.identityID.rawValue],
+            recipient: try cells[C.recipient.rawValue],
+            method: try cells.enumValue(C.method.rawValue),
+            template: try cells[C.template.rawValue],
+            locale: try cells[C.locale.rawValue],
+            expiresIn: try cells[C.expiresIn.rawValue],
+            deadline: try cells.date(C.deadline.rawValue),
+            reason: try cells[C.reason.rawValue],
+            transientPayload: try cells[C.transientPayload.rawValue],
+            messageID: try cells[C.messageID.rawValue],
+            actor: try cells[C.actor.rawValue],
+            requestID: try cells[C.requestID.rawValue],
+            attempts: try cells[C.attempts.rawValue],
+            nextAttemptAt: try cells.optionalDate(C.nextAttemptAt.rawValue),
+            leaseExpiresAt: try cells.optionalDate(C.leaseExpiresAt.rawValue),
+            lastErrorClass: try cells.optionalEnum(C.lastErrorClass.rawValue),
+            lastError: try cells[C.lastError.rawValue],
+            smtpReply: try cells[C.smtpReply.rawValue],
+            createdAt: try cells.date(C.createdAt.rawValue),
+            sentAt: try cells.optionalDate(C.sentAt.rawValue)
         )
+    }
+
+    /// The value of `column` in the row that stores `record` (accepted under `idempotency`); nil
+    /// is SQL NULL.
+    static func value(
+        _ column: DeliveryColumn,
+        of record: DeliveryRecord,
+        idempotency: IdempotencyEntry
+    ) -> (any PostgresDynamicTypeEncodable)? {
+        switch column {
+        case .id: record.id
+        case .status: record.status.rawValue
+        case .failure: record.failure?.rawValue
+        case .identityID: record.identityID
+        case .recipient: record.recipient
+        case .method: record.method.rawValue
+        case .template: record.template
+        case .locale: record.locale
+        case .expiresIn: record.expiresIn
+        case .deadline: micros(record.deadline)
+        case .reason: record.reason
+        case .transientPayload: record.transientPayload
+        case .messageID: record.messageID
+        case .actor: record.actor
+        case .requestID: record.requestID
+        case .apiKeyID: idempotency.apiKeyID
+        case .idempotencyKey: idempotency.key
+        case .attempts: record.attempts
+        case .nextAttemptAt: record.nextAttemptAt.map(micros)
+        case .leaseExpiresAt: record.leaseExpiresAt.map(micros)
+        case .lastErrorClass: record.lastErrorClass?.rawValue
+        case .lastError: record.lastError
+        case .smtpReply: record.smtpReply
+        case .createdAt: micros(record.createdAt)
+        case .sentAt: record.sentAt.map(micros)
+        }
     }
 
     static func auditEvent(_ row: PostgresRow) throws -> AuditEvent {
         let cells = Cells(row: row.makeRandomAccess(), table: "audit_events")
-        let detailsJSON: String = try cells["details"]
-        guard let details = try? JSONDecoder().decode([String: String].self, from: Data(detailsJSON.utf8)) else {
-            throw StoreError.corruptRow(table: "audit_events", column: "details")
-        }
+        let details = try AuditDetailsColumn.details(try cells["details"])
         let action: String = try cells["action"]
         let draft = AuditDraft(
             at: try cells.date("at_us"),
@@ -62,14 +96,6 @@ enum PostgresRows {
             prevHash: try cells["prev_hash"],
             hash: try cells["hash"]
         )
-    }
-
-    /// The same canonical JSON as the SQLite store (sorted keys).
-    static func detailsJSON(_ details: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a [String: String] cannot fail.
-        return String(decoding: try! encoder.encode(details), as: UTF8.self)
     }
 
     static func micros(_ date: Date) -> Int64 { AuditTime.microseconds(date) }

@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import GRDB
+import Store
 
 /// Appends to and reads from the `audit_events` table inside a caller's transaction.
 enum SQLiteAuditLog {
@@ -21,7 +22,7 @@ enum SQLiteAuditLog {
                 event.seq, SQLiteRows.text(event.id), event.atMicroseconds, event.actor, event.sourceIP,
                 event.requestID, event.action.rawValue, event.deliveryID.map(SQLiteRows.text),
                 event.identityID.map(SQLiteRows.text), event.recipientHash, event.recipientMasked, event.outcome,
-                SQLiteRows.detailsJSON(event.details), event.prevHash, event.hash,
+                AuditDetailsColumn.text(event.details), event.prevHash, event.hash,
             ]
         )
         return event
@@ -46,15 +47,13 @@ extension SQLiteStore {
     }
 
     public func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent> {
-        var filter = SQLFilter()
-        if let cursor = query.cursor { filter.add("seq > ?", try StoreCursor.parseAudit(cursor)) }
-        filter.add("at_us >= ?", ifPresent: query.since, SQLiteRows.micros)
-        filter.add("at_us < ?", ifPresent: query.until, SQLiteRows.micros)
-        filter.add("identity_id = ?", ifPresent: query.identityID, SQLiteRows.text)
-        filter.add("actor = ?", ifPresent: query.actor) { $0 }
-        filter.add("action = ?", ifPresent: query.action) { $0.rawValue }
-        filter.add("delivery_id = ?", ifPresent: query.deliveryID, SQLiteRows.text)
-        return try await page("audit_events", filter, order: "seq", limit: query.limit, decode: SQLiteRows.auditEvent) {
+        try await page(
+            "audit_events",
+            try query.filter(),
+            order: "seq",
+            limit: query.limit,
+            decode: SQLiteRows.auditEvent
+        ) {
             StoreCursor.audit(seq: $0.seq)
         }
     }

@@ -1,42 +1,77 @@
 import Audit
 import Foundation
 import GRDB
+import Store
 
 /// Decoding of stored rows into the protocol's records (GRDB stays inside this module).
 enum SQLiteRows {
     static func delivery(_ row: Row) throws -> DeliveryRecord {
-        DeliveryRecord(
-            id: try uuid(row, "id", table: "deliveries"),
-            status: try enumValue(row, "status", table: "deliveries"),
-            failure: try optionalEnum(row, "failure", table: "deliveries"),
-            identityID: try uuid(row, "identity_id", table: "deliveries"),
-            recipient: try row.decode(forColumn: "recipient"),
-            method: try enumValue(row, "method", table: "deliveries"),
-            template: try row.decode(forColumn: "template"),
-            locale: try row.decode(forColumn: "locale"),
-            expiresIn: try row.decode(forColumn: "expires_in"),
-            deadline: try date(row, "deadline_us"),
-            reason: try row.decode(forColumn: "reason"),
-            transientPayload: try row.decode(forColumn: "transient_payload"),
-            messageID: try row.decode(forColumn: "message_id"),
-            actor: try row.decode(forColumn: "actor"),
-            requestID: try row.decode(forColumn: "request_id"),
-            attempts: try row.decode(forColumn: "attempts"),
-            nextAttemptAt: try optionalDate(row, "next_attempt_at_us"),
-            leaseExpiresAt: try optionalDate(row, "lease_expires_at_us"),
-            lastErrorClass: try optionalEnum(row, "last_error_class", table: "deliveries"),
-            lastError: try row.decode(forColumn: "last_error"),
-            smtpReply: try row.decode(forColumn: "smtp_reply"),
-            createdAt: try date(row, "created_at_us"),
-            sentAt: try optionalDate(row, "sent_at_us")
+        typealias C = DeliveryColumn
+        let table = "deliveries"
+        return DeliveryRecord(
+            id: try uuid(row, C.id.rawValue, table: table),
+            status: try enumValue(row, C.status.rawValue, table: table),
+            failure: try optionalEnum(row, C.failure.rawValue, table: table),
+            identityID: try uuid(row, C.identityID.rawValue, table: table),
+            recipient: try row.decode(forColumn: C.recipient.rawValue),
+            method: try enumValue(row, C.method.rawValue, table: table),
+            template: try row.decode(forColumn: C.template.rawValue),
+            locale: try row.decode(forColumn: C.locale.rawValue),
+            expiresIn: try row.decode(forColumn: C.expiresIn.rawValue),
+            deadline: try date(row, C.deadline.rawValue),
+            reason: try row.decode(forColumn: C.reason.rawValue),
+            transientPayload: try row.decode(forColumn: C.transientPayload.rawValue),
+            messageID: try row.decode(forColumn: C.messageID.rawValue),
+            actor: try row.decode(forColumn: C.actor.rawValue),
+            requestID: try row.decode(forColumn: C.requestID.rawValue),
+            attempts: try row.decode(forColumn: C.attempts.rawValue),
+            nextAttemptAt: try optionalDate(row, C.nextAttemptAt.rawValue),
+            leaseExpiresAt: try optionalDate(row, C.leaseExpiresAt.rawValue),
+            lastErrorClass: try optionalEnum(row, C.lastErrorClass.rawValue, table: table),
+            lastError: try row.decode(forColumn: C.lastError.rawValue),
+            smtpReply: try row.decode(forColumn: C.smtpReply.rawValue),
+            createdAt: try date(row, C.createdAt.rawValue),
+            sentAt: try optionalDate(row, C.sentAt.rawValue)
         )
     }
 
-    static func auditEvent(_ row: Row) throws -> AuditEvent {
-        let detailsJSON: String = try row.decode(forColumn: "details")
-        guard let details = try? JSONDecoder().decode([String: String].self, from: Data(detailsJSON.utf8)) else {
-            throw StoreError.corruptRow(table: "audit_events", column: "details")
+    /// The value of `column` in the row that stores `record` (accepted under `idempotency`).
+    static func value(
+        _ column: DeliveryColumn,
+        of record: DeliveryRecord,
+        idempotency: IdempotencyEntry
+    ) -> (any DatabaseValueConvertible)? {
+        switch column {
+        case .id: text(record.id)
+        case .status: record.status.rawValue
+        case .failure: record.failure?.rawValue
+        case .identityID: text(record.identityID)
+        case .recipient: record.recipient
+        case .method: record.method.rawValue
+        case .template: record.template
+        case .locale: record.locale
+        case .expiresIn: record.expiresIn
+        case .deadline: micros(record.deadline)
+        case .reason: record.reason
+        case .transientPayload: record.transientPayload
+        case .messageID: record.messageID
+        case .actor: record.actor
+        case .requestID: record.requestID
+        case .apiKeyID: idempotency.apiKeyID
+        case .idempotencyKey: idempotency.key
+        case .attempts: record.attempts
+        case .nextAttemptAt: record.nextAttemptAt.map(micros)
+        case .leaseExpiresAt: record.leaseExpiresAt.map(micros)
+        case .lastErrorClass: record.lastErrorClass?.rawValue
+        case .lastError: record.lastError
+        case .smtpReply: record.smtpReply
+        case .createdAt: micros(record.createdAt)
+        case .sentAt: record.sentAt.map(micros)
         }
+    }
+
+    static func auditEvent(_ row: Row) throws -> AuditEvent {
+        let details = try AuditDetailsColumn.details(try row.decode(forColumn: "details"))
         let draft = AuditDraft(
             at: try date(row, "at_us"),
             actor: try row.decode(forColumn: "actor"),
@@ -57,13 +92,6 @@ enum SQLiteRows {
             prevHash: try row.decode(forColumn: "prev_hash"),
             hash: try row.decode(forColumn: "hash")
         )
-    }
-
-    static func detailsJSON(_ details: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a [String: String] cannot fail.
-        return String(decoding: try! encoder.encode(details), as: UTF8.self)
     }
 
     static func text(_ id: UUID) -> String { id.uuidString.lowercased() }

@@ -8,6 +8,8 @@ import Hummingbird
 package struct APIKeyAuthenticator: Sendable {
     let configuration: GatewayConfiguration
 
+    package init(configuration: GatewayConfiguration) { self.configuration = configuration }
+
     /// The caller, if the key is known and has `scope`; else a 401 or 403 problem.
     func caller(_ request: Request, context: GatewayRequestContext, needs scope: Scope) throws(Problem) -> Caller {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),

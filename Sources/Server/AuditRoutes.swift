@@ -14,6 +14,12 @@ package struct AuditRoutes: Sendable {
     let chain: AuditChain
     let auth: APIKeyAuthenticator
 
+    package init(store: any GatewayStore, chain: AuditChain, auth: APIKeyAuthenticator) {
+        self.store = store
+        self.chain = chain
+        self.auth = auth
+    }
+
     package func add(to router: Router<GatewayRequestContext>) {
         router.get("v1/audit-events/verify") { request, context in try await verify(request, context: context) }
         router.get("v1/audit-events") { request, context in try await list(request, context: context) }

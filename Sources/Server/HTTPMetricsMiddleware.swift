@@ -10,6 +10,8 @@ import Hummingbird
 package struct HTTPMetricsMiddleware: RouterMiddleware {
     package typealias Context = GatewayRequestContext
     let metrics: GatewayMetrics
+
+    package init(metrics: GatewayMetrics) { self.metrics = metrics }
     /// The methods counted by name; any other (a client may send any token) counts as `other`.
     static let known: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options]
 

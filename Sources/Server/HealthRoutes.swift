@@ -1,4 +1,5 @@
 import Foundation
+import GatewayAPI
 import Hummingbird
 import Store
 
@@ -6,6 +7,8 @@ import Store
 /// templates are loaded — they are, or the gateway would not have started).
 package struct HealthRoutes: Sendable {
     let store: any GatewayStore
+
+    package init(store: any GatewayStore) { self.store = store }
 
     package func add(to router: Router<GatewayRequestContext>) {
         router.get("health/alive") { _, _ in jsonResponse(Data(#"{"status":"ok"}"#.utf8)) }

@@ -14,6 +14,8 @@ public enum OpenAPIDocument {
 
 /// `GET /openapi.yaml`: the document, without authentication.
 package struct OpenAPIRoute: Sendable {
+    package init() {}
+
     package func add(to router: Router<GatewayRequestContext>) {
         router.get("openapi.yaml") { _, _ in
             Response(

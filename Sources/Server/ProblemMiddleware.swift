@@ -1,3 +1,4 @@
+import GatewayAPI
 import Hummingbird
 import Logging
 
@@ -6,6 +7,8 @@ import Logging
 /// type, not text, is logged.
 package struct ProblemMiddleware: RouterMiddleware {
     package typealias Context = GatewayRequestContext
+
+    package init() {}
 
     package func handle(
         _ request: Request,

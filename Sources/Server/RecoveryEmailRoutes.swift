@@ -16,6 +16,20 @@ package struct RecoveryEmailRoutes: Sendable {
     let signal: DeliverySignal
     let maxBodyBytes: Int
 
+    package init(
+        accept: AcceptService,
+        store: any GatewayStore,
+        auth: APIKeyAuthenticator,
+        signal: DeliverySignal,
+        maxBodyBytes: Int
+    ) {
+        self.accept = accept
+        self.store = store
+        self.auth = auth
+        self.signal = signal
+        self.maxBodyBytes = maxBodyBytes
+    }
+
     /// The longest `Prefer: wait=N` honoured.
     static let maximumWait = 30
 

@@ -9,6 +9,8 @@ import Logging
 package struct RequestIDMiddleware: RouterMiddleware {
     package typealias Context = GatewayRequestContext
 
+    package init() {}
+
     package func handle(
         _ request: Request,
         context: Context,

@@ -56,7 +56,8 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             let format = AuditExportFormat(rawValue: format)!
             var query = AuditQuery(
-                since: try time(since, "--since"), until: try time(until, "--until"),
+                since: try time(since, "--since"),
+                until: try time(until, "--until"),
                 limit: PageLimit.range.upperBound
             )
             let configuration = try options.load()

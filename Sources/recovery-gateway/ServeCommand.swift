@@ -1,7 +1,7 @@
 import ArgumentParser
+import GatewayApp
 import GatewayConfiguration
 import Hummingbird
-import GatewayApp
 import Logging
 import Store
 

@@ -34,7 +34,10 @@ struct ServerOptions: ParsableArguments {
         else {
             throw ValidationError("\(origin) must be an http:// or https:// URL such as \(Self.defaultServer)")
         }
-        return GatewayClient(base: base.hasSuffix("/") ? String(base.dropLast()) : base, apiKey: try apiKey(environment))
+        return GatewayClient(
+            base: base.hasSuffix("/") ? String(base.dropLast()) : base,
+            apiKey: try apiKey(environment)
+        )
     }
 
     private func apiKey(_ environment: [String: String]) throws -> String {

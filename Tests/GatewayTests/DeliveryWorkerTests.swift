@@ -8,6 +8,7 @@ import KratosStandIn
 import Logging
 import Mail
 import SQLiteStore
+import Server
 import Store
 import Templates
 import TestSupport
@@ -56,7 +57,8 @@ struct DeliveryWorkerTests {
                     store: store,
                     kratos: kratos,
                     templates: templates,
-                    chain: chain
+                    chain: chain,
+                    answers: AcceptedAnswer()
                 ),
                 worker: DeliveryWorker(
                     settings: settings,

@@ -2,12 +2,12 @@ import Foundation
 import JSONValue
 import Kratos
 import Mail
+import Server
 import Store
 import Templates
 import Testing
 
 @testable import Gateway
-import Server
 
 @Suite("Validating POST /v1/recovery-emails bodies")
 struct RecoveryEmailRequestTests {

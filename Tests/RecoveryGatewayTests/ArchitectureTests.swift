@@ -12,9 +12,12 @@ struct ArchitectureTests {
         let manifest = try String(contentsOf: repositoryRoot.appendingPathComponent("Package.swift"), encoding: .utf8)
         var modules: [String: Set<String>] = [:]
         for chunk in manifest.components(separatedBy: "\n        .").dropFirst() {
-            guard chunk.hasPrefix("target(") || chunk.hasPrefix("executableTarget(") || chunk.hasPrefix("systemLibrary(")
+            guard
+                chunk.hasPrefix("target(") || chunk.hasPrefix("executableTarget(") || chunk.hasPrefix("systemLibrary(")
             else { continue }
-            guard !chunk.contains("path:"), let name = chunk.firstMatch(of: /name: "([^"]+)"/)?.output.1 else { continue }
+            guard !chunk.contains("path:"), let name = chunk.firstMatch(of: /name: "([^"]+)"/)?.output.1 else {
+                continue
+            }
             var dependencies: Set<String> = []
             if let list = chunk.firstMatch(of: /dependencies: \[([^\]]*)\]/)?.output.1 {
                 let local = list.replacing(/\.product\([^)]*\)/, with: "")
@@ -52,7 +55,10 @@ struct ArchitectureTests {
 
     @Test func theDependencyDirectionHolds() throws {
         let package = try Self.packageModules()
-        #expect(package["Gateway"]?.isDisjoint(with: ["GatewayConfiguration", "Server", "SQLiteStore", "PostgresStore"]) == true)
+        #expect(
+            package["Gateway"]?.isDisjoint(with: ["GatewayConfiguration", "Server", "SQLiteStore", "PostgresStore"])
+                == true
+        )
         #expect(package["GatewayAPI"]?.isDisjoint(with: ["Gateway", "Server"]) == true)
         #expect(package["recovery-gateway"]?.contains("Server") == false)
         #expect(package["PostgresStore"]?.contains("SQLiteStore") == false)

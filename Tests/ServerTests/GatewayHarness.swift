@@ -1,4 +1,5 @@
 import Foundation
+import GatewayApp
 import GatewayConfiguration
 import HTTPTypes
 import Hummingbird
@@ -6,7 +7,6 @@ import HummingbirdTesting
 import KratosStandIn
 import Logging
 import NIOCore
-import GatewayApp
 import Server
 import TestSupport
 

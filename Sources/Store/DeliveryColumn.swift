@@ -1,0 +1,34 @@
+/// The columns of the `deliveries` table, named once for every store: each store's exhaustive
+/// `switch` over them writes a row and its decoder reads one, so a new column is a case here, a
+/// value in each store's switch and a field in its decoder (the compiler asks for both), plus each
+/// store's migration.
+package enum DeliveryColumn: String, CaseIterable, Sendable {
+    case id
+    case status
+    case failure
+    case identityID = "identity_id"
+    case recipient
+    case method
+    case template
+    case locale
+    case expiresIn = "expires_in"
+    case deadline = "deadline_us"
+    case reason
+    case transientPayload = "transient_payload"
+    case messageID = "message_id"
+    case actor
+    case requestID = "request_id"
+    case apiKeyID = "api_key_id"
+    case idempotencyKey = "idempotency_key"
+    case attempts
+    case nextAttemptAt = "next_attempt_at_us"
+    case leaseExpiresAt = "lease_expires_at_us"
+    case lastErrorClass = "last_error_class"
+    case lastError = "last_error"
+    case smtpReply = "smtp_reply"
+    case createdAt = "created_at_us"
+    case sentAt = "sent_at_us"
+
+    /// `(id, status, …)`: every column, in declaration order, for an INSERT.
+    package static let list = "(" + allCases.map(\.rawValue).joined(separator: ", ") + ")"
+}
