@@ -36,42 +36,6 @@ enum PostgresRows {
         )
     }
 
-    /// The value of `column` in the row that stores `record` (accepted under `idempotency`); nil
-    /// is SQL NULL.
-    static func value(
-        _ column: DeliveryColumn,
-        of record: DeliveryRecord,
-        idempotency: IdempotencyEntry
-    ) -> (any PostgresDynamicTypeEncodable)? {
-        switch column {
-        case .id: record.id
-        case .status: record.status.rawValue
-        case .failure: record.failure?.rawValue
-        case .identityID: record.identityID
-        case .recipient: record.recipient
-        case .method: record.method.rawValue
-        case .template: record.template
-        case .locale: record.locale
-        case .expiresIn: record.expiresIn
-        case .deadline: micros(record.deadline)
-        case .reason: record.reason
-        case .transientPayload: record.transientPayload
-        case .messageID: record.messageID
-        case .actor: record.actor
-        case .requestID: record.requestID
-        case .apiKeyID: idempotency.apiKeyID
-        case .idempotencyKey: idempotency.key
-        case .attempts: record.attempts
-        case .nextAttemptAt: record.nextAttemptAt.map(micros)
-        case .leaseExpiresAt: record.leaseExpiresAt.map(micros)
-        case .lastErrorClass: record.lastErrorClass?.rawValue
-        case .lastError: record.lastError
-        case .smtpReply: record.smtpReply
-        case .createdAt: micros(record.createdAt)
-        case .sentAt: record.sentAt.map(micros)
-        }
-    }
-
     static func auditEvent(_ row: PostgresRow) throws -> AuditEvent {
         let cells = Cells(row: row.makeRandomAccess(), table: "audit_events")
         let details = try AuditDetailsColumn.details(try cells["details"])
@@ -135,6 +99,18 @@ enum PostgresRows {
             guard let text: String = try self[column] else { return nil }
             guard let value = E(rawValue: text) else { throw StoreError.corruptRow(table: table, column: column) }
             return value
+        }
+    }
+}
+
+extension PostgresBindings {
+    /// Appends `value` as PostgreSQL keeps it (a UUID as `uuid`); nil is NULL.
+    mutating func append(_ value: StoreValue?) {
+        switch value {
+        case .text(let text): append(text)
+        case .integer(let number): append(number)
+        case .uuid(let id): append(id)
+        case nil: appendNull()
         }
     }
 }

@@ -148,11 +148,7 @@ extension PostgresStore {
     ) async throws -> DeliveryRecord {
         var binds = PostgresBindings()
         for column in DeliveryColumn.allCases {
-            if let value = PostgresRows.value(column, of: record, idempotency: idempotency) {
-                binds.append(value)
-            } else {
-                binds.appendNull()
-            }
+            binds.append(column.value(of: record, idempotency: idempotency))
         }
         let placeholders = (1...binds.count).map { "$\($0)" }.joined(separator: ", ")
         let rows = try await connection.query(

@@ -14,13 +14,7 @@ extension PostgresStore {
     ) async throws(StoreError) -> Page<Item> {
         try PageLimit.check(limit)
         var binds = PostgresBindings()
-        for value in filter.values {
-            switch value {
-            case .text(let text): binds.append(text)
-            case .integer(let number): binds.append(number)
-            case .uuid(let id): binds.append(id)
-            }
-        }
+        for value in filter.values { binds.append(value) }
         var placeholder = 0
         let conditions = filter.sql.map { character in
             guard character == "?" else { return String(character) }

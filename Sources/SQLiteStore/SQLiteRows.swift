@@ -35,38 +35,13 @@ enum SQLiteRows {
         )
     }
 
-    /// The value of `column` in the row that stores `record` (accepted under `idempotency`).
-    static func value(
-        _ column: DeliveryColumn,
-        of record: DeliveryRecord,
-        idempotency: IdempotencyEntry
-    ) -> (any DatabaseValueConvertible)? {
-        switch column {
-        case .id: text(record.id)
-        case .status: record.status.rawValue
-        case .failure: record.failure?.rawValue
-        case .identityID: text(record.identityID)
-        case .recipient: record.recipient
-        case .method: record.method.rawValue
-        case .template: record.template
-        case .locale: record.locale
-        case .expiresIn: record.expiresIn
-        case .deadline: micros(record.deadline)
-        case .reason: record.reason
-        case .transientPayload: record.transientPayload
-        case .messageID: record.messageID
-        case .actor: record.actor
-        case .requestID: record.requestID
-        case .apiKeyID: idempotency.apiKeyID
-        case .idempotencyKey: idempotency.key
-        case .attempts: record.attempts
-        case .nextAttemptAt: record.nextAttemptAt.map(micros)
-        case .leaseExpiresAt: record.leaseExpiresAt.map(micros)
-        case .lastErrorClass: record.lastErrorClass?.rawValue
-        case .lastError: record.lastError
-        case .smtpReply: record.smtpReply
-        case .createdAt: micros(record.createdAt)
-        case .sentAt: record.sentAt.map(micros)
+    /// `value` as SQLite keeps it (a UUID as lower-case text); nil is NULL.
+    static func bind(_ value: StoreValue?) -> (any DatabaseValueConvertible)? {
+        switch value {
+        case .text(let text): text
+        case .integer(let number): number
+        case .uuid(let id): self.text(id)
+        case nil: nil
         }
     }
 

@@ -107,7 +107,9 @@ extension SQLiteStore {
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         try db.execute(
             sql: "INSERT INTO deliveries \(DeliveryColumn.list) VALUES (\(placeholders))",
-            arguments: StatementArguments(columns.map { SQLiteRows.value($0, of: record, idempotency: idempotency) })
+            arguments: StatementArguments(
+                columns.map { SQLiteRows.bind($0.value(of: record, idempotency: idempotency)) }
+            )
         )
     }
 

@@ -14,14 +14,7 @@ extension SQLiteStore {
     ) async throws(StoreError) -> Page<Item> {
         try PageLimit.check(limit)
         let sql = "SELECT * FROM \(table)\(filter.sql) ORDER BY \(order) LIMIT ?"
-        let values: [(any DatabaseValueConvertible)?] = filter.values.map { value in
-            switch value {
-            case .text(let text): text
-            case .integer(let number): number
-            case .uuid(let id): SQLiteRows.text(id)
-            }
-        }
-        let arguments = StatementArguments(values + [limit + 1])
+        let arguments = StatementArguments(filter.values.map(SQLiteRows.bind) + [limit + 1])
         let items = try await read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(decode) }
         return Page(fetched: items, limit: limit, cursor: cursor)
     }

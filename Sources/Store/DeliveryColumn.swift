@@ -31,4 +31,35 @@ package enum DeliveryColumn: String, CaseIterable, Sendable {
 
     /// `(id, status, …)`: every column, in declaration order, for an INSERT.
     package static let list = "(" + allCases.map(\.rawValue).joined(separator: ", ") + ")"
+
+    /// The value of this column in the row that stores `record` (accepted under `idempotency`).
+    package func value(of record: DeliveryRecord, idempotency: IdempotencyEntry) -> StoreValue? {
+        switch self {
+        case .id: .uuid(record.id)
+        case .status: .text(record.status.rawValue)
+        case .failure: record.failure.map { .text($0.rawValue) }
+        case .identityID: .uuid(record.identityID)
+        case .recipient: .text(record.recipient)
+        case .method: .text(record.method.rawValue)
+        case .template: .text(record.template)
+        case .locale: record.locale.map(StoreValue.text)
+        case .expiresIn: .text(record.expiresIn)
+        case .deadline: .micros(record.deadline)
+        case .reason: record.reason.map(StoreValue.text)
+        case .transientPayload: record.transientPayload.map(StoreValue.text)
+        case .messageID: .text(record.messageID)
+        case .actor: .text(record.actor)
+        case .requestID: record.requestID.map(StoreValue.text)
+        case .apiKeyID: .text(idempotency.apiKeyID)
+        case .idempotencyKey: .text(idempotency.key)
+        case .attempts: .integer(Int64(record.attempts))
+        case .nextAttemptAt: record.nextAttemptAt.map(StoreValue.micros)
+        case .leaseExpiresAt: record.leaseExpiresAt.map(StoreValue.micros)
+        case .lastErrorClass: record.lastErrorClass.map { .text($0.rawValue) }
+        case .lastError: record.lastError.map(StoreValue.text)
+        case .smtpReply: record.smtpReply.map(StoreValue.text)
+        case .createdAt: .micros(record.createdAt)
+        case .sentAt: record.sentAt.map(StoreValue.micros)
+        }
+    }
 }

@@ -5,25 +5,18 @@ import Foundation
 /// ``DeliveryQuery`` or ``AuditQuery`` with `?` for each value. Each store binds the values its way
 /// (SQLite keeps UUIDs as text, PostgreSQL as `uuid`) and numbers the placeholders if it must.
 package struct ListFilter: Sendable {
-    /// A value of a condition.
-    package enum Value: Sendable {
-        case text(String)
-        case integer(Int64)
-        case uuid(UUID)
-    }
-
     package private(set) var clauses: [String] = []
-    package private(set) var values: [Value] = []
+    package private(set) var values: [StoreValue] = []
 
     /// ` WHERE a AND b`, or nothing when there is no condition.
     package var sql: String { clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ") }
 
-    mutating func add(_ clause: String, _ arguments: Value...) {
+    mutating func add(_ clause: String, _ arguments: StoreValue...) {
         clauses.append(clause)
         values += arguments
     }
 
-    mutating func add<Given>(_ clause: String, ifPresent value: Given?, _ convert: (Given) -> Value) {
+    mutating func add<Given>(_ clause: String, ifPresent value: Given?, _ convert: (Given) -> StoreValue) {
         guard let value else { return }
         add(clause, convert(value))
     }
@@ -47,8 +40,8 @@ extension DeliveryQuery {
         }
         filter.add("identity_id = ?", ifPresent: identityID) { .uuid($0) }
         filter.add("status = ?", ifPresent: status) { .text($0.rawValue) }
-        filter.add("created_at_us >= ?", ifPresent: createdSince) { .integer(AuditTime.microseconds($0)) }
-        filter.add("created_at_us < ?", ifPresent: createdUntil) { .integer(AuditTime.microseconds($0)) }
+        filter.add("created_at_us >= ?", ifPresent: createdSince) { .micros($0) }
+        filter.add("created_at_us < ?", ifPresent: createdUntil) { .micros($0) }
         return filter
     }
 }
@@ -58,8 +51,8 @@ extension AuditQuery {
     package func filter() throws(StoreError) -> ListFilter {
         var filter = ListFilter()
         if let cursor { filter.add("seq > ?", .integer(try StoreCursor.parseAudit(cursor))) }
-        filter.add("at_us >= ?", ifPresent: since) { .integer(AuditTime.microseconds($0)) }
-        filter.add("at_us < ?", ifPresent: until) { .integer(AuditTime.microseconds($0)) }
+        filter.add("at_us >= ?", ifPresent: since) { .micros($0) }
+        filter.add("at_us < ?", ifPresent: until) { .micros($0) }
         filter.add("identity_id = ?", ifPresent: identityID) { .uuid($0) }
         filter.add("actor = ?", ifPresent: actor) { .text($0) }
         filter.add("action = ?", ifPresent: action) { .text($0.rawValue) }
