@@ -75,14 +75,6 @@ extension PostgresStore {
     }
 
     public func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent> {
-        try await page(
-            "audit_events",
-            try query.filter(),
-            order: "seq",
-            limit: query.limit,
-            decode: PostgresRows.auditEvent
-        ) {
-            StoreCursor.audit(seq: $0.seq)
-        }
+        try await page(try query.filter(), decode: PostgresRows.auditEvent, cursor: StoreCursor.after)
     }
 }

@@ -2,16 +2,14 @@ import PostgresNIO
 import Store
 
 extension PostgresStore {
-    /// One page of `table` rows matching `filter` in `order`: `limit` items, and the cursor of the
-    /// next page when there are more. Each `?` of the filter becomes the next `$n` placeholder.
+    /// One page of the rows `list` asks for: `list.limit` items, and the cursor of the next page
+    /// when there are more. Each `?` of the filter becomes the next `$n` placeholder.
     func page<Item: Sendable & Hashable>(
-        _ table: String,
         _ filter: ListFilter,
-        order: String,
-        limit: Int,
         decode: @escaping @Sendable (PostgresRow) throws -> Item,
         cursor: (Item) -> String
     ) async throws(StoreError) -> Page<Item> {
+        let (table, order, limit) = (filter.table, filter.order, filter.limit)
         try PageLimit.check(limit)
         var binds = PostgresBindings()
         for value in filter.values { binds.append(value) }

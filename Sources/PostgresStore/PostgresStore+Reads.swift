@@ -12,13 +12,7 @@ extension PostgresStore {
     }
 
     public func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<DeliveryRecord> {
-        try await page(
-            "deliveries",
-            try query.filter(),
-            order: "created_at_us DESC, id DESC",
-            limit: query.limit,
-            decode: PostgresRows.delivery
-        ) { StoreCursor.delivery(createdAtMicros: PostgresRows.micros($0.createdAt), id: $0.id) }
+        try await page(try query.filter(), decode: PostgresRows.delivery, cursor: StoreCursor.after)
     }
 
     /// Read from the chain's head row (see `PostgresAuditLog`), not by scanning the log.

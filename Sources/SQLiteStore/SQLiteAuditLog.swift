@@ -47,14 +47,6 @@ extension SQLiteStore {
     }
 
     public func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent> {
-        try await page(
-            "audit_events",
-            try query.filter(),
-            order: "seq",
-            limit: query.limit,
-            decode: SQLiteRows.auditEvent
-        ) {
-            StoreCursor.audit(seq: $0.seq)
-        }
+        try await page(try query.filter(), decode: SQLiteRows.auditEvent, cursor: StoreCursor.after)
     }
 }

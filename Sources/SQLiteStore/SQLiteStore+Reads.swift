@@ -9,13 +9,7 @@ extension SQLiteStore {
     }
 
     public func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<DeliveryRecord> {
-        try await page(
-            "deliveries",
-            try query.filter(),
-            order: "created_at_us DESC, id DESC",
-            limit: query.limit,
-            decode: SQLiteRows.delivery
-        ) { StoreCursor.delivery(createdAtMicros: SQLiteRows.micros($0.createdAt), id: $0.id) }
+        try await page(try query.filter(), decode: SQLiteRows.delivery, cursor: StoreCursor.after)
     }
 
     public func auditHead() async throws(StoreError) -> Int64 {

@@ -1,15 +1,25 @@
 import Audit
 import Foundation
 
-/// The WHERE clause of a list query, the same for every store: the conditions of a
-/// ``DeliveryQuery`` or ``AuditQuery`` with `?` for each value. Each store binds the values its way
-/// (SQLite keeps UUIDs as text, PostgreSQL as `uuid`) and numbers the placeholders if it must.
+/// A list query as every store runs it: the table, the WHERE clause of a ``DeliveryQuery`` or
+/// ``AuditQuery`` with `?` for each value, the order and the page size. Each store binds the values
+/// its way (SQLite keeps UUIDs as text, PostgreSQL as `uuid`) and numbers the placeholders if it
+/// must.
 package struct ListFilter: Sendable {
+    package let table: String
+    package let order: String
+    package let limit: Int
     package private(set) var clauses: [String] = []
     package private(set) var values: [StoreValue] = []
 
     /// ` WHERE a AND b`, or nothing when there is no condition.
     package var sql: String { clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ") }
+
+    init(table: String, order: String, limit: Int) {
+        self.table = table
+        self.order = order
+        self.limit = limit
+    }
 
     mutating func add(_ clause: String, _ arguments: StoreValue...) {
         clauses.append(clause)
@@ -23,9 +33,9 @@ package struct ListFilter: Sendable {
 }
 
 extension DeliveryQuery {
-    /// The conditions of this query (the cursor's position included); newest first is the order.
+    /// This query on `deliveries`, newest first, from the cursor's position on.
     package func filter() throws(StoreError) -> ListFilter {
-        var filter = ListFilter()
+        var filter = ListFilter(table: "deliveries", order: "created_at_us DESC, id DESC", limit: limit)
         if let cursor {
             let position = try StoreCursor.parseDelivery(cursor)
             guard let id = UUID(uuidString: position.id) else {
@@ -47,9 +57,9 @@ extension DeliveryQuery {
 }
 
 extension AuditQuery {
-    /// The conditions of this query (the cursor's position included); ascending `seq` is the order.
+    /// This query on `audit_events`, in `seq` order, from the cursor's position on.
     package func filter() throws(StoreError) -> ListFilter {
-        var filter = ListFilter()
+        var filter = ListFilter(table: "audit_events", order: "seq", limit: limit)
         if let cursor { filter.add("seq > ?", .integer(try StoreCursor.parseAudit(cursor))) }
         filter.add("at_us >= ?", ifPresent: since) { .micros($0) }
         filter.add("at_us < ?", ifPresent: until) { .micros($0) }
