@@ -31,7 +31,7 @@ extension PostgresStore {
                 logger: logger
             ).collect().map(PostgresRows.delivery)
         }
-        return leased.sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+        return leased.inLeaseOrder()
     }
 
     /// Each UPDATE carries the lease guard (`status = 'sending' AND attempts = attempt`) and

@@ -29,7 +29,7 @@ extension SQLiteStore {
                 arguments: [leaseUntil, nowMicros, nowMicros, limit]
             ).map(SQLiteRows.delivery)
         }
-        return leased.sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+        return leased.inLeaseOrder()
     }
 
     public func finish(

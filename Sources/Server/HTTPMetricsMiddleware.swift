@@ -12,6 +12,7 @@ package struct HTTPMetricsMiddleware: RouterMiddleware {
     let metrics: GatewayMetrics
 
     package init(metrics: GatewayMetrics) { self.metrics = metrics }
+
     /// The methods counted by name; any other (a client may send any token) counts as `other`.
     static let known: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options]
 

@@ -85,3 +85,10 @@ public struct DeliveryRecord: Sendable, Hashable {
         self.sentAt = sentAt
     }
 }
+
+extension [DeliveryRecord] {
+    /// Oldest first, ties by id: the order in which `leaseDue` answers.
+    package func inLeaseOrder() -> [DeliveryRecord] {
+        sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+    }
+}
