@@ -86,6 +86,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Secret keys in files of their own (created 0600 with random bytes)
+        .target(name: "KeyFile", swiftSettings: swiftSettings),
+
+        // MARK: Kratos's HTTP courier as a source of emails: its documents checked, sealed, deduplicated
+        .target(
+            name: "Courier",
+            dependencies: [
+                "JSONValue", "KeyFile", "Templates",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CourierTests",
+            dependencies: ["Courier", "JSONValue", "KeyFile", "Templates"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: The domain: accept a request, deliver it, retry, audit
         .target(
             name: "Gateway",
@@ -284,7 +302,7 @@ let package = Package(
         // its implementation on SQLite
         .target(
             name: "Audit",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["KeyFile", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(

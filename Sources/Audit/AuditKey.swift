@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KeyFile
 
 /// The secret key of the audit chain's HMACs: at least 32 bytes, kept outside the database.
 public struct AuditKey: Sendable, Equatable, CustomStringConvertible {
@@ -49,23 +50,19 @@ public struct AuditKey: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Reads the key file, or creates it with 32 random bytes, mode 0600, creating its parent
-    /// directory, when it does not exist.
+    /// directory, when it does not exist (``KeyFile/createIfAbsent(file:byteCount:)``).
     public static func loadOrCreate(file: URL) throws(AuditKeyError) -> AuditKey {
-        let manager = FileManager.default
-        if manager.fileExists(atPath: file.path) { return try load(file: file) }
-        let key = AuditKey.random()
-        let bytes = Data(key.bytes)
+        let created: [UInt8]?
         do {
-            try manager.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            // Create the file with 0600 from the start, so the key is never readable by others.
-            guard manager.createFile(atPath: file.path, contents: bytes, attributes: [.posixPermissions: 0o600])
-            else {
-                throw CocoaError(.fileWriteUnknown)
-            }
+            created = try KeyFile.createIfAbsent(file: file, byteCount: minimumByteCount)
         } catch {
-            throw .unwritable(path: file.path, reason: String(describing: error))
+            guard case .unwritable(_, let reason) = error else {
+                throw .unwritable(path: file.path, reason: error.description)
+            }
+            throw .unwritable(path: file.path, reason: reason)
         }
-        return key
+        guard let created else { return try load(file: file) }
+        return try AuditKey(bytes: created)
     }
 
     /// Never shows the key bytes.
