@@ -37,28 +37,28 @@ enum PostgresRows {
     }
 
     static func auditEvent(_ row: PostgresRow) throws -> AuditEvent {
+        typealias C = AuditEventColumn
         let cells = Cells(row: row.makeRandomAccess(), table: "audit_events")
-        let details = try AuditDetailsColumn.details(try cells["details"])
-        let action: String = try cells["action"]
+        let action: String = try cells[C.action.rawValue]
         let draft = AuditDraft(
-            at: try cells.date("at_us"),
-            actor: try cells["actor"],
-            sourceIP: try cells["source_ip"],
-            requestID: try cells["request_id"],
+            at: try cells.date(C.at.rawValue),
+            actor: try cells[C.actor.rawValue],
+            sourceIP: try cells[C.sourceIP.rawValue],
+            requestID: try cells[C.requestID.rawValue],
             action: AuditAction(action),
-            deliveryID: try cells["delivery_id"],
-            identityID: try cells["identity_id"],
-            recipientHash: try cells["recipient_hash"],
-            recipientMasked: try cells["recipient_masked"],
-            outcome: try cells["outcome"],
-            details: details
+            deliveryID: try cells[C.deliveryID.rawValue],
+            identityID: try cells[C.identityID.rawValue],
+            recipientHash: try cells[C.recipientHash.rawValue],
+            recipientMasked: try cells[C.recipientMasked.rawValue],
+            outcome: try cells[C.outcome.rawValue],
+            details: try AuditDetailsColumn.details(try cells[C.details.rawValue])
         )
         return AuditEvent(
-            seq: try cells["seq"],
-            id: try cells["id"],
+            seq: try cells[C.seq.rawValue],
+            id: try cells[C.id.rawValue],
             draft: draft,
-            prevHash: try cells["prev_hash"],
-            hash: try cells["hash"]
+            prevHash: try cells[C.prevHash.rawValue],
+            hash: try cells[C.hash.rawValue]
         )
     }
 

@@ -12,18 +12,11 @@ enum SQLiteAuditLog {
         let seq: Int64 = try head.map { try $0.decode(forColumn: "seq") } ?? 0
         let prevHash: String = try head.map { try $0.decode(forColumn: "hash") } ?? AuditEvent.genesisHash
         let event = chain.seal(draft, seq: seq + 1, prevHash: prevHash)
+        let columns = AuditEventColumn.allCases
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         try db.execute(
-            sql: """
-                INSERT INTO audit_events (seq, id, at_us, actor, source_ip, request_id, action, delivery_id,
-                    identity_id, recipient_hash, recipient_masked, outcome, details, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                event.seq, SQLiteRows.text(event.id), event.atMicroseconds, event.actor, event.sourceIP,
-                event.requestID, event.action.rawValue, event.deliveryID.map(SQLiteRows.text),
-                event.identityID.map(SQLiteRows.text), event.recipientHash, event.recipientMasked, event.outcome,
-                AuditDetailsColumn.text(event.details), event.prevHash, event.hash,
-            ]
+            sql: "INSERT INTO audit_events \(AuditEventColumn.list) VALUES (\(placeholders))",
+            arguments: StatementArguments(columns.map { SQLiteRows.bind($0.value(of: event)) })
         )
         return event
     }

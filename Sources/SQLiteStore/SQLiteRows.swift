@@ -46,26 +46,27 @@ enum SQLiteRows {
     }
 
     static func auditEvent(_ row: Row) throws -> AuditEvent {
-        let details = try AuditDetailsColumn.details(try row.decode(forColumn: "details"))
+        typealias C = AuditEventColumn
+        let table = "audit_events"
         let draft = AuditDraft(
-            at: try date(row, "at_us"),
-            actor: try row.decode(forColumn: "actor"),
-            sourceIP: try row.decode(forColumn: "source_ip"),
-            requestID: try row.decode(forColumn: "request_id"),
-            action: AuditAction(try row.decode(String.self, forColumn: "action")),
-            deliveryID: try optionalUUID(row, "delivery_id", table: "audit_events"),
-            identityID: try optionalUUID(row, "identity_id", table: "audit_events"),
-            recipientHash: try row.decode(forColumn: "recipient_hash"),
-            recipientMasked: try row.decode(forColumn: "recipient_masked"),
-            outcome: try row.decode(forColumn: "outcome"),
-            details: details
+            at: try date(row, C.at.rawValue),
+            actor: try row.decode(forColumn: C.actor.rawValue),
+            sourceIP: try row.decode(forColumn: C.sourceIP.rawValue),
+            requestID: try row.decode(forColumn: C.requestID.rawValue),
+            action: AuditAction(try row.decode(String.self, forColumn: C.action.rawValue)),
+            deliveryID: try optionalUUID(row, C.deliveryID.rawValue, table: table),
+            identityID: try optionalUUID(row, C.identityID.rawValue, table: table),
+            recipientHash: try row.decode(forColumn: C.recipientHash.rawValue),
+            recipientMasked: try row.decode(forColumn: C.recipientMasked.rawValue),
+            outcome: try row.decode(forColumn: C.outcome.rawValue),
+            details: try AuditDetailsColumn.details(try row.decode(forColumn: C.details.rawValue))
         )
         return AuditEvent(
-            seq: try row.decode(forColumn: "seq"),
-            id: try uuid(row, "id", table: "audit_events"),
+            seq: try row.decode(forColumn: C.seq.rawValue),
+            id: try uuid(row, C.id.rawValue, table: table),
             draft: draft,
-            prevHash: try row.decode(forColumn: "prev_hash"),
-            hash: try row.decode(forColumn: "hash")
+            prevHash: try row.decode(forColumn: C.prevHash.rawValue),
+            hash: try row.decode(forColumn: C.hash.rawValue)
         )
     }
 

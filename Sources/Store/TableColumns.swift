@@ -1,3 +1,5 @@
+import Audit
+
 /// The columns of the `deliveries` table, named once for every store: each store's exhaustive
 /// `switch` over them writes a row and its decoder reads one, so a new column is a case here, a
 /// value in each store's switch and a field in its decoder (the compiler asks for both), plus each
@@ -60,6 +62,50 @@ package enum DeliveryColumn: String, CaseIterable, Sendable {
         case .smtpReply: record.smtpReply.map(StoreValue.text)
         case .createdAt: .micros(record.createdAt)
         case .sentAt: record.sentAt.map(StoreValue.micros)
+        }
+    }
+}
+
+/// The columns of the `audit_events` table, named once for every store, as ``DeliveryColumn`` is for
+/// `deliveries`.
+package enum AuditEventColumn: String, CaseIterable, Sendable {
+    case seq
+    case id
+    case at = "at_us"
+    case actor
+    case sourceIP = "source_ip"
+    case requestID = "request_id"
+    case action
+    case deliveryID = "delivery_id"
+    case identityID = "identity_id"
+    case recipientHash = "recipient_hash"
+    case recipientMasked = "recipient_masked"
+    case outcome
+    case details
+    case prevHash = "prev_hash"
+    case hash
+
+    /// `(seq, id, …)`: every column, in declaration order, for an INSERT.
+    package static let list = "(" + allCases.map(\.rawValue).joined(separator: ", ") + ")"
+
+    /// The value of this column in the row that stores `event`.
+    package func value(of event: AuditEvent) -> StoreValue? {
+        switch self {
+        case .seq: .integer(event.seq)
+        case .id: .uuid(event.id)
+        case .at: .integer(event.atMicroseconds)
+        case .actor: .text(event.actor)
+        case .sourceIP: event.sourceIP.map(StoreValue.text)
+        case .requestID: event.requestID.map(StoreValue.text)
+        case .action: .text(event.action.rawValue)
+        case .deliveryID: event.deliveryID.map(StoreValue.uuid)
+        case .identityID: event.identityID.map(StoreValue.uuid)
+        case .recipientHash: event.recipientHash.map(StoreValue.text)
+        case .recipientMasked: event.recipientMasked.map(StoreValue.text)
+        case .outcome: event.outcome.map(StoreValue.text)
+        case .details: .text(AuditDetailsColumn.text(event.details))
+        case .prevHash: .text(event.prevHash)
+        case .hash: .text(event.hash)
         }
     }
 }
