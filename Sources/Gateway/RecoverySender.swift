@@ -1,5 +1,4 @@
 import Foundation
-import GatewayConfiguration
 import JSONValue
 import Kratos
 import Mail

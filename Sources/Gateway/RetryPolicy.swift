@@ -1,5 +1,4 @@
 import Foundation
-import GatewayConfiguration
 import Store
 
 /// When to try a failed delivery again, and when to give up.

@@ -1,3 +1,4 @@
+import Gateway
 import Templates
 
 /// `delivery`: what a request defaults to, how deliveries are retried, and how fast one API key may send.
@@ -26,7 +27,7 @@ public struct DeliverySettings: Sendable, Equatable, Decodable {
     /// How long an `Idempotency-Key` is remembered.
     public var idempotencyWindow: Duration
 
-    /// DESIGN.md's values: link, 1h, 60s cooldown, 8 attempts, 2s…5m backoff, 60s lease, 8 workers,
+    /// The documented defaults (`config/gateway.yaml`): link, 1h, 60s cooldown, 8 attempts, 2s…5m backoff, 60s lease, 8 workers,
     /// 10 requests/s per key with bursts of 20, 24h idempotency window.
     public static let defaults = DeliverySettings(
         defaultMethod: .link,

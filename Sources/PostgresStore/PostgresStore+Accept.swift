@@ -148,22 +148,16 @@ extension PostgresStore {
         connection: PostgresConnection,
         logger: Logger
     ) async throws -> DeliveryRecord {
+        var binds = PostgresBindings()
+        for column in DeliveryColumn.allCases {
+            binds.append(column.value(of: record, idempotency: idempotency))
+        }
+        let placeholders = (1...binds.count).map { "$\($0)" }.joined(separator: ", ")
         let rows = try await connection.query(
-            """
-            INSERT INTO deliveries (id, status, failure, identity_id, recipient, method, template, locale,
-                expires_in, deadline_us, reason, transient_payload, message_id, actor, request_id, api_key_id,
-                idempotency_key, attempts, next_attempt_at_us, lease_expires_at_us, last_error_class,
-                last_error, smtp_reply, created_at_us, sent_at_us)
-            VALUES (\(record.id), \(record.status.rawValue), \(record.failure?.rawValue), \(record.identityID),
-                \(record.recipient), \(record.method.rawValue), \(record.template), \(record.locale),
-                \(record.expiresIn), \(PostgresRows.micros(record.deadline)), \(record.reason),
-                \(record.transientPayload), \(record.messageID), \(record.actor), \(record.requestID),
-                \(idempotency.apiKeyID), \(idempotency.key), \(record.attempts),
-                \(record.nextAttemptAt.map(PostgresRows.micros)), \(record.leaseExpiresAt.map(PostgresRows.micros)),
-                \(record.lastErrorClass), \(record.lastError), \(record.smtpReply),
-                \(PostgresRows.micros(record.createdAt)), \(record.sentAt.map(PostgresRows.micros)))
-            RETURNING *
-            """,
+            PostgresQuery(
+                unsafeSQL: "INSERT INTO deliveries \(DeliveryColumn.list) VALUES (\(placeholders)) RETURNING *",
+                binds: binds
+            ),
             logger: logger
         ).collect()
         guard let row = rows.first else { throw StoreError.deliveryNotFound(record.id) }

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Audit
 import Foundation
-import Gateway
+import GatewayAPI
+import GatewayApp
 import GatewayConfiguration
-import Server
+import RFC3339
 import Store
 
 /// The audit key of the configuration, as `serve` would use it.
@@ -54,7 +55,11 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             let format = AuditExportFormat(rawValue: format)!
-            var query = AuditQuery(since: try time(since, "--since"), until: try time(until, "--until"), limit: 200)
+            var query = AuditQuery(
+                since: try time(since, "--since"),
+                until: try time(until, "--until"),
+                limit: PageLimit.range.upperBound
+            )
             let configuration = try options.load()
             try await withExistingStore(configuration) { store in
                 var progress = ProgressLine(
@@ -183,7 +188,7 @@ private func read<T>(_ body: () async throws(StoreError) -> T) async throws -> T
 
 private func time(_ text: String?, _ option: String) throws -> Date? {
     guard let text else { return nil }
-    guard let date = try? Date(text, strategy: .iso8601) else {
+    guard let date = RFC3339.parse(text) else {
         throw ValidationError("\(option) must be an RFC 3339 time such as 2026-01-31T12:00:00Z")
     }
     return date

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gateway
-import GatewayConfiguration
+import GatewayAPI
 import JSONValue
 import NIOHTTP1
 
@@ -95,11 +95,8 @@ struct SendCommand: AsyncParsableCommand {
         }
         if let method, !["link", "code"].contains(method) { throw ValidationError("--method must be link or code") }
         if let wait, !(1...30).contains(wait) { throw ValidationError("--wait must be 1 to 30 seconds") }
-        if let idempotencyKey,
-            !(1...255).contains(idempotencyKey.utf8.count)
-                || !idempotencyKey.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
-        {
-            throw ValidationError("--idempotency-key must be 1-255 printable ASCII characters")
+        if let idempotencyKey, !IdempotencyKey.isValid(idempotencyKey) {
+            throw ValidationError("--idempotency-key must be \(IdempotencyKey.rule)")
         }
         _ = try payload
     }

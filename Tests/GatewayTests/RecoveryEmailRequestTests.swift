@@ -2,6 +2,7 @@ import Foundation
 import JSONValue
 import Kratos
 import Mail
+import Server
 import Store
 import Templates
 import Testing

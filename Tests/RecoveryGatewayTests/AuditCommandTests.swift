@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import GatewayConfiguration
+import SQLiteStore
 import Store
 import TestSupport
 import Testing
@@ -161,6 +162,21 @@ struct AuditCommandTests {
         let rows = csv.split(separator: "\r\n")
         #expect(rows.count == 251)
         #expect(rows[1].hasPrefix("201,"))
+    }
+
+    /// The CLI reads RFC 3339 times as the API does: lower-case `t` and `z`, fractions, offsets.
+    @Test func exportTakesEveryRFC3339FormOfSince() async throws {
+        let fixture = try await Fixture(events: 250)
+        defer { fixture.remove() }
+        // The 201st event's time, written three ways RFC 3339 allows.
+        for since in ["2027-01-15t08:03:20z", "2027-01-15T08:03:20.000Z", "2027-01-15T09:03:20+01:00"] {
+            let result = try await run(["audit", "export", "--since", since, "--config", fixture.config])
+            #expect(result.status == 0, "\(since): \(result.stderr)")
+            #expect(result.stdout.split(separator: "\n").count == 50, "\(since)")
+        }
+        let bad = try await run(["audit", "export", "--since", "yesterday", "--config", fixture.config])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--since must be an RFC 3339 time"))
     }
 
     @Test func aMissingStoreOrKeyChangesNothingAndExits1() async throws {

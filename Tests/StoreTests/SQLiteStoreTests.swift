@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import GRDB
+import SQLiteStore
 import Store
 import Testing
 

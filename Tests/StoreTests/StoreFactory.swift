@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import SQLiteStore
 import Store
 
 /// A fresh, migrated, empty store for one contract test, with the chain that seals its audit log.

@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import GRDB
+import Store
 
 extension SQLiteStore {
     public func leaseDue(now: Date, limit: Int, leaseFor: TimeInterval) async throws(StoreError) -> [DeliveryRecord] {
@@ -28,7 +29,7 @@ extension SQLiteStore {
                 arguments: [leaseUntil, nowMicros, nowMicros, limit]
             ).map(SQLiteRows.delivery)
         }
-        return leased.sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+        return leased.inLeaseOrder()
     }
 
     public func finish(
@@ -59,7 +60,7 @@ extension SQLiteStore {
                             attempts = CASE WHEN ? THEN attempts ELSE MAX(attempts - 1, 0) END
                         WHERE id = ?
                         """,
-                    arguments: [SQLiteRows.micros(at), errorClass, error, countsAsAttempt, idText]
+                    arguments: [SQLiteRows.micros(at), errorClass.rawValue, error, countsAsAttempt, idText]
                 )
             case .failed(let failure, let errorClass, let error):
                 try db.execute(
@@ -69,7 +70,7 @@ extension SQLiteStore {
                             lease_expires_at_us = NULL, next_attempt_at_us = NULL
                         WHERE id = ?
                         """,
-                    arguments: [failure.rawValue, errorClass, error, idText]
+                    arguments: [failure.rawValue, errorClass?.rawValue, error, idText]
                 )
             }
             for var draft in audit {

@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import GRDB
+import Store
 
 extension SQLiteStore {
     public func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult {
@@ -101,24 +102,13 @@ extension SQLiteStore {
     }
 
     private static func insert(_ record: DeliveryRecord, idempotency: IdempotencyEntry, db: Database) throws {
-        let values: [(any DatabaseValueConvertible)?] = [
-            SQLiteRows.text(record.id), record.status.rawValue, record.failure?.rawValue,
-            SQLiteRows.text(record.identityID), record.recipient, record.method.rawValue, record.template,
-            record.locale, record.expiresIn, SQLiteRows.micros(record.deadline), record.reason,
-            record.transientPayload, record.messageID, record.actor, record.requestID, idempotency.apiKeyID,
-            idempotency.key, record.attempts, record.nextAttemptAt.map(SQLiteRows.micros),
-            record.leaseExpiresAt.map(SQLiteRows.micros), record.lastErrorClass, record.lastError, record.smtpReply,
-            SQLiteRows.micros(record.createdAt), record.sentAt.map(SQLiteRows.micros),
-        ]
+        let columns = DeliveryColumn.allCases
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         try db.execute(
-            sql: """
-                INSERT INTO deliveries (id, status, failure, identity_id, recipient, method, template, locale,
-                    expires_in, deadline_us, reason, transient_payload, message_id, actor, request_id, api_key_id,
-                    idempotency_key, attempts, next_attempt_at_us, lease_expires_at_us, last_error_class,
-                    last_error, smtp_reply, created_at_us, sent_at_us)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: StatementArguments(values)
+            sql: "INSERT INTO deliveries \(DeliveryColumn.list) VALUES (\(placeholders))",
+            arguments: StatementArguments(
+                columns.map { SQLiteRows.bind($0.value(of: record, idempotency: idempotency)) }
+            )
         )
     }
 

@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import GRDB
+import Store
 
 /// `GatewayStore` on one SQLite file (GRDB `DatabasePool`: WAL, one writer, concurrent readers).
 ///

@@ -1,12 +1,13 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import GatewayAPI
 import NIOCore
 import NIOHTTP1
 
 /// A client of a running gateway's HTTP API, for the `send`, `status` and `list` commands.
 /// Holds the API key only to put it in the `Authorization` header; no message shows it.
-struct GatewayAPI: Sendable {
+struct GatewayClient: Sendable {
     /// The base URL without a trailing slash, e.g. `http://127.0.0.1:8080`.
     let base: String
     let apiKey: String
@@ -93,7 +94,7 @@ struct APIProblem: Error, CustomStringConvertible {
         let title: String?
     }
 
-    init(answer: GatewayAPI.Answer, hint: String = "") {
+    init(answer: GatewayClient.Answer, hint: String = "") {
         status = answer.status
         self.hint = hint
         let body = try? JSONDecoder().decode(Body.self, from: answer.body)
@@ -103,15 +104,10 @@ struct APIProblem: Error, CustomStringConvertible {
         retryAfter = answer.headers.first(name: "Retry-After")
     }
 
-    /// Codes whose answer means the command line was wrong, not the operation.
-    static let usageCodes: Set<String> = [
-        "invalid_request", "invalid_json", "idempotency_key_invalid", "idempotency_key_missing", "invalid_parameter",
-    ]
-
     /// Whether the user's own input was refused (exit 2) rather than the operation failing (exit 1).
     var isUsageError: Bool {
-        guard status == 400 || status == 422, let code else { return false }
-        return Self.usageCodes.contains(code)
+        guard status == 400 || status == 422, let code = code.flatMap(ProblemCode.init(rawValue:)) else { return false }
+        return ProblemCode.usage.contains(code)
     }
 
     var description: String {

@@ -9,6 +9,8 @@ import Logging
 import Mail
 import PostgresStore
 import Prometheus
+import SQLiteStore
+import Server
 import ServiceLifecycle
 import Store
 import Templates
@@ -150,6 +152,7 @@ public struct GatewayRuntime: Sendable {
             kratos: kratos,
             templates: templates,
             chain: chain,
+            answers: AcceptedAnswer(),
             metrics: metrics
         )
         let mail = MeasuredMail(transport, metrics: metrics)
@@ -167,6 +170,8 @@ public struct GatewayRuntime: Sendable {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: AccessLogMiddleware())
+        router.add(middleware: ProblemMiddleware())
         HealthRoutes(store: store).add(to: router)
         OpenAPIRoute().add(to: router)
         MetricsRoutes(registry: metricsRegistry, metrics: metrics, store: store).add(to: router)

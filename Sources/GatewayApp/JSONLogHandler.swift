@@ -1,6 +1,7 @@
 import Foundation
-import Gateway
+import GatewayAPI
 import Logging
+import RFC3339
 
 /// A swift-log handler that writes one JSON object per line to standard output: `ts` (UTC, ISO 8601
 /// with milliseconds), `level`, `msg`, `logger`, then the metadata as strings. Each line goes out in

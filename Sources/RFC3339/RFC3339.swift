@@ -1,8 +1,13 @@
 import Foundation
 
-/// Parses the RFC 3339 times Kratos (Go's `time.Time`) writes, with 0–9 fractional digits.
-enum RFC3339 {
-    static func parse(_ text: String) -> Date? {
+/// RFC 3339 times as every part of the gateway reads them: the API's query parameters, the command
+/// line's options and Kratos's answers (Go's `time.Time`), with 0–9 fractional digits, an offset or
+/// `Z`, and the lower-case `t` and `z` RFC 3339 allows (Foundation's ISO 8601 parser does not).
+public enum RFC3339 {
+    /// The time `text` names, or nil when it is not an RFC 3339 date-time.
+    public static func parse(_ text: String) -> Date? {
+        // No letter but `T` and `Z` can appear in a valid time.
+        let text = text.uppercased()
         var base = text
         var fraction = 0.0
         if let dot = text.firstIndex(of: ".") {

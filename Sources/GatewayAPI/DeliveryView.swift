@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import RFC3339
 import Store
 
 /// A delivery as the API shows it: the recipient masked, no secret anywhere.
@@ -48,66 +49,10 @@ public struct DeliveryView: Sendable, Codable, Equatable, APIJSONEncodable {
         locale = record.locale
         attempts = record.attempts
         nextAttemptAt = record.status.isFinal ? nil : record.nextAttemptAt.map(Timestamp.format)
-        lastError = record.lastErrorClass.map { LastError(class: $0, message: record.lastError ?? "") }
+        lastError = record.lastErrorClass.map { LastError(class: $0.rawValue, message: record.lastError ?? "") }
         smtpReply = record.smtpReply
         messageID = record.messageID
         createdAt = Timestamp.format(record.createdAt)
         sentAt = record.sentAt.map(Timestamp.format)
-    }
-
-    /// The JSON the API answers with (keys sorted, so a stored answer replays byte for byte).
-}
-
-/// One page of a list as the API answers it: `{"items": [...], "next_cursor": "…" | null}`.
-public struct PageView<Item: Encodable & Sendable>: Sendable, APIJSONEncodable {
-    public var items: [Item]
-    public var nextCursor: String?
-
-    enum CodingKeys: String, CodingKey {
-        case items
-        case nextCursor = "next_cursor"
-    }
-
-    public init(items: [Item], nextCursor: String?) {
-        self.items = items
-        self.nextCursor = nextCursor
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        // `null` on the last page, rather than a missing key.
-        try container.encode(nextCursor, forKey: .nextCursor)
-    }
-
-}
-
-/// Times as the API writes them: RFC 3339, UTC, with milliseconds.
-public enum Timestamp {
-    public static func format(_ date: Date) -> String {
-        date.formatted(style)
-    }
-
-    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
-
-}
-
-/// How the gateway writes JSON (answers, problems, log lines): keys sorted, so a stored answer
-/// replays byte for byte, and slashes left unescaped.
-public enum APIJSON {
-    public static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-}
-
-/// A value the API answers with as JSON.
-public protocol APIJSONEncodable: Encodable {}
-
-extension APIJSONEncodable {
-    /// The value as the API writes it (``APIJSON/encoder``).
-    public func json() -> Data {
-        (try? APIJSON.encoder.encode(self)) ?? Data()
     }
 }

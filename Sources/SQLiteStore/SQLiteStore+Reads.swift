@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import GRDB
+import Store
 
 extension SQLiteStore {
     public func delivery(id: UUID) async throws(StoreError) -> DeliveryRecord? {
@@ -8,27 +9,7 @@ extension SQLiteStore {
     }
 
     public func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<DeliveryRecord> {
-        var filter = SQLFilter()
-        if let cursor = query.cursor {
-            let position = try StoreCursor.parseDelivery(cursor)
-            filter.add(
-                "(created_at_us < ? OR (created_at_us = ? AND id < ?))",
-                position.createdAtMicros,
-                position.createdAtMicros,
-                position.id
-            )
-        }
-        filter.add("identity_id = ?", ifPresent: query.identityID, SQLiteRows.text)
-        filter.add("status = ?", ifPresent: query.status) { $0.rawValue }
-        filter.add("created_at_us >= ?", ifPresent: query.createdSince, SQLiteRows.micros)
-        filter.add("created_at_us < ?", ifPresent: query.createdUntil, SQLiteRows.micros)
-        return try await page(
-            "deliveries",
-            filter,
-            order: "created_at_us DESC, id DESC",
-            limit: query.limit,
-            decode: SQLiteRows.delivery
-        ) { StoreCursor.delivery(createdAtMicros: SQLiteRows.micros($0.createdAt), id: $0.id) }
+        try await page(try query.filter(), decode: SQLiteRows.delivery, cursor: StoreCursor.after)
     }
 
     public func auditHead() async throws(StoreError) -> Int64 {

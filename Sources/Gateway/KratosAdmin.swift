@@ -1,5 +1,4 @@
 import Kratos
-import Mail
 
 /// What the gateway needs from Kratos's admin API: identities, and fresh recovery links and codes.
 /// `KratosClient` is the real one; tests may substitute any other.
@@ -11,11 +10,3 @@ public protocol KratosAdmin: Sendable {
 }
 
 extension KratosClient: KratosAdmin {}
-
-/// What a delivery needs from the mail side: send one message, get the server's final reply.
-/// `SMTPTransport` is the real one.
-public protocol MailSending: Sendable {
-    func send(_ message: EmailMessage) async throws(SMTPError) -> SMTPReceipt
-}
-
-extension SMTPTransport: MailSending {}

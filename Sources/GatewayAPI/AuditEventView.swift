@@ -1,38 +1,6 @@
 import Audit
 import Foundation
 
-/// The audit log as compliance reads it: one event per line as JSON (NDJSON) or CSV, the same
-/// from the API (`Accept: application/x-ndjson` / `text/csv`) and from `recovery-gateway audit export`.
-public enum AuditExportFormat: String, Sendable, CaseIterable {
-    case ndjson
-    case csv
-
-    /// The media type of the export.
-    public var contentType: String { self == .ndjson ? "application/x-ndjson" : "text/csv; charset=utf-8" }
-
-    /// What comes before the first event (the CSV header row).
-    public var header: String {
-        self == .csv ? AuditEventView.fields.joined(separator: ",") + "\r\n" : ""
-    }
-
-    /// One event, line end included.
-    public func line(_ event: AuditEvent) -> String {
-        let view = AuditEventView(event)
-        switch self {
-        case .ndjson:
-            return String(decoding: view.json(), as: UTF8.self) + "\n"
-        case .csv:
-            return view.csvValues.map(Self.csvField).joined(separator: ",") + "\r\n"
-        }
-    }
-
-    /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
-    private static func csvField(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-}
-
 /// An audit event as the API and the exports show it (snake_case, times in RFC 3339 UTC with
 /// microseconds). It holds the recipient only as HMAC and masked form.
 public struct AuditEventView: Sendable, Codable, Equatable, APIJSONEncodable {
@@ -94,33 +62,4 @@ public struct AuditEventView: Sendable, Codable, Equatable, APIJSONEncodable {
             recipientHash ?? "", recipientMasked ?? "", outcome ?? "", detailsJSON, prevHash, hash,
         ]
     }
-}
-
-/// The result of checking the audit chain, as the API and the CLI report it:
-/// `{"ok": true, "events": N, "head": "<hash>"}` or `{"ok": false, "first_broken_seq": N, "reason": "…"}`.
-public struct AuditVerificationView: Sendable, Codable, Equatable, APIJSONEncodable {
-    public var ok: Bool
-    public var events: Int?
-    public var head: String?
-    public var firstBrokenSeq: Int64?
-    public var reason: String?
-
-    enum CodingKeys: String, CodingKey {
-        case ok, events, head, reason
-        case firstBrokenSeq = "first_broken_seq"
-    }
-
-    public init(_ result: AuditVerification) {
-        switch result {
-        case .ok(let events, let head):
-            ok = true
-            self.events = events
-            self.head = head
-        case .broken(let seq, let reason):
-            ok = false
-            firstBrokenSeq = seq
-            self.reason = reason.description
-        }
-    }
-
 }

@@ -1,4 +1,5 @@
 import GRDB
+import Store
 
 /// The SQLite schema as named, ordered migrations. Never edit a shipped step: add a new one.
 enum SQLiteSchema {

@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 import Testing
 
-@testable import Server
+@testable import GatewayApp
 
 @Suite("JSON log lines")
 struct JSONLogHandlerTests {

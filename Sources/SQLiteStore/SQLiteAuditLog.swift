@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import GRDB
+import Store
 
 /// Appends to and reads from the `audit_events` table inside a caller's transaction.
 enum SQLiteAuditLog {
@@ -11,18 +12,11 @@ enum SQLiteAuditLog {
         let seq: Int64 = try head.map { try $0.decode(forColumn: "seq") } ?? 0
         let prevHash: String = try head.map { try $0.decode(forColumn: "hash") } ?? AuditEvent.genesisHash
         let event = chain.seal(draft, seq: seq + 1, prevHash: prevHash)
+        let columns = AuditEventColumn.allCases
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         try db.execute(
-            sql: """
-                INSERT INTO audit_events (seq, id, at_us, actor, source_ip, request_id, action, delivery_id,
-                    identity_id, recipient_hash, recipient_masked, outcome, details, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                event.seq, SQLiteRows.text(event.id), event.atMicroseconds, event.actor, event.sourceIP,
-                event.requestID, event.action.rawValue, event.deliveryID.map(SQLiteRows.text),
-                event.identityID.map(SQLiteRows.text), event.recipientHash, event.recipientMasked, event.outcome,
-                SQLiteRows.detailsJSON(event.details), event.prevHash, event.hash,
-            ]
+            sql: "INSERT INTO audit_events \(AuditEventColumn.list) VALUES (\(placeholders))",
+            arguments: StatementArguments(columns.map { SQLiteRows.bind($0.value(of: event)) })
         )
         return event
     }
@@ -46,20 +40,6 @@ extension SQLiteStore {
     }
 
     public func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent> {
-        var filter = SQLFilter()
-        if let cursor = query.cursor { filter.add("seq > ?", try StoreCursor.parseAudit(cursor)) }
-        filter.add("at_us >= ?", ifPresent: query.since, SQLiteRows.micros)
-        filter.add("at_us < ?", ifPresent: query.until, SQLiteRows.micros)
-        filter.add("identity_id = ?", ifPresent: query.identityID, SQLiteRows.text)
-        filter.add("actor = ?", ifPresent: query.actor) { $0 }
-        filter.add("action = ?", ifPresent: query.action) { $0.rawValue }
-        filter.add("delivery_id = ?", ifPresent: query.deliveryID, SQLiteRows.text)
-        return try await page("audit_events", filter, order: "seq", limit: query.limit, decode: SQLiteRows.auditEvent) {
-            StoreCursor.audit(seq: $0.seq)
-        }
-    }
-
-    static func checkLimit(_ limit: Int) throws(StoreError) {
-        try PageLimit.check(limit)
+        try await page(try query.filter(), decode: SQLiteRows.auditEvent, cursor: StoreCursor.after)
     }
 }
