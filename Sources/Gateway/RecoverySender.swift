@@ -49,9 +49,6 @@ public struct RecoverySender: Sendable {
     let from: Mailbox
     let now: @Sendable () -> Date
 
-    /// The shortest link lifetime worth sending: a link that expires sooner fails as `expired`.
-    static let minimumLifetime: Duration = .seconds(60)
-
     /// - Parameter metrics: where the Kratos calls and the sends are timed.
     public init(
         issuer: KratosClient,
@@ -79,7 +76,7 @@ public struct RecoverySender: Sendable {
 
     private func send(_ job: DeliveryJob) async throws(DeliveryError) -> SMTPReceipt {
         let remaining = Duration.seconds(job.deadline.timeIntervalSince(now()).rounded(.down))
-        guard remaining >= Self.minimumLifetime, let lifetime = KratosDuration(remaining) else {
+        guard remaining >= LinkLifetime.minimumAtSend, let lifetime = KratosDuration(remaining) else {
             throw DeliveryError(
                 errorClass: .permanent,
                 failure: .expired,

@@ -8,11 +8,13 @@ import Hummingbird
 /// keys themselves) and puts the caller in the request context. A request without a known key
 /// goes on without a caller; the route groups that need one refuse it (``RequireScopeMiddleware``),
 /// the public routes (health, the API document, metrics) do not look.
-struct APIKeyAuthenticator: RouterMiddleware {
-    typealias Context = GatewayRequestContext
+package struct APIKeyAuthenticator: RouterMiddleware {
+    package typealias Context = GatewayRequestContext
     let configuration: GatewayConfiguration
 
-    func handle(
+    package init(configuration: GatewayConfiguration) { self.configuration = configuration }
+
+    package func handle(
         _ request: Request,
         context: Context,
         next: (Request, Context) async throws -> Response

@@ -1,7 +1,7 @@
 import Audit
 import Foundation
 import Gateway
-import GatewayConfiguration
+import GatewayAPI
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -10,11 +10,16 @@ import Store
 
 /// `GET /v1/audit-events` (JSON pages, or the whole filtered log as NDJSON or CSV by `Accept`)
 /// and `GET /v1/audit-events/verify`.
-struct AuditRoutes: Sendable {
+package struct AuditRoutes: Sendable {
     let store: any GatewayStore
     let chain: AuditChain
 
-    func add(to router: Router<GatewayRequestContext>) {
+    package init(store: any GatewayStore, chain: AuditChain) {
+        self.store = store
+        self.chain = chain
+    }
+
+    package func add(to router: Router<GatewayRequestContext>) {
         router.group("v1/audit-events").add(middleware: RequireScopeMiddleware(.auditRead))
             .get("verify") { request, context in try await verify(request, context: context) }
             .get { request, context in try await list(request, context: context) }
@@ -35,7 +40,7 @@ struct AuditRoutes: Sendable {
         let accept = request.headers[.accept] ?? ""
         if let format = AuditExportFormat.allCases.first(where: { accept.contains($0.contentType.prefix { $0 != ";" }) }
         ) {
-            query.limit = 200
+            query.limit = PageLimit.range.upperBound
             return export(query, format: format, logger: context.logger)
         }
         let page = try await page(query, context: context)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Gateway
+import GatewayAPI
 import Store
 import Templates
 

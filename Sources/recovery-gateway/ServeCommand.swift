@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
+import GatewayApp
 import GatewayConfiguration
 import Hummingbird
 import Logging
 import NIOCore
-import Server
 import Store
 
 /// `recovery-gateway serve`: the daemon (HTTP API and delivery workers).

@@ -6,6 +6,8 @@ import JSONValue
 import Kratos
 import KratosStandIn
 import Mail
+import SQLiteStore
+import Server
 import Store
 import Synchronization
 import Templates
@@ -69,7 +71,8 @@ struct AcceptServiceTests {
                 store: replacement ?? store,
                 kratos: kratos,
                 templates: templates,
-                chain: chain
+                chain: chain,
+                answers: AcceptedAnswer()
             )
             try await body(Parts(accept: accept, store: store, standIn: standIn))
         }

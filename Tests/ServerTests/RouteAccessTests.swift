@@ -1,8 +1,8 @@
 import Foundation
+import GatewayApp
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import Server
 import Testing
 
 /// Which routes answer without an API key: the router lists its routes, and every one of them is
