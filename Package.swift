@@ -240,7 +240,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Gateway", "GatewayApp", "GatewayConfiguration", "KratosStandIn", "TestSupport",
+                "Server", "Gateway", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "KratosStandIn", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -20,7 +20,8 @@ public enum AcceptRefusal: Error, Sendable, Equatable {
     /// Kratos did not answer usefully; `reason` (Kratos's error text, never a secret) is for the
     /// operator's log, not for the caller.
     case kratosUnavailable(retryAfter: Duration?, reason: String)
-    case storeUnavailable
+    /// The store failed; the error (which names no secret) is for the operator's log.
+    case storeUnavailable(StoreError)
 }
 
 /// The answer to an accepted (or replayed) request: what to send back.
@@ -39,8 +40,8 @@ public struct AcceptAnswer: Sendable, Equatable {
 /// transaction. Answers once the delivery is durable.
 public struct AcceptService: Sendable {
     let settings: GatewaySettings
-    let store: any GatewayStore
-    let kratos: any KratosAdmin
+    let store: any AcceptStore
+    let kratos: MeasuredKratos
     let templates: TemplateCatalog
     let chain: AuditChain
     let rateLimiter: RateLimiter
@@ -48,10 +49,11 @@ public struct AcceptService: Sendable {
     let answers: any AcceptedAnswerFormat
     let now: @Sendable () -> Date
 
+    /// - Parameter metrics: where the Kratos calls are timed, among the gateway's other figures.
     public init(
         settings: GatewaySettings,
-        store: any GatewayStore,
-        kratos: any KratosAdmin,
+        store: any AcceptStore,
+        kratos: KratosClient,
         templates: TemplateCatalog,
         chain: AuditChain,
         answers: any AcceptedAnswerFormat,
@@ -62,7 +64,7 @@ public struct AcceptService: Sendable {
         self.answers = answers
         self.settings = settings
         self.store = store
-        self.kratos = kratos
+        self.kratos = MeasuredKratos(kratos, metrics: metrics)
         self.templates = templates
         self.chain = chain
         self.rateLimiter = RateLimiter(rate: settings.ratePerKey, burst: settings.burstPerKey)
@@ -84,7 +86,7 @@ public struct AcceptService: Sendable {
         let requestHash = Self.hash(body)
         let started = now()
         // A retried request gets its stored answer even while Kratos is down.
-        if let earlier = try await storeCall({
+        if let earlier = try await storeCall({ () async throws(StoreError) in
             try await store.idempotentAnswer(apiKeyID: caller.name, key: idempotencyKey, now: started)
         }) {
             guard earlier.requestHash == requestHash else { throw .keyReused }
@@ -158,7 +160,7 @@ public struct AcceptService: Sendable {
                 details: details
             )
         )
-        switch try await storeCall({ try await store.accept(new) }) {
+        switch try await storeCall({ () async throws(StoreError) in try await store.accept(new) }) {
         case .accepted(let stored, _):
             // The very answer stored for replays, so a retried request gets it byte for byte.
             return AcceptAnswer(
@@ -262,11 +264,11 @@ public struct AcceptService: Sendable {
         )
     }
 
-    private func storeCall<T>(_ body: () async throws -> T) async throws(AcceptRefusal) -> T {
+    private func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(AcceptRefusal) -> T {
         do {
             return try await body()
         } catch {
-            throw .storeUnavailable
+            throw .storeUnavailable(error)
         }
     }
 

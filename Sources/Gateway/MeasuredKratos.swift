@@ -1,28 +1,28 @@
 import Kratos
 
-/// A ``KratosAdmin`` that times every call of the one it wraps into
-/// `recovery_gateway_kratos_request_duration_seconds{operation, result}`.
-public struct MeasuredKratos: KratosAdmin {
-    let base: any KratosAdmin
+/// The Kratos admin API as the gateway uses it (identities, fresh recovery links and codes), every
+/// call timed into `recovery_gateway_kratos_request_duration_seconds{operation, result}`.
+struct MeasuredKratos: Sendable {
+    let base: KratosClient
     let metrics: GatewayMetrics
 
     /// Times the calls of `base`.
-    public init(_ base: any KratosAdmin, metrics: GatewayMetrics) {
+    init(_ base: KratosClient, metrics: GatewayMetrics) {
         self.base = base
         self.metrics = metrics
     }
 
-    public func identity(id: String) async throws(KratosError) -> Identity {
+    func identity(id: String) async throws(KratosError) -> Identity {
         try await measure("get_identity") { () async throws(KratosError) in try await base.identity(id: id) }
     }
 
-    public func identities(credentialsIdentifier: String) async throws(KratosError) -> [Identity] {
+    func identities(credentialsIdentifier: String) async throws(KratosError) -> [Identity] {
         try await measure("find_identities") { () async throws(KratosError) in
             try await base.identities(credentialsIdentifier: credentialsIdentifier)
         }
     }
 
-    public func createRecoveryLink(
+    func createRecoveryLink(
         identityID: String,
         expiresIn: KratosDuration
     ) async throws(KratosError) -> RecoveryLink {
@@ -31,7 +31,7 @@ public struct MeasuredKratos: KratosAdmin {
         }
     }
 
-    public func createRecoveryCode(
+    func createRecoveryCode(
         identityID: String,
         expiresIn: KratosDuration
     ) async throws(KratosError) -> RecoveryCode {

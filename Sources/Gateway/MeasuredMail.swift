@@ -1,18 +1,18 @@
 import Mail
 
-/// A ``MailSending`` that times every send of the one it wraps into
+/// The SMTP transport as a delivery uses it, every send timed into
 /// `recovery_gateway_smtp_send_duration_seconds{result}` (ok, or the failure's class).
-public struct MeasuredMail: MailSending {
-    let base: any MailSending
+struct MeasuredMail: Sendable {
+    let base: SMTPTransport
     let metrics: GatewayMetrics
 
     /// Times the sends of `base`.
-    public init(_ base: any MailSending, metrics: GatewayMetrics) {
+    init(_ base: SMTPTransport, metrics: GatewayMetrics) {
         self.base = base
         self.metrics = metrics
     }
 
-    public func send(_ message: EmailMessage) async throws(SMTPError) -> SMTPReceipt {
+    func send(_ message: EmailMessage) async throws(SMTPError) -> SMTPReceipt {
         let started = ContinuousClock.now
         do {
             let receipt = try await base.send(message)

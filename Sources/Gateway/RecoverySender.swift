@@ -43,21 +43,23 @@ public struct DeliveryJob: Sendable {
 /// (now, so that it is fresh, and valid until the delivery's deadline), renders the template and
 /// sends the email. The link and code live only in this call's memory, between Kratos and SMTP.
 public struct RecoverySender: Sendable {
-    let issuer: any KratosAdmin
-    let mail: any MailSending
+    let issuer: MeasuredKratos
+    let mail: MeasuredMail
     let templates: TemplateCatalog
     let from: Mailbox
     let now: @Sendable () -> Date
 
+    /// - Parameter metrics: where the Kratos calls and the sends are timed.
     public init(
-        issuer: any KratosAdmin,
-        mail: any MailSending,
+        issuer: KratosClient,
+        mail: SMTPTransport,
         templates: TemplateCatalog,
         from: Mailbox,
+        metrics: GatewayMetrics = .disabled,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
-        self.issuer = issuer
-        self.mail = mail
+        self.issuer = MeasuredKratos(issuer, metrics: metrics)
+        self.mail = MeasuredMail(mail, metrics: metrics)
         self.templates = templates
         self.from = from
         self.now = now

@@ -19,24 +19,30 @@ import Templates
 /// Kratos client, SMTP transport, the accept service and the delivery worker, and the HTTP
 /// application that serves them. Everything that can be wrong in the configuration shows here,
 /// at start-up, as one ``StartupError`` naming what is wrong.
+///
+/// The resources it opens (the store's connections, the SMTP transport's threads, the HTTP
+/// client) are services of its ``application(logger:)``, which closes each of them once however
+/// it ends: run that application once `start` has succeeded.
 public struct GatewayRuntime: Sendable {
     public let configuration: GatewayConfiguration
     public let store: any GatewayStore
     public let chain: AuditChain
     let templates: TemplateCatalog
     let transport: SMTPTransport
+    let kratosConfiguration: KratosConfiguration
     let httpClient: HTTPClient
     let signal = DeliverySignal()
     let settings: GatewaySettings
     /// This gateway's metrics (its own registry: gateways in one process do not mix their figures).
-    public let metricsRegistry = PrometheusCollectorRegistry()
+    public let metricsRegistry: PrometheusCollectorRegistry
+    let metrics: GatewayMetrics
 
-    /// Builds every part; creates the audit key file and the SQLite file if missing and migrates.
+    /// Checks every part, then opens the resources: creates the audit key file and the SQLite file
+    /// if missing and migrates. Nothing is left open when it throws.
     public static func start(_ configuration: GatewayConfiguration) async throws(StartupError) -> GatewayRuntime {
         let chain = AuditChain(
             key: try step("audit.key_file") { try configuration.audit.resolveKey(createIfMissing: true) }
         )
-        let store = try await openStore(configuration, chain: chain)
         let templates = try step("templates.dir") {
             try TemplateCatalog.load(
                 directory: configuration.templates.dir,
@@ -44,9 +50,6 @@ public struct GatewayRuntime: Sendable {
             )
         }
         let smtp = try step("smtp.url") { try configuration.smtp.makeSMTPConfiguration() }
-        let transport = try step("smtp.connections") {
-            try SMTPTransport(configuration: smtp, connections: configuration.smtp.connections)
-        }
         let delivery = configuration.delivery
         guard let expiresIn = KratosDuration(delivery.expiresIn) else {
             throw StartupError(part: "delivery.expires_in", problem: "must be a positive duration")
@@ -67,14 +70,37 @@ public struct GatewayRuntime: Sendable {
                 maxBackoff: delivery.backoffMax
             )
         )
+        let kratosConfiguration = try step("kratos.admin_url") {
+            try KratosConfiguration(
+                adminURL: configuration.kratos.adminURL,
+                bearerToken: configuration.kratos.token?.value,
+                publicURL: configuration.kratos.publicURL,
+                timeout: configuration.kratos.timeout
+            )
+        }
+        // The resources, once everything else is known to be right.
+        let transport = try step("smtp.connections") {
+            try SMTPTransport(configuration: smtp, connections: configuration.smtp.connections)
+        }
+        let store: any GatewayStore
+        do {
+            store = try await openStore(configuration, chain: chain)
+        } catch {
+            await transport.shutdown()
+            throw error
+        }
+        let registry = PrometheusCollectorRegistry()
         return GatewayRuntime(
             configuration: configuration,
             store: store,
             chain: chain,
             templates: templates,
             transport: transport,
+            kratosConfiguration: kratosConfiguration,
             httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
-            settings: settings
+            settings: settings,
+            metricsRegistry: registry,
+            metrics: GatewayMetrics(factory: PrometheusGatewayFactory(registry: registry))
         )
     }
 
@@ -111,7 +137,7 @@ public struct GatewayRuntime: Sendable {
                 throw StartupError(part: "store.url", problem: "\(error)")
             }
         case .postgres:
-            // The store runs its own connection pool until `shutdown()` closes it.
+            // The store runs its own connection pool until `close()` (the application's end).
             store = try step("store.url") {
                 try PostgresStore(
                     url: settings.url,
@@ -130,33 +156,20 @@ public struct GatewayRuntime: Sendable {
         return store
     }
 
-    /// The HTTP API and the background services (delivery worker, idempotency purge).
-    public func application(logger: Logger) throws(StartupError) -> some ApplicationProtocol {
-        let kratosConfiguration = try Self.step("kratos.admin_url") {
-            try KratosConfiguration(
-                adminURL: configuration.kratos.adminURL,
-                bearerToken: configuration.kratos.token?.value,
-                publicURL: configuration.kratos.publicURL,
-                timeout: configuration.kratos.timeout
-            )
-        }
-        let metrics = GatewayMetrics(factory: PrometheusGatewayFactory(registry: metricsRegistry))
-        let kratos = MeasuredKratos(
-            KratosClient(configuration: kratosConfiguration, httpClient: httpClient),
-            metrics: metrics
-        )
-        let auth = APIKeyAuthenticator(configuration: configuration)
-        let accept = AcceptService(
-            settings: settings,
-            store: store,
-            kratos: kratos,
+    /// The HTTP API and its services, in the order they depend on each other: the resources (store,
+    /// HTTP client, SMTP transport), then the delivery worker and the idempotency purge that use
+    /// them, and — as in every Hummingbird `Application` — the HTTP server last. A graceful
+    /// shutdown (SIGTERM, SIGINT, the end of a test) stops them in reverse: the server stops
+    /// accepting, the worker finishes the sends in flight and records them, then the resources
+    /// close. An error (the port is taken) cancels them all; each resource still closes once.
+    public func application(logger: Logger) -> some ApplicationProtocol {
+        let sender = RecoverySender(
+            issuer: kratos,
+            mail: transport,
             templates: templates,
-            chain: chain,
-            answers: AcceptedAnswer(),
+            from: settings.from,
             metrics: metrics
         )
-        let mail = MeasuredMail(transport, metrics: metrics)
-        let sender = RecoverySender(issuer: kratos, mail: mail, templates: templates, from: settings.from)
         let worker = DeliveryWorker(
             settings: settings,
             store: store,
@@ -166,37 +179,56 @@ public struct GatewayRuntime: Sendable {
             logger: logger,
             metrics: metrics
         )
+        let (store, httpClient, transport) = (store, httpClient, transport)
+        return Application(
+            router: router(),
+            configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port)),
+            services: [
+                ClosingService(description: "store") { await store.close() },
+                ClosingService(description: "HTTP client") { try? await httpClient.shutdown() },
+                ClosingService(description: "SMTP transport") { await transport.shutdown() },
+                worker,
+                IdempotencyPurge(store: store, logger: logger),
+            ],
+            logger: logger
+        )
+    }
 
+    /// The HTTP API: every route, each behind the middleware it needs. Every request is
+    /// authenticated once (``APIKeyAuthenticator``); each route group but the public ones (health,
+    /// the API document, metrics) requires a scope of its caller (``RequireScopeMiddleware``).
+    public func router() -> Router<GatewayRequestContext> {
+        let accept = AcceptService(
+            settings: settings,
+            store: store,
+            kratos: kratos,
+            templates: templates,
+            chain: chain,
+            answers: AcceptedAnswer(),
+            metrics: metrics
+        )
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: APIKeyAuthenticator(configuration: configuration))
         HealthRoutes(store: store).add(to: router)
         OpenAPIRoute().add(to: router)
         MetricsRoutes(registry: metricsRegistry, metrics: metrics, store: store).add(to: router)
         RecoveryEmailRoutes(
             accept: accept,
             store: store,
-            auth: auth,
             signal: signal,
             maxBodyBytes: configuration.server.maxBodyBytes
         ).add(to: router)
-        AuditRoutes(store: store, chain: chain, auth: auth).add(to: router)
-        return Application(
-            router: router,
-            configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port)),
-            services: [worker, IdempotencyPurge(store: store, logger: logger)],
-            logger: logger
-        )
+        AuditRoutes(store: store, chain: chain).add(to: router)
+        return router
     }
 
-    /// Closes the SMTP connections, the HTTP client and the store's connections (PostgreSQL) once
-    /// the application has stopped.
-    public func shutdown() async {
-        await transport.shutdown()
-        try? await httpClient.shutdown()
-        await store.close()
+    /// The Kratos admin API client.
+    private var kratos: KratosClient {
+        KratosClient(configuration: kratosConfiguration, httpClient: httpClient)
     }
 
     private static func step<T>(_ part: String, _ body: () throws -> T) throws(StartupError) -> T {

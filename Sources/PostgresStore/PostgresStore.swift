@@ -15,9 +15,8 @@ import Store
 ///
 /// The store owns its `PostgresClient` (a connection pool) and runs it in a task of its own from
 /// `init` until `close()`, so it works the same from `serve` and from one-shot commands
-/// (`migrate`, `audit export`). It is deliberately not a service of the gateway's `ServiceGroup`:
-/// on SIGTERM the group stops its services, and the delivery worker must still record the
-/// outcome of the sends in flight after that; the store closes last, in the runtime's shutdown.
+/// (`migrate`, `audit export`). In `serve` the gateway's service group calls `close()`, after
+/// the delivery worker has stopped and recorded the outcome of the sends in flight.
 public struct PostgresStore: GatewayStore {
     let client: PostgresClient
     let chain: AuditChain

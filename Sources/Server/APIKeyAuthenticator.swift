@@ -3,19 +3,52 @@ import GatewayConfiguration
 import HTTPTypes
 import Hummingbird
 
-/// Finds the API key behind `Authorization: Bearer <key>` among the configured ones (which are
-/// kept as SHA-256 hashes, never the keys themselves) and checks its scope.
-package struct APIKeyAuthenticator: Sendable {
+/// Authenticates every request once, before any route runs: finds the API key behind
+/// `Authorization: Bearer <key>` among the configured ones (kept as SHA-256 hashes, never the
+/// keys themselves) and puts the caller in the request context. A request without a known key
+/// goes on without a caller; the route groups that need one refuse it (``RequireScopeMiddleware``),
+/// the public routes (health, the API document, metrics) do not look.
+package struct APIKeyAuthenticator: RouterMiddleware {
+    package typealias Context = GatewayRequestContext
     let configuration: GatewayConfiguration
 
     package init(configuration: GatewayConfiguration) { self.configuration = configuration }
 
-    /// The caller, if the key is known and has `scope`; else a 401 or 403 problem.
-    func caller(_ request: Request, context: GatewayRequestContext, needs scope: Scope) throws(Problem) -> Caller {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+    package func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        if let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             let key = configuration.apiKey(matching: String(header.dropFirst("Bearer ".count)))
-        else { throw .unauthorized() }
-        guard key.allows(scope) else { throw .forbidden(scope.rawValue) }
-        return Caller(name: key.name, scopes: key.scopes, sourceIP: context.sourceIP, requestID: context.requestID)
+        {
+            context.caller = Caller(
+                name: key.name,
+                scopes: key.scopes,
+                sourceIP: context.sourceIP,
+                requestID: context.requestID
+            )
+        }
+        return try await next(request, context)
+    }
+}
+
+/// What a route group needs of its caller: a known API key (else 401 `unauthorized`) with
+/// `scope` (else 403 `insufficient_scope`). Added to a group, it guards every route of it.
+struct RequireScopeMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+    let scope: Scope
+
+    init(_ scope: Scope) { self.scope = scope }
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let caller = context.caller else { throw Problem.unauthorized() }
+        guard caller.scopes.contains(scope) else { throw Problem.forbidden(scope.rawValue) }
+        return try await next(request, context)
     }
 }

@@ -4,6 +4,7 @@ import Gateway
 import GatewayAPI
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import Store
 
@@ -12,21 +13,19 @@ import Store
 package struct AuditRoutes: Sendable {
     let store: any GatewayStore
     let chain: AuditChain
-    let auth: APIKeyAuthenticator
 
-    package init(store: any GatewayStore, chain: AuditChain, auth: APIKeyAuthenticator) {
+    package init(store: any GatewayStore, chain: AuditChain) {
         self.store = store
         self.chain = chain
-        self.auth = auth
     }
 
     package func add(to router: Router<GatewayRequestContext>) {
-        router.get("v1/audit-events/verify") { request, context in try await verify(request, context: context) }
-        router.get("v1/audit-events") { request, context in try await list(request, context: context) }
+        router.group("v1/audit-events").add(middleware: RequireScopeMiddleware(.auditRead))
+            .get("verify") { request, context in try await verify(request, context: context) }
+            .get { request, context in try await list(request, context: context) }
     }
 
     func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        _ = try auth.caller(request, context: context, needs: .auditRead)
         let parameters = QueryParameters(request.uri.queryParameters)
         var query = AuditQuery(
             since: try parameters.date("since"),
@@ -42,19 +41,26 @@ package struct AuditRoutes: Sendable {
         if let format = AuditExportFormat.allCases.first(where: { accept.contains($0.contentType.prefix { $0 != ";" }) }
         ) {
             query.limit = PageLimit.range.upperBound
-            return export(query, format: format)
+            return export(query, format: format, logger: context.logger)
         }
-        let page = try await page(query)
+        let page = try await page(query, context: context)
         return jsonResponse(PageView(items: page.items.map(AuditEventView.init), nextCursor: page.nextCursor).json())
     }
 
     /// Streams every event the filters match, page after page, without holding the log in memory.
-    private func export(_ first: AuditQuery, format: AuditExportFormat) -> Response {
+    /// A store failure after the first bytes can only cut the answer short: it is logged here.
+    private func export(_ first: AuditQuery, format: AuditExportFormat, logger: Logger) -> Response {
         let body = ResponseBody { [store] writer in
             try await writer.write(ByteBuffer(string: format.header))
             var query = first
             while true {
-                let page = try await store.auditEvents(query)
+                let page: Page<AuditEvent>
+                do {
+                    page = try await store.auditEvents(query)
+                } catch {
+                    logger.error("store failed during an audit export", metadata: ["error": "\(error)"])
+                    throw error
+                }
                 try await writer.write(ByteBuffer(string: page.items.map(format.line).joined()))
                 guard let next = page.nextCursor else { break }
                 query.cursor = next
@@ -65,23 +71,22 @@ package struct AuditRoutes: Sendable {
     }
 
     func verify(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        _ = try auth.caller(request, context: context, needs: .auditRead)
         let result: AuditVerification
         do {
             result = try await store.verifyAudit(chain: chain)
         } catch {
-            throw Problem.storeUnavailable
+            throw context.storeUnavailable(error)
         }
         return jsonResponse(AuditVerificationView(result).json())
     }
 
-    private func page(_ query: AuditQuery) async throws(Problem) -> Page<AuditEvent> {
+    private func page(_ query: AuditQuery, context: GatewayRequestContext) async throws(Problem) -> Page<AuditEvent> {
         do {
             return try await store.auditEvents(query)
         } catch StoreError.invalidQuery {
             throw .badParameter("cursor", "is not a cursor this list gave out")
         } catch {
-            throw .storeUnavailable
+            throw context.storeUnavailable(error)
         }
     }
 }

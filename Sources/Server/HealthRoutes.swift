@@ -1,6 +1,7 @@
 import Foundation
 import GatewayAPI
 import Hummingbird
+import Logging
 import Store
 
 /// `GET /health/alive` (the process answers) and `GET /health/ready` (the store answers and the
@@ -12,11 +13,12 @@ package struct HealthRoutes: Sendable {
 
     package func add(to router: Router<GatewayRequestContext>) {
         router.get("health/alive") { _, _ in jsonResponse(Data(#"{"status":"ok"}"#.utf8)) }
-        router.get("health/ready") { _, _ in
+        router.get("health/ready") { _, context in
             do {
                 try await store.ping()
                 return jsonResponse(Data(#"{"status":"ok","store":"ok","templates":"ok"}"#.utf8))
             } catch {
+                context.logger.warning("not ready: the store failed", metadata: ["error": "\(error)"])
                 throw Problem(
                     .serviceUnavailable,
                     code: .notReady,

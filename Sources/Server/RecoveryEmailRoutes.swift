@@ -12,20 +12,17 @@ import Store
 package struct RecoveryEmailRoutes: Sendable {
     let accept: AcceptService
     let store: any GatewayStore
-    let auth: APIKeyAuthenticator
     let signal: DeliverySignal
     let maxBodyBytes: Int
 
     package init(
         accept: AcceptService,
         store: any GatewayStore,
-        auth: APIKeyAuthenticator,
         signal: DeliverySignal,
         maxBodyBytes: Int
     ) {
         self.accept = accept
         self.store = store
-        self.auth = auth
         self.signal = signal
         self.maxBodyBytes = maxBodyBytes
     }
@@ -34,13 +31,16 @@ package struct RecoveryEmailRoutes: Sendable {
     static let maximumWait = 30
 
     package func add(to router: Router<GatewayRequestContext>) {
-        router.post("v1/recovery-emails") { request, context in try await create(request, context: context) }
-        router.get("v1/recovery-emails/:id") { request, context in try await show(request, context: context) }
-        router.get("v1/recovery-emails") { request, context in try await list(request, context: context) }
+        router.group("v1/recovery-emails").add(middleware: RequireScopeMiddleware(.send))
+            .post { request, context in try await create(request, context: context) }
+        router.group("v1/recovery-emails").add(middleware: RequireScopeMiddleware(.read))
+            .get(":id") { request, context in try await show(request, context: context) }
+            .get { request, context in try await list(request, context: context) }
     }
 
     func create(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let caller = try auth.caller(request, context: context, needs: .send)
+        // The group's middleware has refused a request without one.
+        guard let caller = context.caller else { throw Problem.unauthorized() }
         guard let key = request.headers[.idempotencyKey] else {
             throw Problem(
                 .badRequest,
@@ -85,9 +85,14 @@ package struct RecoveryEmailRoutes: Sendable {
         do {
             answer = try await accept.accept(body: body, idempotencyKey: key, caller: caller)
         } catch {
-            if case .kratosUnavailable(_, let reason) = error {
+            switch error {
+            case .kratosUnavailable(_, let reason):
                 // The caller gets a 503; the operator needs to know why (a wrong key, Kratos down).
                 context.logger.warning("Kratos refused or failed at accept", metadata: ["error": "\(reason)"])
+            case .storeUnavailable(let failure):
+                throw context.storeUnavailable(failure)
+            default:
+                break
             }
             throw Self.problem(error)
         }
@@ -120,7 +125,6 @@ package struct RecoveryEmailRoutes: Sendable {
     }
 
     func show(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        _ = try auth.caller(request, context: context, needs: .read)
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
             throw Problem.notFound("recovery email")
         }
@@ -128,14 +132,13 @@ package struct RecoveryEmailRoutes: Sendable {
         do {
             record = try await store.delivery(id: id)
         } catch {
-            throw Problem.storeUnavailable
+            throw context.storeUnavailable(error)
         }
         guard let record else { throw Problem.notFound("recovery email") }
         return jsonResponse(DeliveryView(record).json())
     }
 
     func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        _ = try auth.caller(request, context: context, needs: .read)
         let parameters = QueryParameters(request.uri.queryParameters)
         var query = DeliveryQuery(
             identityID: try parameters.uuid("identity_id"),
@@ -156,7 +159,7 @@ package struct RecoveryEmailRoutes: Sendable {
         } catch StoreError.invalidQuery {
             throw Problem.badParameter("cursor", "is not a cursor this list gave out")
         } catch {
-            throw Problem.storeUnavailable
+            throw context.storeUnavailable(error)
         }
         return jsonResponse(PageView(items: page.items.map(DeliveryView.init), nextCursor: page.nextCursor).json())
     }

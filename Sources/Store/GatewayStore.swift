@@ -4,21 +4,13 @@ import Foundation
 /// The durable state of the gateway: the delivery outbox, idempotency records and the audit log.
 ///
 /// Implementations (SQLite now, PostgreSQL later) pass the same contract test suite. No method
-/// takes or returns a recovery link, code or API key.
-public protocol GatewayStore: Sendable {
+/// takes or returns a recovery link, code or API key. The accept path's part is ``AcceptStore``.
+public protocol GatewayStore: AcceptStore {
     /// Creates or upgrades the schema; idempotent. Throws `schemaTooNew` on a newer schema.
     func migrate() async throws(StoreError)
 
     /// Checks that the store answers (for readiness).
     func ping() async throws(StoreError)
-
-    /// The unexpired answer stored for `key` of `apiKeyID`, if any: lets a retried request be
-    /// answered before any other work (even while Kratos is down). `accept` checks again.
-    func idempotentAnswer(apiKeyID: String, key: String, now: Date) async throws(StoreError) -> IdempotentAnswer?
-
-    /// In one transaction: idempotency lookup, cooldown, insert the delivery (`queued`), the
-    /// idempotency record and the sealed `email.requested` event. Refusals write nothing.
-    func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult
 
     /// Atomically leases up to `limit` due deliveries: `queued`/`retrying` with
     /// `nextAttemptAt <= now`, or `sending` whose lease expired. Marks them `sending`, sets
@@ -38,9 +30,6 @@ public protocol GatewayStore: Sendable {
 
     /// Gives a leased delivery back (shutdown) without counting the attempt; it is due at once.
     func release(id: UUID, attempt: Int) async throws(StoreError) -> DeliveryRecord
-
-    /// Appends an event that changes no delivery (e.g. `email.refused`).
-    func appendAudit(_ draft: AuditDraft) async throws(StoreError) -> AuditEvent
 
     func delivery(id: UUID) async throws(StoreError) -> DeliveryRecord?
 

@@ -34,7 +34,7 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         @Option(help: ArgumentHelp("ndjson or csv.", valueName: "format"))
-        var format: String = "ndjson"
+        var format: AuditExportFormat = .ndjson
 
         @Option(help: ArgumentHelp("Only events at or after this RFC 3339 time.", valueName: "time"))
         var since: String?
@@ -46,15 +46,11 @@ struct AuditCommand: AsyncParsableCommand {
         var output: String?
 
         func validate() throws {
-            guard AuditExportFormat(rawValue: format) != nil else {
-                throw ValidationError("--format must be ndjson or csv")
-            }
             _ = try time(since, "--since")
             _ = try time(until, "--until")
         }
 
         func run() async throws {
-            let format = AuditExportFormat(rawValue: format)!
             var query = AuditQuery(
                 since: try time(since, "--since"),
                 until: try time(until, "--until"),

@@ -24,7 +24,7 @@ struct ListCommand: AsyncParsableCommand {
             valueName: "status"
         )
     )
-    var status: String?
+    var status: DeliveryStatus?
 
     @Option(help: ArgumentHelp("Only deliveries created at or after this RFC 3339 time.", valueName: "time"))
     var since: String?
@@ -63,7 +63,7 @@ struct ListCommand: AsyncParsableCommand {
     /// The query string of the filters given (empty when none).
     var query: String {
         let parameters: [(String, String?)] = [
-            ("identity_id", identity), ("status", status), ("since", since), ("until", until),
+            ("identity_id", identity), ("status", status?.rawValue), ("since", since), ("until", until),
             ("limit", limit.map(String.init)), ("cursor", cursor),
         ]
         var components = URLComponents()

@@ -21,7 +21,7 @@ struct RecoveryGateway: AsyncParsableCommand {
     /// usage errors shortened to one line.
     static func main() async {
         do {
-            var command = try parseAsRoot(SendCommand.expandingBareWait(Array(CommandLine.arguments.dropFirst())))
+            var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -4,6 +4,7 @@ import Gateway
 import GatewayAPI
 import JSONValue
 import NIOHTTP1
+import Templates
 
 /// `recovery-gateway send`: asks a running gateway to send one recovery email (`POST /v1/recovery-emails`).
 struct SendCommand: AsyncParsableCommand {
@@ -18,9 +19,6 @@ struct SendCommand: AsyncParsableCommand {
             """
     )
 
-    /// The wait used for a bare `--wait` (the gateway's maximum).
-    static let defaultWait = 30
-
     @Option(help: ArgumentHelp("The Kratos identity to recover (a UUID).", valueName: "id"))
     var identity: String?
 
@@ -33,7 +31,7 @@ struct SendCommand: AsyncParsableCommand {
     var email: String?
 
     @Option(help: ArgumentHelp("link or code (default: the gateway's delivery.default_method).", valueName: "method"))
-    var method: String?
+    var method: RecoveryMethod?
 
     @Option(help: ArgumentHelp("The template name (default: the method's own).", valueName: "name"))
     var template: String?
@@ -71,7 +69,10 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The Idempotency-Key to send (default: a new random one, printed).", valueName: "key"))
     var idempotencyKey: String?
 
+    /// A bare `--wait` (last, or followed by another option) waits the gateway's maximum.
     @Option(
+        defaultAsFlag: 30,
+        parsing: .next,
         help: ArgumentHelp(
             "Wait up to this many seconds (1-30; --wait alone: 30) for the final state, and show it.",
             valueName: "seconds"
@@ -93,7 +94,6 @@ struct SendCommand: AsyncParsableCommand {
         if let identity, UUID(uuidString: identity) == nil {
             throw ValidationError("--identity must be a UUID such as a251ebc2-880c-4f76-a8f3-38e6940eab0e")
         }
-        if let method, !["link", "code"].contains(method) { throw ValidationError("--method must be link or code") }
         if let wait, !(1...30).contains(wait) { throw ValidationError("--wait must be 1 to 30 seconds") }
         if let idempotencyKey, !IdempotencyKey.isValid(idempotencyKey) {
             throw ValidationError("--idempotency-key must be \(IdempotencyKey.rule)")
@@ -117,7 +117,7 @@ struct SendCommand: AsyncParsableCommand {
     var body: JSONValue {
         get throws {
             let fields: [(String, String?)] = [
-                ("identity_id", identity), ("email", email), ("method", method), ("template", template),
+                ("identity_id", identity), ("email", email), ("method", method?.rawValue), ("template", template),
                 ("locale", locale), ("recipient", recipient), ("expires_in", expiresIn), ("reason", reason),
             ]
             var object = Dictionary(
@@ -159,18 +159,5 @@ struct SendCommand: AsyncParsableCommand {
         if wait != nil && delivery.status == "failed" {
             throw operationFailed("delivery \(delivery.id) failed: \(delivery.failure ?? "unknown")")
         }
-    }
-
-    /// `argv` with a bare `--wait` (last, or followed by another option) given its default, so that
-    /// `send --wait` and `send --wait 10` both work (argument-parser has no optional option values).
-    static func expandingBareWait(_ arguments: [String]) -> [String] {
-        guard arguments.first == configuration.commandName else { return arguments }
-        var result: [String] = []
-        for (index, argument) in arguments.enumerated() {
-            result.append(argument)
-            let next = arguments.indices.contains(index + 1) ? arguments[index + 1] : nil
-            if argument == "--wait", next == nil || next!.hasPrefix("-") { result.append(String(defaultWait)) }
-        }
-        return result
     }
 }

@@ -1,8 +1,10 @@
 import ArgumentParser
+import Foundation
 import GatewayApp
 import GatewayConfiguration
 import Hummingbird
 import Logging
+import NIOCore
 import Store
 
 /// `recovery-gateway serve`: the daemon (HTTP API and delivery workers).
@@ -23,24 +25,31 @@ struct ServeCommand: AsyncParsableCommand {
         if let port { flags["server.port"] = String(port) }
         let configuration = try options.load(flags: flags)
         let logger = bootstrapLogging(configuration.logging)
-        let runtime: GatewayRuntime
+        let address = "\(configuration.server.host):\(configuration.server.port)"
         do {
-            runtime = try await GatewayRuntime.start(configuration)
-            let application = try runtime.application(logger: logger)
+            let runtime = try await GatewayRuntime.start(configuration)
             logger.info(
                 "recovery-gateway starting",
                 metadata: [
-                    "address": "\(configuration.server.host):\(configuration.server.port)",
+                    "address": "\(address)",
                     "store": "\(configuration.store.redactedURL)", "smtp": "\(configuration.smtp.redactedURL)",
                     "kratos": "\(configuration.kratos.adminURL)",
                 ]
             )
-            try await application.runService()
+            // Runs until SIGTERM or SIGINT; the application closes what `start` opened, however it ends.
+            try await runtime.application(logger: logger).runService()
         } catch let error as StartupError {
             throw operationFailed("cannot start: \(error)")
+        } catch let error as IOError {
+            // The HTTP server's listening socket is the only one the gateway binds.
+            throw operationFailed("cannot start: server.port: cannot listen on \(address): \(error.reasonText)")
         }
-        await runtime.shutdown()
     }
+}
+
+extension IOError {
+    /// What went wrong, as the system says it (`Address already in use`), without NIO's call name.
+    fileprivate var reasonText: String { String(cString: strerror(errnoCode)) }
 }
 
 /// `recovery-gateway migrate`: create or upgrade the store's schema.

@@ -37,7 +37,7 @@ struct TemplatesPreviewCommand: AsyncParsableCommand {
     var identityFile: String?
 
     @Option(help: ArgumentHelp("link or code (default: the method the template serves).", valueName: "method"))
-    var method: String?
+    var method: RecoveryMethod?
 
     @Option(help: ArgumentHelp("Write the whole message (RFC 5322, as sent) to this file.", valueName: "file"))
     var eml: String?
@@ -47,12 +47,6 @@ struct TemplatesPreviewCommand: AsyncParsableCommand {
 
     @OptionGroup var catalogOptions: CatalogOptions
 
-    func validate() throws {
-        if let method, RecoveryMethod(rawValue: method) == nil {
-            throw ValidationError("--method must be link or code")
-        }
-    }
-
     func run() async throws {
         let identity = try identityFile.map(Self.readIdentity)
         let configuration = try catalogOptions.load()
@@ -60,7 +54,7 @@ struct TemplatesPreviewCommand: AsyncParsableCommand {
         guard let served = catalog.method(of: name) else {
             throw ValidationError("no template named \(name) in \(configuration.templates.dir) (try templates check)")
         }
-        let method = method.flatMap(RecoveryMethod.init(rawValue:)) ?? served
+        let method = method ?? served
         let address = identity.flatMap(Self.address) ?? SampleSecret.address
         let data = TemplateData(
             to: address,

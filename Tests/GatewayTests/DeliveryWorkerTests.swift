@@ -38,15 +38,8 @@ struct DeliveryWorkerTests {
             configuration: SMTPConfiguration(url: "smtp://127.0.0.1:\(sink.port)/?disable_starttls=true"),
             connections: 1
         )
-        let templates = try TemplateCatalog.load(
-            directory: repositoryRoot.appendingPathComponent("templates").path,
-            defaultLocale: "en"
-        )
-        let settings = GatewaySettings(
-            from: try Mailbox(displayName: "Example", address: EmailAddress("no-reply@example.com")),
-            defaultExpiresIn: try KratosDuration(parsing: "1h"),
-            retry: RetryPolicy(maxAttempts: 3, initialBackoff: .seconds(2), maxBackoff: .seconds(10))
-        )
+        let templates = try shippedTemplates()
+        let settings = try GatewaySettings.forTests()
         try await withStandIn { _, adminURL in
             let kratos = KratosClient(configuration: try KratosConfiguration(adminURL: adminURL), httpClient: .shared)
             let sender = RecoverySender(issuer: kratos, mail: transport, templates: templates, from: settings.from)

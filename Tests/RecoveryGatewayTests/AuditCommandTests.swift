@@ -203,6 +203,10 @@ struct AuditCommandTests {
         #expect(!FileManager.default.fileExists(atPath: fixture.directory.appendingPathComponent("audit.key").path))
         let badFormat = try await run(["audit", "export", "--format", "xml", "--config", fixture.config])
         #expect(badFormat.status == 2)
-        #expect(badFormat.stderr.contains("--format must be ndjson or csv"))
+        #expect(
+            badFormat.stderr.contains(
+                "The value 'xml' is invalid for '--format <format>'. Please provide one of 'ndjson' and 'csv'."
+            )
+        )
     }
 }

@@ -29,7 +29,15 @@ struct ClientCommandTests {
             (["send"], "give --identity ID or --email ADDRESS"),
             (["send", "--identity", Self.alice, "--email", "a@example.com"], "not both"),
             (["send", "--identity", "not-a-uuid"], "--identity must be a UUID"),
-            (["send", "--identity", Self.alice, "--method", "pigeon"], "--method must be link or code"),
+            (
+                ["send", "--identity", Self.alice, "--method", "pigeon"],
+                "The value 'pigeon' is invalid for '--method <method>'. Please provide one of 'link' and 'code'."
+            ),
+            (
+                ["list", "--status", "lost"],
+                "The value 'lost' is invalid for '--status <status>'. "
+                    + "Please provide one of 'queued', 'sending', 'retrying', 'sent' or 'failed'."
+            ),
             (["send", "--identity", Self.alice, "--wait", "31"], "--wait must be 1 to 30 seconds"),
             (
                 ["send", "--identity", Self.alice, "--transient-payload", "[1]"],

@@ -24,6 +24,19 @@ func withGateway(
         @Sendable (_ client: any TestClientProtocol, _ standIn: KratosStandIn, _ smtp: AiosmtpdServer) async throws ->
         Void
 ) async throws {
+    try await withGatewayRuntime { runtime, standIn, smtp in
+        // The application closes the runtime's resources when the test ends, passed or failed.
+        let application = runtime.application(logger: Logger(label: "test"))
+        try await application.test(.live) { client in try await body(client, standIn, smtp) }
+    }
+}
+
+/// The real gateway's parts, started as `withGateway` starts them; `body` must run its
+/// application (which closes them).
+func withGatewayRuntime(
+    _ body:
+        @Sendable (_ runtime: GatewayRuntime, _ standIn: KratosStandIn, _ smtp: AiosmtpdServer) async throws -> Void
+) async throws {
     let directory = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let smtp = try await AiosmtpdServer.start()
@@ -42,10 +55,7 @@ func withGateway(
               - { name: reader, sha256: "\(APIKey.sha256Hex(of: Keys.reader))", scopes: [recovery:read] }
             """
         let configuration = try ConfigurationLoader.load(yaml: yaml, source: "test", environment: [:])
-        let runtime = try await GatewayRuntime.start(configuration)
-        let application = try runtime.application(logger: Logger(label: "test"))
-        try await application.test(.live) { client in try await body(client, standIn, smtp) }
-        await runtime.shutdown()
+        try await body(try await GatewayRuntime.start(configuration), standIn, smtp)
     }
 }
 

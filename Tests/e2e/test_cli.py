@@ -137,8 +137,10 @@ def test_refused_fields_exit_2_and_failed_operations_exit_1(stack, gateway):
     assert bad_locale.returncode == 2, bad_locale.err
     assert bad_locale.err.startswith("recovery-gateway: the gateway refused: HTTP 422 invalid_request (locale): ")
     assert one_line(bad_locale)
+    # A word the command line knows itself is checked before any request, with argument-parser's message.
     bad_status = cli(gateway, "list", "--status", "lost")
-    assert bad_status.returncode == 2 and "invalid_parameter (status)" in bad_status.err, bad_status.err
+    assert bad_status.returncode == 2 and "invalid for '--status <status>'" in bad_status.err, bad_status.err
+    assert "'queued', 'sending', 'retrying', 'sent' or 'failed'" in bad_status.err and one_line(bad_status)
 
     # The operation fails: exit 1 with the problem's code.
     unknown = cli(gateway, "send", "--identity", "11111111-2222-4333-8444-555555555555")

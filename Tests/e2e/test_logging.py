@@ -4,6 +4,8 @@ duration); the level from the config file or RECOVERY_GATEWAY_LOGGING_LEVEL; JSO
 a plain one-line format for terminals."""
 
 import json
+import os
+import sqlite3
 
 import pytest
 
@@ -93,3 +95,26 @@ def test_plain_format_one_readable_line_each(stack):
     assert len(attempts) == 2
     assert "outcome=retrying" in attempts[0] and "outcome=sent" in attempts[1], attempts
     assert all(f"delivery_id={delivery}" in a and f"recipient={MASKED}" in a for a in attempts)
+
+
+def test_a_store_failure_is_logged_once_with_the_request_id(stack):
+    """A store that fails (here a table gone, as a schema bug would leave it) still answers 503
+    store_unavailable, and the operator finds why in the log, once, under the request's id."""
+    gateway = stack.start_gateway()
+    connection = sqlite3.connect(os.path.join(gateway.workdir, "gateway.sqlite"), timeout=10)
+    connection.execute("DROP TABLE idempotency_records")
+    connection.execute("ALTER TABLE deliveries RENAME TO deliveries_gone")
+    connection.commit()
+    connection.close()
+
+    posted = gateway.send({"identity_id": ALICE}, "store-broken", headers={"X-Request-Id": "req-store-1"})
+    assert posted.status == 503 and posted.json()["code"] == "store_unavailable", posted
+    listed = gateway.request("GET", "/v1/recovery-emails", headers={"X-Request-Id": "req-store-2"})
+    assert listed.status == 503 and listed.json()["code"] == "store_unavailable", listed
+    assert gateway.stop() == 0
+
+    lines = [json.loads(line) for line in stdout_lines(gateway)]
+    for request_id, table in (("req-store-1", "idempotency_records"), ("req-store-2", "deliveries")):
+        [failure] = [line for line in lines if line.get("request_id") == request_id and line["level"] == "error"]
+        assert failure["msg"] == "store failed", failure
+        assert f"no such table: {table}" in failure["error"], failure

@@ -1,0 +1,19 @@
+import Audit
+import Foundation
+
+/// What accepting a request needs of the store, and no more: the answer stored for an earlier
+/// request with the same key, the one transaction that stores a new delivery, and the audit event
+/// of a refusal. Every ``GatewayStore`` is one; `AcceptService` asks only this of it, so a test
+/// can give it a store that fails.
+public protocol AcceptStore: Sendable {
+    /// The unexpired answer stored for `key` of `apiKeyID`, if any: lets a retried request be
+    /// answered before any other work (even while Kratos is down). `accept` checks again.
+    func idempotentAnswer(apiKeyID: String, key: String, now: Date) async throws(StoreError) -> IdempotentAnswer?
+
+    /// In one transaction: idempotency lookup, cooldown, insert the delivery (`queued`), the
+    /// idempotency record and the sealed `email.requested` event. Refusals write nothing.
+    func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult
+
+    /// Appends an event that changes no delivery (e.g. `email.refused`).
+    func appendAudit(_ draft: AuditDraft) async throws(StoreError) -> AuditEvent
+}

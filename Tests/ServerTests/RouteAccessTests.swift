@@ -1,0 +1,57 @@
+import Foundation
+import GatewayApp
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// Which routes answer without an API key: the router lists its routes, and every one of them is
+/// asked without a key — a route added without a scope requirement fails this test.
+@Suite("Route access", .serialized)
+struct RouteAccessTests {
+    /// The routes anyone may call: liveness, readiness, the API document, the metrics.
+    static let publicRoutes: Set<String> = [
+        "GET /health/alive", "GET /health/ready", "GET /openapi.yaml", "GET /metrics",
+    ]
+
+    @Test func everyRouteButTheDocumentedPublicOnesAnswers401WithoutAKey() async throws {
+        try await withGatewayRuntime { runtime, _, _ in
+            let routes = runtime.router().routes.map { (method: $0.method, path: "\($0.path)") }
+            let named = Set(routes.map { "\($0.method) \($0.path)" })
+            #expect(Self.publicRoutes.isSubset(of: named), "\(named)")
+            let protected = routes.filter { !Self.publicRoutes.contains("\($0.method) \($0.path)") }
+            #expect(protected.count >= 5, "\(named)")
+            try await runtime.application(logger: Logger(label: "test")).test(.live) { client in
+                for route in routes {
+                    // A parameter (`{id}`) gets a well-formed value, so that only the key is missing.
+                    let uri = route.path.split(separator: "/", omittingEmptySubsequences: false)
+                        .map { $0.hasPrefix("{") ? UUID().uuidString.lowercased() : String($0) }
+                        .joined(separator: "/")
+                    let response = try await client.call(route.method, uri, key: nil)
+                    let name = "\(route.method) \(route.path)"
+                    if Self.publicRoutes.contains(name) {
+                        #expect(response.status != .unauthorized, "\(name)")
+                    } else {
+                        #expect(response.status == .unauthorized, "\(name)")
+                        #expect(response.object["code"] as? String == "unauthorized", "\(name)")
+                    }
+                    // An unknown key is no key.
+                    let unknown = try await client.call(route.method, uri, key: "rg_not_a_configured_key")
+                    #expect((unknown.status == .unauthorized) == !Self.publicRoutes.contains(name), "\(name)")
+                }
+            }
+        }
+    }
+
+    @Test func aKeyWithoutTheGroupsScopeIsForbidden() async throws {
+        try await withGateway { client, _, _ in
+            for (method, uri) in [(HTTPRequest.Method.post, "/v1/recovery-emails"), (.get, "/v1/audit-events")] {
+                let response = try await client.call(method, uri, key: Keys.reader)
+                #expect(response.status == .forbidden, "\(method) \(uri)")
+                #expect(response.object["code"] as? String == "insufficient_scope", "\(method) \(uri)")
+            }
+            let allowed = try await client.call(.get, "/v1/recovery-emails", key: Keys.reader)
+            #expect(allowed.status == .ok)
+        }
+    }
+}
