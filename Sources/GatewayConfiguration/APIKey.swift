@@ -36,9 +36,6 @@ public struct APIKey: Sendable, Equatable, Decodable {
         return difference == 0 && actual.count == expected.count
     }
 
-    /// Whether the key has `scope`.
-    public func allows(_ scope: Scope) -> Bool { scopes.contains(scope) }
-
     /// The hex form of the SHA-256 of `key`: what goes into `api_keys[].sha256`.
     public static func sha256Hex(of key: String) -> String {
         Hex.encode(SHA256.hash(data: Data(key.utf8)))

@@ -12,8 +12,8 @@ import Testing
         #expect(!key.matches(presentedKey: "abd"))
         #expect(!key.matches(presentedKey: ""))
         #expect(!key.matches(presentedKey: abc))
-        #expect(key.allows(.send))
-        #expect(!key.allows(.auditRead))
+        #expect(key.scopes.contains(.send))
+        #expect(!key.scopes.contains(.auditRead))
     }
 
     @Test func constructorRefusesBadHashAndEmptyName() {
