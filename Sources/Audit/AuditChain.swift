@@ -75,9 +75,6 @@ public struct AuditChain: Sendable {
     }
 
     private static func hex(_ code: HashedAuthenticationCode<SHA256>) -> String {
-        code.map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]])
-        }.joined()
+        AuditDigest.hex(code)
     }
 }

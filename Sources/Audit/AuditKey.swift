@@ -39,33 +39,13 @@ public struct AuditKey: Sendable, Equatable, CustomStringConvertible {
 
     /// Reads the key file: its raw bytes are the key.
     public static func load(file: URL) throws(AuditKeyError) -> AuditKey {
-        let data: Data
-        do {
-            data = try Data(contentsOf: file)
-        } catch {
-            throw .unreadable(path: file.path, reason: String(describing: error))
-        }
-        return try AuditKey(bytes: Array(data))
+        try AuditKey(bytes: KeyFile.read(file))
     }
 
     /// Reads the key file, or creates it with 32 random bytes, mode 0600, creating its parent
     /// directory, when it does not exist.
     public static func loadOrCreate(file: URL) throws(AuditKeyError) -> AuditKey {
-        let manager = FileManager.default
-        if manager.fileExists(atPath: file.path) { return try load(file: file) }
-        let key = AuditKey.random()
-        let bytes = Data(key.bytes)
-        do {
-            try manager.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            // Create the file with 0600 from the start, so the key is never readable by others.
-            guard manager.createFile(atPath: file.path, contents: bytes, attributes: [.posixPermissions: 0o600])
-            else {
-                throw CocoaError(.fileWriteUnknown)
-            }
-        } catch {
-            throw .unwritable(path: file.path, reason: String(describing: error))
-        }
-        return key
+        try AuditKey(bytes: KeyFile.readOrCreate(file) { random().bytes })
     }
 
     /// Never shows the key bytes.

@@ -21,6 +21,7 @@ public struct GatewayRuntime: Sendable {
     public let configuration: GatewayConfiguration
     public let store: any GatewayStore
     public let chain: AuditChain
+    let signingKey: AuditSigningKey
     let templates: TemplateCatalog
     let transport: SMTPTransport
     let httpClient: HTTPClient
@@ -34,6 +35,9 @@ public struct GatewayRuntime: Sendable {
         let chain = AuditChain(
             key: try step("audit.key_file") { try configuration.audit.resolveKey(createIfMissing: true) }
         )
+        let signingKey = try step("audit.signing_key_file") {
+            try configuration.audit.resolveSigningKey(createIfMissing: true)
+        }
         let store = try await openStore(configuration, chain: chain)
         let templates = try step("templates.dir") {
             try TemplateCatalog.load(
@@ -69,6 +73,7 @@ public struct GatewayRuntime: Sendable {
             configuration: configuration,
             store: store,
             chain: chain,
+            signingKey: signingKey,
             templates: templates,
             transport: transport,
             httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
@@ -110,7 +115,7 @@ public struct GatewayRuntime: Sendable {
         return store
     }
 
-    /// The HTTP API and the background services (delivery worker, idempotency purge).
+    /// The HTTP API and the background services (delivery worker, idempotency purge, audit checkpoints).
     public func application(logger: Logger) throws(StartupError) -> some ApplicationProtocol {
         let kratosConfiguration = try Self.step("kratos.admin_url") {
             try KratosConfiguration(
@@ -160,10 +165,19 @@ public struct GatewayRuntime: Sendable {
             maxBodyBytes: configuration.server.maxBodyBytes
         ).add(to: router)
         AuditRoutes(store: store, chain: chain, auth: auth).add(to: router)
+        let audit = configuration.audit
+        let checkpointer = AuditCheckpointer(
+            store: store,
+            key: signingKey,
+            everyEvents: audit.checkpointEveryEvents,
+            interval: audit.checkpointInterval,
+            logger: logger
+        )
         return Application(
             router: router,
+            server: ConnectionGuards.server(configuration.server),
             configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port)),
-            services: [worker, IdempotencyPurge(store: store, logger: logger)],
+            services: [worker, IdempotencyPurge(store: store, logger: logger), checkpointer],
             logger: logger
         )
     }
