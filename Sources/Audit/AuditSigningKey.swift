@@ -19,7 +19,9 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible {
 
     /// Reads the key file, or creates it (mode 0600) with a fresh key when it does not exist.
     public static func loadOrCreate(file: URL) throws(AuditKeyError) -> AuditSigningKey {
-        try AuditSigningKey(seed: KeyFile.readOrCreate(file) { Array(Curve25519.Signing.PrivateKey().rawRepresentation) })
+        try AuditSigningKey(
+            seed: KeyFile.readOrCreate(file) { Array(Curve25519.Signing.PrivateKey().rawRepresentation) }
+        )
     }
 
     private var privateKey: Curve25519.Signing.PrivateKey {

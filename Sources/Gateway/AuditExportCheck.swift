@@ -5,7 +5,10 @@ import Foundation
 /// only the checkpoint signer's public key.
 public enum AuditExportCheck {
     /// The report on the export in `data`; throws when a line is not an audit event.
-    public static func verify(ndjson data: Data, publicKey: AuditPublicKey) throws(AuditExportFileError)
+    public static func verify(
+        ndjson data: Data,
+        publicKey: AuditPublicKey
+    ) throws(AuditExportFileError)
         -> AuditExportReport
     {
         var verifier = AuditExportVerifier(publicKey: publicKey)

@@ -14,7 +14,9 @@ enum ConnectionGuards {
         let headerTimeout = TimeAmount(settings.headerTimeout)
         return .http1(
             configuration: .init(
-                additionalChannelHandlers: [ConnectionLimitHandler(open: open), HeaderTimeoutHandler(timeout: headerTimeout)],
+                additionalChannelHandlers: [
+                    ConnectionLimitHandler(open: open), HeaderTimeoutHandler(timeout: headerTimeout),
+                ],
                 idleTimeout: TimeAmount(settings.idleTimeout)
             )
         )

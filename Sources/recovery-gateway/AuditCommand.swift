@@ -106,7 +106,12 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("An NDJSON export to check offline (needs --public-key).", valueName: "file"))
         var file: String?
 
-        @Option(help: ArgumentHelp("The checkpoint key (`audit public-key`'s output) to check --file with.", valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "The checkpoint key (`audit public-key`'s output) to check --file with.",
+                valueName: "file"
+            )
+        )
         var publicKey: String?
 
         func validate() throws {

@@ -9,7 +9,8 @@ struct AuditPublicKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "public-key",
         abstract: "Print the public key that checks the audit log's signed checkpoints (PEM, as openssl reads it).",
-        discussion: "Give it to auditors with an export: `audit verify --file EXPORT --public-key FILE` needs nothing else."
+        discussion:
+            "Give it to auditors with an export: `audit verify --file EXPORT --public-key FILE` needs nothing else."
     )
 
     @OptionGroup var options: ConfigOptions

@@ -12,7 +12,11 @@ import Testing
         var events: [AuditEvent] = []
         var digest = AuditDigest()
         func append(_ draft: AuditDraft) {
-            let event = chain.seal(draft, seq: Int64(events.count + 1), prevHash: events.last?.hash ?? AuditEvent.genesisHash)
+            let event = chain.seal(
+                draft,
+                seq: Int64(events.count + 1),
+                prevHash: events.last?.hash ?? AuditEvent.genesisHash
+            )
             digest.add(event)
             events.append(event)
         }
@@ -42,6 +46,12 @@ import Testing
         return events
     }
 
+    func digest(_ events: some Sequence<AuditEvent>) -> AuditDigest {
+        var digest = AuditDigest()
+        for event in events { digest.add(event) }
+        return digest
+    }
+
     func verify(_ events: [AuditEvent], with publicKey: AuditPublicKey? = nil) -> AuditExportReport {
         var verifier = AuditExportVerifier(publicKey: publicKey ?? key.publicKey)
         for event in events where !verifier.feed(event) { break }
@@ -50,17 +60,13 @@ import Testing
 
     @Test func theDigestChangesWithEveryFieldAndIsDeterministic() {
         let events = log(3, checkpointEvery: 100)
-        var first = AuditDigest()
-        var second = AuditDigest()
-        events.forEach { first.add($0) }
-        events.forEach { second.add($0) }
+        let first = digest(events)
+        let second = digest(events)
         #expect(first == second)
         #expect(first.hex.count == 64)
         var edited = events
         edited[1].recipientMasked = "x***@e***.com"
-        var third = AuditDigest()
-        edited.forEach { third.add($0) }
-        #expect(third != first)
+        #expect(digest(edited) != first)
     }
 
     @Test func aCheckpointSignsItsTextAndRoundTripsThroughDetails() throws {
@@ -72,7 +78,9 @@ import Testing
         #expect(parsed == checkpoint)
         #expect(parsed.isSigned(by: key.publicKey))
         #expect(!parsed.isSigned(by: otherKey.publicKey))
-        #expect(String(decoding: parsed.message, as: UTF8.self).hasPrefix("recovery-gateway audit checkpoint v1\nseq=1\n"))
+        #expect(
+            String(decoding: parsed.message, as: UTF8.self).hasPrefix("recovery-gateway audit checkpoint v1\nseq=1\n")
+        )
         #expect(throws: AuditCheckpointError.missingField("signature")) {
             try AuditCheckpoint(details: checkpoint.details.filter { $0.key != "signature" })
         }
@@ -158,9 +166,13 @@ import Testing
     @Test func aCheckpointSignedAFewEventsBackStillVerifies() throws {
         // A checkpoint covers the seq it read; events appended meanwhile come before it.
         var events = log(4, checkpointEvery: 100)
-        var digest = AuditDigest()
-        events.prefix(2).forEach { digest.add($0) }
-        let checkpoint = AuditCheckpoint(seq: 2, digest: digest, head: events[1].hash, at: Date(), key: key)
+        let checkpoint = AuditCheckpoint(
+            seq: 2,
+            digest: digest(events.prefix(2)),
+            head: events[1].hash,
+            at: Date(),
+            key: key
+        )
         events.append(
             chain.seal(
                 AuditDraft(at: Date(), actor: "system", action: .auditCheckpoint, details: checkpoint.details),

@@ -1,10 +1,11 @@
 import Audit
 import Foundation
-@testable import Gateway
 import Logging
 import Store
 import TestSupport
 import Testing
+
+@testable import Gateway
 
 /// The checkpoint service on a real SQLite store, and its checkpoints read back from an NDJSON export.
 @Suite struct AuditCheckpointerTests {

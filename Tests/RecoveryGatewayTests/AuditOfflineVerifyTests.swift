@@ -33,7 +33,12 @@ struct AuditOfflineVerifyTests {
             var digest = AuditDigest()
             for index in 1...10 {
                 let event = try await store.appendAudit(
-                    AuditDraft(at: Date(), actor: "backend", action: .emailRefused, details: ["reason": "test \(index)"])
+                    AuditDraft(
+                        at: Date(),
+                        actor: "backend",
+                        action: .emailRefused,
+                        details: ["reason": "test \(index)"]
+                    )
                 )
                 digest.add(event)
                 guard index.isMultiple(of: 4) else { continue }
@@ -78,7 +83,9 @@ struct AuditOfflineVerifyTests {
     @Test func anExportVerifiesOfflineAndSaysWhatItProves() async throws {
         let fixture = try await Fixture()
         defer { fixture.remove() }
-        #expect(try String(contentsOfFile: fixture.publicKey, encoding: .utf8).hasPrefix("-----BEGIN PUBLIC KEY-----\n"))
+        #expect(
+            try String(contentsOfFile: fixture.publicKey, encoding: .utf8).hasPrefix("-----BEGIN PUBLIC KEY-----\n")
+        )
         // Store and key files are out of reach: the verification reads the export and the public key only.
         try FileManager.default.removeItem(at: fixture.directory.appendingPathComponent("gateway.sqlite"))
         try FileManager.default.removeItem(at: fixture.directory.appendingPathComponent("audit.key"))
