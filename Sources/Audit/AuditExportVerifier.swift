@@ -12,7 +12,16 @@ public struct AuditExportVerifier: Sendable {
     /// Each event's hash, as 64 UTF-8 hex digits per seq.
     private var hashes: [UInt8] = []
     private var checkpointSeqs: [Int64] = []
-    public private(set) var report = AuditExportReport()
+    private var state = AuditExportReport()
+
+    /// What the events fed so far prove.
+    public var report: AuditExportReport {
+        var report = state
+        let covered = report.lastCheckpoint?.checkpoint.seq ?? 0
+        report.unsignedTail = Int(report.lastSeq - covered)
+        report.unsignedTailCheckpoints = checkpointSeqs.count { $0 > covered }
+        return report
+    }
 
     public init(publicKey: AuditPublicKey) {
         self.publicKey = publicKey
@@ -21,24 +30,22 @@ public struct AuditExportVerifier: Sendable {
     /// Checks the next event; returns false once the export is broken.
     @discardableResult
     public mutating func feed(_ event: AuditEvent) -> Bool {
-        guard report.broken == nil else { return false }
+        guard state.broken == nil else { return false }
         if let reason = problem(with: event) {
-            report.broken = AuditExportBreak(seq: event.seq, reason: reason)
+            state.broken = AuditExportBreak(seq: event.seq, reason: reason)
             return false
         }
         link.advance(past: event)
         digest.add(event)
         digests += digest.bytes
         hashes += Array(event.hash.utf8)
-        report.lastSeq = event.seq
+        state.lastSeq = event.seq
         if event.action == .auditCheckpoint { checkpointSeqs.append(event.seq) }
-        report.unsignedTail = Int(report.lastSeq - (report.lastCheckpoint?.checkpoint.seq ?? 0))
-        report.unsignedTailCheckpoints = checkpointSeqs.count { $0 > report.lastCheckpoint?.checkpoint.seq ?? 0 }
         return true
     }
 
     private mutating func problem(with event: AuditEvent) -> AuditExportBreak.Reason? {
-        if report.lastSeq == 0, event.seq != 1 { return .notFromStart(found: event.seq) }
+        if state.lastSeq == 0, event.seq != 1 { return .notFromStart(found: event.seq) }
         if let (_, reason) = link.check(event) { return .link(reason) }
         guard event.action == .auditCheckpoint else { return nil }
         let checkpoint: AuditCheckpoint
@@ -59,9 +66,9 @@ public struct AuditExportVerifier: Sendable {
         guard String(decoding: hashes[index * 64..<(index + 1) * 64], as: UTF8.self) == checkpoint.head else {
             return .headMismatch(covers: checkpoint.seq)
         }
-        report.checkpoints += 1
-        if checkpoint.seq >= report.lastCheckpoint?.checkpoint.seq ?? 0 {
-            report.lastCheckpoint = AuditExportReport.SignedCheckpoint(eventSeq: event.seq, checkpoint: checkpoint)
+        state.checkpoints += 1
+        if checkpoint.seq >= state.lastCheckpoint?.checkpoint.seq ?? 0 {
+            state.lastCheckpoint = AuditExportReport.SignedCheckpoint(eventSeq: event.seq, checkpoint: checkpoint)
         }
         return nil
     }

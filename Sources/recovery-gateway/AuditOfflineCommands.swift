@@ -27,7 +27,8 @@ struct AuditPublicKeyCommand: AsyncParsableCommand {
 }
 
 /// `audit verify --file EXPORT --public-key FILE`: checks an NDJSON export with no database and no
-/// secret, and says what it proves; exit 0 when a signed checkpoint covers it and nothing is broken.
+/// secret, and says what it proves; exit 0 when a signed checkpoint covers it and nothing is broken,
+/// 1 when the export is broken or nothing in it is signed, 2 when a file cannot be read.
 struct OfflineAuditVerification {
     let file: String
     let publicKeyFile: String
@@ -36,14 +37,14 @@ struct OfflineAuditVerification {
         guard let keyText = try? String(contentsOfFile: publicKeyFile, encoding: .utf8),
             let key = AuditPublicKey(text: keyText)
         else {
-            throw operationFailed("--public-key \(publicKeyFile): not a readable Ed25519 public key (PEM or base64)")
+            throw ValidationError("--public-key \(publicKeyFile): not a readable Ed25519 public key (PEM or base64)")
         }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw operationFailed("--file \(file): cannot read the file")
+        guard FileManager.default.isReadableFile(atPath: file) else {
+            throw ValidationError("--file \(file): cannot read the file")
         }
         let report: AuditExportReport
         do {
-            report = try AuditExportCheck.verify(ndjson: data, publicKey: key)
+            report = try AuditExportCheck.verify(file: URL(fileURLWithPath: file), publicKey: key)
         } catch {
             throw operationFailed("--file \(file): \(error)")
         }
@@ -65,11 +66,12 @@ struct OfflineAuditVerification {
         if report.unsignedTail == 0 {
             print("unsigned tail: none")
         } else {
+            let count = report.unsignedTail
             let own = report.unsignedTailCheckpoints
+            let kind = own == 0 ? "" : own == count ? ", checkpoints only" : ", \(own) of them checkpoints"
             print(
-                "unsigned tail: seq \(checkpoint.seq + 1)-\(report.lastSeq) (\(report.unsignedTail) events"
-                    + (own > 0 ? ", \(own) of them checkpoints" : "")
-                    + ") are linked but no signature covers them yet; events after seq \(report.lastSeq), if any, are not in this export"
+                "unsigned tail: seq \(checkpoint.seq + 1)-\(report.lastSeq) (\(count) event\(count == 1 ? "" : "s")\(kind))"
+                    + " linked but no signature covers them yet; events after seq \(report.lastSeq), if any, are not in this export"
             )
         }
     }

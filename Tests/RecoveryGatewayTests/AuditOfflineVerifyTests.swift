@@ -98,7 +98,7 @@ struct AuditOfflineVerifyTests {
         #expect(result.stderr.isEmpty)
     }
 
-    @Test func truncationAfterACheckpointLeavesNoUnsignedTail() async throws {
+    @Test func truncationAfterACheckpointIsSignedUpToIt() async throws {
         let fixture = try await Fixture()
         defer { fixture.remove() }
         let file = try fixture.writeLines(Array(try fixture.lines().prefix(5)), name: "truncated.ndjson")
@@ -106,7 +106,7 @@ struct AuditOfflineVerifyTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("linked: seq 1-5:"))
         #expect(result.stdout.contains("signed: seq 1-4 by the checkpoint at seq 5"))
-        #expect(result.stdout.contains("unsigned tail: seq 5-5 (1 events, 1 of them checkpoints)"), "\(result.stdout)")
+        #expect(result.stdout.contains("unsigned tail: seq 5-5 (1 event, checkpoints only) linked"), "\(result.stdout)")
     }
 
     @Test func tamperingIsDetectedWithAClearMessage() async throws {
@@ -149,15 +149,18 @@ struct AuditOfflineVerifyTests {
         #expect(result.stderr.contains("not the given public key's \(other.keyID)"))
     }
 
-    @Test func badUsageExits2AndUnreadableInputExits1() async throws {
+    @Test func unreadableInputExits2AndAFileThatIsNoExportExits1() async throws {
         let fixture = try await Fixture()
         defer { fixture.remove() }
         let alone = try await run(["audit", "verify", "--file", fixture.export.path])
         #expect(alone.status == 2)
         #expect(alone.stderr.contains("--file and --public-key go together"), "\(alone.stderr)")
         let notAKey = try await fixture.verify(fixture.export.path, key: fixture.export.path)
-        #expect(notAKey.status == 1)
+        #expect(notAKey.status == 2)
         #expect(notAKey.stderr.contains("not a readable Ed25519 public key"))
+        let noFile = try await fixture.verify(fixture.directory.path + "/none.ndjson")
+        #expect(noFile.status == 2)
+        #expect(noFile.stderr.contains("none.ndjson: cannot read the file"), "\(noFile.stderr)")
         let notAnExport = try await fixture.verify(fixture.config)
         #expect(notAnExport.status == 1)
         #expect(notAnExport.stderr.contains("line 1: not an NDJSON audit event"), "\(notAnExport.stderr)")
