@@ -107,3 +107,35 @@ def manual_procedure(export, public_key):
                                "-in", message, "-sigfile", signature], capture_output=True)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     return int(checkpoint["seq"])
+
+
+def test_two_replicas_on_postgresql_both_checkpoint_and_the_export_verifies(stack, postgres, tmp_path):
+    settings = {"store.url": postgres.create_database(), "audit.checkpoint_interval": "200ms",
+                "audit.checkpoint_every_events": 2}
+    # One after the other: the first creates the key files the second then reads.
+    first, second = [stack.start_gateway(overrides=settings, name=f"replica{n + 1}") for n in range(2)]
+    for n in range(10):
+        gateway = (first, second)[n % 2]
+        answer = gateway.send({"identity_id": ALICE, "reason": f"replica checkpoint {n}"}, f"rc-{n}", wait=10)
+        assert answer.status == 200 and answer.json()["status"] == "sent", answer
+
+    def covered():
+        events = first.audit_ndjson()
+        last = events[-1]
+        return (sum(e["action"] != "audit.checkpoint" for e in events) == 20 and last["action"] == "audit.checkpoint"
+                and int(last["details"]["seq"]) >= max(e["seq"] for e in events if e["action"] != "audit.checkpoint")
+                and events)
+
+    events = wait_for(covered, 20, what="a checkpoint of every event")
+    writers = {e["details"]["signed_at"] for e in events if e["action"] == "audit.checkpoint"}
+    assert len(writers) >= 2
+    export = tmp_path / "export.ndjson"
+    assert second.cli("audit", "export", "--output", str(export)).returncode == 0
+    public_key = tmp_path / "audit.pub"
+    public_key.write_bytes(first.cli("audit", "public-key").stdout)
+    result = subprocess.run(
+        [str(GATEWAY_BIN), "audit", "verify", "--file", str(export), "--public-key", str(public_key)],
+        capture_output=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "signed: seq 1-" in result.stdout.decode()
