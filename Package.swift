@@ -1,5 +1,9 @@
 // swift-tools-version:6.1
-// recovery-gateway: sends Ory Kratos account-recovery emails (see DESIGN.md in the steering repo).
+// recovery-gateway: sends Ory Kratos account-recovery emails. ARCHITECTURE.md describes the modules
+// below and the direction of their dependencies: the domain (`Gateway`) depends on no configuration,
+// HTTP or database module; the wire format (`GatewayAPI`) on none of them either; the HTTP API
+// (`Server`) on the domain and the wire format; the wiring (`GatewayApp`) on everything; the command
+// line on the wiring and the wire format, not on the HTTP API.
 
 import PackageDescription
 
@@ -50,6 +54,9 @@ let package = Package(
         // MARK: JSON documents as values (identity traits, transient payloads)
         .target(name: "JSONValue", swiftSettings: swiftSettings),
 
+        // MARK: RFC 3339 times: one parser (API, CLI, Kratos) and the gateway's one way of writing them
+        .target(name: "RFC3339", swiftSettings: swiftSettings),
+
         // MARK: Go's duration syntax (Kratos's expires_in)
         .target(name: "GoDuration", swiftSettings: swiftSettings),
 
@@ -59,6 +66,7 @@ let package = Package(
             dependencies: [
                 "GoDuration",
                 "JSONValue",
+                "RFC3339",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -78,11 +86,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Secret keys in files of their own (created 0600 with random bytes)
+        .target(name: "KeyFile", swiftSettings: swiftSettings),
+
+        // MARK: Kratos's HTTP courier as a source of emails: its documents checked, sealed, deduplicated
+        .target(
+            name: "Courier",
+            dependencies: [
+                "JSONValue", "KeyFile", "Templates",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CourierTests",
+            dependencies: ["Courier", "JSONValue", "KeyFile", "Templates"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: The domain: accept a request, deliver it, retry, audit
         .target(
             name: "Gateway",
             dependencies: [
-                "Audit", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "Store", "Templates",
+                "Audit", "GoDuration", "JSONValue", "Kratos", "Mail", "RFC3339", "Store", "Templates",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,13 +117,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: The HTTP API, health, logs
+        // MARK: The API's wire format: JSON views, timestamps, problem codes (server and CLI alike)
+        .target(
+            name: "GatewayAPI",
+            dependencies: ["Audit", "RFC3339", "Store"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The HTTP API, health, metrics
         .target(
             name: "Server",
             dependencies: [
-                "Audit", "Gateway", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "PostgresStore", "Store",
-                "Templates",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "RFC3339", "Store",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -112,6 +143,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: The wiring: configuration -> store, clients, domain services, HTTP application; logging
+        .target(
+            name: "GatewayApp",
+            dependencies: [
+                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "Kratos", "Mail", "PostgresStore", "Server",
+                "RFC3339", "SQLiteStore", "Store", "Templates",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: The Kratos stand-in (a test double of the Kratos admin API)
         .target(
             name: "KratosStandIn",
@@ -122,6 +168,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The default identities, compiled in (`config/stand-in-identities.json` links to the file).
+            resources: [.embedInCode("stand-in-identities.json")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -138,8 +186,8 @@ let package = Package(
         .executableTarget(
             name: "recovery-gateway",
             dependencies: [
-                "Audit", "Gateway", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "Server", "Store",
-                "Templates",
+                "Audit", "Gateway", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "JSONValue", "Kratos", "Mail",
+                "RFC3339", "Store", "Templates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -184,8 +232,9 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Audit", "Gateway", "GatewayConfiguration", "JSONValue", "Kratos", "KratosStandIn", "Mail", "Store",
-                "Templates", "TestSupport",
+                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos", "KratosStandIn",
+                "Mail",
+                "Server", "SQLiteStore", "Store", "Templates", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -194,12 +243,17 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Gateway", "GatewayConfiguration", "KratosStandIn", "TestSupport",
+                "Server", "Gateway", "GatewayApp", "GatewayConfiguration", "KratosStandIn", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayAppTests",
+            dependencies: ["GatewayApp", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -241,19 +295,27 @@ let package = Package(
         ),
         .testTarget(
             name: "RecoveryGatewayTests",
-            dependencies: ["recovery-gateway", "Audit", "GatewayConfiguration", "Store", "TestSupport"],
+            dependencies: [
+                "recovery-gateway", "Audit", "Gateway", "GatewayConfiguration", "SQLiteStore", "Store", "TestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Audit log (HMAC chain) and the durable store (outbox, idempotency, audit) on SQLite
+        // MARK: Audit log (HMAC chain); the durable store's contract (outbox, idempotency, audit) and
+        // its implementation on SQLite
         .target(
             name: "Audit",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["KeyFile", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Store",
-            dependencies: ["Audit", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Audit"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SQLiteStore",
+            dependencies: ["Audit", "Store", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -265,7 +327,7 @@ let package = Package(
             name: "StoreTests",
             dependencies: [
                 "TestSupport",
-                "Store", "Audit", "PostgresStore", .product(name: "GRDB", package: "GRDB.swift"),
+                "Store", "Audit", "PostgresStore", "SQLiteStore", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -290,6 +352,8 @@ let package = Package(
             name: "GatewayConfiguration",
             dependencies: [
                 "Audit",
+                "KeyFile",
+                "Gateway",
                 "GoDuration",
                 "Mail",
                 "Templates",
@@ -303,6 +367,7 @@ let package = Package(
             name: "GatewayConfigurationTests",
             dependencies: [
                 "Audit",
+                "Gateway",
                 "GatewayConfiguration",
                 "GoDuration",
                 "Mail",

@@ -35,11 +35,23 @@ pids+=($!)
 pids+=($!)
 "$bin/recovery-gateway" serve >"$demo/gateway.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do
-    curl -sf http://127.0.0.1:8080/health/ready >/dev/null 2>&1 && curl -sf http://127.0.0.1:4434/health/ready >/dev/null && break
-    sleep 0.1
-done
-curl -sf http://127.0.0.1:8080/health/ready >/dev/null || { echo "the gateway did not start:"; cat "$demo/gateway.log"; exit 1; }
+# Waits until all three answer — the gateway and the stand-in their readiness check, the catcher
+# its SMTP greeting — so the first attempt of the email finds everything up.
+ready() {
+    local name="$1" log="$2"
+    shift 2
+    for _ in $(seq 300); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "the $name did not start within 30 s:"
+    cat "$log"
+    exit 1
+}
+ready "mail catcher" "$demo/mail-catcher.log" \
+    "$py" -c 'import smtplib; smtplib.SMTP("127.0.0.1", 1025, timeout=2).quit()'
+ready "Kratos stand-in" "$demo/kratos-stand-in.log" curl -sf http://127.0.0.1:4434/health/ready
+ready gateway "$demo/gateway.log" curl -sf http://127.0.0.1:8080/health/ready
 
 show() { "$py" -m json.tool; }
 echo

@@ -24,14 +24,14 @@ public struct AuditChain: Sendable {
         var mac = HMAC<SHA256>(key: key.symmetricKey)
         mac.update(data: Array(event.prevHash.utf8))
         mac.update(data: AuditCanonicalEncoding.encode(event))
-        return Self.hex(mac.finalize())
+        return Hex.encode(mac.finalize())
     }
 
     /// HMAC-SHA256 of the lower-cased address under the audit key, hex: lets compliance find
     /// every event for one address without the log holding it in clear.
     public func recipientHash(_ address: String) -> String {
         let normalized = address.trimmingCharacters(in: .whitespaces).lowercased()
-        return Self.hex(HMAC<SHA256>.authenticationCode(for: Array(normalized.utf8), using: key.symmetricKey))
+        return Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(normalized.utf8), using: key.symmetricKey))
     }
 
     /// A streaming verifier for this chain's key.
@@ -72,9 +72,5 @@ public struct AuditChain: Sendable {
         guard text.contains("@") else { return text }
         // A regex literal is built at compile time; Regex is not Sendable, so it is not kept in a static.
         return text.replacing(#/[^\s<>()\[\]@,;:"']+@[^\s<>()\[\]@,;:"']+/#) { match in mask(String(match.output)) }
-    }
-
-    private static func hex(_ code: HashedAuthenticationCode<SHA256>) -> String {
-        AuditDigest.hex(code)
     }
 }

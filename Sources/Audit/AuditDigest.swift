@@ -20,10 +20,5 @@ public struct AuditDigest: Sendable, Hashable {
     }
 
     /// Lower-case hex of the digest.
-    public var hex: String { Self.hex(bytes) }
-
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef")
-        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0f)]] })
-    }
+    public var hex: String { Hex.encode(bytes) }
 }

@@ -60,7 +60,7 @@ public struct AuditExportVerifier: Sendable {
         guard checkpoint.isSigned(by: publicKey) else { return .badSignature }
         guard checkpoint.seq >= 1, checkpoint.seq < event.seq else { return .coversLater(seq: checkpoint.seq) }
         let index = Int(checkpoint.seq - 1)
-        guard AuditDigest.hex(digests[index * 32..<(index + 1) * 32]) == checkpoint.digest else {
+        guard Hex.encode(digests[index * 32..<(index + 1) * 32]) == checkpoint.digest else {
             return .digestMismatch(covers: checkpoint.seq)
         }
         guard String(decoding: hashes[index * 64..<(index + 1) * 64], as: UTF8.self) == checkpoint.head else {

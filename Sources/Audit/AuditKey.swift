@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KeyFile
 
 /// The secret key of the audit chain's HMACs: at least 32 bytes, kept outside the database.
 public struct AuditKey: Sendable, Equatable, CustomStringConvertible {
@@ -39,13 +40,29 @@ public struct AuditKey: Sendable, Equatable, CustomStringConvertible {
 
     /// Reads the key file: its raw bytes are the key.
     public static func load(file: URL) throws(AuditKeyError) -> AuditKey {
-        try AuditKey(bytes: KeyFile.read(file))
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw .unreadable(path: file.path, reason: String(describing: error))
+        }
+        return try AuditKey(bytes: Array(data))
     }
 
     /// Reads the key file, or creates it with 32 random bytes, mode 0600, creating its parent
-    /// directory, when it does not exist.
+    /// directory, when it does not exist (``KeyFile/createIfAbsent(file:byteCount:)``).
     public static func loadOrCreate(file: URL) throws(AuditKeyError) -> AuditKey {
-        try AuditKey(bytes: KeyFile.readOrCreate(file) { random().bytes })
+        let created: [UInt8]?
+        do {
+            created = try KeyFile.createIfAbsent(file: file, byteCount: minimumByteCount)
+        } catch {
+            guard case .unwritable(_, let reason) = error else {
+                throw .unwritable(path: file.path, reason: error.description)
+            }
+            throw .unwritable(path: file.path, reason: reason)
+        }
+        guard let created else { return try load(file: file) }
+        return try AuditKey(bytes: created)
     }
 
     /// Never shows the key bytes.
@@ -54,25 +71,7 @@ public struct AuditKey: Sendable, Equatable, CustomStringConvertible {
     }
 
     private static func decodeHex(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count >= 2 * minimumByteCount, digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        var index = 0
-        while index < digits.count {
-            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        guard text.utf8.count >= 2 * minimumByteCount else { return nil }
+        return Hex.decode(text)
     }
 }

@@ -1,27 +1,29 @@
 import Crypto
 import Foundation
+import KeyFile
 
 /// The Ed25519 private key that signs audit checkpoints; its file holds the 32-byte seed.
 public struct AuditSigningKey: Sendable, CustomStringConvertible {
     /// Kept as bytes: swift-crypto's key types are not `Sendable` on Linux.
     private let seed: [UInt8]
 
+    /// The bytes of a seed (any 32 bytes are one).
+    public static let seedByteCount = 32
+
     /// A key from its 32-byte seed (the raw representation of an Ed25519 private key).
-    public init(seed: some Collection<UInt8>) throws(AuditKeyError) {
-        guard seed.count == 32 else { throw .wrongSigningKeyLength(byteCount: seed.count) }
-        self.seed = Array(seed)
+    public init(seed: [UInt8]) {
+        precondition(seed.count == Self.seedByteCount, "an Ed25519 seed has 32 bytes")
+        self.seed = seed
     }
 
-    /// Reads the key file.
-    public static func load(file: URL) throws(AuditKeyError) -> AuditSigningKey {
-        try AuditSigningKey(seed: KeyFile.read(file))
+    /// Reads the key file (exactly 32 bytes, mode 0600 or 0400).
+    public static func load(file: URL) throws(KeyFileError) -> AuditSigningKey {
+        AuditSigningKey(seed: try KeyFile.readPrivate(file: file, byteCount: seedByteCount))
     }
 
-    /// Reads the key file, or creates it (mode 0600) with a fresh key when it does not exist.
-    public static func loadOrCreate(file: URL) throws(AuditKeyError) -> AuditSigningKey {
-        try AuditSigningKey(
-            seed: KeyFile.readOrCreate(file) { Array(Curve25519.Signing.PrivateKey().rawRepresentation) }
-        )
+    /// Reads the key file, or creates it (mode 0600) with 32 random bytes when it does not exist.
+    public static func loadOrCreate(file: URL) throws(KeyFileError) -> AuditSigningKey {
+        AuditSigningKey(seed: try KeyFile.loadOrCreate(file: file, byteCount: seedByteCount))
     }
 
     private var privateKey: Curve25519.Signing.PrivateKey {
@@ -80,7 +82,7 @@ public struct AuditPublicKey: Sendable, Hashable {
 
     /// The first 16 hex digits of SHA-256 over the 32 raw bytes: names the key in checkpoints.
     public var keyID: String {
-        String(AuditDigest.hex(Array(SHA256.hash(data: raw))).prefix(16))
+        String(Hex.encode(SHA256.hash(data: raw)).prefix(16))
     }
 
     /// Whether `signature` is this key's Ed25519 signature of `message`.

@@ -1,7 +1,6 @@
 import Audit
 import Crypto
 import Foundation
-import GatewayConfiguration
 import JSONValue
 import Kratos
 import Mail
@@ -46,6 +45,7 @@ public struct AcceptService: Sendable {
     let chain: AuditChain
     let rateLimiter: RateLimiter
     let metrics: GatewayMetrics
+    let answers: any AcceptedAnswerFormat
     let now: @Sendable () -> Date
 
     public init(
@@ -54,10 +54,12 @@ public struct AcceptService: Sendable {
         kratos: any KratosAdmin,
         templates: TemplateCatalog,
         chain: AuditChain,
+        answers: any AcceptedAnswerFormat,
         metrics: GatewayMetrics = .disabled,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.metrics = metrics
+        self.answers = answers
         self.settings = settings
         self.store = store
         self.kratos = kratos
@@ -107,14 +109,17 @@ public struct AcceptService: Sendable {
         let identity = try await resolveIdentity(request.target)
         let (recipient, override) = try await resolveRecipient(request, identity: identity, caller: caller)
 
+        guard let identityID = UUID(uuidString: identity.id) else {
+            throw .kratosUnavailable(retryAfter: nil, reason: "Kratos answered an identity id that is not a UUID")
+        }
         let expiresIn = request.expiresIn ?? settings.defaultExpiresIn
         let id = UUID()
         let record = DeliveryRecord(
             id: id,
             status: .queued,
-            identityID: UUID(uuidString: identity.id) ?? UUID(),
+            identityID: identityID,
             recipient: recipient.description,
-            method: method == .link ? .link : .code,
+            method: DeliveryMethod(method),
             template: template,
             locale: request.locale?.description,
             expiresIn: expiresIn.description,
@@ -132,14 +137,15 @@ public struct AcceptService: Sendable {
         var details = ["method": method.rawValue, "template": template, "expires_in": expiresIn.description]
         if let reason = request.reason { details["reason"] = AuditChain.maskingAddresses(in: reason) }
         if override { details["recipient_override"] = "true" }
+        let answer = answers.answer(for: record)
         let new = NewDelivery(
             delivery: record,
             idempotency: IdempotencyEntry(
                 apiKeyID: caller.name,
                 key: idempotencyKey,
                 requestHash: requestHash,
-                responseStatus: 202,
-                responseBody: DeliveryView(record).json(),
+                responseStatus: answer.status,
+                responseBody: answer.body,
                 expiresAt: started.addingTimeInterval(settings.idempotencyWindow / .seconds(1))
             ),
             cooldown: settings.cooldown / .seconds(1),
@@ -270,6 +276,6 @@ public struct AcceptService: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(body)) ?? Data()
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(SHA256.hash(data: data))
     }
 }

@@ -1,8 +1,3 @@
-import GatewayConfiguration
-
-/// What an API key may do: the scopes of the configuration's `api_keys`.
-public typealias Scope = APIKey.Scope
-
 /// Who is asking, as the HTTP layer authenticated it: the API key's name and scopes, and where
 /// the request came from (for the audit log).
 public struct Caller: Sendable, Hashable {

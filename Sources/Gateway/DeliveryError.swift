@@ -6,16 +6,8 @@ import Templates
 /// Why one delivery attempt failed, in the terms the retry policy acts on. Built from the errors
 /// of the parts (SMTP, Kratos, templates); the text is theirs and carries no secret.
 public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// What the failure says about the next attempt.
-    public enum Class: String, Sendable, Equatable {
-        /// Try again later: 4xx replies, timeouts, Kratos 5xx/429, connections refused or dropped.
-        case transient
-        /// This delivery can never succeed: an SMTP 5xx, or the identity is gone.
-        case permanent
-        /// The operator must fix something (TLS, credentials, Kratos key, a template); says nothing
-        /// about the delivery, so it does not use up its attempts.
-        case configuration
-    }
+    /// What the failure says about the next attempt (the store keeps it with the delivery).
+    public typealias Class = ErrorClass
 
     public let errorClass: Class
     /// For a permanent failure: the failure to record.

@@ -3,6 +3,7 @@ import Foundation
 import JSONValue
 import Logging
 import Mail
+import RFC3339
 import ServiceLifecycle
 import Store
 import Synchronization
@@ -111,14 +112,14 @@ public struct DeliveryWorker: Service {
             case .retry(let at, let counts):
                 outcome = .retry(
                     at: at,
-                    errorClass: error.errorClass.rawValue,
+                    errorClass: error.errorClass,
                     error: error.message,
                     countsAsAttempt: counts
                 )
                 details["next_attempt_at"] = Timestamp.format(at)
                 audit = draft(.emailAttemptFailed, record, outcome: "retrying", details: details)
             case .fail(let failure):
-                outcome = .failed(failure: failure, errorClass: error.errorClass.rawValue, error: error.message)
+                outcome = .failed(failure: failure, errorClass: error.errorClass, error: error.message)
                 audit = draft(.emailFailed, record, outcome: failure.rawValue, details: details)
             }
         }
@@ -188,9 +189,9 @@ public struct DeliveryWorker: Service {
             metrics.attempted(outcome: "sent", errorClass: nil)
             metrics.finished(sent: true, failure: nil)
         case .retry(_, let errorClass, _, _):
-            metrics.attempted(outcome: "retry", errorClass: DeliveryError.Class(rawValue: errorClass))
+            metrics.attempted(outcome: "retry", errorClass: errorClass)
         case .failed(let failure, let errorClass, _):
-            metrics.attempted(outcome: "failed", errorClass: errorClass.flatMap(DeliveryError.Class.init(rawValue:)))
+            metrics.attempted(outcome: "failed", errorClass: errorClass)
             metrics.finished(sent: false, failure: failure.rawValue)
         }
     }
@@ -201,7 +202,7 @@ public struct DeliveryWorker: Service {
             job = DeliveryJob(
                 identityID: record.identityID.uuidString.lowercased(),
                 recipient: try EmailAddress(record.recipient),
-                method: record.method == .link ? .link : .code,
+                method: RecoveryMethod(record.method),
                 template: record.template,
                 locale: record.locale,
                 messageID: try MessageID(record.messageID),

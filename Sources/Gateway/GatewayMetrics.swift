@@ -1,4 +1,6 @@
 import CoreMetrics
+import GoDuration
+import Store
 
 /// Records what the gateway does as swift-metrics counters, timers and gauges, made by an explicit
 /// factory (one per runtime, so that many gateways can run in one process without the global
@@ -21,9 +23,8 @@ public struct GatewayMetrics: Sendable {
 
     /// Records one observation of the histogram `metric`.
     public func time(_ metric: GatewayMetric, _ labels: [(String, String)] = [], _ duration: Duration) {
-        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
         CoreMetrics.Timer(label: metric.rawValue, dimensions: labels, factory: factory)
-            .recordNanoseconds(nanoseconds)
+            .recordNanoseconds(duration.clampedNanoseconds)
     }
 
     /// Sets the gauge `metric`.

@@ -29,8 +29,6 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
     public static let maximumReasonLength = 500
     /// Largest `transient_payload`, as compact JSON.
     public static let maximumPayloadBytes = 8 * 1024
-    /// The longest link lifetime a caller may ask for.
-    public static let maximumExpiresIn: Duration = .seconds(7 * 24 * 3600)
 
     private static let fields: Set<String> = [
         "identity_id", "email", "method", "template", "locale", "recipient", "expires_in", "reason",
@@ -40,7 +38,7 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
     /// Checks the decoded JSON body.
     public init(json: JSONValue) throws(RequestError) {
         guard case .object(let body) = json else {
-            throw RequestError(field: "body", message: "must be a JSON object", status: 400)
+            throw RequestError(field: "body", message: "must be a JSON object", kind: .malformed)
         }
         if let unknown = body.keys.sorted().first(where: { !Self.fields.contains($0) }) {
             throw RequestError(field: unknown, message: "is not a field of this request")
@@ -89,8 +87,8 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
             } catch {
                 throw RequestError(field: "expires_in", message: "must be a positive duration such as 1h, 90m or 1h30m")
             }
-            guard duration.duration >= .seconds(60), duration.duration <= Self.maximumExpiresIn else {
-                throw RequestError(field: "expires_in", message: "must be from 1m to 168h")
+            guard LinkLifetime.isAccepted(duration.duration) else {
+                throw RequestError(field: "expires_in", message: "must be \(LinkLifetime.acceptedRange)")
             }
             self.expiresIn = duration
         }
@@ -136,18 +134,23 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
 }
 
 /// A request the gateway refuses as it stands: the field at fault and what is wrong with it.
-/// Becomes an `application/problem+json` answer naming the field; never echoes the value.
+/// The API answers it with a problem naming the field; never echoes the value.
 public struct RequestError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong: the body is not a request at all, or a field of a well-formed one is bad.
+    public enum Kind: Sendable, Equatable {
+        case malformed
+        case invalidValue
+    }
+
     /// The JSON field (or `body`, or a header name) at fault.
     public let field: String
     public let message: String
-    /// 400 for a malformed body, 422 for a well-formed one with a bad value.
-    public let status: Int
+    public let kind: Kind
 
-    public init(field: String, message: String, status: Int = 422) {
+    public init(field: String, message: String, kind: Kind = .invalidValue) {
         self.field = field
         self.message = message
-        self.status = status
+        self.kind = kind
     }
 
     public var description: String { "\(field): \(message)" }

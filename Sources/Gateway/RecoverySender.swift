@@ -49,9 +49,6 @@ public struct RecoverySender: Sendable {
     let from: Mailbox
     let now: @Sendable () -> Date
 
-    /// The shortest link lifetime worth sending: a link that expires sooner fails as `expired`.
-    static let minimumLifetime: Duration = .seconds(60)
-
     public init(
         issuer: any KratosAdmin,
         mail: any MailSending,
@@ -77,7 +74,7 @@ public struct RecoverySender: Sendable {
 
     private func send(_ job: DeliveryJob) async throws(DeliveryError) -> SMTPReceipt {
         let remaining = Duration.seconds(job.deadline.timeIntervalSince(now()).rounded(.down))
-        guard remaining >= Self.minimumLifetime, let lifetime = KratosDuration(remaining) else {
+        guard remaining >= LinkLifetime.minimumAtSend, let lifetime = KratosDuration(remaining) else {
             throw DeliveryError(
                 errorClass: .permanent,
                 failure: .expired,

@@ -5,8 +5,9 @@ import Store
 ///
 /// Backoff doubles per attempt from `initialBackoff` up to `maxBackoff`, with "equal jitter" (half
 /// the delay fixed, half random) so that deliveries failed together do not retry together. A
-/// server's `Retry-After` is a floor. A delivery is never scheduled past its deadline (the time the
-/// link would have expired): it fails as `expired` instead. Configuration failures are retried
+/// server's `Retry-After` is a floor. A delivery is never scheduled so late that its link would
+/// have less than `LinkLifetime.minimumAtSend` left (the sender would refuse it): it fails as
+/// `expired` instead. Configuration failures are retried
 /// without using up attempts, until the operator fixes the cause or the deadline passes.
 public struct RetryPolicy: Sendable {
     public var maxAttempts: Int
@@ -43,7 +44,9 @@ public struct RetryPolicy: Sendable {
         var delay = backoff(afterAttempt: attempts)
         if let retryAfter = error.retryAfter, retryAfter > delay { delay = retryAfter }
         let at = now.addingTimeInterval(delay / .seconds(1))
-        guard at < deadline else { return .fail(.expired) }
+        guard at.addingTimeInterval(LinkLifetime.minimumAtSend / .seconds(1)) <= deadline else {
+            return .fail(.expired)
+        }
         return .retry(at: at, countsAsAttempt: counts)
     }
 

@@ -1,22 +1,13 @@
+import Audit
 import Crypto
 import Foundation
+import Gateway
 
 /// An API key the gateway accepts: its name (the audit log's actor), the SHA-256 of the key, and its scopes.
 /// The key itself is never configured; ``matches(presentedKey:)`` checks a presented one.
 public struct APIKey: Sendable, Equatable, Decodable {
-    /// What a key may do.
-    public enum Scope: String, Sendable, Equatable, Hashable, CaseIterable, Comparable {
-        /// `POST /v1/recovery-emails` to the identity's own recovery addresses.
-        case send = "recovery:send"
-        /// Sending to any recipient, not only the identity's recovery addresses.
-        case sendAnyRecipient = "recovery:send:any-recipient"
-        /// Reading deliveries.
-        case read = "recovery:read"
-        /// Reading, exporting and verifying the audit log.
-        case auditRead = "audit:read"
-
-        public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.rawValue < rhs.rawValue }
-    }
+    /// What a key may do: the domain's scopes.
+    public typealias Scope = Gateway.Scope
 
     /// The key's name, unique among the configured keys.
     public var name: String
@@ -50,7 +41,7 @@ public struct APIKey: Sendable, Equatable, Decodable {
 
     /// The hex form of the SHA-256 of `key`: what goes into `api_keys[].sha256`.
     public static func sha256Hex(of key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        Hex.encode(SHA256.hash(data: Data(key.utf8)))
     }
 
     public init(from decoder: any Decoder) throws {
@@ -84,28 +75,7 @@ public struct APIKey: Sendable, Equatable, Decodable {
 
     /// The 32 bytes written as 64 lower-case hex digits, or `nil`.
     private static func digest(ofHex hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count == 64 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        for pair in stride(from: 0, to: 64, by: 2) {
-            guard let high = nibble(digits[pair]), let low = nibble(digits[pair + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
-    }
-
-    private static func nibble(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
-        default: return nil
-        }
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
+        guard hex.utf8.count == 64 else { return nil }
+        return Hex.decode(hex, allowingUpperCase: false)
     }
 }

@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import KeyFile
 
 /// `audit`: the HMAC key that chains the audit log, from `RECOVERY_GATEWAY_AUDIT_KEY` (base64) or a
 /// file, and the Ed25519 key and schedule of the signed checkpoints auditors verify offline.

@@ -27,7 +27,7 @@ public enum ConfigurationLoader {
         flags: [String: String] = [:]
     ) throws(ConfigurationError) -> GatewayConfiguration {
         guard let file else { return try load(yaml: "", source: "defaults", environment: environment, flags: flags) }
-        let data = try SecretFile.readData(file, key: "--config")
+        let data = try ConfiguredFile.data(file, key: "--config")
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(key: "--config", problem: "the file \(file) is not UTF-8 text")
         }

@@ -1,10 +1,12 @@
+import Gateway
 import Templates
 
 /// `delivery`: what a request defaults to, how deliveries are retried, and how fast one API key may send.
 public struct DeliverySettings: Sendable, Equatable, Decodable {
     /// The method when a request names none.
     public var defaultMethod: RecoveryMethod
-    /// How long a link or code stays valid when a request names no `expires_in`.
+    /// How long a link or code stays valid when a request names no `expires_in`; in the range
+    /// `LinkLifetime` allows a request.
     public var expiresIn: Duration
     /// The pause required between two sends to one identity and recipient; zero turns it off.
     public var cooldown: Duration
@@ -25,7 +27,7 @@ public struct DeliverySettings: Sendable, Equatable, Decodable {
     /// How long an `Idempotency-Key` is remembered.
     public var idempotencyWindow: Duration
 
-    /// DESIGN.md's values: link, 1h, 60s cooldown, 8 attempts, 2s…5m backoff, 60s lease, 8 workers,
+    /// The documented defaults (`config/gateway.yaml`): link, 1h, 60s cooldown, 8 attempts, 2s…5m backoff, 60s lease, 8 workers,
     /// 10 requests/s per key with bursts of 20, 24h idempotency window.
     public static let defaults = DeliverySettings(
         defaultMethod: .link,
@@ -78,6 +80,9 @@ public struct DeliverySettings: Sendable, Equatable, Decodable {
         )
         defaultMethod = RecoveryMethod(rawValue: method) ?? .link
         expiresIn = try reader.duration("expires_in", default: defaults.expiresIn)
+        guard LinkLifetime.isAccepted(expiresIn) else {
+            throw reader.error("expires_in", "must be \(LinkLifetime.acceptedRange)")
+        }
         cooldown = try reader.duration("cooldown", allowZero: true, default: defaults.cooldown)
         maxAttempts = try reader.int("max_attempts", in: 1...100, default: defaults.maxAttempts)
         backoffInitial = try reader.duration("backoff_initial", default: defaults.backoffInitial)

@@ -12,7 +12,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
     /// The API keys accepted by the HTTP API; none by default (then every call is refused).
     public var apiKeys: [APIKey]
 
-    /// Everything DESIGN.md documents as default: runs on one machine with no other services.
+    /// Everything `config/gateway.yaml` documents as default: runs on one machine with no other services.
     public static let defaults = GatewayConfiguration(
         server: .defaults,
         kratos: .defaults,

@@ -102,7 +102,7 @@ public struct SMTPSettings: Sendable, Equatable, Decodable {
         timeout = try reader.duration("timeout", default: defaults.timeout)
         caFile = try reader.optionalString("ca_file", default: defaults.caFile)
         if let caFile {
-            _ = try SecretFile.readData(caFile, key: reader.keyPath("ca_file"))
+            _ = try ConfiguredFile.data(caFile, key: reader.keyPath("ca_file"))
         }
         localName = try reader.optionalString("local_name", default: defaults.localName)
         if let localName, !Self.isHostName(localName) {

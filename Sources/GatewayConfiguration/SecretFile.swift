@@ -4,24 +4,12 @@ import Foundation
 enum SecretFile {
     /// The file's text without surrounding white space and line ends; it must not be empty.
     static func readText(_ path: String, key: String) throws(ConfigurationError) -> Secret {
-        let data = try readData(path, key: key)
+        let data = try ConfiguredFile.data(path, key: key)
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(key: key, problem: "the file \(path) is not UTF-8 text")
         }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ConfigurationError(key: key, problem: "the file \(path) is empty") }
         return Secret(trimmed)
-    }
-
-    /// The file's bytes; a missing or unreadable file is an error naming `key`.
-    static func readData(_ path: String, key: String) throws(ConfigurationError) -> Data {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ConfigurationError(key: key, problem: "the file \(path) does not exist")
-        }
-        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(key: key, problem: "the file \(path) cannot be read")
-        }
-        return data
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import JSONValue
 import NIOCore
 import NIOHTTP1
+import RFC3339
 
 /// The Kratos admin API client: identities and recovery links/codes. It wraps an `HTTPClient` it
 /// is given (whose pool keeps connections alive); every call is bounded by the configured timeout.
@@ -94,7 +95,7 @@ public struct KratosClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(body)
         }
-        let deadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(configuration.timeout.nanosecondsClamped))
+        let deadline = NIODeadline.now() + TimeAmount(configuration.timeout)
         let status: Int
         let headers: HTTPHeaders
         let bytes: ByteBuffer
@@ -178,14 +179,4 @@ enum KratosOperation: Sendable {
     case listIdentities
     case link
     case code
-}
-
-extension Duration {
-    /// Whole nanoseconds, clamped to `Int64`.
-    var nanosecondsClamped: Int64 {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return seconds < 0 ? .min : .max }
-        return scaled.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
-    }
 }

@@ -41,11 +41,7 @@ public struct KratosDuration: Sendable, Hashable, CustomStringConvertible {
 
     /// A duration from a Swift `Duration`; `nil` when not positive or not representable.
     public init?(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return nil }
-        let (total, overflow2) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
-        guard !overflow2 else { return nil }
+        guard let total = duration.exactNanoseconds else { return nil }
         self.init(nanoseconds: total)
     }
 

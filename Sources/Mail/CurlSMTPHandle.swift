@@ -48,9 +48,7 @@ final class CurlSMTPHandle {
         let urlHost = configuration.serverName ?? configuration.host
         let bracketed = urlHost.contains(":") ? "[\(urlHost)]" : urlHost
         let url = "\(scheme)://\(bracketed):\(configuration.port)/\(configuration.localName ?? "")"
-        let milliseconds =
-            Int(configuration.timeout.components.seconds * 1000)
-            + Int(configuration.timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int(configuration.timeout / .milliseconds(1))
         let useSSL = configuration.security == .none ? CURLUSESSL_NONE : CURLUSESSL_ALL
         var results = [
             ccurl_setopt_string(easy, CURLOPT_URL, url),

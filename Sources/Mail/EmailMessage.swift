@@ -15,8 +15,11 @@ public struct EmailMessage: Sendable {
     public let html: String?
     public let messageID: MessageID
     public let date: Date
+    /// The language of the text (`Content-Language`, RFC 3282): a BCP 47 tag such as the catalog's
+    /// `RenderedEmail.locale`; no header when `nil`.
+    public let contentLanguage: String?
 
-    /// Builds a message; fails if the subject carries CR, LF or control characters.
+    /// Builds a message; fails if the subject or the language carries CR, LF or control characters.
     public init(
         from: Mailbox,
         to: Mailbox,
@@ -24,9 +27,12 @@ public struct EmailMessage: Sendable {
         text: String,
         html: String? = nil,
         messageID: MessageID,
-        date: Date = Date()
+        date: Date = Date(),
+        contentLanguage: String? = nil
     ) throws(MessageError) {
         try HeaderText.check(subject, field: "subject")
+        if let contentLanguage { try HeaderText.check(contentLanguage, field: "Content-Language") }
+        self.contentLanguage = contentLanguage
         self.from = from
         self.to = to
         self.subject = subject
@@ -47,6 +53,9 @@ public struct EmailMessage: Sendable {
             "MIME-Version: 1.0",
             "Auto-Submitted: auto-generated",
         ]
+        if let contentLanguage {
+            headers.append(HeaderText.unstructured(name: "Content-Language", value: contentLanguage))
+        }
         var body: String
         if let html {
             let boundary = Self.boundary(for: messageID)

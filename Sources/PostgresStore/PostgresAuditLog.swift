@@ -35,19 +35,20 @@ enum PostgresAuditLog {
         }
         let event = chain.seal(draft, seq: seq + 1, prevHash: prevHash)
         // The event and the new head in one statement (one round trip).
+        var binds = PostgresBindings()
+        for column in AuditEventColumn.allCases { binds.append(column.value(of: event)) }
+        let placeholders = (1...binds.count).map { "$\($0)" }.joined(separator: ", ")
         try await connection.query(
-            """
-            WITH event AS (
-                INSERT INTO audit_events (seq, id, at_us, actor, source_ip, request_id, action, delivery_id,
-                    identity_id, recipient_hash, recipient_masked, outcome, details, prev_hash, hash)
-                VALUES (\(event.seq), \(event.id), \(event.atMicroseconds), \(event.actor), \(event.sourceIP),
-                    \(event.requestID), \(event.action.rawValue), \(event.deliveryID), \(event.identityID),
-                    \(event.recipientHash), \(event.recipientMasked), \(event.outcome),
-                    \(PostgresRows.detailsJSON(event.details)), \(event.prevHash), \(event.hash))
-                RETURNING seq, hash
-            )
-            UPDATE audit_head SET seq = event.seq, hash = event.hash FROM event
-            """,
+            PostgresQuery(
+                unsafeSQL: """
+                    WITH event AS (
+                        INSERT INTO audit_events \(AuditEventColumn.list) VALUES (\(placeholders))
+                        RETURNING seq, hash
+                    )
+                    UPDATE audit_head SET seq = event.seq, hash = event.hash FROM event
+                    """,
+                binds: binds
+            ),
             logger: logger
         )
         return event
@@ -75,17 +76,6 @@ extension PostgresStore {
     }
 
     public func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent> {
-        var filter = PostgresFilter()
-        if let cursor = query.cursor { filter.add("seq > ?", try StoreCursor.parseAudit(cursor)) }
-        filter.add("at_us >= ?", ifPresent: query.since, PostgresRows.micros)
-        filter.add("at_us < ?", ifPresent: query.until, PostgresRows.micros)
-        filter.add("identity_id = ?", ifPresent: query.identityID) { $0 }
-        filter.add("actor = ?", ifPresent: query.actor) { $0 }
-        filter.add("action = ?", ifPresent: query.action) { $0.rawValue }
-        filter.add("delivery_id = ?", ifPresent: query.deliveryID) { $0 }
-        return try await page("audit_events", filter, order: "seq", limit: query.limit, decode: PostgresRows.auditEvent)
-        {
-            StoreCursor.audit(seq: $0.seq)
-        }
+        try await page(try query.filter(), decode: PostgresRows.auditEvent, cursor: StoreCursor.after)
     }
 }

@@ -7,69 +7,59 @@ import Store
 /// `corruptRow` naming its table and column.
 enum PostgresRows {
     static func delivery(_ row: PostgresRow) throws -> DeliveryRecord {
+        typealias C = DeliveryColumn
         let cells = Cells(row: row.makeRandomAccess(), table: "deliveries")
         return DeliveryRecord(
-            id: try cells["id"],
-            status: try cells.enumValue("status"),
-            failure: try cells.optionalEnum("failure"),
-            identityID: try cells["identity_id"],
-            recipient: try cells["recipient"],
-            method: try cells.enumValue("method"),
-            template: try cells["template"],
-            locale: try cells["locale"],
-            expiresIn: try cells["expires_in"],
-            deadline: try cells.date("deadline_us"),
-            reason: try cells["reason"],
-            transientPayload: try cells["transient_payload"],
-            messageID: try cells["message_id"],
-            actor: try cells["actor"],
-            requestID: try cells["request_id"],
-            attempts: try cells["attempts"],
-            nextAttemptAt: try cells.optionalDate("next_attempt_at_us"),
-            leaseExpiresAt: try cells.optionalDate("lease_expires_at_us"),
-            lastErrorClass: try cells["last_error_class"],
-            lastError: try cells["last_error"],
-            smtpReply: try cells["smtp_reply"],
-            createdAt: try cells.date("created_at_us"),
-            sentAt: try cells.optionalDate("sent_at_us")
+            id: try cells[C.id.rawValue],
+            status: try cells.enumValue(C.status.rawValue),
+            failure: try cells.optionalEnum(C.failure.rawValue),
+            identityID: try cells[C.identityID.rawValue],
+            recipient: try cells[C.recipient.rawValue],
+            method: try cells.enumValue(C.method.rawValue),
+            template: try cells[C.template.rawValue],
+            locale: try cells[C.locale.rawValue],
+            expiresIn: try cells[C.expiresIn.rawValue],
+            deadline: try cells.date(C.deadline.rawValue),
+            reason: try cells[C.reason.rawValue],
+            transientPayload: try cells[C.transientPayload.rawValue],
+            messageID: try cells[C.messageID.rawValue],
+            actor: try cells[C.actor.rawValue],
+            requestID: try cells[C.requestID.rawValue],
+            attempts: try cells[C.attempts.rawValue],
+            nextAttemptAt: try cells.optionalDate(C.nextAttemptAt.rawValue),
+            leaseExpiresAt: try cells.optionalDate(C.leaseExpiresAt.rawValue),
+            lastErrorClass: try cells.optionalEnum(C.lastErrorClass.rawValue),
+            lastError: try cells[C.lastError.rawValue],
+            smtpReply: try cells[C.smtpReply.rawValue],
+            createdAt: try cells.date(C.createdAt.rawValue),
+            sentAt: try cells.optionalDate(C.sentAt.rawValue)
         )
     }
 
     static func auditEvent(_ row: PostgresRow) throws -> AuditEvent {
+        typealias C = AuditEventColumn
         let cells = Cells(row: row.makeRandomAccess(), table: "audit_events")
-        let detailsJSON: String = try cells["details"]
-        guard let details = try? JSONDecoder().decode([String: String].self, from: Data(detailsJSON.utf8)) else {
-            throw StoreError.corruptRow(table: "audit_events", column: "details")
-        }
-        let action: String = try cells["action"]
+        let action: String = try cells[C.action.rawValue]
         let draft = AuditDraft(
-            at: try cells.date("at_us"),
-            actor: try cells["actor"],
-            sourceIP: try cells["source_ip"],
-            requestID: try cells["request_id"],
+            at: try cells.date(C.at.rawValue),
+            actor: try cells[C.actor.rawValue],
+            sourceIP: try cells[C.sourceIP.rawValue],
+            requestID: try cells[C.requestID.rawValue],
             action: AuditAction(action),
-            deliveryID: try cells["delivery_id"],
-            identityID: try cells["identity_id"],
-            recipientHash: try cells["recipient_hash"],
-            recipientMasked: try cells["recipient_masked"],
-            outcome: try cells["outcome"],
-            details: details
+            deliveryID: try cells[C.deliveryID.rawValue],
+            identityID: try cells[C.identityID.rawValue],
+            recipientHash: try cells[C.recipientHash.rawValue],
+            recipientMasked: try cells[C.recipientMasked.rawValue],
+            outcome: try cells[C.outcome.rawValue],
+            details: try AuditDetailsColumn.details(try cells[C.details.rawValue])
         )
         return AuditEvent(
-            seq: try cells["seq"],
-            id: try cells["id"],
+            seq: try cells[C.seq.rawValue],
+            id: try cells[C.id.rawValue],
             draft: draft,
-            prevHash: try cells["prev_hash"],
-            hash: try cells["hash"]
+            prevHash: try cells[C.prevHash.rawValue],
+            hash: try cells[C.hash.rawValue]
         )
-    }
-
-    /// The same canonical JSON as the SQLite store (sorted keys).
-    static func detailsJSON(_ details: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a [String: String] cannot fail.
-        return String(decoding: try! encoder.encode(details), as: UTF8.self)
     }
 
     static func micros(_ date: Date) -> Int64 { AuditTime.microseconds(date) }
@@ -109,6 +99,18 @@ enum PostgresRows {
             guard let text: String = try self[column] else { return nil }
             guard let value = E(rawValue: text) else { throw StoreError.corruptRow(table: table, column: column) }
             return value
+        }
+    }
+}
+
+extension PostgresBindings {
+    /// Appends `value` as PostgreSQL keeps it (a UUID as `uuid`); nil is NULL.
+    mutating func append(_ value: StoreValue?) {
+        switch value {
+        case .text(let text): append(text)
+        case .integer(let number): append(number)
+        case .uuid(let id): append(id)
+        case nil: appendNull()
         }
     }
 }

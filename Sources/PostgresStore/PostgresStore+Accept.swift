@@ -15,12 +15,15 @@ extension PostgresStore {
     /// an advisory transaction lock on identity and recipient, then the look for a recent
     /// delivery, so two keys for the same person on two replicas cannot both pass. (3) Insert the
     /// delivery, (4) append the audit event (locks the chain's head, last). Lock order is always
-    /// key → cooldown → head, so these transactions cannot deadlock.
+    /// key → cooldown → head, so these transactions cannot deadlock. Accepts of one key in this
+    /// process run one at a time, the others answered from its outcome (`AcceptFlights`).
     public func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult {
-        let chain = chain
-        let logger = logger
-        return try await transaction { connection in
-            try await Self.accept(new, chain: chain, connection: connection, logger: logger)
+        try await acceptFlights.accept(new) { () async throws(StoreError) -> AcceptResult in
+            let chain = chain
+            let logger = logger
+            return try await transaction { connection in
+                try await Self.accept(new, chain: chain, connection: connection, logger: logger)
+            }
         }
     }
 
@@ -102,8 +105,7 @@ extension PostgresStore {
                 // The record that refused the claim expired or was purged in between: try again.
                 throw StoreError.database("the idempotency record changed during accept; retry")
             }
-            guard earlier.requestHash == idempotency.requestHash else { return .rollback(.keyReused) }
-            return .rollback(.replay(status: earlier.status, body: earlier.body, deliveryID: earlier.deliveryID))
+            return .rollback(earlier.result(forRequestHash: idempotency.requestHash))
         }
 
         // (2) Cooldown: the same identity and recipient, recently, under another key.
@@ -146,22 +148,16 @@ extension PostgresStore {
         connection: PostgresConnection,
         logger: Logger
     ) async throws -> DeliveryRecord {
+        var binds = PostgresBindings()
+        for column in DeliveryColumn.allCases {
+            binds.append(column.value(of: record, idempotency: idempotency))
+        }
+        let placeholders = (1...binds.count).map { "$\($0)" }.joined(separator: ", ")
         let rows = try await connection.query(
-            """
-            INSERT INTO deliveries (id, status, failure, identity_id, recipient, method, template, locale,
-                expires_in, deadline_us, reason, transient_payload, message_id, actor, request_id, api_key_id,
-                idempotency_key, attempts, next_attempt_at_us, lease_expires_at_us, last_error_class,
-                last_error, smtp_reply, created_at_us, sent_at_us)
-            VALUES (\(record.id), \(record.status.rawValue), \(record.failure?.rawValue), \(record.identityID),
-                \(record.recipient), \(record.method.rawValue), \(record.template), \(record.locale),
-                \(record.expiresIn), \(PostgresRows.micros(record.deadline)), \(record.reason),
-                \(record.transientPayload), \(record.messageID), \(record.actor), \(record.requestID),
-                \(idempotency.apiKeyID), \(idempotency.key), \(record.attempts),
-                \(record.nextAttemptAt.map(PostgresRows.micros)), \(record.leaseExpiresAt.map(PostgresRows.micros)),
-                \(record.lastErrorClass), \(record.lastError), \(record.smtpReply),
-                \(PostgresRows.micros(record.createdAt)), \(record.sentAt.map(PostgresRows.micros)))
-            RETURNING *
-            """,
+            PostgresQuery(
+                unsafeSQL: "INSERT INTO deliveries \(DeliveryColumn.list) VALUES (\(placeholders)) RETURNING *",
+                binds: binds
+            ),
             logger: logger
         ).collect()
         guard let row = rows.first else { throw StoreError.deliveryNotFound(record.id) }

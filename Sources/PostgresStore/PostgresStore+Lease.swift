@@ -31,7 +31,7 @@ extension PostgresStore {
                 logger: logger
             ).collect().map(PostgresRows.delivery)
         }
-        return leased.sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+        return leased.inLeaseOrder()
     }
 
     /// Each UPDATE carries the lease guard (`status = 'sending' AND attempts = attempt`) and
@@ -63,7 +63,7 @@ extension PostgresStore {
                 rows = try await connection.query(
                     """
                     UPDATE deliveries SET status = 'retrying', next_attempt_at_us = \(PostgresRows.micros(at)),
-                        last_error_class = \(errorClass), last_error = \(error), lease_expires_at_us = NULL,
+                        last_error_class = \(errorClass.rawValue), last_error = \(error), lease_expires_at_us = NULL,
                         attempts = CASE WHEN \(countsAsAttempt) THEN attempts ELSE GREATEST(attempts - 1, 0) END
                     WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
                     RETURNING *
@@ -74,7 +74,7 @@ extension PostgresStore {
                 rows = try await connection.query(
                     """
                     UPDATE deliveries SET status = 'failed', failure = \(failure.rawValue),
-                        last_error_class = COALESCE(\(errorClass), last_error_class),
+                        last_error_class = COALESCE(\(errorClass?.rawValue), last_error_class),
                         last_error = COALESCE(\(error), last_error),
                         lease_expires_at_us = NULL, next_attempt_at_us = NULL
                     WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)

@@ -12,30 +12,7 @@ extension PostgresStore {
     }
 
     public func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<DeliveryRecord> {
-        var filter = PostgresFilter()
-        if let cursor = query.cursor {
-            let position = try StoreCursor.parseDelivery(cursor)
-            guard let id = UUID(uuidString: position.id) else {
-                throw .invalidQuery(parameter: "cursor", reason: "not a cursor of this list")
-            }
-            filter.add(
-                "(created_at_us < ? OR (created_at_us = ? AND id < ?))",
-                position.createdAtMicros,
-                position.createdAtMicros,
-                id
-            )
-        }
-        filter.add("identity_id = ?", ifPresent: query.identityID) { $0 }
-        filter.add("status = ?", ifPresent: query.status) { $0.rawValue }
-        filter.add("created_at_us >= ?", ifPresent: query.createdSince, PostgresRows.micros)
-        filter.add("created_at_us < ?", ifPresent: query.createdUntil, PostgresRows.micros)
-        return try await page(
-            "deliveries",
-            filter,
-            order: "created_at_us DESC, id DESC",
-            limit: query.limit,
-            decode: PostgresRows.delivery
-        ) { StoreCursor.delivery(createdAtMicros: PostgresRows.micros($0.createdAt), id: $0.id) }
+        try await page(try query.filter(), decode: PostgresRows.delivery, cursor: StoreCursor.after)
     }
 
     /// Read from the chain's head row (see `PostgresAuditLog`), not by scanning the log.

@@ -10,6 +10,8 @@ import Store
 /// process: idempotency keys by the primary key of `idempotency_records` (`INSERT … ON CONFLICT`),
 /// cooldown by a transaction-scoped advisory lock per identity and recipient, leases by
 /// `FOR UPDATE SKIP LOCKED`, the audit chain by the locked head row (see `PostgresAuditLog`).
+/// Within one process, accepts of one key share one transaction (`AcceptFlights`), so that a
+/// burst of retries cannot take the pool's connections to wait on each other.
 ///
 /// The store owns its `PostgresClient` (a connection pool) and runs it in a task of its own from
 /// `init` until `close()`, so it works the same from `serve` and from one-shot commands
@@ -21,6 +23,8 @@ public struct PostgresStore: GatewayStore {
     let chain: AuditChain
     let logger: Logger
     let connectionWait: Duration
+    /// Same-key accepts of this process, one transaction at a time.
+    let acceptFlights = AcceptFlights()
     private let runTask: Task<Void, Never>
 
     /// Connects lazily to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=…]`).
@@ -30,24 +34,55 @@ public struct PostgresStore: GatewayStore {
     ///   - connectionWait: how long a call waits for a pooled connection (the server is down, or
     ///     every connection is busy) before it fails with `StoreError.unavailable`.
     ///   - maxConnections: the pool's size.
+    ///   - readOnly: every session is read-only (`default_transaction_read_only`), so the server
+    ///     refuses every write; `openReadOnly` opens such a store and checks its schema.
     public init(
         url: String,
         chain: AuditChain,
         connectTimeout: Duration = .seconds(3),
         connectionWait: Duration = .seconds(5),
         maxConnections: Int = 20,
+        readOnly: Bool = false,
         logger: Logger = Logger(label: "postgres-store")
     ) throws(StoreError) {
         var configuration = try PostgresURL.configuration(url)
         configuration.options.connectTimeout = connectTimeout
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
+        if readOnly { configuration.options.additionalStartupParameters = [("default_transaction_read_only", "on")] }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.chain = chain
         self.logger = logger
         self.connectionWait = connectionWait
         runTask = Task { await client.run() }
+    }
+
+    /// Opens the database at `url` for commands that must change nothing: the server refuses
+    /// every write, nothing is migrated, and a schema other than this version's is refused
+    /// (`schemaOlder`, `schemaNewer`, naming both versions).
+    public static func openReadOnly(
+        url: String,
+        chain: AuditChain,
+        connectionWait: Duration = .seconds(5),
+        maxConnections: Int = 20,
+        logger: Logger = Logger(label: "postgres-store")
+    ) async throws(StoreError) -> PostgresStore {
+        let store = try PostgresStore(
+            url: url,
+            chain: chain,
+            connectionWait: connectionWait,
+            maxConnections: maxConnections,
+            readOnly: true,
+            logger: logger
+        )
+        do {
+            try SchemaVersions.requireExactly(PostgresSchema.names, applied: try await PostgresSchema.applied(store))
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
     }
 
     /// Closes the pool's connections; the store answers nothing after this.

@@ -5,8 +5,10 @@ import Hummingbird
 
 /// Finds the API key behind `Authorization: Bearer <key>` among the configured ones (which are
 /// kept as SHA-256 hashes, never the keys themselves) and checks its scope.
-struct APIKeyAuthenticator: Sendable {
+package struct APIKeyAuthenticator: Sendable {
     let configuration: GatewayConfiguration
+
+    package init(configuration: GatewayConfiguration) { self.configuration = configuration }
 
     /// The caller, if the key is known and has `scope`; else a 401 or 403 problem.
     func caller(_ request: Request, context: GatewayRequestContext, needs scope: Scope) throws(Problem) -> Caller {

@@ -1,7 +1,7 @@
 import Audit
 import Foundation
 import Gateway
-import GatewayConfiguration
+import GatewayAPI
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -9,12 +9,18 @@ import Store
 
 /// `GET /v1/audit-events` (JSON pages, or the whole filtered log as NDJSON or CSV by `Accept`)
 /// and `GET /v1/audit-events/verify`.
-struct AuditRoutes: Sendable {
+package struct AuditRoutes: Sendable {
     let store: any GatewayStore
     let chain: AuditChain
     let auth: APIKeyAuthenticator
 
-    func add(to router: Router<GatewayRequestContext>) {
+    package init(store: any GatewayStore, chain: AuditChain, auth: APIKeyAuthenticator) {
+        self.store = store
+        self.chain = chain
+        self.auth = auth
+    }
+
+    package func add(to router: Router<GatewayRequestContext>) {
         router.get("v1/audit-events/verify") { request, context in try await verify(request, context: context) }
         router.get("v1/audit-events") { request, context in try await list(request, context: context) }
     }
@@ -35,7 +41,7 @@ struct AuditRoutes: Sendable {
         let accept = request.headers[.accept] ?? ""
         if let format = AuditExportFormat.allCases.first(where: { accept.contains($0.contentType.prefix { $0 != ";" }) }
         ) {
-            query.limit = 200
+            query.limit = PageLimit.range.upperBound
             return export(query, format: format)
         }
         let page = try await page(query)

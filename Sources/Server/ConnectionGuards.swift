@@ -8,8 +8,9 @@ import Synchronization
 /// closed (Hummingbird's own idle handling: bytes of an unfinished request head do not count as
 /// activity), one whose first request head is not complete within `header_timeout` is closed, and
 /// one accepted while `max_connections` are open is closed at once.
-enum ConnectionGuards {
-    static func server(_ settings: ServerSettings) -> HTTPServerBuilder {
+public enum ConnectionGuards {
+    /// Hummingbird's HTTP/1 server with the guards of `settings`.
+    public static func server(_ settings: ServerSettings) -> HTTPServerBuilder {
         let open = OpenConnections(limit: settings.maxConnections)
         let headerTimeout = TimeAmount(settings.headerTimeout)
         return .http1(

@@ -7,13 +7,16 @@ import Hummingbird
 /// matched). Runs outside ``RequestIDMiddleware``, so it sees the final status of errors too. The
 /// time runs until the handler returns its response (as in the request's log line): a streamed
 /// audit export goes on after that.
-struct HTTPMetricsMiddleware: RouterMiddleware {
-    typealias Context = GatewayRequestContext
+package struct HTTPMetricsMiddleware: RouterMiddleware {
+    package typealias Context = GatewayRequestContext
     let metrics: GatewayMetrics
+
+    package init(metrics: GatewayMetrics) { self.metrics = metrics }
+
     /// The methods counted by name; any other (a client may send any token) counts as `other`.
     static let known: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options]
 
-    func handle(
+    package func handle(
         _ request: Request,
         context: Context,
         next: (Request, Context) async throws -> Response

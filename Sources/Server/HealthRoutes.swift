@@ -1,13 +1,16 @@
 import Foundation
+import GatewayAPI
 import Hummingbird
 import Store
 
 /// `GET /health/alive` (the process answers) and `GET /health/ready` (the store answers and the
 /// templates are loaded — they are, or the gateway would not have started).
-struct HealthRoutes: Sendable {
+package struct HealthRoutes: Sendable {
     let store: any GatewayStore
 
-    func add(to router: Router<GatewayRequestContext>) {
+    package init(store: any GatewayStore) { self.store = store }
+
+    package func add(to router: Router<GatewayRequestContext>) {
         router.get("health/alive") { _, _ in jsonResponse(Data(#"{"status":"ok"}"#.utf8)) }
         router.get("health/ready") { _, _ in
             do {
@@ -16,7 +19,7 @@ struct HealthRoutes: Sendable {
             } catch {
                 throw Problem(
                     .serviceUnavailable,
-                    code: "not_ready",
+                    code: .notReady,
                     title: "Not ready",
                     detail: "the store does not answer"
                 )

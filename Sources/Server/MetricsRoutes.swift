@@ -9,13 +9,13 @@ import Store
 /// figures and the audit chain's head are read from the store at scrape time. No authentication,
 /// as Prometheus scrapers expect: the page holds counts only, never an address, a link, a code, a
 /// key or an id (block it at the proxy if even counts must stay inside).
-struct MetricsRoutes: Sendable {
+package struct MetricsRoutes: Sendable {
     let registry: PrometheusCollectorRegistry
     let metrics: GatewayMetrics
     let store: any GatewayStore
     let now: @Sendable () -> Date
 
-    init(
+    package init(
         registry: PrometheusCollectorRegistry,
         metrics: GatewayMetrics,
         store: any GatewayStore,
@@ -27,7 +27,7 @@ struct MetricsRoutes: Sendable {
         self.now = now
     }
 
-    func add(to router: Router<GatewayRequestContext>) {
+    package func add(to router: Router<GatewayRequestContext>) {
         router.get("metrics") { _, context in
             await refresh(logger: context.logger)
             var buffer: [UInt8] = []

@@ -13,8 +13,10 @@ public enum OpenAPIDocument {
 }
 
 /// `GET /openapi.yaml`: the document, without authentication.
-struct OpenAPIRoute: Sendable {
-    func add(to router: Router<GatewayRequestContext>) {
+package struct OpenAPIRoute: Sendable {
+    package init() {}
+
+    package func add(to router: Router<GatewayRequestContext>) {
         router.get("openapi.yaml") { _, _ in
             Response(
                 status: .ok,

@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import GatewayAPI
 import HTTPTypes
 import Hummingbird
 
@@ -8,6 +9,7 @@ import Hummingbird
 /// value the caller sent, nor any secret.
 public struct Problem: HTTPResponseError, Sendable {
     public let status: HTTPResponse.Status
+    /// A ``ProblemCode``'s raw value, or for Hummingbird's own errors the status's reason phrase.
     public let code: String
     public let title: String
     public let detail: String
@@ -17,14 +19,14 @@ public struct Problem: HTTPResponseError, Sendable {
 
     public init(
         _ status: HTTPResponse.Status,
-        code: String,
+        code: ProblemCode,
         title: String,
         detail: String,
         field: String? = nil,
         retryAfter: Duration? = nil
     ) {
         self.status = status
-        self.code = code
+        self.code = code.rawValue
         self.title = title
         self.detail = detail
         self.field = field
@@ -61,21 +63,19 @@ public struct Problem: HTTPResponseError, Sendable {
     /// else the status's reason phrase in snake case. Its message, if any, is not passed on.
     init(_ error: HTTPError) {
         let reason = error.status.reasonPhrase
-        let code =
+        status = error.status
+        code =
             error.status == .notFound
-            ? "not_found" : reason.lowercased().split(whereSeparator: { !$0.isLetter }).joined(separator: "_")
-        self.init(
-            error.status,
-            code: code,
-            title: reason,
-            detail: error.status == .notFound ? "no route serves this method and path" : reason.lowercased()
-        )
+            ? ProblemCode.notFound.rawValue
+            : reason.lowercased().split(whereSeparator: { !$0.isLetter }).joined(separator: "_")
+        title = reason
+        detail = error.status == .notFound ? "no route serves this method and path" : reason.lowercased()
     }
 
     static func unauthorized() -> Problem {
         Problem(
             .unauthorized,
-            code: "unauthorized",
+            code: .unauthorized,
             title: "Unauthorized",
             detail: "a valid API key is required as Bearer token"
         )
@@ -84,7 +84,7 @@ public struct Problem: HTTPResponseError, Sendable {
     static func forbidden(_ scope: String) -> Problem {
         Problem(
             .forbidden,
-            code: "insufficient_scope",
+            code: .insufficientScope,
             title: "Forbidden",
             detail: "this API key lacks the scope \(scope)"
         )
@@ -93,7 +93,7 @@ public struct Problem: HTTPResponseError, Sendable {
     static func badParameter(_ name: String, _ detail: String) -> Problem {
         Problem(
             .badRequest,
-            code: "invalid_parameter",
+            code: .invalidParameter,
             title: "Invalid parameter",
             detail: "\(name): \(detail)",
             field: name
@@ -101,12 +101,12 @@ public struct Problem: HTTPResponseError, Sendable {
     }
 
     static func notFound(_ what: String) -> Problem {
-        Problem(.notFound, code: "not_found", title: "Not found", detail: "no such \(what)")
+        Problem(.notFound, code: .notFound, title: "Not found", detail: "no such \(what)")
     }
 
     static let storeUnavailable = Problem(
         .serviceUnavailable,
-        code: "store_unavailable",
+        code: .storeUnavailable,
         title: "Service unavailable",
         detail: "the store cannot be reached; nothing was stored",
         retryAfter: .seconds(5)

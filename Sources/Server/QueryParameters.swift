@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import RFC3339
+import Store
 
 /// The query parameters of a list, each checked with a problem naming it.
 struct QueryParameters {
@@ -23,20 +25,19 @@ struct QueryParameters {
         return id
     }
 
-    /// An RFC 3339 time. RFC 3339 allows a lower-case `t` and `z`, which Foundation's ISO 8601 parser
-    /// does not: the text is upper-cased first (no other letter can appear in a valid time).
+    /// An RFC 3339 time.
     func date(_ name: String) throws(Problem) -> Date? {
         guard let text = string(name) else { return nil }
-        guard let date = try? Date(text.uppercased(), strategy: .iso8601) else {
+        guard let date = RFC3339.parse(text) else {
             throw .badParameter(name, "must be an RFC 3339 time such as 2026-01-31T12:00:00Z")
         }
         return date
     }
 
     func limit() throws(Problem) -> Int {
-        guard let text = string("limit") else { return 50 }
-        guard let limit = Int(text), (1...200).contains(limit) else {
-            throw .badParameter("limit", "must be from 1 to 200")
+        guard let text = string("limit") else { return PageLimit.default }
+        guard let limit = Int(text), PageLimit.range.contains(limit) else {
+            throw .badParameter("limit", "must be from \(PageLimit.range.lowerBound) to \(PageLimit.range.upperBound)")
         }
         return limit
     }

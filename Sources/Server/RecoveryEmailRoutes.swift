@@ -1,6 +1,6 @@
 import Foundation
 import Gateway
-import GatewayConfiguration
+import GatewayAPI
 import HTTPTypes
 import Hummingbird
 import JSONValue
@@ -9,17 +9,31 @@ import NIOCore
 import Store
 
 /// `POST /v1/recovery-emails`, `GET /v1/recovery-emails/{id}`, `GET /v1/recovery-emails`.
-struct RecoveryEmailRoutes: Sendable {
+package struct RecoveryEmailRoutes: Sendable {
     let accept: AcceptService
     let store: any GatewayStore
     let auth: APIKeyAuthenticator
     let signal: DeliverySignal
     let maxBodyBytes: Int
 
+    package init(
+        accept: AcceptService,
+        store: any GatewayStore,
+        auth: APIKeyAuthenticator,
+        signal: DeliverySignal,
+        maxBodyBytes: Int
+    ) {
+        self.accept = accept
+        self.store = store
+        self.auth = auth
+        self.signal = signal
+        self.maxBodyBytes = maxBodyBytes
+    }
+
     /// The longest `Prefer: wait=N` honoured.
     static let maximumWait = 30
 
-    func add(to router: Router<GatewayRequestContext>) {
+    package func add(to router: Router<GatewayRequestContext>) {
         router.post("v1/recovery-emails") { request, context in try await create(request, context: context) }
         router.get("v1/recovery-emails/:id") { request, context in try await show(request, context: context) }
         router.get("v1/recovery-emails") { request, context in try await list(request, context: context) }
@@ -30,18 +44,18 @@ struct RecoveryEmailRoutes: Sendable {
         guard let key = request.headers[.idempotencyKey] else {
             throw Problem(
                 .badRequest,
-                code: "idempotency_key_missing",
+                code: .idempotencyKeyMissing,
                 title: "Idempotency-Key required",
-                detail: "send an Idempotency-Key header (1-255 printable ASCII characters)",
+                detail: "send an Idempotency-Key header (\(IdempotencyKey.rule))",
                 field: "Idempotency-Key"
             )
         }
-        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
+        guard IdempotencyKey.isValid(key) else {
             throw Problem(
                 .badRequest,
-                code: "idempotency_key_invalid",
+                code: .idempotencyKeyInvalid,
                 title: "Invalid Idempotency-Key",
-                detail: "Idempotency-Key must be 1-255 printable ASCII characters",
+                detail: "Idempotency-Key must be \(IdempotencyKey.rule)",
                 field: "Idempotency-Key"
             )
         }
@@ -52,7 +66,7 @@ struct RecoveryEmailRoutes: Sendable {
         } catch is NIOTooManyBytesError {
             throw Problem(
                 .contentTooLarge,
-                code: "body_too_large",
+                code: .bodyTooLarge,
                 title: "Body too large",
                 detail: "the body is over \(maxBodyBytes) bytes",
                 field: "body"
@@ -61,7 +75,7 @@ struct RecoveryEmailRoutes: Sendable {
         guard let body = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView)) else {
             throw Problem(
                 .badRequest,
-                code: "invalid_json",
+                code: .invalidJSON,
                 title: "Invalid JSON",
                 detail: "the body is not JSON",
                 field: "body"
@@ -166,7 +180,7 @@ struct RecoveryEmailRoutes: Sendable {
             let status: HTTPResponse.Status = error.status == 400 ? .badRequest : .unprocessableContent
             return Problem(
                 status,
-                code: "invalid_request",
+                code: .invalidRequest,
                 title: "Invalid request",
                 detail: error.description,
                 field: error.field
@@ -174,7 +188,7 @@ struct RecoveryEmailRoutes: Sendable {
         case .rateLimited(let retryAfter):
             return Problem(
                 .tooManyRequests,
-                code: "rate_limited",
+                code: .rateLimited,
                 title: "Too many requests",
                 detail: "this API key sends too fast",
                 retryAfter: retryAfter
@@ -182,14 +196,14 @@ struct RecoveryEmailRoutes: Sendable {
         case .identityNotFound:
             return Problem(
                 .notFound,
-                code: "identity_not_found",
+                code: .identityNotFound,
                 title: "Identity not found",
                 detail: "Kratos knows no such identity"
             )
         case .identityAmbiguous:
             return Problem(
                 .unprocessableContent,
-                code: "identity_ambiguous",
+                code: .identityAmbiguous,
                 title: "Identity ambiguous",
                 detail: "more than one identity logs in with this email; send identity_id",
                 field: "email"
@@ -197,7 +211,7 @@ struct RecoveryEmailRoutes: Sendable {
         case .noRecoveryAddress:
             return Problem(
                 .unprocessableContent,
-                code: "no_recovery_address",
+                code: .noRecoveryAddress,
                 title: "No recovery address",
                 detail:
                     "the identity has no email recovery address; a key with recovery:send:any-recipient must name one",
@@ -206,7 +220,7 @@ struct RecoveryEmailRoutes: Sendable {
         case .recipientNotAllowed:
             return Problem(
                 .forbidden,
-                code: "recipient_not_allowed",
+                code: .recipientNotAllowed,
                 title: "Recipient not allowed",
                 detail: "the recipient is not one of the identity's recovery addresses",
                 field: "recipient"
@@ -214,7 +228,7 @@ struct RecoveryEmailRoutes: Sendable {
         case .cooldown(let until):
             return Problem(
                 .tooManyRequests,
-                code: "cooldown",
+                code: .cooldown,
                 title: "Sent recently",
                 detail: "a recovery email went to this identity and recipient moments ago",
                 retryAfter: .seconds(max(1, until.timeIntervalSinceNow))
@@ -222,7 +236,7 @@ struct RecoveryEmailRoutes: Sendable {
         case .keyReused:
             return Problem(
                 .unprocessableContent,
-                code: "idempotency_key_reused",
+                code: .idempotencyKeyReused,
                 title: "Idempotency-Key reused",
                 detail: "this Idempotency-Key was used with another request",
                 field: "Idempotency-Key"
@@ -230,7 +244,7 @@ struct RecoveryEmailRoutes: Sendable {
         case .kratosUnavailable(let retryAfter, _):
             return Problem(
                 .serviceUnavailable,
-                code: "kratos_unavailable",
+                code: .kratosUnavailable,
                 title: "Kratos unavailable",
                 detail: "Kratos did not answer; nothing was stored",
                 retryAfter: retryAfter ?? .seconds(5)

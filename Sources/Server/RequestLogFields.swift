@@ -2,7 +2,7 @@ import Logging
 import Synchronization
 
 /// Fields a route adds to its request's log line. The request context is a value the router
-/// copies on its way in, so the route's additions travel back to ``RequestIDMiddleware`` in this
+/// copies on its way in, so the route's additions travel back to ``AccessLogMiddleware`` in this
 /// shared box.
 public final class RequestLogFields: Sendable {
     private let fields = Mutex<Logger.Metadata>([:])

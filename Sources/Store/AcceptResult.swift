@@ -28,3 +28,12 @@ public struct IdempotentAnswer: Sendable, Hashable {
         self.deliveryID = deliveryID
     }
 }
+
+extension IdempotentAnswer {
+    /// What `accept` answers for a request hashed `requestHash` under this stored key: the stored
+    /// answer again for the same request, `keyReused` for another one.
+    public func result(forRequestHash requestHash: String) -> AcceptResult {
+        guard self.requestHash == requestHash else { return .keyReused }
+        return .replay(status: status, body: body, deliveryID: deliveryID)
+    }
+}

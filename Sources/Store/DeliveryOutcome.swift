@@ -6,7 +6,7 @@ public enum DeliveryOutcome: Sendable, Hashable {
     case sent(reply: String, at: Date)
     /// A failure worth another try at `at` (status `retrying`). A configuration failure does not
     /// count as an attempt (`countsAsAttempt: false`): it says nothing about the delivery.
-    case retry(at: Date, errorClass: String, error: String, countsAsAttempt: Bool = true)
+    case retry(at: Date, errorClass: ErrorClass, error: String, countsAsAttempt: Bool = true)
     /// A final failure.
-    case failed(failure: DeliveryFailure, errorClass: String?, error: String?)
+    case failed(failure: DeliveryFailure, errorClass: ErrorClass?, error: String?)
 }

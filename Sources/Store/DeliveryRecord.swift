@@ -28,7 +28,7 @@ public struct DeliveryRecord: Sendable, Hashable {
     public var attempts: Int
     public var nextAttemptAt: Date?
     public var leaseExpiresAt: Date?
-    public var lastErrorClass: String?
+    public var lastErrorClass: ErrorClass?
     /// Sanitized error text (never a secret).
     public var lastError: String?
     public var smtpReply: String?
@@ -54,7 +54,7 @@ public struct DeliveryRecord: Sendable, Hashable {
         attempts: Int = 0,
         nextAttemptAt: Date? = nil,
         leaseExpiresAt: Date? = nil,
-        lastErrorClass: String? = nil,
+        lastErrorClass: ErrorClass? = nil,
         lastError: String? = nil,
         smtpReply: String? = nil,
         createdAt: Date,
@@ -83,5 +83,12 @@ public struct DeliveryRecord: Sendable, Hashable {
         self.smtpReply = smtpReply
         self.createdAt = createdAt
         self.sentAt = sentAt
+    }
+}
+
+extension [DeliveryRecord] {
+    /// Oldest first, ties by id: the order in which `leaseDue` answers.
+    package func inLeaseOrder() -> [DeliveryRecord] {
+        sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
     }
 }

@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 
 /// Opaque page cursors: base64url of a versioned position, so callers cannot build them. Shared
@@ -29,6 +30,16 @@ package enum StoreCursor {
             throw .invalidQuery(parameter: "cursor", reason: "not a cursor of this list")
         }
         return seq
+    }
+
+    /// The cursor of the page after the one that ends with `record`.
+    package static func after(_ record: DeliveryRecord) -> String {
+        delivery(createdAtMicros: AuditTime.microseconds(record.createdAt), id: record.id)
+    }
+
+    /// The cursor of the page after the one that ends with `event`.
+    package static func after(_ event: AuditEvent) -> String {
+        audit(seq: event.seq)
     }
 
     private static func encode(_ text: String) -> String {

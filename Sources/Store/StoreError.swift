@@ -11,6 +11,12 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case schemaTooNew(unknown: [String])
     /// The schema is not (fully) migrated; run `migrate()`.
     case schemaNotMigrated(missing: [String])
+    /// Opened read-only (nothing is migrated), the schema is not this version's: `database` is
+    /// the newest migration the database has ("none"), `binary` the newest this version has.
+    case schemaOlder(database: String, binary: String)
+    /// Opened read-only, the schema has migrations this version does not know: `database` is the
+    /// newest of them, `binary` the newest migration this version has.
+    case schemaNewer(database: String, binary: String)
     /// A query parameter is out of range or malformed.
     case invalidQuery(parameter: String, reason: String)
     /// A stored value cannot be read back (a corrupted or hand-edited row).
@@ -31,6 +37,13 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
                 + "\(unknown.joined(separator: ", "))); upgrade recovery-gateway"
         case .schemaNotMigrated(let missing):
             "the database schema lacks migrations \(missing.joined(separator: ", ")); run `recovery-gateway migrate`"
+        case .schemaOlder(let database, let binary):
+            (database == "none" ? "the database has no schema yet" : "the database schema is at \(database)")
+                + ", older than this recovery-gateway's \(binary); a read-only command does not migrate: run "
+                + "`recovery-gateway migrate` with this version first"
+        case .schemaNewer(let database, let binary):
+            "the database schema is at \(database), newer than this recovery-gateway's \(binary); use the "
+                + "recovery-gateway version that migrated it"
         case .invalidQuery(let parameter, let reason): "invalid \(parameter): \(reason)"
         case .corruptRow(let table, let column): "unreadable value in \(table).\(column)"
         case .database(let message): "database error: \(message)"

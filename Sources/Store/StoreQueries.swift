@@ -20,7 +20,7 @@ public struct DeliveryQuery: Sendable, Hashable {
         createdSince: Date? = nil,
         createdUntil: Date? = nil,
         cursor: String? = nil,
-        limit: Int = 50
+        limit: Int = PageLimit.default
     ) {
         self.identityID = identityID
         self.status = status
@@ -53,7 +53,7 @@ public struct AuditQuery: Sendable, Hashable {
         action: AuditAction? = nil,
         deliveryID: UUID? = nil,
         cursor: String? = nil,
-        limit: Int = 50
+        limit: Int = PageLimit.default
     ) {
         self.since = since
         self.until = until
@@ -75,6 +75,17 @@ public struct Page<Item: Sendable & Hashable>: Sendable, Hashable {
         self.items = items
         self.nextCursor = nextCursor
     }
+
+    /// The page of `fetched`, rows read in list order with a limit of `limit + 1`: the first
+    /// `limit`, and the cursor after the last of them when there was one more.
+    package init(fetched: [Item], limit: Int, cursor: (Item) -> String) {
+        guard fetched.count > limit else {
+            self.init(items: fetched, nextCursor: nil)
+            return
+        }
+        let items = Array(fetched.prefix(limit))
+        self.init(items: items, nextCursor: items.last.map(cursor))
+    }
 }
 
 /// Queue figures for health and metrics.
@@ -93,11 +104,20 @@ public struct StoreStats: Sendable, Hashable {
     }
 }
 
-/// The page size rule every store applies to `limit`.
-package enum PageLimit {
+/// The page size rule of every list, in the API, the command line and the stores alike.
+public enum PageLimit {
+    /// The sizes a page may have.
+    public static let range = 1...200
+    /// The size of a page when none is asked for.
+    public static let `default` = 50
+
+    /// Refuses a `limit` outside ``range``.
     package static func check(_ limit: Int) throws(StoreError) {
-        guard (1...200).contains(limit) else {
-            throw .invalidQuery(parameter: "limit", reason: "must be between 1 and 200, got \(limit)")
+        guard range.contains(limit) else {
+            throw .invalidQuery(
+                parameter: "limit",
+                reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(limit)"
+            )
         }
     }
 }

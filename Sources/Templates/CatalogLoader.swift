@@ -1,10 +1,13 @@
+import JSONValue
 import Mustache
 
 /// Loads a templates directory into a `TemplateCatalog`, refusing at load what would otherwise fail at
 /// send time: layout `<name>/<locale>/{subject,body.txt,body.html}.mustache`, names `[a-z0-9_-]+`,
 /// locale directories that are BCP 47 tags, Mustache syntax, the method each template serves (it outputs
 /// `RecoveryCode`: code; otherwise `RecoveryURL`: link; neither: refused), one method per name across
-/// locales, and every name present in the default locale. Symlinks out of the tree are refused.
+/// locales, and every name present in the default locale. A directory named after a Kratos courier
+/// template type (`recovery_valid`, …, see ``CourierTemplateType``) holds that type's template instead:
+/// it must output the type's secret variable, if it has one. Symlinks out of the tree are refused.
 struct CatalogLoader {
     static let subjectFile = "subject.mustache"
     static let textFile = "body.txt.mustache"
@@ -43,7 +46,7 @@ struct CatalogLoader {
         defaultLocale: String
     ) throws(TemplateError) -> TemplateCatalog.Entry {
         var locales: [String: TemplateCatalog.Localized] = [:]
-        var method: (RecoveryMethod, String)?
+        var purpose: (TemplateCatalog.Purpose, String)?
         for directoryName in try tree.list(name) {
             let relative = name + "/" + directoryName
             guard try tree.kind(of: relative) == .directory else {
@@ -66,19 +69,29 @@ struct CatalogLoader {
             guard locales[tag] == nil else {
                 throw TemplateError(.layout, "a second directory for locale \(tag)", file: tree.display(relative))
             }
-            let (localized, localeMethod) = try loadLocale(relative, tree: tree)
-            if let (first, firstLocale) = method, first != localeMethod {
+            let localized = try loadLocale(relative, tree: tree)
+            let display = { (file: String) in tree.display(relative + "/" + file) }
+            let localePurpose: TemplateCatalog.Purpose
+            if let type = CourierTemplateType(rawValue: name) {
+                try TemplateProbe.check(localized, courier: type, display: display)
+                localePurpose = .courier(type)
+            } else {
+                localePurpose = .recovery(try TemplateProbe.check(localized, display: display))
+            }
+            if let (first, firstLocale) = purpose, case .recovery(let firstMethod) = first,
+                case .recovery(let localeMethod) = localePurpose, firstMethod != localeMethod
+            {
                 throw TemplateError(
                     .missingVariable,
                     "serves the \(localeMethod.rawValue) method but locale \(firstLocale) of the same template "
-                        + "serves \(first.rawValue); all locales of a template must serve one method",
+                        + "serves \(firstMethod.rawValue); all locales of a template must serve one method",
                     file: tree.display(relative)
                 )
             }
-            method = method ?? (localeMethod, tag)
+            purpose = purpose ?? (localePurpose, tag)
             locales[tag] = localized
         }
-        guard let (resolvedMethod, _) = method else {
+        guard let (resolvedPurpose, _) = purpose else {
             throw TemplateError(.layout, "template has no locale directories", file: tree.display(name))
         }
         guard locales[defaultLocale] != nil else {
@@ -88,13 +101,13 @@ struct CatalogLoader {
                 file: tree.display(name)
             )
         }
-        return TemplateCatalog.Entry(method: resolvedMethod, locales: locales)
+        return TemplateCatalog.Entry(purpose: resolvedPurpose, locales: locales)
     }
 
     private func loadLocale(
         _ relative: String,
         tree: ConfinedDirectory
-    ) throws(TemplateError) -> (TemplateCatalog.Localized, RecoveryMethod) {
+    ) throws(TemplateError) -> TemplateCatalog.Localized {
         let files = try tree.list(relative)
         for file in files where !Self.knownFiles.contains(file) {
             throw TemplateError(
@@ -118,9 +131,7 @@ struct CatalogLoader {
             throw TemplateError(.layout, "missing \(Self.textFile)", file: tree.display(relative))
         }
         let html = try parse(Self.htmlFile, .html)
-        let localized = TemplateCatalog.Localized(subject: subject, text: text, html: html, usesIdentity: usesIdentity)
-        let method = try TemplateProbe.check(localized, display: { tree.display(relative + "/" + $0) })
-        return (localized, method)
+        return TemplateCatalog.Localized(subject: subject, text: text, html: html, usesIdentity: usesIdentity)
     }
 }
 
@@ -168,9 +179,53 @@ enum TemplateProbe {
                 file: display(CatalogLoader.htmlFile)
             )
         }
+        try checkSubject(template, context, display: display)
+        return method
+    }
+
+    /// Checks a Kratos courier template the same way: with marker values in every secret member of
+    /// `type`, the text body and the HTML body must output the secret (if the type has one), and the
+    /// subject must not come out empty.
+    static func check(
+        _ template: TemplateCatalog.Localized,
+        courier type: CourierTemplateType,
+        display: (String) -> String
+    ) throws(TemplateError) {
+        var data: [String: JSONValue] = [
+            "to": .string("probe@recovery-gateway.invalid"),
+            "request_url": .string("https://recovery-gateway.invalid/probe/request"),
+            "transient_payload": .object([:]),
+            "expires_in_minutes": .number(60),
+        ]
+        for key in type.secretKeys { data[key] = .string(key.hasSuffix("_url") ? url : code) }
+        let context = TemplateCatalog.courierContext(.object(data), locale: "en")
+        if let key = type.secretKey, let variable = type.secretVariable, let marker = data[key]?.stringValue {
+            if !template.text.render(context).contains(marker) {
+                throw TemplateError(
+                    .missingVariable,
+                    "a \(type.rawValue) template must output \(variable) (checked with empty traits and "
+                        + "transient payload)",
+                    file: display(CatalogLoader.textFile)
+                )
+            }
+            if let html = template.html, !html.render(context).contains(marker) {
+                throw TemplateError(
+                    .missingVariable,
+                    "the HTML body of a \(type.rawValue) template never outputs \(variable)",
+                    file: display(CatalogLoader.htmlFile)
+                )
+            }
+        }
+        try checkSubject(template, context, display: display)
+    }
+
+    private static func checkSubject(
+        _ template: TemplateCatalog.Localized,
+        _ context: [String: Any],
+        display: (String) -> String
+    ) throws(TemplateError) {
         if SubjectLine.clean(template.subject.render(context)).isEmpty {
             throw TemplateError(.missingVariable, "renders an empty subject", file: display(CatalogLoader.subjectFile))
         }
-        return method
     }
 }

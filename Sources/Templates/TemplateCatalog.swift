@@ -14,18 +14,38 @@ public struct TemplateCatalog: Sendable {
         let usesIdentity: Bool
     }
 
-    /// One template name: the method it serves and its locales (canonical tags).
+    /// What a template is for: a recovery email of the admin path, or one Kratos courier template type.
+    enum Purpose: Sendable, Equatable {
+        case recovery(RecoveryMethod)
+        case courier(CourierTemplateType)
+    }
+
+    /// One template name: what it serves and its locales (canonical tags).
     struct Entry: Sendable {
-        let method: RecoveryMethod
+        let purpose: Purpose
         let locales: [String: Localized]
+
+        var method: RecoveryMethod? {
+            guard case .recovery(let method) = purpose else { return nil }
+            return method
+        }
     }
 
     /// The locale every lookup ends at (canonical tag); every template exists in it.
     public let defaultLocale: String
     let entries: [String: Entry]
 
-    /// The template names, sorted.
-    public var names: [String] { entries.keys.sorted() }
+    /// The names of the recovery templates (the admin path's `template`), sorted.
+    public var names: [String] { entries.filter { $0.value.method != nil }.keys.sorted() }
+
+    /// The Kratos courier template types the catalog has a template for (directory named after the
+    /// type), sorted by name.
+    public var courierTypes: [CourierTemplateType] {
+        entries.values.compactMap {
+            guard case .courier(let type) = $0.purpose else { return nil }
+            return type
+        }.sorted { $0.rawValue < $1.rawValue }
+    }
 
     /// The method the template `name` serves, or `nil` when there is no such template.
     public func method(of name: String) -> RecoveryMethod? { entries[name]?.method }
@@ -72,13 +92,29 @@ public struct TemplateCatalog: Sendable {
             }
             secret = code
         }
-        let context = Self.context(data, locale: used)
+        return try Self.email(
+            template,
+            Self.context(data, locale: used),
+            name: name,
+            locale: used,
+            secret: (secret, method.requiredVariable)
+        )
+    }
+
+    /// Renders the parts of `template` with `context`. A section can hide the link or code for some
+    /// data; an email without it must not go out, so the text body must contain `secret` when given.
+    static func email(
+        _ template: Localized,
+        _ context: [String: Any],
+        name: String,
+        locale: String,
+        secret: (value: String, variable: String)?
+    ) throws(TemplateError) -> RenderedEmail {
         let text = template.text.render(context)
-        // A section can hide the link or code for some data; an email without it must not go out.
-        guard text.contains(secret) else {
+        if let secret, !text.contains(secret.value) {
             throw TemplateError(
                 .missingVariable,
-                "template \(quoted(name)) (\(used)) rendered a text body without \(method.requiredVariable) "
+                "template \(quoted(name)) (\(locale)) rendered a text body without \(secret.variable) "
                     + "for this identity; a section in body.txt.mustache hides it"
             )
         }
@@ -86,7 +122,7 @@ public struct TemplateCatalog: Sendable {
             subject: SubjectLine.clean(template.subject.render(context)),
             text: text,
             html: template.html?.render(context),
-            locale: used
+            locale: locale
         )
     }
 
@@ -111,15 +147,24 @@ public struct TemplateCatalog: Sendable {
     ) throws(TemplateError) -> (template: Localized, locale: String) {
         try TemplateName.check(name)
         let tag = try locale.map { (text) throws(TemplateError) in try LanguageTag(text) }
-        guard let entry = entries[name] else {
+        guard let entry = entries[name], let served = entry.method else {
             throw TemplateError(.unknownTemplate, "no template named \(quoted(name))")
         }
-        guard entry.method == method else {
+        guard served == method else {
             throw TemplateError(
                 .methodMismatch,
-                "template \(quoted(name)) serves the \(entry.method.rawValue) method, not \(method.rawValue)"
+                "template \(quoted(name)) serves the \(served.rawValue) method, not \(method.rawValue)"
             )
         }
+        return try localized(entry, name: name, tag: tag)
+    }
+
+    /// The best locale of `entry` for `tag`: its RFC 4647 fallback chain, then the default locale.
+    func localized(
+        _ entry: Entry,
+        name: String,
+        tag: LanguageTag?
+    ) throws(TemplateError) -> (template: Localized, locale: String) {
         for candidate in (tag?.fallbackChain ?? []) + [defaultLocale] {
             if let template = entry.locales[candidate] { return (template, candidate) }
         }
@@ -143,8 +188,8 @@ enum TemplateName {
 
 /// Makes a rendered subject one line: line breaks and other control characters from data become
 /// spaces, runs of white space collapse to one, and the ends are trimmed.
-enum SubjectLine {
-    static func clean(_ raw: String) -> String {
+public enum SubjectLine {
+    public static func clean(_ raw: String) -> String {
         var result = ""
         var pendingSpace = false
         for scalar in raw.unicodeScalars {

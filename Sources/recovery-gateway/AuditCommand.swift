@@ -1,9 +1,10 @@
 import ArgumentParser
 import Audit
 import Foundation
-import Gateway
+import GatewayAPI
+import GatewayApp
 import GatewayConfiguration
-import Server
+import RFC3339
 import Store
 
 /// The audit key of the configuration, as `serve` would use it.
@@ -54,7 +55,11 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             let format = AuditExportFormat(rawValue: format)!
-            var query = AuditQuery(since: try time(since, "--since"), until: try time(until, "--until"), limit: 200)
+            var query = AuditQuery(
+                since: try time(since, "--since"),
+                until: try time(until, "--until"),
+                limit: PageLimit.range.upperBound
+            )
             let configuration = try options.load()
             try await withExistingStore(configuration) { store in
                 var progress = ProgressLine(
@@ -158,7 +163,8 @@ struct AuditCommand: AsyncParsableCommand {
     }
 }
 
-/// Runs `body` on the configured store, migrated as `serve` would, and closes the store however
+/// Runs `body` on the configured store, opened read-only (never migrated: a schema other than
+/// this version's is an error naming both versions), and closes the store however
 /// `body` ends (a PostgreSQL pool then says goodbye to the server instead of dropping its
 /// connections at exit). A SQLite file that does not exist yet is an error (exit 1) rather than an
 /// empty store made on the spot.
@@ -174,7 +180,8 @@ private func withExistingStore<T>(
     do {
         store = try await GatewayRuntime.openStore(
             configuration,
-            chain: try chain ?? auditChain(configuration, createIfMissing: false)
+            chain: try chain ?? auditChain(configuration, createIfMissing: false),
+            readOnly: true
         )
     } catch {
         throw operationFailed("cannot open the store: \(error)")
@@ -205,7 +212,7 @@ private func read<T>(_ body: () async throws(StoreError) -> T) async throws -> T
 
 private func time(_ text: String?, _ option: String) throws -> Date? {
     guard let text else { return nil }
-    guard let date = try? Date(text, strategy: .iso8601) else {
+    guard let date = RFC3339.parse(text) else {
         throw ValidationError("\(option) must be an RFC 3339 time such as 2026-01-31T12:00:00Z")
     }
     return date

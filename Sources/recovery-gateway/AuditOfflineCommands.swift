@@ -1,7 +1,7 @@
 import ArgumentParser
 import Audit
 import Foundation
-import Gateway
+import GatewayAPI
 import GatewayConfiguration
 
 /// `audit public-key`: the public half of the checkpoint signing key, for auditors.

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
 import GatewayConfiguration
-import Logging
-import Server
 
 /// `--config FILE` and the loading every daemon-side command shares: the file (or the built-in
 /// defaults), then `RECOVERY_GATEWAY_*` variables, then the command's own flags.
@@ -24,16 +22,4 @@ struct ConfigOptions: ParsableArguments {
             throw operationFailed("configuration: \(error)")
         }
     }
-}
-
-/// Sets up swift-log as the configuration says: JSON lines or plain text on stdout, at its level.
-func bootstrapLogging(_ settings: LoggingSettings) -> Logger {
-    let level = settings.level
-    LoggingSystem.bootstrap { label in
-        var handler: any LogHandler =
-            settings.format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)
-        handler.logLevel = level
-        return handler
-    }
-    return Logger(label: "recovery-gateway")
 }

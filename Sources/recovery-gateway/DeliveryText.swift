@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import GatewayAPI
 
 /// How `send`, `status` and `list` show deliveries to a person: labelled lines for one, a table for many.
 enum DeliveryText {

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Audit
 import Foundation
+import Gateway
 import GatewayConfiguration
 
 /// `recovery-gateway keys new`: makes an API key and the configuration line that admits it.
@@ -42,7 +44,7 @@ struct KeysCommand: ParsableCommand {
         func run() throws {
             var generator = SystemRandomNumberGenerator()
             let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-            let key = "rg_" + bytes.map { String(format: "%02x", $0) }.joined()
+            let key = "rg_" + Hex.encode(bytes)
             let ordered = APIKey.Scope.allCases.map(\.rawValue).filter(scopes.contains)
             print("key: \(key)")
             print(

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-import Gateway
+import GatewayAPI
 import NIOHTTP1
+import Store
 
 /// `recovery-gateway list`: deliveries, newest first, with the API's filters (`GET /v1/recovery-emails`).
 struct ListCommand: AsyncParsableCommand {
@@ -53,7 +54,9 @@ struct ListCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        if let limit, !(1...200).contains(limit) { throw ValidationError("--limit must be 1 to 200") }
+        if let limit, !PageLimit.range.contains(limit) {
+            throw ValidationError("--limit must be \(PageLimit.range.lowerBound) to \(PageLimit.range.upperBound)")
+        }
         if let identity, UUID(uuidString: identity) == nil { throw ValidationError("--identity must be a UUID") }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gateway
+import GatewayAPI
 import JSONValue
 import NIOHTTP1
 
@@ -48,7 +49,12 @@ struct SendCommand: AsyncParsableCommand {
     )
     var recipient: String?
 
-    @Option(help: ArgumentHelp("How long the link or code stays valid, e.g. 1h or 90m.", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "How long the link or code stays valid, \(LinkLifetime.acceptedRange), e.g. 1h or 90m.",
+            valueName: "duration"
+        )
+    )
     var expiresIn: String?
 
     @Option(help: ArgumentHelp("Why the email is sent; kept in the audit log.", valueName: "text"))
@@ -89,11 +95,8 @@ struct SendCommand: AsyncParsableCommand {
         }
         if let method, !["link", "code"].contains(method) { throw ValidationError("--method must be link or code") }
         if let wait, !(1...30).contains(wait) { throw ValidationError("--wait must be 1 to 30 seconds") }
-        if let idempotencyKey,
-            !(1...255).contains(idempotencyKey.utf8.count)
-                || !idempotencyKey.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
-        {
-            throw ValidationError("--idempotency-key must be 1-255 printable ASCII characters")
+        if let idempotencyKey, !IdempotencyKey.isValid(idempotencyKey) {
+            throw ValidationError("--idempotency-key must be \(IdempotencyKey.rule)")
         }
         _ = try payload
     }

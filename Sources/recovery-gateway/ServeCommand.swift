@@ -1,8 +1,8 @@
 import ArgumentParser
+import GatewayApp
 import GatewayConfiguration
 import Hummingbird
 import Logging
-import Server
 import Store
 
 /// `recovery-gateway serve`: the daemon (HTTP API and delivery workers).

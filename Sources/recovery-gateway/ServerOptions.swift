@@ -25,7 +25,7 @@ struct ServerOptions: ParsableArguments {
     var apiKeyFile: String?
 
     /// The client these options describe, or a usage error (exit 2) naming what is missing or wrong.
-    func client(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GatewayAPI {
+    func client(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GatewayClient {
         let base = server ?? environment["RECOVERY_GATEWAY_SERVER"] ?? Self.defaultServer
         let origin =
             server == nil && environment["RECOVERY_GATEWAY_SERVER"] != nil ? "RECOVERY_GATEWAY_SERVER" : "--server"
@@ -34,7 +34,10 @@ struct ServerOptions: ParsableArguments {
         else {
             throw ValidationError("\(origin) must be an http:// or https:// URL such as \(Self.defaultServer)")
         }
-        return GatewayAPI(base: base.hasSuffix("/") ? String(base.dropLast()) : base, apiKey: try apiKey(environment))
+        return GatewayClient(
+            base: base.hasSuffix("/") ? String(base.dropLast()) : base,
+            apiKey: try apiKey(environment)
+        )
     }
 
     private func apiKey(_ environment: [String: String]) throws -> String {

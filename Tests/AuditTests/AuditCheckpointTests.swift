@@ -4,8 +4,8 @@ import Testing
 
 @Suite struct AuditCheckpointTests {
     let chain = AuditChain(key: try! AuditKey(bytes: [UInt8](repeating: 1, count: 32)))
-    let key = try! AuditSigningKey(seed: [UInt8](repeating: 7, count: 32))
-    let otherKey = try! AuditSigningKey(seed: [UInt8](repeating: 8, count: 32))
+    let key = AuditSigningKey(seed: [UInt8](repeating: 7, count: 32))
+    let otherKey = AuditSigningKey(seed: [UInt8](repeating: 8, count: 32))
 
     /// `count` events sealed in a chain, with a checkpoint (signed by `signer`) after every `every` events.
     func log(_ count: Int, checkpointEvery every: Int, signer: AuditSigningKey? = nil) -> [AuditEvent] {

@@ -38,6 +38,7 @@ import Testing
     @Test func anExistingSigningKeyFileOfTheWrongSizeIsRefusedAtLoad() throws {
         let directory = try TemporaryDirectory()
         let key = try directory.write("audit-signing.key", "short")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
         let file = try directory.write("gateway.yaml", "audit: { signing_key_file: \"\(key)\" }\n")
         #expect {
             try ConfigurationLoader.load(file: file, environment: [:])

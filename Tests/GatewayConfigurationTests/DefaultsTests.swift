@@ -14,7 +14,7 @@ import Yams
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("config/gateway.yaml").path
 
-    @Test func emptyDocumentGivesDESIGNDefaults() throws {
+    @Test func emptyDocumentGivesTheDocumentedDefaults() throws {
         let configuration = try ConfigurationLoader.load(yaml: "", source: "empty")
         #expect(configuration == .defaults)
         #expect(configuration.server.host == "127.0.0.1")

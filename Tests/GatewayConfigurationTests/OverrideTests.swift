@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import GatewayConfiguration
 import Logging
 import Mail

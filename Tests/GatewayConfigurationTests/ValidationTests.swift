@@ -62,6 +62,8 @@ import Testing
             ("store: { connection_wait: 0s }", "store.connection_wait", "must be a duration greater than zero"),
             ("delivery: { default_method: sms }", "delivery.default_method", "must be one of link, code"),
             ("delivery: { expires_in: 1d }", "delivery.expires_in", nil),
+            ("delivery: { expires_in: 1m }", "delivery.expires_in", "must be from 2m to 168h"),
+            ("delivery: { expires_in: 169h }", "delivery.expires_in", "must be from 2m to 168h"),
             ("delivery: { cooldown: -5s }", "delivery.cooldown", "must be a duration of 0s or more"),
             ("delivery: { max_attempts: 1.5 }", "delivery.max_attempts", "must be an integer from 1 to 100"),
             ("delivery: { backoff_initial: 10m }", "delivery.backoff_max", nil),

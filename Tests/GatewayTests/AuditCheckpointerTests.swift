@@ -1,6 +1,8 @@
 import Audit
 import Foundation
+import GatewayAPI
 import Logging
+import SQLiteStore
 import Store
 import TestSupport
 import Testing
@@ -10,7 +12,7 @@ import Testing
 /// The checkpoint service on a real SQLite store, and its checkpoints read back from an NDJSON export.
 @Suite struct AuditCheckpointerTests {
     let chain = AuditChain(key: try! AuditKey(bytes: [UInt8](repeating: 3, count: 32)))
-    let key = try! AuditSigningKey(seed: [UInt8](repeating: 4, count: 32))
+    let key = AuditSigningKey(seed: [UInt8](repeating: 4, count: 32))
 
     func append(_ count: Int, to store: SQLiteStore) async throws {
         for index in 0..<count {

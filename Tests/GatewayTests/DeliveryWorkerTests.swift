@@ -7,6 +7,8 @@ import Kratos
 import KratosStandIn
 import Logging
 import Mail
+import SQLiteStore
+import Server
 import Store
 import Templates
 import TestSupport
@@ -55,7 +57,8 @@ struct DeliveryWorkerTests {
                     store: store,
                     kratos: kratos,
                     templates: templates,
-                    chain: chain
+                    chain: chain,
+                    answers: AcceptedAnswer()
                 ),
                 worker: DeliveryWorker(
                     settings: settings,
@@ -101,7 +104,7 @@ struct DeliveryWorkerTests {
             let record = try await attemptOne(parts)
             #expect(record.status == .retrying)
             #expect(record.attempts == 1)
-            #expect(record.lastErrorClass == "transient")
+            #expect(record.lastErrorClass == .transient)
             #expect((record.nextAttemptAt ?? .distantPast) > Date())
             let events = try await parts.store.auditEvents(afterSeq: 0, limit: 10)
             #expect(events.map(\.action) == [.emailRequested, .emailAttemptFailed])

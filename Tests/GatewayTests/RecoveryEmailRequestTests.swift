@@ -2,6 +2,7 @@ import Foundation
 import JSONValue
 import Kratos
 import Mail
+import Server
 import Store
 import Templates
 import Testing
@@ -30,6 +31,11 @@ struct RecoveryEmailRequestTests {
         #expect(request.transientPayload?["ticket"] == .number(4711))
     }
 
+    @Test func theBoundsOfExpiresInAreAccepted() throws {
+        #expect(try parse(#"{"email": "a@b.c", "expires_in": "2m"}"#).expiresIn?.duration == .seconds(120))
+        #expect(try parse(#"{"email": "a@b.c", "expires_in": "168h"}"#).expiresIn?.duration == .seconds(604_800))
+    }
+
     @Test func byLoginEmail() throws {
         #expect(try parse(#"{"email": "Jane@Example.com"}"#).target == .email(try .init("Jane@example.com")))
     }
@@ -47,6 +53,9 @@ struct RecoveryEmailRequestTests {
         (#"{"email": "a@b.c", "recipient": "<a@b.c>"}"#, "recipient", 422),
         (#"{"email": "a@b.c", "expires_in": "-1h"}"#, "expires_in", 422),
         (#"{"email": "a@b.c", "expires_in": "10s"}"#, "expires_in", 422),
+        // A minute is not enough: it would have less than the minute the sender needs at its attempt.
+        (#"{"email": "a@b.c", "expires_in": "1m"}"#, "expires_in", 422),
+        (#"{"email": "a@b.c", "expires_in": "1m59s"}"#, "expires_in", 422),
         (#"{"email": "a@b.c", "expires_in": "1000h"}"#, "expires_in", 422),
         (#"{"email": "a@b.c", "reason": "line\nbreak"}"#, "reason", 422),
         (#"{"email": "a@b.c", "transient_payload": [1]}"#, "transient_payload", 422),

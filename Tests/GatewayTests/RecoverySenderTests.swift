@@ -60,7 +60,7 @@ struct RecoverySenderTests {
             #expect(standIn.state.issued.count == 1)
             #expect(issued.method == "link")
             let message = try #require(try server.messages().first)
-            let parsed = try ParsedMessage.parse(message.raw)
+            let parsed = try await ParsedMessage.parse(message.raw)
             #expect(parsed.header("Message-ID") == "<fixed-link@example.com>")
             #expect(parsed.header("To") == "foobar@ory.sh")
             // The German template (de-CH falls back to de), with the very link Kratos issued.
@@ -76,7 +76,7 @@ struct RecoverySenderTests {
         try await withSender { sender, standIn, server in
             _ = try await sender.attempt(try job(method: .code)).get()
             let code = try #require(standIn.state.issued.first?.recoveryCode)
-            let parsed = try ParsedMessage.parse(try #require(try server.messages().first).raw)
+            let parsed = try await ParsedMessage.parse(try #require(try server.messages().first).raw)
             #expect(parsed.text?.contains(code) == true)
             #expect(parsed.html?.contains(code) == true)
         }
@@ -138,7 +138,7 @@ struct RecoverySenderTests {
         try await withSender(templatesDirectory: directory.path) { sender, standIn, server in
             let sent = try await sender.attempt(try job(method: .link)).get()
             #expect(sent.code == 250)
-            let text = try ParsedMessage.parse(try #require(try server.messages().first).raw).text
+            let text = try await ParsedMessage.parse(try #require(try server.messages().first).raw).text
             #expect(text?.hasPrefix("Hello foobar@ory.sh, open http") == true)
             standIn.state.inject(InjectedFault(path: "/admin/identities/*", count: 1, status: 503))
             let error = try #require(await sender.attempt(try job(method: .link)).failureValue)

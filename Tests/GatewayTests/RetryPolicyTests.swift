@@ -58,6 +58,12 @@ struct RetryPolicyTests {
 
     @Test func neverScheduledPastTheDeadline() {
         #expect(policy().decide(transient, attempts: 3, now: now, deadline: now + 2) == .fail(.expired))
+        // Nor so late that the link would have less than the sender's minute left.
+        #expect(policy().decide(transient, attempts: 1, now: now, deadline: now + 61) == .fail(.expired))
+        #expect(
+            policy().decide(transient, attempts: 1, now: now, deadline: now + 62)
+                == .retry(at: now + 1.5, countsAsAttempt: true)
+        )
     }
 
     @Test func retryAfterIsAFloor() {

@@ -18,14 +18,12 @@ func withStandIn<Value: Sendable>(
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
-/// `/work/shared/kratos` (or `KRATOS_SHARED_DIR`): Kratos's fixtures.
-let sharedDirectory: URL = {
-    if let path = ProcessInfo.processInfo.environment["KRATOS_SHARED_DIR"] { return URL(fileURLWithPath: path) }
-    return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/kratos")
-}()
+/// `Tests/Fixtures/kratos`: files copied from Ory Kratos (provenance in its README.md).
+let kratosFixtures = repositoryRoot.appendingPathComponent("Tests/Fixtures/kratos")
 
+/// One of Kratos's JSON fixtures, by file name.
 func fixture(_ name: String) throws -> JSONValue {
-    let data = try Data(contentsOf: sharedDirectory.appendingPathComponent("fixtures/" + name))
+    let data = try Data(contentsOf: kratosFixtures.appendingPathComponent("fixtures/" + name))
     return try JSONDecoder().decode(JSONValue.self, from: data)
 }
 

@@ -71,6 +71,28 @@ struct EmailMessageTests {
         #expect(header.contains("From: =?UTF-8?B?"))
     }
 
+    @Test func contentLanguageIsAHeaderWhenGiven() throws {
+        func message(language: String) throws -> EmailMessage {
+            try EmailMessage(
+                from: Mailbox(address: EmailAddress("no-reply@example.com")),
+                to: Mailbox(address: EmailAddress("user@example.com")),
+                subject: "Ihr Anmeldecode",
+                text: "Code: 508217\n",
+                messageID: MessageID("<c1@example.com>"),
+                contentLanguage: language
+            )
+        }
+        func header(_ message: EmailMessage) -> String {
+            let text = String(decoding: message.rendered(), as: UTF8.self)
+            return String(text[..<text.range(of: "\r\n\r\n")!.lowerBound])
+        }
+        #expect(header(try message(language: "de-AT")).contains("\r\nContent-Language: de-AT\r\n"))
+        #expect(!header(try sampleMessage()).contains("Content-Language"))
+        #expect(throws: MessageError.lineBreakInHeader(field: "Content-Language")) {
+            try message(language: "de\r\nBcc: victim@example.com")
+        }
+    }
+
     @Test func htmlPartComesLast() throws {
         let text = String(decoding: try sampleMessage().rendered(), as: UTF8.self)
         let plain = try #require(text.range(of: "Content-Type: text/plain; charset=utf-8"))

@@ -66,7 +66,7 @@ struct AiosmtpdDeliveryTests {
         #expect(received[0].envelope["tls"] as? Bool == true)
         #expect(received[0].envelope["authenticated"] as? Bool == true)
 
-        let parsed = try ParsedMessage.parse(received[0].raw)
+        let parsed = try await ParsedMessage.parse(received[0].raw)
         #expect(parsed.defects.isEmpty)
         #expect(parsed.contentType == "multipart/alternative")
         #expect(parsed.parts == ["multipart/alternative", "text/plain", "text/html"])
@@ -95,7 +95,7 @@ struct AiosmtpdDeliveryTests {
         try #require(received.count == 1)
         #expect(received[0].raw == Data(message.rendered()))
         #expect(received[0].envelope["tls"] as? Bool == true)
-        let parsed = try ParsedMessage.parse(received[0].raw)
+        let parsed = try await ParsedMessage.parse(received[0].raw)
         #expect(parsed.contentType == "text/plain")
         #expect(parsed.header("Subject") == message.subject)
     }
@@ -173,7 +173,10 @@ struct AiosmtpdDeliveryTests {
             let receipt = try await transport.send(try sampleMessage(subject: "message \(index)"))
             #expect(receipt.reply == "250 2.0.0 Ok: queued as TEST00000\(index)")
         }
-        let subjects = try server.messages().map { try ParsedMessage.parse($0.raw).header("Subject") }
+        var subjects: [String?] = []
+        for message in try server.messages() {
+            subjects.append(try await ParsedMessage.parse(message.raw).header("Subject"))
+        }
         #expect(subjects == ["message 1", "message 2", "message 3"])
     }
 

@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import GatewayConfiguration
+import SQLiteStore
 import Store
 import TestSupport
 import Testing
@@ -62,7 +63,7 @@ struct AuditCommandTests {
     @Test func verifyReportsTheFirstBrokenSeqWithExit1() async throws {
         let fixture = try await Fixture(events: 5)
         defer { fixture.remove() }
-        let (status, _) = try runCommand(
+        let (status, _) = try await runCommand(
             "/usr/bin/env",
             [
                 "python3", "-c",
@@ -78,6 +79,56 @@ struct AuditCommandTests {
         #expect(result.stderr.hasPrefix("recovery-gateway: audit chain broken at seq 3: hash does not match"))
         #expect(result.stderrIsOneLine)
         #expect(result.stdout.isEmpty)
+    }
+
+    /// Runs `sql` (`;`-separated) on the fixture's file, then answers its schema as SQLite
+    /// describes it and the migrations recorded: what a read-only command must not change.
+    func schema(_ fixture: Fixture, after sql: String = "") async throws -> String {
+        let (status, output) = try await runCommand(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); "
+                    + "print(sorted(c.execute('SELECT type, name, sql FROM sqlite_master').fetchall())); "
+                    + "print(sorted(c.execute('SELECT identifier FROM grdb_migrations').fetchall()))",
+                fixture.database, sql,
+            ]
+        )
+        try #require(status == 0)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    @Test func verifyAndExportNeverMigrateAndNameBothVersionsOfAnotherSchema() async throws {
+        let fixture = try await Fixture(events: 3)
+        defer { fixture.remove() }
+        let current = try await schema(fixture)
+        #expect(try await run(["audit", "verify", "--config", fixture.config]).status == 0)
+        #expect(try await schema(fixture) == current)
+
+        // A store an older version made (no audit log yet): a migrating command would add it.
+        let older = try await schema(
+            fixture,
+            after: "DROP TABLE audit_events; DELETE FROM grdb_migrations WHERE identifier = 'v3_audit_events'"
+        )
+        for command in [["audit", "verify"], ["audit", "export"]] {
+            let result = try await run(command + ["--config", fixture.config])
+            #expect(result.status == 1, "\(command)")
+            #expect(result.stderrIsOneLine)
+            #expect(result.stderr.contains("at v2_idempotency_records, older than"), "\(result.stderr)")
+            #expect(result.stderr.contains("v3_audit_events"), "\(result.stderr)")
+            #expect(result.stdout.isEmpty)
+            #expect(try await schema(fixture) == older)
+        }
+
+        // A store a newer version migrated.
+        let newer = try await schema(
+            fixture,
+            after: "INSERT INTO grdb_migrations VALUES ('v3_audit_events'), ('v4_next')"
+        )
+        let result = try await run(["audit", "verify", "--config", fixture.config])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("at v4_next, newer than this recovery-gateway's v3_audit_events"))
+        #expect(try await schema(fixture) == newer)
     }
 
     @Test func exportWritesEveryEventAndShowsProgressOnlyOnATerminal() async throws {
@@ -111,6 +162,21 @@ struct AuditCommandTests {
         let rows = csv.split(separator: "\r\n")
         #expect(rows.count == 251)
         #expect(rows[1].hasPrefix("201,"))
+    }
+
+    /// The CLI reads RFC 3339 times as the API does: lower-case `t` and `z`, fractions, offsets.
+    @Test func exportTakesEveryRFC3339FormOfSince() async throws {
+        let fixture = try await Fixture(events: 250)
+        defer { fixture.remove() }
+        // The 201st event's time, written three ways RFC 3339 allows.
+        for since in ["2027-01-15t08:03:20z", "2027-01-15T08:03:20.000Z", "2027-01-15T09:03:20+01:00"] {
+            let result = try await run(["audit", "export", "--since", since, "--config", fixture.config])
+            #expect(result.status == 0, "\(since): \(result.stderr)")
+            #expect(result.stdout.split(separator: "\n").count == 50, "\(since)")
+        }
+        let bad = try await run(["audit", "export", "--since", "yesterday", "--config", fixture.config])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--since must be an RFC 3339 time"))
     }
 
     @Test func aMissingStoreOrKeyChangesNothingAndExits1() async throws {

@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import GatewayConfiguration
+import SQLiteStore
 import Store
 import TestSupport
 import Testing
@@ -141,7 +142,7 @@ struct AuditOfflineVerifyTests {
     @Test func aCheckpointSignedByAnotherKeyIsNamed() async throws {
         let fixture = try await Fixture()
         defer { fixture.remove() }
-        let other = try AuditSigningKey(seed: [UInt8](repeating: 9, count: 32)).publicKey
+        let other = AuditSigningKey(seed: [UInt8](repeating: 9, count: 32)).publicKey
         let key = try write(Data(other.raw).base64EncodedString() + "\n", to: "other.pub", in: fixture.directory)
         let result = try await fixture.verify(fixture.export.path, key: key)
         #expect(result.status == 1)

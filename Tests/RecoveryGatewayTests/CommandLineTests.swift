@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import GatewayConfiguration
 import TestSupport
 import Testing
@@ -71,7 +72,7 @@ struct CommandLineTests {
         #expect(!result.stdout.contains("pw-Secret-42"))
         let received = try server.messages()
         try #require(received.count == 1)
-        let parsed = try ParsedMessage.parse(received[0].raw)
+        let parsed = try await ParsedMessage.parse(received[0].raw)
         #expect(parsed.header("Subject") == "recovery-gateway SMTP test")
         #expect(parsed.header("To") == "someone@example.com")
     }

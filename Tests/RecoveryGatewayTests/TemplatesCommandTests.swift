@@ -106,7 +106,7 @@ struct TemplatesCommandTests {
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "rendered recovery (en, link) for first@example.org\n")
-        let parsed = try ParsedMessage.parse(try Data(contentsOf: eml))
+        let parsed = try await ParsedMessage.parse(try Data(contentsOf: eml))
         #expect(parsed.defects.isEmpty)
         #expect(parsed.header("To") == "first@example.org")
         #expect(parsed.header("Subject")?.isEmpty == false)

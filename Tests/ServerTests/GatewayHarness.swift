@@ -1,4 +1,5 @@
 import Foundation
+import GatewayApp
 import GatewayConfiguration
 import HTTPTypes
 import Hummingbird

@@ -139,11 +139,8 @@ import Testing
         defer { subject.cleanup() }
         let store = subject.store
         let chain = subject.chain
-        let results = try await withThrowingTaskGroup(of: AcceptResult.self) { group in
-            for _ in 0..<50 {
-                group.addTask { try await store.accept(Fixtures.newDelivery(chain: chain, key: "same", cooldown: 60)) }
-            }
-            return try await group.reduce(into: []) { $0.append($1) }
+        let results = try await concurrently(50) { _ in
+            try await store.accept(Fixtures.newDelivery(chain: chain, key: "same", cooldown: 60))
         }
         let accepted = results.compactMap(\.accepted)
         #expect(accepted.count == 1)
@@ -154,6 +151,56 @@ import Testing
         #expect(try await store.deliveries(DeliveryQuery()).items.count == 1)
         #expect(try await store.verifyAudit(chain: chain).isOK)
         #expect(try await store.auditEvents(afterSeq: 0, limit: 100).count == 1)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func aBurstOfTwoRequestsUnderOneKeyAcceptsOneAndRefusesTheOther(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let store = subject.store
+        let chain = subject.chain
+        let results = try await concurrently(40) { index in
+            let hash = index.isMultiple(of: 2) ? "hash-a" : "hash-b"
+            return (hash, try await store.accept(Fixtures.newDelivery(chain: chain, key: "two", requestHash: hash)))
+        }
+        let winners = results.filter { $0.1.accepted != nil }
+        #expect(winners.count == 1)
+        let (winningHash, accepted) = try #require(winners.first)
+        let id = try #require(accepted.accepted?.id)
+        for (hash, result) in results where result.accepted == nil {
+            if hash == winningHash {
+                #expect(result == .replay(status: 202, body: result.replayBody, deliveryID: id))
+            } else {
+                #expect(result == .keyReused)
+            }
+        }
+        #expect(try await store.deliveries(DeliveryQuery()).items.map(\.id) == [id])
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func aBurstUnderOneKeyInCooldownIsRefusedWhole(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let store = subject.store
+        let chain = subject.chain
+        let identity = UUID()
+        let first = try #require(
+            try await store.accept(Fixtures.newDelivery(chain: chain, key: "first", identityID: identity)).accepted
+        )
+        // Each refusal stores nothing for the key, so each request is decided on its own.
+        let results = try await concurrently(20) { _ in
+            try await store.accept(
+                Fixtures.newDelivery(
+                    chain: chain,
+                    key: "burst",
+                    identityID: identity,
+                    at: Fixtures.t0 + 1,
+                    cooldown: 60
+                )
+            )
+        }
+        #expect(results == Array(repeating: .cooldown(retryAfter: first.createdAt + 60), count: 20))
+        #expect(try await store.deliveries(DeliveryQuery()).items.map(\.id) == [first.id])
     }
 
     @Test(arguments: StoreFactory.all)

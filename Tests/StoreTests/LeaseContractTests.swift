@@ -67,12 +67,12 @@ import Testing
         let retrying = try await store.finish(
             id: record.id,
             attempt: 1,
-            outcome: .retry(at: Fixtures.t0 + 60, errorClass: "smtp_transient", error: "421 4.3.2 try later"),
+            outcome: .retry(at: Fixtures.t0 + 60, errorClass: .transient, error: "421 4.3.2 try later"),
             audit: [Fixtures.draft(.emailAttemptFailed)]
         )
         #expect(retrying.status == .retrying)
         #expect(retrying.nextAttemptAt == Fixtures.t0 + 60)
-        #expect(retrying.lastErrorClass == "smtp_transient")
+        #expect(retrying.lastErrorClass == .transient)
         #expect(retrying.lastError == "421 4.3.2 try later")
         #expect(try await store.leaseDue(now: Fixtures.t0 + 59, limit: 5, leaseFor: 30).isEmpty)
         let again = try await store.leaseDue(now: Fixtures.t0 + 60, limit: 5, leaseFor: 30)
@@ -86,7 +86,7 @@ import Testing
         )
         #expect(failed.status == .failed)
         #expect(failed.failure == .attemptsExhausted)
-        #expect(failed.lastErrorClass == "smtp_transient")
+        #expect(failed.lastErrorClass == .transient)
         #expect(failed.nextAttemptAt == nil)
         #expect(try await store.leaseDue(now: Fixtures.t0 + 10_000, limit: 5, leaseFor: 30).isEmpty)
     }
@@ -112,7 +112,7 @@ import Testing
         _ = try await store.finish(
             id: record.id,
             attempt: 1,
-            outcome: .retry(at: Fixtures.t0 + 2, errorClass: "x", error: "y"),
+            outcome: .retry(at: Fixtures.t0 + 2, errorClass: .transient, error: "y"),
             audit: []
         )
         _ = try await store.leaseDue(now: Fixtures.t0 + 2, limit: 1, leaseFor: 30)
@@ -164,7 +164,7 @@ import Testing
             attempt: 1,
             outcome: .retry(
                 at: Fixtures.t0 + 5,
-                errorClass: "configuration",
+                errorClass: .configuration,
                 error: "535 auth",
                 countsAsAttempt: false
             ),

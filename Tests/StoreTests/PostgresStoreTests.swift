@@ -1,10 +1,12 @@
 import Audit
 import Foundation
+import Logging
 import PostgresNIO
-import PostgresStore
 import Store
 import TestSupport
 import Testing
+
+@testable import PostgresStore
 
 /// What only the PostgreSQL store must show: several replicas (separate stores, so separate
 /// connection pools) on one database agree, migrations from many replicas at once are safe,
@@ -74,6 +76,89 @@ import Testing
         #expect(page.items.map(\.id) == [id])
         #expect(try await replicas.stores[1].verifyAudit(chain: chain).eventCount == 1)
         await replicas.close()
+    }
+
+    /// The full test run's failure, made certain: a burst of 50 accepts with one key while the
+    /// first one's transaction is slow (here: another session holds the audit chain's head, which
+    /// it needs to commit) for longer than a call may wait for a pooled connection. The burst is
+    /// answered — accepted once, replayed for the rest — and other work on the same pool (reads,
+    /// leases) is answered meanwhile: the burst holds one connection, not the whole pool.
+    @Test func aOneKeyBurstBehindASlowTransactionLeavesThePoolToOthers() async throws {
+        let (url, name) = try await PostgresTestDatabase.create()
+        let chain = AuditChain(key: AuditKey.random())
+        // The default connection wait, as the gateway runs: the setup shares the test run's load.
+        let wait = Duration.seconds(5)
+        let store = try PostgresStore(url: url, chain: chain, connectionWait: wait)
+        try await store.migrate()
+        // Connections open before the burst, so that the other work does not wait for new ones.
+        async let first: Void = store.ping()
+        async let second: Void = store.ping()
+        async let third: Void = store.ping()
+        _ = try await (first, second, third)
+        let blocker = PostgresClient(configuration: try PostgresTestDatabase.configuration(url))
+        let runner = Task { await blocker.run() }
+
+        let logger = Logger(label: "blocker")
+        let (burst, others) = try await blocker.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            try await connection.query("SELECT seq FROM audit_head FOR UPDATE", logger: logger)
+            let burst = Task {
+                try await concurrently(50) { _ in
+                    await outcome {
+                        try await store.accept(Fixtures.newDelivery(chain: chain, key: "same", cooldown: 60))
+                    }
+                }
+            }
+            // Other work on the pool, for longer than a call may wait for a connection.
+            var others: [Result<Int, any Error>] = []
+            let until = ContinuousClock.now + wait + .seconds(1)
+            while ContinuousClock.now < until {
+                async let read = outcome { try await store.deliveries(DeliveryQuery()).items.count }
+                async let lease = outcome { try await store.leaseDue(now: Fixtures.t0, limit: 5, leaseFor: 60).count }
+                others += [await read, await lease]
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await connection.query("ROLLBACK", logger: logger)
+            return (try await burst.value, others)
+        }
+        runner.cancel()
+
+        #expect(others.allSatisfy { (try? $0.get()) != nil }, "\(others.filter { (try? $0.get()) == nil })")
+        let results: [AcceptResult] = burst.compactMap { try? $0.get() }
+        #expect(results.count == 50, "\(burst.filter { (try? $0.get()) == nil }.prefix(3))")
+        let accepted = results.compactMap(\.accepted)
+        #expect(accepted.count == 1)
+        let id = try #require(accepted.first?.id)
+        #expect(results.filter { $0 == .replay(status: 202, body: $0.replayBody, deliveryID: id) }.count == 49)
+        #expect(try await store.verifyAudit(chain: chain).eventCount == 1)
+        await store.close()
+        await PostgresTestDatabase.drop(name)
+    }
+
+    @Test func readOnlyNeverMigratesOrWritesAndNamesBothVersions() async throws {
+        let (url, name) = try await PostgresTestDatabase.create()
+        let chain = AuditChain(key: AuditKey.random())
+        // A database no version has migrated yet stays without even the migrations table.
+        await #expect(throws: StoreError.schemaOlder(database: "none", binary: "v3_audit_events")) {
+            try await PostgresStore.openReadOnly(url: url, chain: chain)
+        }
+        let store = try PostgresStore(url: url, chain: chain)
+        await #expect(throws: StoreError.schemaNotMigrated(missing: PostgresSchema.names)) { try await store.ping() }
+        try await store.migrate()
+        _ = try await store.appendAudit(Fixtures.draft(.emailRefused))
+
+        let reader = try await PostgresStore.openReadOnly(url: url, chain: chain)
+        #expect(try await reader.verifyAudit(chain: chain).eventCount == 1)
+        await #expect {
+            try await reader.appendAudit(Fixtures.draft(.emailRefused))
+        } throws: { error in
+            // 25006: read_only_sql_transaction.
+            if case StoreError.database(let message) = error { message.hasPrefix("25006") } else { false }
+        }
+        await reader.close()
+        #expect(try await store.auditHead() == 1)
+        await store.close()
+        await PostgresTestDatabase.drop(name)
     }
 
     @Test func cooldownHoldsAcrossReplicas() async throws {
@@ -273,5 +358,14 @@ extension AuditVerification {
     /// How many events a verification that passed counted; -1 when it failed.
     var eventCount: Int {
         if case .ok(let events, _) = self { events } else { -1 }
+    }
+}
+
+/// What a store call answered, value or error, for tests that look at many calls' outcomes.
+func outcome<Value: Sendable>(_ call: () async throws -> Value) async -> Result<Value, any Error> {
+    do {
+        return .success(try await call())
+    } catch {
+        return .failure(error)
     }
 }

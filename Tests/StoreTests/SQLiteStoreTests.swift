@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import GRDB
+import SQLiteStore
 import Store
 import Testing
 
@@ -120,6 +121,51 @@ import Testing
         await #expect(throws: StoreError.schemaTooNew(unknown: ["v99_from_the_future"])) {
             try await opened.store.migrate()
         }
+    }
+
+    /// The schema as SQLite describes it, and the migrations recorded: what must not change.
+    func schema(_ path: String) throws -> [String] {
+        try DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT type || ' ' || name || ' ' || ifnull(sql, '') FROM sqlite_master")
+                + String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+        }.sorted()
+    }
+
+    @Test func readOnlyRefusesAnotherVersionsSchemaAndWritesAndChangesNothing() async throws {
+        let opened = try await open()
+        defer { opened.directory.remove() }
+        _ = try await fillLog(opened)
+        let current = try schema(opened.path)
+        let reader = try SQLiteStore(path: opened.path, chain: opened.chain, readOnly: true)
+        #expect(try await reader.verifyAudit(chain: opened.chain).isOK)
+        await #expect(throws: StoreError.self) { try await reader.appendAudit(Fixtures.draft(.emailRefused)) }
+        #expect(try schema(opened.path) == current)
+
+        // An older version's schema (no audit log yet) is neither migrated nor read.
+        try raw(
+            opened,
+            """
+            DROP TABLE audit_events; DELETE FROM grdb_migrations WHERE identifier = 'v3_audit_events'
+            """
+        )
+        let older = try schema(opened.path)
+        #expect(
+            throws: StoreError.schemaOlder(database: "v2_idempotency_records", binary: "v3_audit_events")
+        ) {
+            try SQLiteStore(path: opened.path, chain: opened.chain, readOnly: true)
+        }
+        #expect(try schema(opened.path) == older)
+
+        // A newer version's: its newest migration is named, by number (v10 after v9).
+        try raw(opened, "INSERT INTO grdb_migrations (identifier) VALUES ('v3_audit_events'), ('v9_a'), ('v10_b')")
+        #expect(throws: StoreError.schemaNewer(database: "v10_b", binary: "v3_audit_events")) {
+            try SQLiteStore(path: opened.path, chain: opened.chain, readOnly: true)
+        }
+        // A file that does not exist is not created.
+        #expect(throws: StoreError.self) {
+            try SQLiteStore(path: opened.directory.path("none.sqlite"), chain: opened.chain, readOnly: true)
+        }
+        #expect(!FileManager.default.fileExists(atPath: opened.directory.path("none.sqlite")))
     }
 
     @Test func anUnmigratedStoreSaysSo() async throws {

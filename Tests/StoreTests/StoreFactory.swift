@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import SQLiteStore
 import Store
 
 /// A fresh, migrated, empty store for one contract test, with the chain that seals its audit log.
@@ -47,5 +48,16 @@ struct TemporaryDirectory: Sendable {
 
     func remove() {
         try? FileManager.default.removeItem(at: url)
+    }
+}
+
+/// What `count` concurrent calls of `body` (given their index) answered, in the order they ended.
+func concurrently<Value: Sendable>(
+    _ count: Int,
+    _ body: @escaping @Sendable (Int) async throws -> Value
+) async throws -> [Value] {
+    try await withThrowingTaskGroup(of: Value.self) { group in
+        for index in 0..<count { group.addTask { try await body(index) } }
+        return try await group.reduce(into: []) { $0.append($1) }
     }
 }

@@ -94,18 +94,21 @@ public final class ChildProcess: Sendable {
     deinit { stop() }
 }
 
-/// Runs a command to completion and returns its standard output.
-public func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: Data) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, output)
+/// Runs a command to completion, on a thread of its own (see `onOwnThread`), and returns its
+/// standard output.
+public func runCommand(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: Data) {
+    try await onOwnThread {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
 }
 
 /// scripts/smtp_server.py: aiosmtpd with optional STARTTLS or implicit TLS and AUTH,
@@ -217,13 +220,13 @@ public struct ParsedMessage: Decodable {
         case contentType = "content_type"
     }
 
-    public static func parse(_ raw: Data) throws -> ParsedMessage {
+    public static func parse(_ raw: Data) async throws -> ParsedMessage {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("message.eml")
         try raw.write(to: file)
         let script = repositoryRoot.appendingPathComponent("Tests/TestSupport/parse_message.py").path
-        let (status, output) = try runCommand("/usr/bin/env", ["python3", script, file.path])
+        let (status, output) = try await runCommand("/usr/bin/env", ["python3", script, file.path])
         try #require(status == 0, "the strict parser refused the message")
         return try JSONDecoder().decode(ParsedMessage.self, from: output)
     }

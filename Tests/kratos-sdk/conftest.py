@@ -14,7 +14,8 @@ from referencing.jsonschema import DRAFT4
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 STAND_IN = pathlib.Path(os.environ.get("KRATOS_STAND_IN", REPO / ".build" / "debug" / "kratos-stand-in"))
-SHARED = pathlib.Path(os.environ.get("KRATOS_SHARED_DIR", REPO.parent / "shared" / "kratos"))
+# Files copied from Ory Kratos, with their provenance in its README.md.
+KRATOS_FIXTURES = REPO / "Tests" / "Fixtures" / "kratos"
 SPEC_URI = "urn:kratos-openapi"
 
 
@@ -78,7 +79,7 @@ def start_stand_in():
 
 @pytest.fixture(scope="session")
 def spec():
-    return json.loads((SHARED / "kratos-openapi.json").read_text())
+    return json.loads((KRATOS_FIXTURES / "kratos-openapi.json").read_text())
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +98,6 @@ def validate(spec):
 @pytest.fixture(scope="session")
 def fixture_json():
     def load(name):
-        return json.loads((SHARED / "fixtures" / name).read_text())
+        return json.loads((KRATOS_FIXTURES / "fixtures" / name).read_text())
 
     return load

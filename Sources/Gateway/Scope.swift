@@ -1,0 +1,13 @@
+/// What a caller may do: the scopes an API key is given in the configuration's `api_keys`.
+public enum Scope: String, Sendable, Equatable, Hashable, CaseIterable, Comparable {
+    /// `POST /v1/recovery-emails` to the identity's own recovery addresses.
+    case send = "recovery:send"
+    /// Sending to any recipient, not only the identity's recovery addresses.
+    case sendAnyRecipient = "recovery:send:any-recipient"
+    /// Reading deliveries.
+    case read = "recovery:read"
+    /// Reading, exporting and verifying the audit log.
+    case auditRead = "audit:read"
+
+    public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.rawValue < rhs.rawValue }
+}

@@ -1,0 +1,34 @@
+import Audit
+import Foundation
+
+/// The audit log as compliance reads it: one event per line as JSON (NDJSON) or CSV, the same
+/// from the API (`Accept: application/x-ndjson` / `text/csv`) and from `recovery-gateway audit export`.
+public enum AuditExportFormat: String, Sendable, CaseIterable {
+    case ndjson
+    case csv
+
+    /// The media type of the export.
+    public var contentType: String { self == .ndjson ? "application/x-ndjson" : "text/csv; charset=utf-8" }
+
+    /// What comes before the first event (the CSV header row).
+    public var header: String {
+        self == .csv ? AuditEventView.fields.joined(separator: ",") + "\r\n" : ""
+    }
+
+    /// One event, line end included.
+    public func line(_ event: AuditEvent) -> String {
+        let view = AuditEventView(event)
+        switch self {
+        case .ndjson:
+            return String(decoding: view.json(), as: UTF8.self) + "\n"
+        case .csv:
+            return view.csvValues.map(Self.csvField).joined(separator: ",") + "\r\n"
+        }
+    }
+
+    /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
+    private static func csvField(_ value: String) -> String {
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,58 @@
+import Audit
+import Foundation
+import RFC3339
+import Store
+
+/// A delivery as the API shows it: the recipient masked, no secret anywhere.
+public struct DeliveryView: Sendable, Codable, Equatable, APIJSONEncodable {
+    /// `last_error`: the failure class and its sanitized text.
+    public struct LastError: Sendable, Codable, Equatable {
+        public var `class`: String
+        public var message: String
+    }
+
+    public var id: String
+    public var status: String
+    public var failure: String?
+    public var identityID: String
+    public var recipient: String
+    public var method: String
+    public var template: String
+    public var locale: String?
+    public var attempts: Int
+    public var nextAttemptAt: String?
+    public var lastError: LastError?
+    public var smtpReply: String?
+    public var messageID: String
+    public var createdAt: String
+    public var sentAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, failure, recipient, method, template, locale, attempts
+        case identityID = "identity_id"
+        case nextAttemptAt = "next_attempt_at"
+        case lastError = "last_error"
+        case smtpReply = "smtp_reply"
+        case messageID = "message_id"
+        case createdAt = "created_at"
+        case sentAt = "sent_at"
+    }
+
+    public init(_ record: DeliveryRecord) {
+        id = record.id.uuidString.lowercased()
+        status = record.status.rawValue
+        failure = record.failure?.rawValue
+        identityID = record.identityID.uuidString.lowercased()
+        recipient = AuditChain.mask(record.recipient)
+        method = record.method.rawValue
+        template = record.template
+        locale = record.locale
+        attempts = record.attempts
+        nextAttemptAt = record.status.isFinal ? nil : record.nextAttemptAt.map(Timestamp.format)
+        lastError = record.lastErrorClass.map { LastError(class: $0.rawValue, message: record.lastError ?? "") }
+        smtpReply = record.smtpReply
+        messageID = record.messageID
+        createdAt = Timestamp.format(record.createdAt)
+        sentAt = record.sentAt.map(Timestamp.format)
+    }
+}

@@ -1,0 +1,232 @@
+import AsyncHTTPClient
+import Audit
+import Foundation
+import Gateway
+import GatewayConfiguration
+import Hummingbird
+import Kratos
+import Logging
+import Mail
+import PostgresStore
+import Prometheus
+import SQLiteStore
+import Server
+import ServiceLifecycle
+import Store
+import Templates
+
+/// The gateway put together from its configuration: store (migrated), audit chain, templates,
+/// Kratos client, SMTP transport, the accept service and the delivery worker, and the HTTP
+/// application that serves them. Everything that can be wrong in the configuration shows here,
+/// at start-up, as one ``StartupError`` naming what is wrong.
+public struct GatewayRuntime: Sendable {
+    public let configuration: GatewayConfiguration
+    public let store: any GatewayStore
+    public let chain: AuditChain
+    let signingKey: AuditSigningKey
+    let templates: TemplateCatalog
+    let transport: SMTPTransport
+    let httpClient: HTTPClient
+    let signal = DeliverySignal()
+    let settings: GatewaySettings
+    /// This gateway's metrics (its own registry: gateways in one process do not mix their figures).
+    public let metricsRegistry = PrometheusCollectorRegistry()
+
+    /// Builds every part; creates the audit key file and the SQLite file if missing and migrates.
+    public static func start(_ configuration: GatewayConfiguration) async throws(StartupError) -> GatewayRuntime {
+        let chain = AuditChain(
+            key: try step("audit.key_file") { try configuration.audit.resolveKey(createIfMissing: true) }
+        )
+        let signingKey = try step("audit.signing_key_file") {
+            try configuration.audit.resolveSigningKey(createIfMissing: true)
+        }
+        let store = try await openStore(configuration, chain: chain)
+        let templates = try step("templates.dir") {
+            try TemplateCatalog.load(
+                directory: configuration.templates.dir,
+                defaultLocale: configuration.templates.defaultLocale.description
+            )
+        }
+        let smtp = try step("smtp.url") { try configuration.smtp.makeSMTPConfiguration() }
+        let transport = try step("smtp.connections") {
+            try SMTPTransport(configuration: smtp, connections: configuration.smtp.connections)
+        }
+        let delivery = configuration.delivery
+        guard let expiresIn = KratosDuration(delivery.expiresIn) else {
+            throw StartupError(part: "delivery.expires_in", problem: "must be a positive duration")
+        }
+        let settings = GatewaySettings(
+            from: configuration.smtp.from,
+            defaultMethod: delivery.defaultMethod,
+            defaultExpiresIn: expiresIn,
+            cooldown: delivery.cooldown,
+            idempotencyWindow: delivery.idempotencyWindow,
+            ratePerKey: delivery.ratePerKey,
+            burstPerKey: delivery.burstPerKey,
+            lease: delivery.lease,
+            workers: delivery.workers,
+            retry: RetryPolicy(
+                maxAttempts: delivery.maxAttempts,
+                initialBackoff: delivery.backoffInitial,
+                maxBackoff: delivery.backoffMax
+            )
+        )
+        return GatewayRuntime(
+            configuration: configuration,
+            store: store,
+            chain: chain,
+            signingKey: signingKey,
+            templates: templates,
+            transport: transport,
+            httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
+            settings: settings
+        )
+    }
+
+    /// Opens the configured store and brings its schema up to date.
+    ///
+    /// `readOnly` is for commands that must change nothing (`audit export`, `audit verify`): the
+    /// store is opened for reading only and not migrated, and a schema other than this
+    /// version's is an error naming both versions.
+    public static func openStore(
+        _ configuration: GatewayConfiguration,
+        chain: AuditChain,
+        readOnly: Bool = false
+    ) async throws(StartupError)
+        -> any GatewayStore
+    {
+        let store: any GatewayStore
+        let settings = configuration.store
+        switch settings.kind {
+        case .sqlite(let path) where readOnly:
+            return try step("store.url") { try SQLiteStore(path: path, chain: chain, readOnly: true) }
+        case .sqlite(let path):
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            store = try step("store.url") { try SQLiteStore(path: path, chain: chain) }
+        case .postgres where readOnly:
+            do {
+                return try await PostgresStore.openReadOnly(
+                    url: settings.url,
+                    chain: chain,
+                    connectionWait: settings.connectionWait,
+                    maxConnections: settings.maxConnections
+                )
+            } catch {
+                throw StartupError(part: "store.url", problem: "\(error)")
+            }
+        case .postgres:
+            // The store runs its own connection pool until `shutdown()` closes it.
+            store = try step("store.url") {
+                try PostgresStore(
+                    url: settings.url,
+                    chain: chain,
+                    connectionWait: settings.connectionWait,
+                    maxConnections: settings.maxConnections
+                )
+            }
+        }
+        do {
+            try await store.migrate()
+        } catch {
+            await store.close()
+            throw StartupError(part: "store.url", problem: "\(error)")
+        }
+        return store
+    }
+
+    /// The HTTP API and the background services (delivery worker, idempotency purge, audit checkpoints).
+    public func application(logger: Logger) throws(StartupError) -> some ApplicationProtocol {
+        let kratosConfiguration = try Self.step("kratos.admin_url") {
+            try KratosConfiguration(
+                adminURL: configuration.kratos.adminURL,
+                bearerToken: configuration.kratos.token?.value,
+                publicURL: configuration.kratos.publicURL,
+                timeout: configuration.kratos.timeout
+            )
+        }
+        let metrics = GatewayMetrics(factory: PrometheusGatewayFactory(registry: metricsRegistry))
+        let kratos = MeasuredKratos(
+            KratosClient(configuration: kratosConfiguration, httpClient: httpClient),
+            metrics: metrics
+        )
+        let auth = APIKeyAuthenticator(configuration: configuration)
+        let accept = AcceptService(
+            settings: settings,
+            store: store,
+            kratos: kratos,
+            templates: templates,
+            chain: chain,
+            answers: AcceptedAnswer(),
+            metrics: metrics
+        )
+        let mail = MeasuredMail(transport, metrics: metrics)
+        let sender = RecoverySender(issuer: kratos, mail: mail, templates: templates, from: settings.from)
+        let worker = DeliveryWorker(
+            settings: settings,
+            store: store,
+            sender: sender,
+            chain: chain,
+            signal: signal,
+            logger: logger,
+            metrics: metrics
+        )
+
+        let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: AccessLogMiddleware())
+        router.add(middleware: ProblemMiddleware())
+        HealthRoutes(store: store).add(to: router)
+        OpenAPIRoute().add(to: router)
+        MetricsRoutes(registry: metricsRegistry, metrics: metrics, store: store).add(to: router)
+        RecoveryEmailRoutes(
+            accept: accept,
+            store: store,
+            auth: auth,
+            signal: signal,
+            maxBodyBytes: configuration.server.maxBodyBytes
+        ).add(to: router)
+        AuditRoutes(store: store, chain: chain, auth: auth).add(to: router)
+        let audit = configuration.audit
+        let checkpointer = AuditCheckpointer(
+            store: store,
+            key: signingKey,
+            everyEvents: audit.checkpointEveryEvents,
+            interval: audit.checkpointInterval,
+            logger: logger
+        )
+        return Application(
+            router: router,
+            server: ConnectionGuards.server(configuration.server),
+            configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port)),
+            services: [worker, IdempotencyPurge(store: store, logger: logger), checkpointer],
+            logger: logger
+        )
+    }
+
+    /// Closes the SMTP connections, the HTTP client and the store's connections (PostgreSQL) once
+    /// the application has stopped.
+    public func shutdown() async {
+        await transport.shutdown()
+        try? await httpClient.shutdown()
+        await store.close()
+    }
+
+    private static func step<T>(_ part: String, _ body: () throws -> T) throws(StartupError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw StartupError(part: part, problem: "\(error)")
+        }
+    }
+}
+
+/// Why the gateway cannot start: the configuration key or part at fault and what is wrong
+/// (never a secret: the parts' own errors redact them).
+public struct StartupError: Error, Sendable, CustomStringConvertible {
+    public let part: String
+    public let problem: String
+
+    public var description: String { "\(part): \(problem)" }
+}

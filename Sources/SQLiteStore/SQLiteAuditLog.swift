@@ -1,0 +1,45 @@
+import Audit
+import Foundation
+import GRDB
+import Store
+
+/// Appends to and reads from the `audit_events` table inside a caller's transaction.
+enum SQLiteAuditLog {
+    /// Seals `draft` after the current head and inserts it. Must run in a write transaction,
+    /// which makes the read of the head and the insert atomic.
+    static func append(_ draft: AuditDraft, chain: AuditChain, db: Database) throws -> AuditEvent {
+        let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        let seq: Int64 = try head.map { try $0.decode(forColumn: "seq") } ?? 0
+        let prevHash: String = try head.map { try $0.decode(forColumn: "hash") } ?? AuditEvent.genesisHash
+        let event = chain.seal(draft, seq: seq + 1, prevHash: prevHash)
+        let columns = AuditEventColumn.allCases
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        try db.execute(
+            sql: "INSERT INTO audit_events \(AuditEventColumn.list) VALUES (\(placeholders))",
+            arguments: StatementArguments(columns.map { SQLiteRows.bind($0.value(of: event)) })
+        )
+        return event
+    }
+}
+
+extension SQLiteStore {
+    public func appendAudit(_ draft: AuditDraft) async throws(StoreError) -> AuditEvent {
+        let chain = chain
+        return try await write { db in try SQLiteAuditLog.append(draft, chain: chain, db: db) }
+    }
+
+    public func auditEvents(afterSeq: Int64, limit: Int) async throws(StoreError) -> [AuditEvent] {
+        guard limit >= 1 else { throw .invalidQuery(parameter: "limit", reason: "must be at least 1") }
+        return try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
+                arguments: [afterSeq, limit]
+            ).map(SQLiteRows.auditEvent)
+        }
+    }
+
+    public func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent> {
+        try await page(try query.filter(), decode: SQLiteRows.auditEvent, cursor: StoreCursor.after)
+    }
+}

@@ -1,0 +1,113 @@
+import Audit
+import Foundation
+import GRDB
+import Store
+
+/// Decoding of stored rows into the protocol's records (GRDB stays inside this module).
+enum SQLiteRows {
+    static func delivery(_ row: Row) throws -> DeliveryRecord {
+        typealias C = DeliveryColumn
+        let table = "deliveries"
+        return DeliveryRecord(
+            id: try uuid(row, C.id.rawValue, table: table),
+            status: try enumValue(row, C.status.rawValue, table: table),
+            failure: try optionalEnum(row, C.failure.rawValue, table: table),
+            identityID: try uuid(row, C.identityID.rawValue, table: table),
+            recipient: try row.decode(forColumn: C.recipient.rawValue),
+            method: try enumValue(row, C.method.rawValue, table: table),
+            template: try row.decode(forColumn: C.template.rawValue),
+            locale: try row.decode(forColumn: C.locale.rawValue),
+            expiresIn: try row.decode(forColumn: C.expiresIn.rawValue),
+            deadline: try date(row, C.deadline.rawValue),
+            reason: try row.decode(forColumn: C.reason.rawValue),
+            transientPayload: try row.decode(forColumn: C.transientPayload.rawValue),
+            messageID: try row.decode(forColumn: C.messageID.rawValue),
+            actor: try row.decode(forColumn: C.actor.rawValue),
+            requestID: try row.decode(forColumn: C.requestID.rawValue),
+            attempts: try row.decode(forColumn: C.attempts.rawValue),
+            nextAttemptAt: try optionalDate(row, C.nextAttemptAt.rawValue),
+            leaseExpiresAt: try optionalDate(row, C.leaseExpiresAt.rawValue),
+            lastErrorClass: try optionalEnum(row, C.lastErrorClass.rawValue, table: table),
+            lastError: try row.decode(forColumn: C.lastError.rawValue),
+            smtpReply: try row.decode(forColumn: C.smtpReply.rawValue),
+            createdAt: try date(row, C.createdAt.rawValue),
+            sentAt: try optionalDate(row, C.sentAt.rawValue)
+        )
+    }
+
+    /// `value` as SQLite keeps it (a UUID as lower-case text); nil is NULL.
+    static func bind(_ value: StoreValue?) -> (any DatabaseValueConvertible)? {
+        switch value {
+        case .text(let text): text
+        case .integer(let number): number
+        case .uuid(let id): self.text(id)
+        case nil: nil
+        }
+    }
+
+    static func auditEvent(_ row: Row) throws -> AuditEvent {
+        typealias C = AuditEventColumn
+        let table = "audit_events"
+        let draft = AuditDraft(
+            at: try date(row, C.at.rawValue),
+            actor: try row.decode(forColumn: C.actor.rawValue),
+            sourceIP: try row.decode(forColumn: C.sourceIP.rawValue),
+            requestID: try row.decode(forColumn: C.requestID.rawValue),
+            action: AuditAction(try row.decode(String.self, forColumn: C.action.rawValue)),
+            deliveryID: try optionalUUID(row, C.deliveryID.rawValue, table: table),
+            identityID: try optionalUUID(row, C.identityID.rawValue, table: table),
+            recipientHash: try row.decode(forColumn: C.recipientHash.rawValue),
+            recipientMasked: try row.decode(forColumn: C.recipientMasked.rawValue),
+            outcome: try row.decode(forColumn: C.outcome.rawValue),
+            details: try AuditDetailsColumn.details(try row.decode(forColumn: C.details.rawValue))
+        )
+        return AuditEvent(
+            seq: try row.decode(forColumn: C.seq.rawValue),
+            id: try uuid(row, C.id.rawValue, table: table),
+            draft: draft,
+            prevHash: try row.decode(forColumn: C.prevHash.rawValue),
+            hash: try row.decode(forColumn: C.hash.rawValue)
+        )
+    }
+
+    static func text(_ id: UUID) -> String { id.uuidString.lowercased() }
+
+    static func micros(_ date: Date) -> Int64 { AuditTime.microseconds(date) }
+
+    private static func uuid(_ row: Row, _ column: String, table: String) throws -> UUID {
+        guard let id = try optionalUUID(row, column, table: table) else {
+            throw StoreError.corruptRow(table: table, column: column)
+        }
+        return id
+    }
+
+    private static func optionalUUID(_ row: Row, _ column: String, table: String) throws -> UUID? {
+        guard let text: String = try row.decode(forColumn: column) else { return nil }
+        guard let id = UUID(uuidString: text) else { throw StoreError.corruptRow(table: table, column: column) }
+        return id
+    }
+
+    private static func enumValue<E: RawRepresentable>(_ row: Row, _ column: String, table: String) throws -> E
+    where E.RawValue == String {
+        guard let value: E = try optionalEnum(row, column, table: table) else {
+            throw StoreError.corruptRow(table: table, column: column)
+        }
+        return value
+    }
+
+    private static func optionalEnum<E: RawRepresentable>(_ row: Row, _ column: String, table: String) throws -> E?
+    where E.RawValue == String {
+        guard let text: String = try row.decode(forColumn: column) else { return nil }
+        guard let value = E(rawValue: text) else { throw StoreError.corruptRow(table: table, column: column) }
+        return value
+    }
+
+    private static func date(_ row: Row, _ column: String) throws -> Date {
+        AuditTime.date(microseconds: try row.decode(forColumn: column))
+    }
+
+    private static func optionalDate(_ row: Row, _ column: String) throws -> Date? {
+        let micros: Int64? = try row.decode(forColumn: column)
+        return micros.map { AuditTime.date(microseconds: $0) }
+    }
+}

@@ -1,0 +1,98 @@
+import GRDB
+import Store
+
+/// The SQLite schema as named, ordered migrations. Never edit a shipped step: add a new one.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1_deliveries") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE deliveries (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        status TEXT NOT NULL
+                            CHECK (status IN ('queued', 'sending', 'retrying', 'sent', 'failed')),
+                        failure TEXT
+                            CHECK (failure IN ('rejected', 'expired', 'identity_gone', 'attempts_exhausted')),
+                        identity_id TEXT NOT NULL,
+                        recipient TEXT NOT NULL,
+                        method TEXT NOT NULL CHECK (method IN ('link', 'code')),
+                        template TEXT NOT NULL,
+                        locale TEXT,
+                        expires_in TEXT NOT NULL,
+                        deadline_us INTEGER NOT NULL,
+                        reason TEXT,
+                        transient_payload TEXT,
+                        message_id TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        request_id TEXT,
+                        api_key_id TEXT NOT NULL,
+                        idempotency_key TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at_us INTEGER,
+                        lease_expires_at_us INTEGER,
+                        last_error_class TEXT,
+                        last_error TEXT,
+                        smtp_reply TEXT,
+                        created_at_us INTEGER NOT NULL,
+                        sent_at_us INTEGER
+                    );
+                    CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at_us);
+                    CREATE INDEX deliveries_lease ON deliveries (status, lease_expires_at_us);
+                    CREATE INDEX deliveries_cooldown ON deliveries (identity_id, recipient, created_at_us);
+                    CREATE INDEX deliveries_newest ON deliveries (created_at_us DESC, id DESC);
+                    """
+            )
+        }
+        migrator.registerMigration("v2_idempotency_records") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE idempotency_records (
+                        api_key_id TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        request_hash TEXT NOT NULL,
+                        response_status INTEGER NOT NULL,
+                        response_body BLOB NOT NULL,
+                        delivery_id TEXT NOT NULL REFERENCES deliveries (id),
+                        expires_at_us INTEGER NOT NULL,
+                        PRIMARY KEY (api_key_id, key)
+                    );
+                    CREATE INDEX idempotency_records_expiry ON idempotency_records (expires_at_us);
+                    """
+            )
+        }
+        migrator.registerMigration("v3_audit_events") { db in
+            // Append-only: the triggers make UPDATE and DELETE abort. Someone with file access can
+            // drop them, which the HMAC chain then exposes (`verifyAudit`).
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_events (
+                        seq INTEGER PRIMARY KEY NOT NULL,
+                        id TEXT NOT NULL UNIQUE,
+                        at_us INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        source_ip TEXT,
+                        request_id TEXT,
+                        action TEXT NOT NULL,
+                        delivery_id TEXT,
+                        identity_id TEXT,
+                        recipient_hash TEXT,
+                        recipient_masked TEXT,
+                        outcome TEXT,
+                        details TEXT NOT NULL,
+                        prev_hash TEXT NOT NULL,
+                        hash TEXT NOT NULL
+                    );
+                    CREATE INDEX audit_events_at ON audit_events (at_us);
+                    CREATE INDEX audit_events_identity ON audit_events (identity_id, seq);
+                    CREATE INDEX audit_events_delivery ON audit_events (delivery_id, seq);
+                    CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+                    BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+                    CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+                    BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+                    """
+            )
+        }
+        return migrator
+    }
+}

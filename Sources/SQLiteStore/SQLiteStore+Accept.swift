@@ -1,0 +1,119 @@
+import Audit
+import Foundation
+import GRDB
+import Store
+
+extension SQLiteStore {
+    public func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult {
+        let chain = chain
+        return try await write { db in try Self.accept(new, chain: chain, db: db) }
+    }
+
+    public func idempotentAnswer(apiKeyID: String, key: String, now: Date) async throws(StoreError) -> IdempotentAnswer?
+    {
+        try await read { db in
+            try Self.idempotentAnswer(apiKeyID: apiKeyID, key: key, now: SQLiteRows.micros(now), db: db)
+        }
+    }
+
+    private static func idempotentAnswer(
+        apiKeyID: String,
+        key: String,
+        now: Int64,
+        db: Database
+    ) throws -> IdempotentAnswer? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT request_hash, response_status, response_body, delivery_id FROM idempotency_records
+                    WHERE api_key_id = ? AND key = ? AND expires_at_us > ?
+                    """,
+                arguments: [apiKeyID, key, now]
+            )
+        else { return nil }
+        let deliveryText: String = try row.decode(forColumn: "delivery_id")
+        guard let deliveryID = UUID(uuidString: deliveryText) else {
+            throw StoreError.corruptRow(table: "idempotency_records", column: "delivery_id")
+        }
+        return IdempotentAnswer(
+            requestHash: try row.decode(forColumn: "request_hash"),
+            status: try row.decode(forColumn: "response_status"),
+            body: try row.decode(forColumn: "response_body"),
+            deliveryID: deliveryID
+        )
+    }
+
+    private static func accept(_ new: NewDelivery, chain: AuditChain, db: Database) throws -> AcceptResult {
+        let delivery = new.delivery
+        let idempotency = new.idempotency
+        let now = SQLiteRows.micros(delivery.createdAt)
+
+        // (1) An unexpired record for this key answers for it.
+        if let earlier = try idempotentAnswer(apiKeyID: idempotency.apiKeyID, key: idempotency.key, now: now, db: db) {
+            return earlier.result(forRequestHash: idempotency.requestHash)
+        }
+
+        // (2) Cooldown: the same identity and recipient, recently, under another key.
+        if new.cooldown > 0 {
+            let since = SQLiteRows.micros(delivery.createdAt.addingTimeInterval(-new.cooldown))
+            let latest = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT MAX(created_at_us) FROM deliveries
+                    WHERE identity_id = ? AND recipient = ? COLLATE NOCASE AND created_at_us > ?
+                    AND NOT (api_key_id = ? AND idempotency_key = ?)
+                    """,
+                arguments: [
+                    SQLiteRows.text(delivery.identityID), delivery.recipient, since, idempotency.apiKeyID,
+                    idempotency.key,
+                ]
+            )
+            if let latest {
+                return .cooldown(retryAfter: AuditTime.date(microseconds: latest).addingTimeInterval(new.cooldown))
+            }
+        }
+
+        // (3) The delivery, (4) its idempotency record (replacing an expired one), (5) the audit event.
+        let queued = new.queued
+        try insert(queued, idempotency: idempotency, db: db)
+        try db.execute(
+            sql: "DELETE FROM idempotency_records WHERE api_key_id = ? AND key = ?",
+            arguments: [idempotency.apiKeyID, idempotency.key]
+        )
+        try db.execute(
+            sql: """
+                INSERT INTO idempotency_records (api_key_id, key, request_hash, response_status, response_body,
+                    delivery_id, expires_at_us)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                idempotency.apiKeyID, idempotency.key, idempotency.requestHash, idempotency.responseStatus,
+                idempotency.responseBody, SQLiteRows.text(queued.id), SQLiteRows.micros(idempotency.expiresAt),
+            ]
+        )
+        var draft = new.audit
+        draft.deliveryID = queued.id
+        let event = try SQLiteAuditLog.append(draft, chain: chain, db: db)
+        guard let stored = try fetchDelivery(queued.id, db: db) else {
+            throw StoreError.deliveryNotFound(queued.id)
+        }
+        return .accepted(stored, event: event)
+    }
+
+    private static func insert(_ record: DeliveryRecord, idempotency: IdempotencyEntry, db: Database) throws {
+        let columns = DeliveryColumn.allCases
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        try db.execute(
+            sql: "INSERT INTO deliveries \(DeliveryColumn.list) VALUES (\(placeholders))",
+            arguments: StatementArguments(
+                columns.map { SQLiteRows.bind($0.value(of: record, idempotency: idempotency)) }
+            )
+        )
+    }
+
+    static func fetchDelivery(_ id: UUID, db: Database) throws -> DeliveryRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [SQLiteRows.text(id)])
+            .map(SQLiteRows.delivery)
+    }
+}

@@ -1,0 +1,110 @@
+import Audit
+import Foundation
+import GRDB
+import Store
+
+extension SQLiteStore {
+    public func leaseDue(now: Date, limit: Int, leaseFor: TimeInterval) async throws(StoreError) -> [DeliveryRecord] {
+        guard limit >= 1 else { throw .invalidQuery(parameter: "limit", reason: "must be at least 1") }
+        guard leaseFor > 0 else { throw .invalidQuery(parameter: "leaseFor", reason: "must be positive") }
+        let nowMicros = SQLiteRows.micros(now)
+        let leaseUntil = SQLiteRows.micros(now.addingTimeInterval(leaseFor))
+        // One statement in one write transaction: SQLite's single writer makes it atomic, so a
+        // row cannot be leased twice while its lease runs.
+        let leased = try await write { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE deliveries
+                    SET status = 'sending', lease_expires_at_us = ?, attempts = attempts + 1
+                    WHERE id IN (
+                        SELECT id FROM deliveries
+                        WHERE (status IN ('queued', 'retrying') AND next_attempt_at_us <= ?)
+                           OR (status = 'sending' AND lease_expires_at_us <= ?)
+                        ORDER BY created_at_us, id
+                        LIMIT ?
+                    )
+                    RETURNING *
+                    """,
+                arguments: [leaseUntil, nowMicros, nowMicros, limit]
+            ).map(SQLiteRows.delivery)
+        }
+        return leased.inLeaseOrder()
+    }
+
+    public func finish(
+        id: UUID,
+        attempt: Int,
+        outcome: DeliveryOutcome,
+        audit: [AuditDraft]
+    ) async throws(StoreError) -> DeliveryRecord {
+        let chain = chain
+        return try await write { db in
+            try Self.requireSending(id, attempt: attempt, db: db)
+            let idText = SQLiteRows.text(id)
+            switch outcome {
+            case .sent(let reply, let at):
+                try db.execute(
+                    sql: """
+                        UPDATE deliveries SET status = 'sent', smtp_reply = ?, sent_at_us = ?,
+                            lease_expires_at_us = NULL, next_attempt_at_us = NULL
+                        WHERE id = ?
+                        """,
+                    arguments: [reply, SQLiteRows.micros(at), idText]
+                )
+            case .retry(let at, let errorClass, let error, let countsAsAttempt):
+                try db.execute(
+                    sql: """
+                        UPDATE deliveries SET status = 'retrying', next_attempt_at_us = ?, last_error_class = ?,
+                            last_error = ?, lease_expires_at_us = NULL,
+                            attempts = CASE WHEN ? THEN attempts ELSE MAX(attempts - 1, 0) END
+                        WHERE id = ?
+                        """,
+                    arguments: [SQLiteRows.micros(at), errorClass.rawValue, error, countsAsAttempt, idText]
+                )
+            case .failed(let failure, let errorClass, let error):
+                try db.execute(
+                    sql: """
+                        UPDATE deliveries SET status = 'failed', failure = ?,
+                            last_error_class = COALESCE(?, last_error_class), last_error = COALESCE(?, last_error),
+                            lease_expires_at_us = NULL, next_attempt_at_us = NULL
+                        WHERE id = ?
+                        """,
+                    arguments: [failure.rawValue, errorClass?.rawValue, error, idText]
+                )
+            }
+            for var draft in audit {
+                draft.deliveryID = draft.deliveryID ?? id
+                _ = try SQLiteAuditLog.append(draft, chain: chain, db: db)
+            }
+            guard let record = try Self.fetchDelivery(id, db: db) else { throw StoreError.deliveryNotFound(id) }
+            return record
+        }
+    }
+
+    public func release(id: UUID, attempt: Int) async throws(StoreError) -> DeliveryRecord {
+        try await write { db in
+            try Self.requireSending(id, attempt: attempt, db: db)
+            try db.execute(
+                sql: """
+                    UPDATE deliveries
+                    SET status = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'queued' END,
+                        attempts = MAX(attempts - 1, 0), lease_expires_at_us = NULL
+                    WHERE id = ?
+                    """,
+                arguments: [SQLiteRows.text(id)]
+            )
+            guard let record = try Self.fetchDelivery(id, db: db) else { throw StoreError.deliveryNotFound(id) }
+            return record
+        }
+    }
+
+    /// The delivery must still be in the leased attempt: a worker whose lease ran out (and whose
+    /// delivery another worker leased again, counting a new attempt) must not overwrite it.
+    private static func requireSending(_ id: UUID, attempt: Int, db: Database) throws {
+        guard let current = try fetchDelivery(id, db: db) else { throw StoreError.deliveryNotFound(id) }
+        guard current.status == .sending, current.attempts == attempt else {
+            throw StoreError.leaseLost(id, status: current.status)
+        }
+    }
+}
