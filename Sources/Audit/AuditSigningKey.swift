@@ -16,14 +16,27 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible {
         self.seed = seed
     }
 
-    /// Reads the key file (exactly 32 bytes, mode 0600 or 0400).
+    /// Reads the key file (exactly 32 bytes). Like the audit key, its mode is not checked: replicas
+    /// share it through a Kubernetes Secret, which is mounted 0440 for the pod's fsGroup.
     public static func load(file: URL) throws(KeyFileError) -> AuditSigningKey {
-        AuditSigningKey(seed: try KeyFile.readPrivate(file: file, byteCount: seedByteCount))
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw .unreadable(path: file.path, reason: String(describing: error))
+        }
+        guard data.count == seedByteCount else {
+            throw .wrongSize(path: file.path, byteCount: data.count, expected: seedByteCount)
+        }
+        return AuditSigningKey(seed: Array(data))
     }
 
     /// Reads the key file, or creates it (mode 0600) with 32 random bytes when it does not exist.
     public static func loadOrCreate(file: URL) throws(KeyFileError) -> AuditSigningKey {
-        AuditSigningKey(seed: try KeyFile.loadOrCreate(file: file, byteCount: seedByteCount))
+        if let created = try KeyFile.createIfAbsent(file: file, byteCount: seedByteCount) {
+            return AuditSigningKey(seed: created)
+        }
+        return try load(file: file)
     }
 
     private var privateKey: Curve25519.Signing.PrivateKey {
