@@ -131,7 +131,9 @@ let package = Package(
                 "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "RFC3339", "Store",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -230,8 +232,9 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Audit", "Gateway", "GatewayConfiguration", "JSONValue", "Kratos", "KratosStandIn", "Mail", "Server",
-                "SQLiteStore", "Store", "Templates", "TestSupport",
+                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos", "KratosStandIn",
+                "Mail",
+                "Server", "SQLiteStore", "Store", "Templates", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -349,6 +352,7 @@ let package = Package(
             name: "GatewayConfiguration",
             dependencies: [
                 "Audit",
+                "KeyFile",
                 "Gateway",
                 "GoDuration",
                 "Mail",

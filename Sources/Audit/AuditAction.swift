@@ -22,4 +22,6 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let emailSent = AuditAction("email.sent")
     /// The delivery ended without sending.
     public static let emailFailed = AuditAction("email.failed")
+    /// A signed checkpoint of the log (``AuditCheckpoint``), written by the gateway itself.
+    public static let auditCheckpoint = AuditAction("audit.checkpoint")
 }

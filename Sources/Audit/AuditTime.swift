@@ -27,5 +27,16 @@ public enum AuditTime {
         return whole.dropLast() + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
     }
 
+    /// The date of a ``format(_:)`` text (`2026-11-25T08:00:00.123456Z`, exactly six fractional
+    /// digits), to the microsecond; `nil` for any other text.
+    public static func parse(_ text: String) -> Date? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[1].count == 7, parts[1].last == "Z",
+            let fraction = Int64(parts[1].dropLast()), fraction >= 0,
+            let whole = try? Date(String(parts[0]) + "Z", strategy: secondsStyle)
+        else { return nil }
+        return date(microseconds: Int64(whole.timeIntervalSince1970) * 1_000_000 + fraction)
+    }
+
     private static let secondsStyle = Date.ISO8601FormatStyle(timeZone: .gmt)
 }

@@ -1,8 +1,7 @@
 /// Checks events fed in seq order against the chain; stops at the first break.
 public struct AuditVerifier: Sendable {
     private let chain: AuditChain
-    private var expectedSeq: Int64 = 1
-    private var head = AuditEvent.genesisHash
+    private var link = AuditLink()
     private var broken: AuditVerification?
 
     init(chain: AuditChain) {
@@ -13,15 +12,12 @@ public struct AuditVerifier: Sendable {
     @discardableResult
     public mutating func feed(_ event: AuditEvent) -> Bool {
         guard broken == nil else { return false }
-        if event.seq != expectedSeq {
-            broken = .broken(firstBadSeq: expectedSeq, reason: .sequenceGap(expected: expectedSeq, found: event.seq))
-        } else if event.prevHash != head {
-            broken = .broken(firstBadSeq: event.seq, reason: .previousHashMismatch)
+        if let (seq, reason) = link.check(event) {
+            broken = .broken(firstBadSeq: seq, reason: reason)
         } else if chain.hash(of: event) != event.hash {
             broken = .broken(firstBadSeq: event.seq, reason: .hashMismatch)
         } else {
-            expectedSeq += 1
-            head = event.hash
+            link.advance(past: event)
             return true
         }
         return false
@@ -29,7 +25,27 @@ public struct AuditVerifier: Sendable {
 
     /// The verdict on everything fed so far.
     public var result: AuditVerification {
-        broken ?? .ok(events: Int(expectedSeq - 1), head: head)
+        broken ?? .ok(events: Int(link.expectedSeq - 1), head: link.head)
+    }
+}
+
+/// The rule that links each event to the one before, which anyone can check without a key:
+/// seq one more than the previous event's, `prevHash` equal to its `hash`.
+struct AuditLink: Sendable {
+    private(set) var expectedSeq: Int64 = 1
+    private(set) var head = AuditEvent.genesisHash
+
+    /// The first bad seq and why, when `event` does not follow the events so far.
+    func check(_ event: AuditEvent) -> (Int64, AuditBreak)? {
+        if event.seq != expectedSeq { return (expectedSeq, .sequenceGap(expected: expectedSeq, found: event.seq)) }
+        if event.prevHash != head { return (event.seq, .previousHashMismatch) }
+        return nil
+    }
+
+    /// Moves past `event` (after ``check(_:)`` found nothing).
+    mutating func advance(past event: AuditEvent) {
+        expectedSeq += 1
+        head = event.hash
     }
 }
 

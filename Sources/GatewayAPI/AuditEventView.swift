@@ -55,6 +55,32 @@ public struct AuditEventView: Sendable, Codable, Equatable, APIJSONEncodable {
         hash = event.hash
     }
 
+    /// The event this view shows, as read back from an NDJSON export; throws naming the first
+    /// field that is not what the export writes.
+    public func event() throws(AuditExportLineError) -> AuditEvent {
+        func uuid(_ text: String?, _ field: String) throws(AuditExportLineError) -> UUID? {
+            guard let text else { return nil }
+            guard let value = UUID(uuidString: text) else { throw AuditExportLineError(field: field) }
+            return value
+        }
+        guard let id = try uuid(id, "id") else { throw AuditExportLineError(field: "id") }
+        guard let date = AuditTime.parse(at) else { throw AuditExportLineError(field: "at") }
+        let draft = AuditDraft(
+            at: date,
+            actor: actor,
+            sourceIP: sourceIP,
+            requestID: requestID,
+            action: AuditAction(action),
+            deliveryID: try uuid(deliveryID, "delivery_id"),
+            identityID: try uuid(identityID, "identity_id"),
+            recipientHash: recipientHash,
+            recipientMasked: recipientMasked,
+            outcome: outcome,
+            details: details
+        )
+        return AuditEvent(seq: seq, id: id, draft: draft, prevHash: prevHash, hash: hash)
+    }
+
     var csvValues: [String] {
         let detailsJSON = (try? APIJSON.encoder.encode(details)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return [
@@ -62,4 +88,11 @@ public struct AuditEventView: Sendable, Codable, Equatable, APIJSONEncodable {
             recipientHash ?? "", recipientMasked ?? "", outcome ?? "", detailsJSON, prevHash, hash,
         ]
     }
+}
+/// A line of an export that is not an audit event as the export writes it.
+public struct AuditExportLineError: Error, Sendable, CustomStringConvertible {
+    /// The field at fault.
+    public var field: String
+
+    public var description: String { "field \(field) is malformed" }
 }

@@ -27,6 +27,7 @@ public struct GatewayRuntime: Sendable {
     public let configuration: GatewayConfiguration
     public let store: any GatewayStore
     public let chain: AuditChain
+    let signingKey: AuditSigningKey
     let templates: TemplateCatalog
     let transport: SMTPTransport
     let kratosConfiguration: KratosConfiguration
@@ -43,6 +44,9 @@ public struct GatewayRuntime: Sendable {
         let chain = AuditChain(
             key: try step("audit.key_file") { try configuration.audit.resolveKey(createIfMissing: true) }
         )
+        let signingKey = try step("audit.signing_key_file") {
+            try configuration.audit.resolveSigningKey(createIfMissing: true)
+        }
         let templates = try step("templates.dir") {
             try TemplateCatalog.load(
                 directory: configuration.templates.dir,
@@ -94,6 +98,7 @@ public struct GatewayRuntime: Sendable {
             configuration: configuration,
             store: store,
             chain: chain,
+            signingKey: signingKey,
             templates: templates,
             transport: transport,
             kratosConfiguration: kratosConfiguration,
@@ -157,8 +162,9 @@ public struct GatewayRuntime: Sendable {
     }
 
     /// The HTTP API and its services, in the order they depend on each other: the resources (store,
-    /// HTTP client, SMTP transport), then the delivery worker and the idempotency purge that use
-    /// them, and — as in every Hummingbird `Application` — the HTTP server last. A graceful
+    /// HTTP client, SMTP transport), then the delivery worker, the idempotency purge and the audit
+    /// checkpoints that use them, and — as in every Hummingbird `Application` — the HTTP server
+    /// last, behind its connection guards (header and idle timeouts, a connection cap). A graceful
     /// shutdown (SIGTERM, SIGINT, the end of a test) stops them in reverse: the server stops
     /// accepting, the worker finishes the sends in flight and records them, then the resources
     /// close. An error (the port is taken) cancels them all; each resource still closes once.
@@ -179,9 +185,17 @@ public struct GatewayRuntime: Sendable {
             logger: logger,
             metrics: metrics
         )
+        let checkpointer = AuditCheckpointer(
+            store: store,
+            key: signingKey,
+            everyEvents: configuration.audit.checkpointEveryEvents,
+            interval: configuration.audit.checkpointInterval,
+            logger: logger
+        )
         let (store, httpClient, transport) = (store, httpClient, transport)
         return Application(
             router: router(),
+            server: ConnectionGuards.server(configuration.server),
             configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port)),
             services: [
                 ClosingService(description: "store") { await store.close() },
@@ -189,6 +203,7 @@ public struct GatewayRuntime: Sendable {
                 ClosingService(description: "SMTP transport") { await transport.shutdown() },
                 worker,
                 IdempotencyPurge(store: store, logger: logger),
+                checkpointer,
             ],
             logger: logger
         )

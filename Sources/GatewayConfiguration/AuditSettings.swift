@@ -1,26 +1,67 @@
 import Audit
 import Foundation
+import KeyFile
 
-/// `audit`: the HMAC key that chains the audit log, from `RECOVERY_GATEWAY_AUDIT_KEY` (base64) or a file.
+/// `audit`: the HMAC key that chains the audit log, from `RECOVERY_GATEWAY_AUDIT_KEY` (base64) or a
+/// file, and the Ed25519 key and schedule of the signed checkpoints auditors verify offline.
 public struct AuditSettings: Sendable, Equatable, Decodable {
     /// The key file: read if it exists, created with 32 random bytes by ``resolveKey(createIfMissing:)`` if not.
     public var keyFile: String
     /// The key given directly by `RECOVERY_GATEWAY_AUDIT_KEY`; it takes precedence over ``keyFile``.
     public var key: AuditKey?
+    /// The Ed25519 signing key file (32-byte seed): read if it exists, created (0600) by `serve` if
+    /// not; by default `audit-signing.key` beside ``keyFile``.
+    public var signingKeyFile: String
+    /// A checkpoint after this many events…
+    public var checkpointEveryEvents: Int
+    /// …or after this long, whichever comes first (only when events came since the last one).
+    public var checkpointInterval: Duration
 
-    /// `data/audit.key`.
-    public static let defaults = AuditSettings(keyFile: "data/audit.key", key: nil)
+    /// `data/audit.key`, `data/audit-signing.key`, a checkpoint every 1,000 events or minute.
+    public static let defaults = AuditSettings(
+        keyFile: "data/audit.key",
+        key: nil,
+        signingKeyFile: "data/audit-signing.key",
+        checkpointEveryEvents: 1000,
+        checkpointInterval: .seconds(60)
+    )
 
     /// Builds the settings as given.
-    public init(keyFile: String, key: AuditKey?) {
+    public init(
+        keyFile: String,
+        key: AuditKey?,
+        signingKeyFile: String? = nil,
+        checkpointEveryEvents: Int = defaults.checkpointEveryEvents,
+        checkpointInterval: Duration = defaults.checkpointInterval
+    ) {
         self.keyFile = keyFile
         self.key = key
+        self.signingKeyFile = signingKeyFile ?? Self.signingKeyFile(beside: keyFile)
+        self.checkpointEveryEvents = checkpointEveryEvents
+        self.checkpointInterval = checkpointInterval
     }
 
     public init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, known: ConfigurationKeys.audit)
-        keyFile = try reader.string("key_file", default: Self.defaults.keyFile)
+        let defaults = Self.defaults
+        keyFile = try reader.string("key_file", default: defaults.keyFile)
         key = nil
+        signingKeyFile = try reader.string("signing_key_file", default: Self.signingKeyFile(beside: keyFile))
+        checkpointEveryEvents = try reader.int(
+            "checkpoint_every_events",
+            in: 1...1_000_000,
+            default: defaults.checkpointEveryEvents
+        )
+        checkpointInterval = try reader.duration("checkpoint_interval", default: defaults.checkpointInterval)
+        guard checkpointInterval >= .milliseconds(100), checkpointInterval <= .seconds(86_400) else {
+            throw reader.error("checkpoint_interval", "must be from 100ms to 24h")
+        }
+    }
+
+    /// `audit-signing.key` in the directory of `keyFile`.
+    static func signingKeyFile(beside keyFile: String) -> String {
+        guard let slash = keyFile.lastIndex(of: "/") else { return "audit-signing.key" }
+        return keyFile[...slash] + "audit-signing.key"
     }
 
     /// The key: ``key`` if set, else ``keyFile``'s bytes; a missing file is created (mode 0600, with its
@@ -35,9 +76,20 @@ public struct AuditSettings: Sendable, Equatable, Decodable {
         }
     }
 
-    /// Checks an existing key file without keeping its content; a missing file is fine (it will be created).
-    func checkExistingKeyFile() throws(ConfigurationError) {
-        guard key == nil, FileManager.default.fileExists(atPath: keyFile) else { return }
-        _ = try resolveKey(createIfMissing: false)
+    /// The checkpoint signing key from ``signingKeyFile``; a missing file is created (mode 0600) with
+    /// a fresh key when `createIfMissing`, an error naming `audit.signing_key_file` otherwise.
+    public func resolveSigningKey(createIfMissing: Bool) throws(ConfigurationError) -> AuditSigningKey {
+        let file = URL(fileURLWithPath: signingKeyFile)
+        do {
+            return createIfMissing ? try AuditSigningKey.loadOrCreate(file: file) : try AuditSigningKey.load(file: file)
+        } catch {
+            throw ConfigurationError(key: "audit.signing_key_file", problem: error.description)
+        }
+    }
+
+    /// Checks existing key files without keeping their content; a missing file is fine (it will be created).
+    func checkExistingKeyFiles() throws(ConfigurationError) {
+        if key == nil, FileManager.default.fileExists(atPath: keyFile) { _ = try resolveKey(createIfMissing: false) }
+        if FileManager.default.fileExists(atPath: signingKeyFile) { _ = try resolveSigningKey(createIfMissing: false) }
     }
 }

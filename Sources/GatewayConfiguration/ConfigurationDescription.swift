@@ -8,7 +8,13 @@ extension GatewayConfiguration: CustomStringConvertible {
         func duration(_ value: Duration) -> String { GoDurations.format(value) }
         func optional(_ value: String?) -> String { value.map { "\"\($0)\"" } ?? "\"\"" }
         var lines = [
-            "server: { host: \(server.host), port: \(server.port), max_body_bytes: \(server.maxBodyBytes) }",
+            "server:",
+            "  host: \(server.host)",
+            "  port: \(server.port)",
+            "  max_body_bytes: \(server.maxBodyBytes)",
+            "  idle_timeout: \(duration(server.idleTimeout))",
+            "  header_timeout: \(duration(server.headerTimeout))",
+            "  max_connections: \(server.maxConnections)",
             "kratos:",
             "  admin_url: \(kratos.adminURL)",
             "  token_file: \(optional(kratos.tokenFile))\(kratos.token == nil ? "" : "  # token <redacted>")",
@@ -29,6 +35,9 @@ extension GatewayConfiguration: CustomStringConvertible {
             "  connection_wait: \(duration(store.connectionWait))",
             "audit:",
             "  key_file: \(audit.keyFile)\(audit.key == nil ? "" : "  # key from \(ConfigurationLoader.auditKeyVariable) <redacted>")",
+            "  signing_key_file: \(audit.signingKeyFile)",
+            "  checkpoint_every_events: \(audit.checkpointEveryEvents)",
+            "  checkpoint_interval: \(duration(audit.checkpointInterval))",
             "delivery:",
             "  default_method: \(delivery.defaultMethod.rawValue)",
             "  expires_in: \(duration(delivery.expiresIn))",

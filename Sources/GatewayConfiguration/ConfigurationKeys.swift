@@ -1,13 +1,13 @@
 /// The keys the YAML document may contain, section by section: the one list that unknown-key checks,
 /// environment variable names and flag overrides are checked against.
 enum ConfigurationKeys {
-    static let server = ["host", "port", "max_body_bytes"]
+    static let server = ["host", "port", "max_body_bytes", "idle_timeout", "header_timeout", "max_connections"]
     static let kratos = ["admin_url", "token_file", "public_url", "timeout"]
     static let smtp = [
         "url", "password_file", "from_address", "from_name", "connections", "timeout", "ca_file", "local_name",
     ]
     static let store = ["url", "max_connections", "connection_wait"]
-    static let audit = ["key_file"]
+    static let audit = ["key_file", "signing_key_file", "checkpoint_every_events", "checkpoint_interval"]
     static let delivery = [
         "default_method", "expires_in", "cooldown", "max_attempts", "backoff_initial", "backoff_max", "lease",
         "workers", "rate_per_key", "burst_per_key", "idempotency_window",

@@ -68,7 +68,7 @@ public enum ConfigurationLoader {
                 )
             }
         }
-        try configuration.audit.checkExistingKeyFile()
+        try configuration.audit.checkExistingKeyFiles()
         return configuration
     }
 

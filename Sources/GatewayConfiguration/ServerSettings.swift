@@ -1,4 +1,5 @@
-/// `server`: where the HTTP API listens and how large a request body may be.
+/// `server`: where the HTTP API listens, how large a request body may be, and how long and how
+/// many connections it holds (slow or idle clients are shed).
 public struct ServerSettings: Sendable, Equatable, Decodable {
     /// The address to bind, e.g. `127.0.0.1` or `0.0.0.0`.
     public var host: String
@@ -6,15 +7,39 @@ public struct ServerSettings: Sendable, Equatable, Decodable {
     public var port: Int
     /// The largest request body accepted, in bytes.
     public var maxBodyBytes: Int
+    /// A connection with nothing read or written for this long is closed.
+    public var idleTimeout: Duration
+    /// A connection whose request head (request line and headers) is not complete this long after
+    /// it opened, or after its previous response, is closed.
+    public var headerTimeout: Duration
+    /// Connections open at once; one more is closed as soon as it is accepted.
+    public var maxConnections: Int
 
-    /// `127.0.0.1:8080`, 16 KiB bodies.
-    public static let defaults = ServerSettings(host: "127.0.0.1", port: 8080, maxBodyBytes: 16_384)
+    /// `127.0.0.1:8080`, 16 KiB bodies, 30 s idle, 10 s for a request head, 512 connections.
+    public static let defaults = ServerSettings(
+        host: "127.0.0.1",
+        port: 8080,
+        maxBodyBytes: 16_384,
+        idleTimeout: .seconds(30),
+        headerTimeout: .seconds(10),
+        maxConnections: 512
+    )
 
     /// Builds the settings as given (no checks: the loader checks what comes from outside).
-    public init(host: String, port: Int, maxBodyBytes: Int) {
+    public init(
+        host: String,
+        port: Int,
+        maxBodyBytes: Int,
+        idleTimeout: Duration = defaults.idleTimeout,
+        headerTimeout: Duration = defaults.headerTimeout,
+        maxConnections: Int = defaults.maxConnections
+    ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
+        self.idleTimeout = idleTimeout
+        self.headerTimeout = headerTimeout
+        self.maxConnections = maxConnections
     }
 
     public init(from decoder: any Decoder) throws {
@@ -24,5 +49,14 @@ public struct ServerSettings: Sendable, Equatable, Decodable {
         guard !host.contains(where: \.isWhitespace) else { throw reader.error("host", "must not contain spaces") }
         port = try reader.int("port", in: 0...65_535, default: defaults.port)
         maxBodyBytes = try reader.int("max_body_bytes", in: 1_024...16_777_216, default: defaults.maxBodyBytes)
+        idleTimeout = try reader.duration("idle_timeout", default: defaults.idleTimeout)
+        guard idleTimeout >= .seconds(1), idleTimeout <= .seconds(3_600) else {
+            throw reader.error("idle_timeout", "must be from 1s to 1h")
+        }
+        headerTimeout = try reader.duration("header_timeout", default: defaults.headerTimeout)
+        guard headerTimeout >= .milliseconds(100), headerTimeout <= .seconds(300) else {
+            throw reader.error("header_timeout", "must be from 100ms to 5m")
+        }
+        maxConnections = try reader.int("max_connections", in: 1...1_000_000, default: defaults.maxConnections)
     }
 }

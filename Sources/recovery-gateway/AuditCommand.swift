@@ -21,7 +21,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Export or verify the audit log (read from the store; the gateway may be running).",
-        subcommands: [Export.self, Verify.self]
+        subcommands: [Export.self, Verify.self, AuditPublicKeyCommand.self]
     )
 
     /// `audit export`.
@@ -95,15 +95,39 @@ struct AuditCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
                 "Check the audit chain: prints the events checked and the head hash, or the first broken sequence number (exit 1).",
-            discussion: "Shows progress on stderr when it is a terminal."
+            discussion: """
+                Shows progress on stderr when it is a terminal. With --file and --public-key it checks an NDJSON \
+                export offline instead (no database, no secret): the links between events and every signed \
+                checkpoint, and prints up to which seq the export is signed.
+                """
         )
 
         @OptionGroup var options: ConfigOptions
+
+        @Option(help: ArgumentHelp("An NDJSON export to check offline (needs --public-key).", valueName: "file"))
+        var file: String?
+
+        @Option(
+            help: ArgumentHelp(
+                "The checkpoint key (`audit public-key`'s output) to check --file with.",
+                valueName: "file"
+            )
+        )
+        var publicKey: String?
+
+        func validate() throws {
+            guard (file == nil) == (publicKey == nil) else {
+                throw ValidationError("--file and --public-key go together")
+            }
+        }
 
         /// Events read per query.
         static let batchSize = 1000
 
         func run() async throws {
+            if let file, let publicKey {
+                return try OfflineAuditVerification(file: file, publicKeyFile: publicKey).run()
+            }
             let configuration = try options.load()
             // A missing key is an error here: a new one would only make every event look tampered with.
             let chain = try auditChain(configuration, createIfMissing: false)

@@ -180,7 +180,8 @@ def test_config_secret_and_mounts_agree():
     secret = manifest("secret.example.yaml")["stringData"]
     volume, mount_path = secret_mount()
     items = {item["path"]: item["key"] for item in volume["items"]}
-    files = [config["smtp"]["password_file"], config["kratos"]["token_file"], config["audit"]["key_file"]]
+    files = [config["smtp"]["password_file"], config["kratos"]["token_file"], config["audit"]["key_file"],
+             config["audit"]["signing_key_file"]]
     for path in files:
         directory, _, name = path.rpartition("/")
         assert directory == mount_path and items[name] in secret, path

@@ -1,0 +1,141 @@
+/// Checks an exported audit log with nothing but the checkpoint signer's public key: every event
+/// links to the one before (seq gapless, `prevHash` = previous `hash`), and every
+/// `audit.checkpoint` is signed by that key and its digest and head match the events it covers.
+/// Feed the events in file order, from seq 1; stops at the first break.
+public struct AuditExportVerifier: Sendable {
+    private let publicKey: AuditPublicKey
+    private var link = AuditLink()
+    private var digest = AuditDigest()
+    /// ``AuditDigest`` after each event, 32 bytes per seq from seq 1: a checkpoint may cover a seq
+    /// a few events before its own (events appended while it was signed).
+    private var digests: [UInt8] = []
+    /// Each event's hash, as 64 UTF-8 hex digits per seq.
+    private var hashes: [UInt8] = []
+    private var checkpointSeqs: [Int64] = []
+    private var state = AuditExportReport()
+
+    /// What the events fed so far prove.
+    public var report: AuditExportReport {
+        var report = state
+        let covered = report.lastCheckpoint?.checkpoint.seq ?? 0
+        report.unsignedTail = Int(report.lastSeq - covered)
+        report.unsignedTailCheckpoints = checkpointSeqs.count { $0 > covered }
+        return report
+    }
+
+    public init(publicKey: AuditPublicKey) {
+        self.publicKey = publicKey
+    }
+
+    /// Checks the next event; returns false once the export is broken.
+    @discardableResult
+    public mutating func feed(_ event: AuditEvent) -> Bool {
+        guard state.broken == nil else { return false }
+        if let reason = problem(with: event) {
+            state.broken = AuditExportBreak(seq: event.seq, reason: reason)
+            return false
+        }
+        link.advance(past: event)
+        digest.add(event)
+        digests += digest.bytes
+        hashes += Array(event.hash.utf8)
+        state.lastSeq = event.seq
+        if event.action == .auditCheckpoint { checkpointSeqs.append(event.seq) }
+        return true
+    }
+
+    private mutating func problem(with event: AuditEvent) -> AuditExportBreak.Reason? {
+        if state.lastSeq == 0, event.seq != 1 { return .notFromStart(found: event.seq) }
+        if let (_, reason) = link.check(event) { return .link(reason) }
+        guard event.action == .auditCheckpoint else { return nil }
+        let checkpoint: AuditCheckpoint
+        do {
+            checkpoint = try AuditCheckpoint(details: event.details)
+        } catch {
+            return .malformedCheckpoint(error)
+        }
+        guard checkpoint.keyID == publicKey.keyID else {
+            return .otherKey(found: checkpoint.keyID, expected: publicKey.keyID)
+        }
+        guard checkpoint.isSigned(by: publicKey) else { return .badSignature }
+        guard checkpoint.seq >= 1, checkpoint.seq < event.seq else { return .coversLater(seq: checkpoint.seq) }
+        let index = Int(checkpoint.seq - 1)
+        guard Hex.encode(digests[index * 32..<(index + 1) * 32]) == checkpoint.digest else {
+            return .digestMismatch(covers: checkpoint.seq)
+        }
+        guard String(decoding: hashes[index * 64..<(index + 1) * 64], as: UTF8.self) == checkpoint.head else {
+            return .headMismatch(covers: checkpoint.seq)
+        }
+        state.checkpoints += 1
+        if checkpoint.seq >= state.lastCheckpoint?.checkpoint.seq ?? 0 {
+            state.lastCheckpoint = AuditExportReport.SignedCheckpoint(eventSeq: event.seq, checkpoint: checkpoint)
+        }
+        return nil
+    }
+}
+
+/// What an exported audit log proves: how far it links, how far signatures cover it.
+public struct AuditExportReport: Sendable, Hashable {
+    /// A checkpoint that verified, and the event that holds it.
+    public struct SignedCheckpoint: Sendable, Hashable {
+        public var eventSeq: Int64
+        public var checkpoint: AuditCheckpoint
+    }
+
+    /// The last seq checked (0 when nothing was).
+    public var lastSeq: Int64 = 0
+    /// Checkpoints that verified.
+    public var checkpoints = 0
+    /// The verified checkpoint that covers the most events.
+    public var lastCheckpoint: SignedCheckpoint?
+    /// Events after the last covered seq: linked, but no signature covers them.
+    public var unsignedTail = 0
+    /// How many of ``unsignedTail`` are checkpoints themselves.
+    public var unsignedTailCheckpoints = 0
+    /// The first event that does not check out.
+    public var broken: AuditExportBreak?
+}
+
+/// The first event of an export that does not check out, and why.
+public struct AuditExportBreak: Sendable, Hashable, CustomStringConvertible {
+    /// Why an exported event does not check out.
+    public enum Reason: Sendable, Hashable {
+        case notFromStart(found: Int64)
+        case link(AuditBreak)
+        case malformedCheckpoint(AuditCheckpointError)
+        case otherKey(found: String, expected: String)
+        case badSignature
+        case coversLater(seq: Int64)
+        case digestMismatch(covers: Int64)
+        case headMismatch(covers: Int64)
+    }
+
+    public var seq: Int64
+    public var reason: Reason
+
+    public init(seq: Int64, reason: Reason) {
+        self.seq = seq
+        self.reason = reason
+    }
+
+    public var description: String {
+        switch reason {
+        case .notFromStart(let found):
+            "the export starts at seq \(found), not 1: the checkpoints' digest runs from seq 1, so export the whole log"
+        case .link(let reason):
+            "seq \(seq): \(reason) (an event was deleted, reordered or changed)"
+        case .malformedCheckpoint(let error):
+            "checkpoint at seq \(seq): \(error)"
+        case .otherKey(let found, let expected):
+            "checkpoint at seq \(seq) names signing key id \(found), not the given public key's \(expected)"
+        case .badSignature:
+            "checkpoint at seq \(seq): the signature does not verify (forged or altered checkpoint)"
+        case .coversLater(let covered):
+            "checkpoint at seq \(seq) claims to cover seq \(covered), which is not before it"
+        case .digestMismatch(let covered):
+            "checkpoint at seq \(seq): events 1-\(covered) do not match the signed digest (an event at or before seq \(covered) was edited)"
+        case .headMismatch(let covered):
+            "checkpoint at seq \(seq): the hash of seq \(covered) is not the signed head"
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Audit
+import Foundation
+import Logging
+import ServiceLifecycle
+import Store
+
+/// Appends a signed `audit.checkpoint` event (``AuditCheckpoint``) every `everyEvents` events or
+/// every `interval`, whichever comes first, when events came since the last checkpoint. It keeps
+/// the running ``AuditDigest`` by reading the log from seq 1 at start and each new event after.
+/// Replicas on one database each write their own: a redundant checkpoint is harmless and verifies.
+public struct AuditCheckpointer: Service {
+    let store: any GatewayStore
+    let key: AuditSigningKey
+    let everyEvents: Int
+    let interval: Duration
+    let logger: Logger
+
+    /// Events read per query.
+    static let batchSize = 1000
+
+    public init(store: any GatewayStore, key: AuditSigningKey, everyEvents: Int, interval: Duration, logger: Logger) {
+        self.store = store
+        self.key = key
+        self.everyEvents = everyEvents
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// What the checkpointer knows of the log so far.
+    struct State {
+        var seq: Int64 = 0
+        var head = AuditEvent.genesisHash
+        var digest = AuditDigest()
+        /// Events other than checkpoints since the last checkpoint.
+        var pending = 0
+        var lastCheckpoint = Date()
+    }
+
+    public func run() async throws {
+        var state = State()
+        // Look for new events often enough to keep to `everyEvents`, but not more than once a second.
+        let poll = min(interval, .seconds(1))
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await step(&state, now: Date())
+            } catch {
+                logger.warning("cannot write an audit checkpoint", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: poll) }
+        }
+    }
+
+    /// Reads the events after `state.seq`; appends a checkpoint when one is due at `now`.
+    func step(_ state: inout State, now: Date) async throws(StoreError) {
+        while true {
+            let batch = try await store.auditEvents(afterSeq: state.seq, limit: Self.batchSize)
+            for event in batch {
+                state.digest.add(event)
+                state.seq = event.seq
+                state.head = event.hash
+                if event.action == .auditCheckpoint {
+                    state.pending = 0
+                    state.lastCheckpoint = max(state.lastCheckpoint, event.at)
+                } else {
+                    state.pending += 1
+                }
+            }
+            guard batch.count == Self.batchSize else { break }
+        }
+        let elapsed = Duration.seconds(now.timeIntervalSince(state.lastCheckpoint))
+        guard state.pending >= everyEvents || (state.pending > 0 && elapsed >= interval) else { return }
+        let checkpoint = AuditCheckpoint(seq: state.seq, digest: state.digest, head: state.head, at: now, key: key)
+        _ = try await store.appendAudit(
+            AuditDraft(at: now, actor: "system", action: .auditCheckpoint, details: checkpoint.details)
+        )
+        state.pending = 0
+        state.lastCheckpoint = now
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Audit
+import Foundation
+import GatewayAPI
+import GatewayConfiguration
+
+/// `audit public-key`: the public half of the checkpoint signing key, for auditors.
+struct AuditPublicKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "public-key",
+        abstract: "Print the public key that checks the audit log's signed checkpoints (PEM, as openssl reads it).",
+        discussion:
+            "Give it to auditors with an export: `audit verify --file EXPORT --public-key FILE` needs nothing else."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let configuration = try options.load()
+        do {
+            let key = try configuration.audit.resolveSigningKey(createIfMissing: false)
+            print(key.publicKey.pem, terminator: "")
+        } catch {
+            throw operationFailed("\(error)")
+        }
+    }
+}
+
+/// `audit verify --file EXPORT --public-key FILE`: checks an NDJSON export with no database and no
+/// secret, and says what it proves; exit 0 when a signed checkpoint covers it and nothing is broken,
+/// 1 when the export is broken or nothing in it is signed, 2 when a file cannot be read.
+struct OfflineAuditVerification {
+    let file: String
+    let publicKeyFile: String
+
+    func run() throws {
+        guard let keyText = try? String(contentsOfFile: publicKeyFile, encoding: .utf8),
+            let key = AuditPublicKey(text: keyText)
+        else {
+            throw ValidationError("--public-key \(publicKeyFile): not a readable Ed25519 public key (PEM or base64)")
+        }
+        guard FileManager.default.isReadableFile(atPath: file) else {
+            throw ValidationError("--file \(file): cannot read the file")
+        }
+        let report: AuditExportReport
+        do {
+            report = try AuditExportCheck.verify(file: URL(fileURLWithPath: file), publicKey: key)
+        } catch {
+            throw operationFailed("--file \(file): \(error)")
+        }
+        if let broken = report.broken {
+            if report.lastSeq > 0 { print("linked: seq 1-\(report.lastSeq), then broken") }
+            throw operationFailed("audit export broken: \(broken)")
+        }
+        print("linked: seq 1-\(report.lastSeq): every event follows the one before (no gap, no reordering)")
+        guard let last = report.lastCheckpoint else {
+            throw operationFailed(
+                "not proven: no checkpoint signed by key id \(key.keyID) in seq 1-\(report.lastSeq); nothing here is signed"
+            )
+        }
+        let checkpoint = last.checkpoint
+        print(
+            "signed: seq 1-\(checkpoint.seq) by the checkpoint at seq \(last.eventSeq), signed \(checkpoint.signedAt)"
+                + " with key id \(checkpoint.keyID) (\(report.checkpoints) checkpoints verified)"
+        )
+        if report.unsignedTail == 0 {
+            print("unsigned tail: none")
+        } else {
+            let count = report.unsignedTail
+            let own = report.unsignedTailCheckpoints
+            let kind = own == 0 ? "" : own == count ? ", checkpoints only" : ", \(own) of them checkpoints"
+            print(
+                "unsigned tail: seq \(checkpoint.seq + 1)-\(report.lastSeq) (\(count) event\(count == 1 ? "" : "s")\(kind))"
+                    + " linked but no signature covers them yet; events after seq \(report.lastSeq), if any, are not in this export"
+            )
+        }
+    }
+}

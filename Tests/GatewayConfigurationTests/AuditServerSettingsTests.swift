@@ -1,0 +1,50 @@
+import Audit
+import Foundation
+import GatewayConfiguration
+import Testing
+
+/// The settings issue 17 added: the checkpoint signing key beside the audit key, and the server's limits from the environment.
+@Suite struct AuditServerSettingsTests {
+    @Test func theSigningKeyFileDefaultsToBesideTheAuditKey() throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("gateway.yaml", "audit: { key_file: /srv/keys/audit.key }\n")
+        let configuration = try ConfigurationLoader.load(file: file, environment: [:])
+        #expect(configuration.audit.signingKeyFile == "/srv/keys/audit-signing.key")
+        let bare = try directory.write("bare.yaml", "audit: { key_file: audit.key }\n")
+        #expect(try ConfigurationLoader.load(file: bare, environment: [:]).audit.signingKeyFile == "audit-signing.key")
+        #expect(GatewayConfiguration.defaults.audit.signingKeyFile == "data/audit-signing.key")
+    }
+
+    @Test func serverLimitsAndCheckpointsComeFromTheEnvironment() throws {
+        let configuration = try ConfigurationLoader.load(
+            file: nil,
+            environment: [
+                "RECOVERY_GATEWAY_SERVER_IDLE_TIMEOUT": "65s",
+                "RECOVERY_GATEWAY_SERVER_HEADER_TIMEOUT": "5s",
+                "RECOVERY_GATEWAY_SERVER_MAX_CONNECTIONS": "2000",
+                "RECOVERY_GATEWAY_AUDIT_CHECKPOINT_EVERY_EVENTS": "500",
+                "RECOVERY_GATEWAY_AUDIT_CHECKPOINT_INTERVAL": "30s",
+            ]
+        )
+        #expect(configuration.server.idleTimeout == .seconds(65))
+        #expect(configuration.server.headerTimeout == .seconds(5))
+        #expect(configuration.server.maxConnections == 2000)
+        #expect(configuration.audit.checkpointEveryEvents == 500)
+        #expect(configuration.audit.checkpointInterval == .seconds(30))
+        #expect(configuration.description.contains("  header_timeout: 5s"))
+        #expect(configuration.description.contains("  checkpoint_interval: 30s"))
+    }
+
+    @Test func anExistingSigningKeyFileOfTheWrongSizeIsRefusedAtLoad() throws {
+        let directory = try TemporaryDirectory()
+        let key = try directory.write("audit-signing.key", "short")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
+        let file = try directory.write("gateway.yaml", "audit: { signing_key_file: \"\(key)\" }\n")
+        #expect {
+            try ConfigurationLoader.load(file: file, environment: [:])
+        } throws: { error in
+            let error = error as? ConfigurationError
+            return error?.key == "audit.signing_key_file" && error?.problem.contains("has 5 bytes") == true
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Audit
+import Foundation
+import GatewayAPI
+import Logging
+import SQLiteStore
+import Store
+import TestSupport
+import Testing
+
+@testable import Gateway
+
+/// The checkpoint service on a real SQLite store, and its checkpoints read back from an NDJSON export.
+@Suite struct AuditCheckpointerTests {
+    let chain = AuditChain(key: try! AuditKey(bytes: [UInt8](repeating: 3, count: 32)))
+    let key = AuditSigningKey(seed: [UInt8](repeating: 4, count: 32))
+
+    func append(_ count: Int, to store: SQLiteStore) async throws {
+        for index in 0..<count {
+            _ = try await store.appendAudit(
+                AuditDraft(at: Date(), actor: "backend", action: .emailRefused, details: ["reason": "test \(index)"])
+            )
+        }
+    }
+
+    func export(_ store: SQLiteStore) async throws -> Data {
+        let events = try await store.auditEvents(afterSeq: 0, limit: 10_000)
+        return Data(events.map(AuditExportFormat.ndjson.line).joined().utf8)
+    }
+
+    @Test func writesACheckpointEveryNEventsOrAfterTheIntervalAndOnlyWhenEventsCame() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("gateway.sqlite").path, chain: chain)
+        try await store.migrate()
+        let checkpointer = AuditCheckpointer(
+            store: store,
+            key: key,
+            everyEvents: 5,
+            interval: .seconds(60),
+            logger: Logger(label: "test")
+        )
+        var state = AuditCheckpointer.State()
+        let start = Date()
+
+        try await append(4, to: store)
+        try await checkpointer.step(&state, now: start)
+        #expect(try await store.auditHead() == 4, "4 events are fewer than 5 and the interval has not passed")
+
+        try await append(1, to: store)
+        try await checkpointer.step(&state, now: start)
+        #expect(try await store.auditHead() == 6, "the fifth event makes a checkpoint (seq 6)")
+
+        try await checkpointer.step(&state, now: start.addingTimeInterval(120))
+        #expect(try await store.auditHead() == 6, "no event since the checkpoint: none more, however long")
+
+        try await append(2, to: store)
+        try await checkpointer.step(&state, now: start.addingTimeInterval(30))
+        #expect(try await store.auditHead() == 8)
+        try await checkpointer.step(&state, now: start.addingTimeInterval(61))
+        #expect(try await store.auditHead() == 9, "the interval passed with 2 new events")
+
+        // A second replica's checkpointer, starting from the log as it is, writes the next one; the
+        // first then counts it as a checkpoint and writes none of its own.
+        try await append(1, to: store)
+        var replica = AuditCheckpointer.State()
+        try await checkpointer.step(&replica, now: Date().addingTimeInterval(61))
+        try await checkpointer.step(&state, now: start.addingTimeInterval(200))
+        #expect(try await store.auditHead() == 11)
+
+        let report = try AuditExportCheck.verify(ndjson: try await export(store), publicKey: key.publicKey)
+        #expect(report.broken == nil)
+        #expect(report.checkpoints == 3)
+        #expect(report.lastCheckpoint?.eventSeq == 11)
+        #expect(report.lastCheckpoint?.checkpoint.seq == 10)
+        #expect(report.unsignedTail == 1)
+        #expect(chain.verify(try await store.auditEvents(afterSeq: 0, limit: 100)).isOK)
+    }
+}
