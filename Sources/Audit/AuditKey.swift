@@ -40,13 +40,16 @@ public struct AuditKey: Sendable, Equatable, CustomStringConvertible {
 
     /// Reads the key file: its raw bytes are the key.
     public static func load(file: URL) throws(AuditKeyError) -> AuditKey {
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = try Data(contentsOf: file)
+            bytes = try KeyFile.read(file: file)
         } catch {
-            throw .unreadable(path: file.path, reason: String(describing: error))
+            guard case .unreadable(let path, let reason) = error else {
+                throw .unreadable(path: file.path, reason: "\(error)")
+            }
+            throw .unreadable(path: path, reason: reason)
         }
-        return try AuditKey(bytes: Array(data))
+        return try AuditKey(bytes: bytes)
     }
 
     /// Reads the key file, or creates it with 32 random bytes, mode 0600, creating its parent

@@ -19,16 +19,11 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible {
     /// Reads the key file (exactly 32 bytes). Like the audit key, its mode is not checked: replicas
     /// share it through a Kubernetes Secret, which is mounted 0440 for the pod's fsGroup.
     public static func load(file: URL) throws(KeyFileError) -> AuditSigningKey {
-        let data: Data
-        do {
-            data = try Data(contentsOf: file)
-        } catch {
-            throw .unreadable(path: file.path, reason: String(describing: error))
+        let seed = try KeyFile.read(file: file)
+        guard seed.count == seedByteCount else {
+            throw .wrongSize(path: file.path, byteCount: seed.count, expected: seedByteCount)
         }
-        guard data.count == seedByteCount else {
-            throw .wrongSize(path: file.path, byteCount: data.count, expected: seedByteCount)
-        }
-        return AuditSigningKey(seed: Array(data))
+        return AuditSigningKey(seed: seed)
     }
 
     /// Reads the key file, or creates it (mode 0600) with 32 random bytes when it does not exist.

@@ -51,14 +51,22 @@ public enum KeyFile {
         }
         let mode = Int(status.st_mode) & 0o777
         if mode & 0o077 != 0 { throw .looseMode(path: path, mode: mode) }
-        let data: Data
-        do {
-            data = try Data(contentsOf: file)
-        } catch {
-            throw .unreadable(path: path, reason: String(describing: error))
+        let bytes = try read(file: file)
+        guard bytes.count == byteCount else {
+            throw .wrongSize(path: path, byteCount: bytes.count, expected: byteCount)
         }
-        guard data.count == byteCount else { throw .wrongSize(path: path, byteCount: data.count, expected: byteCount) }
-        return Array(data)
+        return bytes
+    }
+
+    /// The bytes of `file`, whatever their number and the file's mode (for keys whose callers check
+    /// the size themselves, or that must accept a group-readable mount); unreadable is an error
+    /// naming the path.
+    public static func read(file: URL) throws(KeyFileError) -> [UInt8] {
+        do {
+            return Array(try Data(contentsOf: file))
+        } catch {
+            throw .unreadable(path: file.path, reason: String(describing: error))
+        }
     }
 
     /// ``readPrivate(file:byteCount:)``, creating the file first (``createIfAbsent(file:byteCount:)``)
