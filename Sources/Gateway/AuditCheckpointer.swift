@@ -31,8 +31,10 @@ public struct AuditCheckpointer: Service {
         var seq: Int64 = 0
         var head = AuditEvent.genesisHash
         var digest = AuditDigest()
-        /// Events other than checkpoints since the last checkpoint.
-        var pending = 0
+        /// The seqs of events other than checkpoints that no checkpoint covers yet, ascending. A
+        /// checkpoint covers the events up to its own `seq`, which can be lower than the seq it
+        /// lands at: another replica's event may come between reading the log and appending.
+        var uncovered: [Int64] = []
         var lastCheckpoint = Date()
     }
 
@@ -59,21 +61,24 @@ public struct AuditCheckpointer: Service {
                 state.seq = event.seq
                 state.head = event.hash
                 if event.action == .auditCheckpoint {
-                    state.pending = 0
+                    // Another writer's malformed checkpoint covers nothing; the next one will.
+                    guard let covered = try? AuditCheckpoint(details: event.details).seq else { continue }
+                    state.uncovered.removeAll { $0 <= covered }
                     state.lastCheckpoint = max(state.lastCheckpoint, event.at)
                 } else {
-                    state.pending += 1
+                    state.uncovered.append(event.seq)
                 }
             }
             guard batch.count == Self.batchSize else { break }
         }
         let elapsed = Duration.seconds(now.timeIntervalSince(state.lastCheckpoint))
-        guard state.pending >= everyEvents || (state.pending > 0 && elapsed >= interval) else { return }
+        let pending = state.uncovered.count
+        guard pending >= everyEvents || (pending > 0 && elapsed >= interval) else { return }
         let checkpoint = AuditCheckpoint(seq: state.seq, digest: state.digest, head: state.head, at: now, key: key)
         _ = try await store.appendAudit(
             AuditDraft(at: now, actor: "system", action: .auditCheckpoint, details: checkpoint.details)
         )
-        state.pending = 0
+        state.uncovered.removeAll()
         state.lastCheckpoint = now
     }
 }

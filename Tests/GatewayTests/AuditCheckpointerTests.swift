@@ -75,4 +75,41 @@ import Testing
         #expect(report.unsignedTail == 1)
         #expect(chain.verify(try await store.auditEvents(afterSeq: 0, limit: 100)).isOK)
     }
+
+    /// Two replicas: one reads the log up to seq 2 and signs it, but another replica's event (seq 3)
+    /// lands before that checkpoint does (seq 4). The checkpoint covers seq 2 only, so seq 3 is
+    /// still unsigned and gets a checkpoint of its own once the interval has passed.
+    @Test func anEventThatLandsBeforeACheckpointCoveringLessIsCheckpointedLater() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("gateway.sqlite").path, chain: chain)
+        try await store.migrate()
+        let checkpointer = AuditCheckpointer(
+            store: store,
+            key: key,
+            everyEvents: 100,
+            interval: .seconds(60),
+            logger: Logger(label: "test")
+        )
+        let start = Date()
+        try await append(2, to: store)
+        let events = try await store.auditEvents(afterSeq: 0, limit: 10)
+        var digest = AuditDigest()
+        for event in events { digest.add(event) }
+        let late = AuditCheckpoint(seq: 2, digest: digest, head: events[1].hash, at: start, key: key)
+        try await append(1, to: store)
+        _ = try await store.appendAudit(
+            AuditDraft(at: start, actor: "system", action: .auditCheckpoint, details: late.details)
+        )
+
+        var state = AuditCheckpointer.State()
+        try await checkpointer.step(&state, now: start.addingTimeInterval(30))
+        #expect(try await store.auditHead() == 4, "the interval since the late checkpoint has not passed")
+        try await checkpointer.step(&state, now: start.addingTimeInterval(61))
+        #expect(try await store.auditHead() == 5, "seq 3 was not covered: a checkpoint follows")
+
+        let report = try AuditExportCheck.verify(ndjson: try await export(store), publicKey: key.publicKey)
+        #expect(report.broken == nil)
+        #expect(report.lastCheckpoint?.checkpoint.seq == 4)
+    }
 }
