@@ -54,7 +54,9 @@ import Testing
         #expect(verifyTail(edited[3...], with: chain) == .broken(firstBadSeq: 5, reason: .hashMismatch))
         var gap = Array(log[3...])
         gap.remove(at: 1)
-        #expect(verifyTail(gap[...], with: chain) == .broken(firstBadSeq: 5, reason: .sequenceGap(expected: 5, found: 6)))
+        #expect(
+            verifyTail(gap[...], with: chain) == .broken(firstBadSeq: 5, reason: .sequenceGap(expected: 5, found: 6))
+        )
         var relinked = log
         relinked[5].prevHash = log[3].hash
         #expect(verifyTail(relinked[3...], with: chain) == .broken(firstBadSeq: 6, reason: .previousHashMismatch))
