@@ -39,7 +39,8 @@ public struct GatewayRuntime: Sendable {
     let metrics: GatewayMetrics
 
     /// Checks every part, then opens the resources: creates the audit key file and the SQLite file
-    /// if missing and migrates. Nothing is left open when it throws.
+    /// if missing, migrates, and checks the audit key against the log (``openStore(_:chain:readOnly:checkKey:)``).
+    /// Nothing is left open when it throws.
     public static func start(_ configuration: GatewayConfiguration) async throws(StartupError) -> GatewayRuntime {
         let chain = AuditChain(
             key: try step("audit.key_file") { try configuration.audit.resolveKey(createIfMissing: true) }
@@ -128,7 +129,13 @@ public struct GatewayRuntime: Sendable {
         let store = try await openUncheckedStore(configuration, chain: chain, readOnly: readOnly)
         guard checkKey else { return store }
         do {
-            try await checkAuditKey(of: store, chain: chain, count: configuration.audit.startupVerifyEvents)
+            try await checkAuditKey(
+                of: store,
+                chain: chain,
+                count: configuration.audit.startupVerifyEvents,
+                // The key's origin: the file, or the variable that overrides it.
+                keySetting: configuration.audit.key == nil ? "audit.key_file" : ConfigurationLoader.auditKeyVariable
+            )
         } catch {
             await store.close()
             throw error
@@ -136,9 +143,14 @@ public struct GatewayRuntime: Sendable {
         return store
     }
 
-    /// Fails with an error naming `audit.key_file` and the first failing seq unless `chain`
-    /// verifies the last `count` events of `store` (0: all of them), the head included.
-    static func checkAuditKey(of store: any GatewayStore, chain: AuditChain, count: Int) async throws(StartupError) {
+    /// Fails with an error naming `keySetting` (`audit.key_file`) and the first failing seq unless
+    /// `chain` verifies the last `count` events of `store` (0: all of them), the head included.
+    static func checkAuditKey(
+        of store: any GatewayStore,
+        chain: AuditChain,
+        count: Int,
+        keySetting: String
+    ) async throws(StartupError) {
         let result: AuditVerification
         do {
             result = try await store.verifyAuditTail(chain: chain, count: count)
@@ -147,7 +159,7 @@ public struct GatewayRuntime: Sendable {
         }
         if case .broken(let seq, let reason) = result {
             throw StartupError(
-                part: "audit.key_file",
+                part: keySetting,
                 problem: "the key does not verify the audit log: first failing seq \(seq) (\(reason))"
             )
         }

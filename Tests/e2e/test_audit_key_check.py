@@ -2,6 +2,7 @@
 the log refuses to start, names audit.key_file and the first failing seq, and writes nothing; so do
 `migrate` and `audit export`. Real binary, real SQLite file, and two replicas on the test PostgreSQL."""
 
+import base64
 import os
 import sqlite3
 import subprocess
@@ -70,12 +71,18 @@ def test_another_key_stops_start_up_and_changes_nothing(stack):
 
     # Only the last event when told so (from the environment): the head is the first failing seq.
     head = before["audit_events"][-1][0]
-    result = subprocess.run(
-        [str(GATEWAY_BIN), "migrate", "--config", gateway.config],
-        cwd=stack.workdir, capture_output=True, timeout=60,
-        env={**os.environ, "RECOVERY_GATEWAY_AUDIT_STARTUP_VERIFY_EVENTS": "1"},
-    )
+    def migrate(**environment):
+        return subprocess.run(
+            [str(GATEWAY_BIN), "migrate", "--config", gateway.config],
+            cwd=stack.workdir, capture_output=True, timeout=60, env={**os.environ, **environment},
+        )
+
+    result = migrate(RECOVERY_GATEWAY_AUDIT_STARTUP_VERIFY_EVENTS="1")
     assert result.returncode == 1 and f"first failing seq {head} ".encode() in result.stderr, result.stderr
+    # A key from the environment is named as such.
+    result = migrate(RECOVERY_GATEWAY_AUDIT_KEY=base64.b64encode(os.urandom(32)).decode())
+    assert result.returncode == 1, result
+    assert b"RECOVERY_GATEWAY_AUDIT_KEY: the key does not verify" in result.stderr, result.stderr
     assert snapshot(database) == before
 
     write_key(key_file, original)
