@@ -39,6 +39,12 @@ public struct AuditChain: Sendable {
         AuditVerifier(chain: self)
     }
 
+    /// A streaming verifier of the log's tail: the events from `seq + 1` on, trusting that the event
+    /// at `seq` (not checked) has the hash `prevHash`; each event's HMAC and every link after it are checked.
+    public func verifier(after seq: Int64, prevHash: String) -> AuditVerifier {
+        AuditVerifier(chain: self, link: AuditLink(after: seq, head: prevHash))
+    }
+
     /// Checks a whole sequence of events (in seq order) at once.
     public func verify(_ events: some Sequence<AuditEvent>) -> AuditVerification {
         var verifier = verifier()

@@ -1,11 +1,12 @@
 /// Checks events fed in seq order against the chain; stops at the first break.
 public struct AuditVerifier: Sendable {
     private let chain: AuditChain
-    private var link = AuditLink()
+    private var link: AuditLink
     private var broken: AuditVerification?
 
-    init(chain: AuditChain) {
+    init(chain: AuditChain, link: AuditLink = AuditLink()) {
         self.chain = chain
+        self.link = link
     }
 
     /// Checks the next event; returns false once the chain is broken (later events are ignored).
@@ -25,15 +26,24 @@ public struct AuditVerifier: Sendable {
 
     /// The verdict on everything fed so far.
     public var result: AuditVerification {
-        broken ?? .ok(events: Int(link.expectedSeq - 1), head: link.head)
+        broken ?? .ok(events: Int(link.expectedSeq - link.firstSeq), head: link.head)
     }
 }
 
 /// The rule that links each event to the one before, which anyone can check without a key:
 /// seq one more than the previous event's, `prevHash` equal to its `hash`.
 struct AuditLink: Sendable {
-    private(set) var expectedSeq: Int64 = 1
-    private(set) var head = AuditEvent.genesisHash
+    /// The seq the check starts at: 1, or the first event of a tail (``AuditChain/verifier(after:prevHash:)``).
+    let firstSeq: Int64
+    private(set) var expectedSeq: Int64
+    private(set) var head: String
+
+    /// From the genesis hash when `seq` is 0, else from the event at `seq` whose hash is `head`.
+    init(after seq: Int64 = 0, head: String = AuditEvent.genesisHash) {
+        firstSeq = seq + 1
+        expectedSeq = seq + 1
+        self.head = head
+    }
 
     /// The first bad seq and why, when `event` does not follow the events so far.
     func check(_ event: AuditEvent) -> (Int64, AuditBreak)? {
@@ -74,7 +84,7 @@ public enum AuditBreak: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .sequenceGap(let expected, let found): "expected seq \(expected), found \(found)"
         case .previousHashMismatch: "prev_hash does not match the previous event's hash"
-        case .hashMismatch: "hash does not match the event's content (edited, or another key)"
+        case .hashMismatch: "hash does not match the event's content (edited, or sealed with another audit key)"
         }
     }
 }

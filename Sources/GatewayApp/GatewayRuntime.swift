@@ -39,7 +39,8 @@ public struct GatewayRuntime: Sendable {
     let metrics: GatewayMetrics
 
     /// Checks every part, then opens the resources: creates the audit key file and the SQLite file
-    /// if missing and migrates. Nothing is left open when it throws.
+    /// if missing, migrates, and checks the audit key against the log (``openStore(_:chain:readOnly:checkKey:)``).
+    /// Nothing is left open when it throws.
     public static func start(_ configuration: GatewayConfiguration) async throws(StartupError) -> GatewayRuntime {
         let chain = AuditChain(
             key: try step("audit.key_file") { try configuration.audit.resolveKey(createIfMissing: true) }
@@ -109,15 +110,65 @@ public struct GatewayRuntime: Sendable {
         )
     }
 
-    /// Opens the configured store and brings its schema up to date.
+    /// Opens the configured store, brings its schema up to date and checks that `chain`'s key
+    /// verifies the last `audit.startup_verify_events` events (``checkAuditKey(of:chain:count:)``):
+    /// a gateway given another key fails closed here, before anything is written.
     ///
     /// `readOnly` is for commands that must change nothing (`audit export`, `audit verify`): the
     /// store is opened for reading only and not migrated, and a schema other than this
-    /// version's is an error naming both versions.
+    /// version's is an error naming both versions. `checkKey: false` is for `audit verify`, which
+    /// checks the whole log itself.
     public static func openStore(
         _ configuration: GatewayConfiguration,
         chain: AuditChain,
-        readOnly: Bool = false
+        readOnly: Bool = false,
+        checkKey: Bool = true
+    ) async throws(StartupError)
+        -> any GatewayStore
+    {
+        let store = try await openUncheckedStore(configuration, chain: chain, readOnly: readOnly)
+        guard checkKey else { return store }
+        do {
+            try await checkAuditKey(
+                of: store,
+                chain: chain,
+                count: configuration.audit.startupVerifyEvents,
+                // The key's origin: the file, or the variable that overrides it.
+                keySetting: configuration.audit.key == nil ? "audit.key_file" : ConfigurationLoader.auditKeyVariable
+            )
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
+
+    /// Fails with an error naming `keySetting` (`audit.key_file`) and the first failing seq unless
+    /// `chain` verifies the last `count` events of `store` (0: all of them), the head included.
+    static func checkAuditKey(
+        of store: any GatewayStore,
+        chain: AuditChain,
+        count: Int,
+        keySetting: String
+    ) async throws(StartupError) {
+        let result: AuditVerification
+        do {
+            result = try await store.verifyAuditTail(chain: chain, count: count)
+        } catch {
+            throw StartupError(part: "store.url", problem: "cannot read the audit log: \(error)")
+        }
+        if case .broken(let seq, let reason) = result {
+            throw StartupError(
+                part: keySetting,
+                problem: "the key does not verify the audit log: first failing seq \(seq) (\(reason))"
+            )
+        }
+    }
+
+    private static func openUncheckedStore(
+        _ configuration: GatewayConfiguration,
+        chain: AuditChain,
+        readOnly: Bool
     ) async throws(StartupError)
         -> any GatewayStore
     {

@@ -16,14 +16,19 @@ public struct AuditSettings: Sendable, Equatable, Decodable {
     public var checkpointEveryEvents: Int
     /// …or after this long, whichever comes first (only when events came since the last one).
     public var checkpointInterval: Duration
+    /// How many of the last events start-up (and `migrate`, `audit export`) verify with the key
+    /// before anything is written; 0 verifies the whole log.
+    public var startupVerifyEvents: Int
 
-    /// `data/audit.key`, `data/audit-signing.key`, a checkpoint every 1,000 events or minute.
+    /// `data/audit.key`, `data/audit-signing.key`, a checkpoint every 1,000 events or minute, the
+    /// last 1,000 events verified at start-up.
     public static let defaults = AuditSettings(
         keyFile: "data/audit.key",
         key: nil,
         signingKeyFile: "data/audit-signing.key",
         checkpointEveryEvents: 1000,
-        checkpointInterval: .seconds(60)
+        checkpointInterval: .seconds(60),
+        startupVerifyEvents: 1000
     )
 
     /// Builds the settings as given.
@@ -32,13 +37,15 @@ public struct AuditSettings: Sendable, Equatable, Decodable {
         key: AuditKey?,
         signingKeyFile: String? = nil,
         checkpointEveryEvents: Int = defaults.checkpointEveryEvents,
-        checkpointInterval: Duration = defaults.checkpointInterval
+        checkpointInterval: Duration = defaults.checkpointInterval,
+        startupVerifyEvents: Int = defaults.startupVerifyEvents
     ) {
         self.keyFile = keyFile
         self.key = key
         self.signingKeyFile = signingKeyFile ?? Self.signingKeyFile(beside: keyFile)
         self.checkpointEveryEvents = checkpointEveryEvents
         self.checkpointInterval = checkpointInterval
+        self.startupVerifyEvents = startupVerifyEvents
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,6 +63,11 @@ public struct AuditSettings: Sendable, Equatable, Decodable {
         guard checkpointInterval >= .milliseconds(100), checkpointInterval <= .seconds(86_400) else {
             throw reader.error("checkpoint_interval", "must be from 100ms to 24h")
         }
+        startupVerifyEvents = try reader.int(
+            "startup_verify_events",
+            in: 0...1_000_000_000,
+            default: defaults.startupVerifyEvents
+        )
     }
 
     /// `audit-signing.key` in the directory of `keyFile`.

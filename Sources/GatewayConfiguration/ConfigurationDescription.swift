@@ -38,6 +38,7 @@ extension GatewayConfiguration: CustomStringConvertible {
             "  signing_key_file: \(audit.signingKeyFile)",
             "  checkpoint_every_events: \(audit.checkpointEveryEvents)",
             "  checkpoint_interval: \(duration(audit.checkpointInterval))",
+            "  startup_verify_events: \(audit.startupVerifyEvents)",
             "delivery:",
             "  default_method: \(delivery.defaultMethod.rawValue)",
             "  expires_in: \(duration(delivery.expiresIn))",

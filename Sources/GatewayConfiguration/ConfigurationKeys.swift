@@ -7,7 +7,9 @@ enum ConfigurationKeys {
         "url", "password_file", "from_address", "from_name", "connections", "timeout", "ca_file", "local_name",
     ]
     static let store = ["url", "max_connections", "connection_wait"]
-    static let audit = ["key_file", "signing_key_file", "checkpoint_every_events", "checkpoint_interval"]
+    static let audit = [
+        "key_file", "signing_key_file", "checkpoint_every_events", "checkpoint_interval", "startup_verify_events",
+    ]
     static let delivery = [
         "default_method", "expires_in", "cooldown", "max_attempts", "backoff_initial", "backoff_max", "lease",
         "workers", "rate_per_key", "burst_per_key", "idempotency_window",

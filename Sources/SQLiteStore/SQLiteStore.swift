@@ -125,6 +125,10 @@ public struct SQLiteStore: GatewayStore {
     static func storeError(_ error: any Error) -> StoreError {
         switch error {
         case let error as StoreError: error
+        // A full disk passes once space is freed: worth waiting for, like an unreachable server
+        // (the worker then records a sent email instead of letting its lease send it again).
+        case let error as DatabaseError where error.resultCode == .SQLITE_FULL:
+            .unavailable("\(error.resultCode): \(error.message ?? "no message")")
         case let error as DatabaseError: .database("\(error.resultCode): \(error.message ?? "no message")")
         default: .database(String(describing: type(of: error)))
         }

@@ -60,8 +60,31 @@ extension GatewayStore {
 extension GatewayStore {
     /// Reads the whole log in batches and checks it against `chain`.
     public func verifyAudit(chain: AuditChain, batchSize: Int = 1000) async throws(StoreError) -> AuditVerification {
-        var verifier = chain.verifier()
-        var after: Int64 = 0
+        try await verifyAudit(after: 0, verifier: chain.verifier(), batchSize: batchSize)
+    }
+
+    /// Checks the last `count` events (the whole log when `count` is 0 or the log is no longer)
+    /// against `chain`, up to and including the head: the first of them is trusted to link to the
+    /// event before it, each one's HMAC and the links after it are checked. The start-up key check.
+    public func verifyAuditTail(chain: AuditChain, count: Int) async throws(StoreError) -> AuditVerification {
+        let after = count == 0 ? 0 : max(0, try await auditHead() - Int64(count))
+        guard after > 0, let first = try await auditEvents(afterSeq: after, limit: 1).first else {
+            return try await verifyAudit(chain: chain)
+        }
+        return try await verifyAudit(
+            after: after,
+            verifier: chain.verifier(after: after, prevHash: first.prevHash),
+            batchSize: 1000
+        )
+    }
+
+    private func verifyAudit(
+        after start: Int64,
+        verifier: AuditVerifier,
+        batchSize: Int
+    ) async throws(StoreError) -> AuditVerification {
+        var verifier = verifier
+        var after = start
         while true {
             let batch = try await auditEvents(afterSeq: after, limit: batchSize)
             for event in batch where !verifier.feed(event) {

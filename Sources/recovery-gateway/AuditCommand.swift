@@ -124,6 +124,9 @@ struct AuditCommand: AsyncParsableCommand {
         /// Events read per query.
         static let batchSize = 1000
 
+        /// What a hash mismatch says about the key besides tampering.
+        static let keyHint = "; check that audit.key_file holds the key the gateway seals with"
+
         func run() async throws {
             if let file, let publicKey {
                 return try OfflineAuditVerification(file: file, publicKeyFile: publicKey).run()
@@ -131,7 +134,7 @@ struct AuditCommand: AsyncParsableCommand {
             let configuration = try options.load()
             // A missing key is an error here: a new one would only make every event look tampered with.
             let chain = try auditChain(configuration, createIfMissing: false)
-            let result = try await withExistingStore(configuration, chain: chain) { store in
+            let result = try await withExistingStore(configuration, chain: chain, checkKey: false) { store in
                 var progress = ProgressLine("audit verify", enabled: Terminal.stderrIsTTY)
                 let head = try await progress.enabled ? headSeq(store) : 0
                 var verifier = chain.verifier()
@@ -153,7 +156,9 @@ struct AuditCommand: AsyncParsableCommand {
             case .ok(let events, let head):
                 print("ok: \(events) events, head \(head)")
             case .broken(let seq, let reason):
-                throw operationFailed("audit chain broken at seq \(seq): \(reason)")
+                throw operationFailed(
+                    "audit chain broken at seq \(seq): \(reason)\(reason == .hashMismatch ? Self.keyHint : "")"
+                )
             }
         }
     }
@@ -167,6 +172,7 @@ struct AuditCommand: AsyncParsableCommand {
 private func withExistingStore<T>(
     _ configuration: GatewayConfiguration,
     chain: AuditChain? = nil,
+    checkKey: Bool = true,
     _ body: (any GatewayStore) async throws -> T
 ) async throws -> T {
     if case .sqlite(let path) = configuration.store.kind, !FileManager.default.fileExists(atPath: path) {
@@ -177,7 +183,8 @@ private func withExistingStore<T>(
         store = try await GatewayRuntime.openStore(
             configuration,
             chain: try chain ?? auditChain(configuration, createIfMissing: false),
-            readOnly: true
+            readOnly: true,
+            checkKey: checkKey
         )
     } catch {
         throw operationFailed("cannot open the store: \(error)")

@@ -37,6 +37,31 @@ import Testing
         #expect(chain.verify([]) == .ok(events: 0, head: AuditEvent.genesisHash))
     }
 
+    @Test func aTailVerifiesFromTheFirstEventItReads() {
+        let log = events(6)
+        func verifyTail(_ tail: ArraySlice<AuditEvent>, with chain: AuditChain) -> AuditVerification {
+            var verifier = chain.verifier(after: tail.first!.seq - 1, prevHash: tail.first!.prevHash)
+            for event in tail where !verifier.feed(event) { break }
+            return verifier.result
+        }
+        #expect(verifyTail(log[3...], with: chain) == .ok(events: 3, head: log[5].hash))
+        // Another key fails at the first event read, though the links hold.
+        let other = AuditChain(key: try! AuditKey(bytes: [UInt8](repeating: 2, count: 32)))
+        #expect(verifyTail(log[3...], with: other) == .broken(firstBadSeq: 4, reason: .hashMismatch))
+        // After the first event, every link and HMAC counts again.
+        var edited = log
+        edited[4].outcome = "failed"
+        #expect(verifyTail(edited[3...], with: chain) == .broken(firstBadSeq: 5, reason: .hashMismatch))
+        var gap = Array(log[3...])
+        gap.remove(at: 1)
+        #expect(
+            verifyTail(gap[...], with: chain) == .broken(firstBadSeq: 5, reason: .sequenceGap(expected: 5, found: 6))
+        )
+        var relinked = log
+        relinked[5].prevHash = log[3].hash
+        #expect(verifyTail(relinked[3...], with: chain) == .broken(firstBadSeq: 6, reason: .previousHashMismatch))
+    }
+
     @Test func sealingTruncatesTimeToMicroseconds() {
         let event = events(1)[0]
         #expect(event.atMicroseconds == 1_750_000_001_123_456)

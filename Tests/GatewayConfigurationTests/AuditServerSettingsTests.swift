@@ -24,6 +24,7 @@ import Testing
                 "RECOVERY_GATEWAY_SERVER_MAX_CONNECTIONS": "2000",
                 "RECOVERY_GATEWAY_AUDIT_CHECKPOINT_EVERY_EVENTS": "500",
                 "RECOVERY_GATEWAY_AUDIT_CHECKPOINT_INTERVAL": "30s",
+                "RECOVERY_GATEWAY_AUDIT_STARTUP_VERIFY_EVENTS": "0",
             ]
         )
         #expect(configuration.server.idleTimeout == .seconds(65))
@@ -31,6 +32,9 @@ import Testing
         #expect(configuration.server.maxConnections == 2000)
         #expect(configuration.audit.checkpointEveryEvents == 500)
         #expect(configuration.audit.checkpointInterval == .seconds(30))
+        #expect(configuration.audit.startupVerifyEvents == 0)
+        #expect(GatewayConfiguration.defaults.audit.startupVerifyEvents == 1000)
+        #expect(configuration.description.contains("  startup_verify_events: 0"))
         #expect(configuration.description.contains("  header_timeout: 5s"))
         #expect(configuration.description.contains("  checkpoint_interval: 30s"))
     }

@@ -40,6 +40,10 @@ import Testing
             ("server: { max_connections: 0 }", "server.max_connections", "must be an integer from 1 to 1000000"),
             ("audit: { checkpoint_every_events: 0 }", "audit.checkpoint_every_events", nil),
             ("audit: { checkpoint_interval: 10ms }", "audit.checkpoint_interval", "must be from 100ms to 24h"),
+            (
+                "audit: { startup_verify_events: -1 }", "audit.startup_verify_events",
+                "must be an integer from 0 to 1000000000"
+            ),
             ("audit: { signing_key_file: \"\" }", "audit.signing_key_file", "must not be empty"),
             ("server: [1, 2]", "server", "must be a mapping of keys to values"),
             ("server: { port: [1] }", "server.port", "must be a single value, not a list or a mapping"),

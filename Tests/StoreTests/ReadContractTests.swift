@@ -138,6 +138,29 @@ import Testing
     }
 
     @Test(arguments: StoreFactory.all)
+    func theTailCheckVerifiesTheLastEventsAndTheHeadWithTheKey(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let store = subject.store
+        #expect(
+            try await store.verifyAuditTail(chain: subject.chain, count: 3)
+                == .ok(events: 0, head: AuditEvent.genesisHash)
+        )
+        var events: [AuditEvent] = []
+        for _ in 0..<5 { events.append(try await store.appendAudit(Fixtures.draft(.emailRefused))) }
+        #expect(try await store.verifyAuditTail(chain: subject.chain, count: 2) == .ok(events: 2, head: events[4].hash))
+        #expect(try await store.verifyAuditTail(chain: subject.chain, count: 0) == .ok(events: 5, head: events[4].hash))
+        #expect(try await store.verifyAuditTail(chain: subject.chain, count: 9) == .ok(events: 5, head: events[4].hash))
+        let other = AuditChain(key: AuditKey.random())
+        #expect(
+            try await store.verifyAuditTail(chain: other, count: 2) == .broken(firstBadSeq: 4, reason: .hashMismatch)
+        )
+        #expect(
+            try await store.verifyAuditTail(chain: other, count: 0) == .broken(firstBadSeq: 1, reason: .hashMismatch)
+        )
+    }
+
+    @Test(arguments: StoreFactory.all)
     func migrateIsIdempotentAndPingAnswers(factory: StoreFactory) async throws {
         let subject = try await factory.make()
         defer { subject.cleanup() }
