@@ -22,6 +22,20 @@ import Testing
         }
     }
 
+    /// A migrated SQLite store in `directory` and a checkpointer on it (interval 60 s).
+    func checkpointing(in directory: URL, everyEvents: Int) async throws -> (SQLiteStore, AuditCheckpointer) {
+        let store = try SQLiteStore(path: directory.appendingPathComponent("gateway.sqlite").path, chain: chain)
+        try await store.migrate()
+        let checkpointer = AuditCheckpointer(
+            store: store,
+            key: key,
+            everyEvents: everyEvents,
+            interval: .seconds(60),
+            logger: Logger(label: "test")
+        )
+        return (store, checkpointer)
+    }
+
     func export(_ store: SQLiteStore) async throws -> Data {
         let events = try await store.auditEvents(afterSeq: 0, limit: 10_000)
         return Data(events.map(AuditExportFormat.ndjson.line).joined().utf8)
@@ -30,15 +44,7 @@ import Testing
     @Test func writesACheckpointEveryNEventsOrAfterTheIntervalAndOnlyWhenEventsCame() async throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore(path: directory.appendingPathComponent("gateway.sqlite").path, chain: chain)
-        try await store.migrate()
-        let checkpointer = AuditCheckpointer(
-            store: store,
-            key: key,
-            everyEvents: 5,
-            interval: .seconds(60),
-            logger: Logger(label: "test")
-        )
+        let (store, checkpointer) = try await checkpointing(in: directory, everyEvents: 5)
         var state = AuditCheckpointer.State()
         let start = Date()
 
@@ -82,15 +88,7 @@ import Testing
     @Test func anEventThatLandsBeforeACheckpointCoveringLessIsCheckpointedLater() async throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore(path: directory.appendingPathComponent("gateway.sqlite").path, chain: chain)
-        try await store.migrate()
-        let checkpointer = AuditCheckpointer(
-            store: store,
-            key: key,
-            everyEvents: 100,
-            interval: .seconds(60),
-            logger: Logger(label: "test")
-        )
+        let (store, checkpointer) = try await checkpointing(in: directory, everyEvents: 100)
         let start = Date()
         try await append(2, to: store)
         let events = try await store.auditEvents(afterSeq: 0, limit: 10)
