@@ -89,6 +89,8 @@ import Testing
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (store, checkpointer) = try await checkpointing(in: directory, everyEvents: 100)
+        // The state first: its clock starts when it is made, and every time below is after that.
+        var state = AuditCheckpointer.State()
         let start = Date()
         try await append(2, to: store)
         let events = try await store.auditEvents(afterSeq: 0, limit: 10)
@@ -100,7 +102,6 @@ import Testing
             AuditDraft(at: start, actor: "system", action: .auditCheckpoint, details: late.details)
         )
 
-        var state = AuditCheckpointer.State()
         try await checkpointer.step(&state, now: start.addingTimeInterval(30))
         #expect(try await store.auditHead() == 4, "the interval since the late checkpoint has not passed")
         try await checkpointer.step(&state, now: start.addingTimeInterval(61))
