@@ -7,10 +7,10 @@ import GatewayConfiguration
 import RFC3339
 import Store
 
-/// The audit key of the configuration, as `serve` would use it.
+/// The audit keys of the configuration (current and previous), as `serve` would use them.
 func auditChain(_ configuration: GatewayConfiguration, createIfMissing: Bool = true) throws -> AuditChain {
     do {
-        return AuditChain(key: try configuration.audit.resolveKey(createIfMissing: createIfMissing))
+        return AuditChain(keys: try configuration.audit.resolveKeyRing(createIfMissing: createIfMissing))
     } catch {
         throw operationFailed("\(error)")
     }
@@ -21,7 +21,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Export or verify the audit log (read from the store; the gateway may be running).",
-        subcommands: [Export.self, Verify.self, AuditPublicKeyCommand.self]
+        subcommands: [Export.self, Verify.self, AuditPublicKeyCommand.self, AuditRotateKeyCommand.self]
     )
 
     /// `audit export`.
