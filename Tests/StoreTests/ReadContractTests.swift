@@ -153,10 +153,12 @@ import Testing
         #expect(try await store.verifyAuditTail(chain: subject.chain, count: 9) == .ok(events: 5, head: events[4].hash))
         let other = AuditChain(key: AuditKey.random())
         #expect(
-            try await store.verifyAuditTail(chain: other, count: 2) == .broken(firstBadSeq: 4, reason: .hashMismatch)
+            try await store.verifyAuditTail(chain: other, count: 2)
+                == .broken(firstBadSeq: 4, reason: .unknownKey(seq: 4, keyID: subject.chain.keyID))
         )
         #expect(
-            try await store.verifyAuditTail(chain: other, count: 0) == .broken(firstBadSeq: 1, reason: .hashMismatch)
+            try await store.verifyAuditTail(chain: other, count: 0)
+                == .broken(firstBadSeq: 1, reason: .unknownKey(seq: 1, keyID: subject.chain.keyID))
         )
     }
 

@@ -108,7 +108,10 @@ import Testing
         defer { opened.directory.remove() }
         _ = try await fillLog(opened)
         let other = AuditChain(key: AuditKey.random())
-        #expect(try await opened.store.verifyAudit(chain: other) == .broken(firstBadSeq: 1, reason: .hashMismatch))
+        #expect(
+            try await opened.store.verifyAudit(chain: other)
+                == .broken(firstBadSeq: 1, reason: .unknownKey(seq: 1, keyID: opened.chain.keyID))
+        )
     }
 
     @Test func aNewerSchemaIsRefused() async throws {

@@ -93,12 +93,16 @@ def manual_procedure(export, public_key):
         e = json.loads(line)
         events.append(e)
         details = sorted(e["details"].items(), key=lambda kv: kv[0].encode())
-        canonical = (b"RGAUDIT1" + struct.pack(">q", e["seq"]) + text(e["id"]) + struct.pack(">q", micros(e["at"]))
+        # Version 2 (the event names its key) ends with key_id; version 1 (it does not) has neither.
+        key_id = e.get("key_id")
+        magic = b"RGAUDIT2" if key_id else b"RGAUDIT1"
+        canonical = (magic + struct.pack(">q", e["seq"]) + text(e["id"]) + struct.pack(">q", micros(e["at"]))
                      + text(e["actor"]) + optional(e.get("source_ip")) + optional(e.get("request_id"))
                      + text(e["action"]) + optional(e.get("delivery_id")) + optional(e.get("identity_id"))
                      + optional(e.get("recipient_hash")) + optional(e.get("recipient_masked"))
                      + optional(e.get("outcome")) + struct.pack(">q", len(details))
-                     + b"".join(text(k) + text(v) for k, v in details) + text(e["prev_hash"]))
+                     + b"".join(text(k) + text(v) for k, v in details) + text(e["prev_hash"])
+                     + (text(key_id) if key_id else b""))
         digest = hashlib.sha256(digest + canonical + e["hash"].encode()).digest()
         digests[e["seq"]] = digest.hex()
     checkpoint = [e for e in events if e["action"] == "audit.checkpoint"][-1]["details"]
