@@ -1,9 +1,10 @@
 import Audit
 import Foundation
 import GRDB
-import SQLiteStore
 import Store
 import Testing
+
+@testable import SQLiteStore
 
 /// What only the SQLite implementation promises: WAL, triggers, schema versions, tamper evidence
 /// on the file itself.
@@ -145,23 +146,27 @@ import Testing
         #expect(try schema(opened.path) == current)
 
         // An older version's schema (no audit log yet) is neither migrated nor read.
+        let names = SQLiteSchema.migrator.migrations
+        let newest = try #require(names.last)
         try raw(
             opened,
             """
-            DROP TABLE audit_events; DELETE FROM grdb_migrations WHERE identifier = 'v3_audit_events'
+            DROP TABLE audit_events;
+            DELETE FROM grdb_migrations WHERE identifier NOT IN ('v1_deliveries', 'v2_idempotency_records')
             """
         )
         let older = try schema(opened.path)
         #expect(
-            throws: StoreError.schemaOlder(database: "v2_idempotency_records", binary: "v3_audit_events")
+            throws: StoreError.schemaOlder(database: "v2_idempotency_records", binary: newest)
         ) {
             try SQLiteStore(path: opened.path, chain: opened.chain, readOnly: true)
         }
         #expect(try schema(opened.path) == older)
 
         // A newer version's: its newest migration is named, by number (v10 after v9).
-        try raw(opened, "INSERT INTO grdb_migrations (identifier) VALUES ('v3_audit_events'), ('v9_a'), ('v10_b')")
-        #expect(throws: StoreError.schemaNewer(database: "v10_b", binary: "v3_audit_events")) {
+        let restored = names.dropFirst(2).map { "('\($0)')" }.joined(separator: ", ")
+        try raw(opened, "INSERT INTO grdb_migrations (identifier) VALUES \(restored), ('v9_a'), ('v10_b')")
+        #expect(throws: StoreError.schemaNewer(database: "v10_b", binary: newest)) {
             try SQLiteStore(path: opened.path, chain: opened.chain, readOnly: true)
         }
         // A file that does not exist is not created.
@@ -175,11 +180,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let store = try SQLiteStore(path: directory.path("fresh.sqlite"), chain: AuditChain(key: AuditKey.random()))
-        await #expect(
-            throws: StoreError.schemaNotMigrated(missing: [
-                "v1_deliveries", "v2_idempotency_records", "v3_audit_events",
-            ])
-        ) {
+        await #expect(throws: StoreError.schemaNotMigrated(missing: SQLiteSchema.migrator.migrations)) {
             try await store.ping()
         }
         try await store.migrate()
