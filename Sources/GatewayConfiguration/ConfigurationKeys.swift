@@ -8,7 +8,8 @@ enum ConfigurationKeys {
     ]
     static let store = ["url", "max_connections", "connection_wait"]
     static let audit = [
-        "key_file", "previous_key_files", "signing_key_file", "checkpoint_every_events", "checkpoint_interval", "startup_verify_events",
+        "key_file", "previous_key_files", "signing_key_file", "checkpoint_every_events", "checkpoint_interval",
+        "startup_verify_events",
     ]
     static let delivery = [
         "default_method", "expires_in", "cooldown", "max_attempts", "backoff_initial", "backoff_max", "lease",

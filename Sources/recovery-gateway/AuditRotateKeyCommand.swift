@@ -65,7 +65,9 @@ struct AuditRotateKeyCommand: AsyncParsableCommand {
         if let rotation {
             print("rotated the audit log at seq \(rotation.seq): key id \(old.keyID) -> \(chain.keyID)")
         } else {
-            print("the audit log has no event sealed by another key: key id \(chain.keyID) seals from the next event on")
+            print(
+                "the audit log has no event sealed by another key: key id \(chain.keyID) seals from the next event on"
+            )
         }
         print("Set these in the configuration of every gateway and restart them (until then they refuse to write):")
         print("audit:")

@@ -89,7 +89,9 @@ import Testing
         log.removeLast(2)
         append(1, to: &log, with: AuditChain(key: old))
         let ring = AuditChain(keys: AuditKeyRing(current: new, previous: [old]))
-        #expect(ring.verify(log) == .broken(firstBadSeq: 5, reason: .sealedAfterRotation(keyID: old.id, rotationSeq: 4)))
+        #expect(
+            ring.verify(log) == .broken(firstBadSeq: 5, reason: .sealedAfterRotation(keyID: old.id, rotationSeq: 4))
+        )
     }
 
     @Test func anotherKeyWithoutARotationIsABreak() {

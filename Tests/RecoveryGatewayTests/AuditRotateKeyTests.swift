@@ -105,7 +105,9 @@ struct AuditRotateKeyTests {
         let exported = try await run(["audit", "export", "--output", export, "--config", rotated])
         try #require(exported.status == 0, "\(exported.stderr)")
         let lines = try String(contentsOfFile: export, encoding: .utf8).split(separator: "\n")
-        #expect(lines[3].contains("\"action\":\"audit.key_rotated\"") && lines[3].contains("\"key_id\":\"\(chain.keyID)\""))
+        #expect(
+            lines[3].contains("\"action\":\"audit.key_rotated\"") && lines[3].contains("\"key_id\":\"\(chain.keyID)\"")
+        )
         let printed = try await run(["audit", "public-key", "--config", rotated])
         let publicKey = try write(printed.stdout, to: "audit.pub", in: fixture.directory)
         // No database, no audit key: the export and the public key only.

@@ -135,7 +135,8 @@ import Testing
         let (url, name) = try await PostgresTestDatabase.create()
         let chain = AuditChain(key: AuditKey.random())
         // A database no version has migrated yet stays without even the migrations table.
-        await #expect(throws: StoreError.schemaOlder(database: "none", binary: try #require(PostgresSchema.names.last))) {
+        await #expect(throws: StoreError.schemaOlder(database: "none", binary: try #require(PostgresSchema.names.last)))
+        {
             try await PostgresStore.openReadOnly(url: url, chain: chain)
         }
         let store = try PostgresStore(url: url, chain: chain)
@@ -264,7 +265,9 @@ import Testing
         #expect(appended[winner] == writers * perWriter && appended[1 - winner] == 0, "\(outcomes)")
         let events = try await stores[0].auditEvents(afterSeq: 0, limit: 100)
         #expect(Set(events.map(\.keyID)) == [chains[winner].keyID])
-        #expect(try await stores[1].verifyAudit(chain: chains[winner]) == .ok(events: events.count, head: events.last!.hash))
+        #expect(
+            try await stores[1].verifyAudit(chain: chains[winner]) == .ok(events: events.count, head: events.last!.hash)
+        )
         for store in stores { await store.close() }
         await PostgresTestDatabase.drop(name)
     }
