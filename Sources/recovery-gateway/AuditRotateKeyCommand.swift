@@ -73,5 +73,7 @@ struct AuditRotateKeyCommand: AsyncParsableCommand {
         print("audit:")
         print("  key_file: \(rotated.audit.keyFile)")
         print("  previous_key_files: [\(rotated.audit.previousKeyFiles.joined(separator: ", "))]")
+        // Its default is beside key_file: spelled out, the checkpoints keep their signing key.
+        print("  signing_key_file: \(configuration.audit.signingKeyFile)")
     }
 }

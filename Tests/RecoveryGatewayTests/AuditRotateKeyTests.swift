@@ -38,7 +38,14 @@ struct AuditRotateKeyTests {
             result.stdout.hasPrefix("rotated the audit log at seq 4: key id \(oldID) -> \(newKey.id)\n"),
             "\(result.stdout)"
         )
-        #expect(result.stdout.contains("audit:\n  key_file: \(newFile)\n  previous_key_files: [\(oldFile)]\n"))
+        // The signing key's default follows key_file's directory: it is spelled out, so that it stays.
+        let signingFile = fixture.directory.appendingPathComponent("audit-signing.key").path
+        #expect(
+            result.stdout.hasSuffix(
+                "audit:\n  key_file: \(newFile)\n  previous_key_files: [\(oldFile)]\n  signing_key_file: \(signingFile)\n"
+            ),
+            "\(result.stdout)"
+        )
 
         // The printed lines verify the whole log, across the rotation.
         let rotated = try config(

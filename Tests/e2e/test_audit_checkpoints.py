@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from harness import ALICE, GATEWAY_BIN, wait_for
+from harness import ALICE, GATEWAY_BIN, offline_verification, wait_for
 
 
 def exported(gateway):
@@ -135,13 +135,6 @@ def test_two_replicas_on_postgresql_both_checkpoint_and_the_export_verifies(stac
     events = wait_all_covered(first, 20)
     writers = {e["details"]["signed_at"] for e in events if e["action"] == "audit.checkpoint"}
     assert len(writers) >= 2
-    export = tmp_path / "export.ndjson"
-    assert second.cli("audit", "export", "--output", str(export)).returncode == 0
-    public_key = tmp_path / "audit.pub"
-    public_key.write_bytes(first.cli("audit", "public-key").stdout)
-    result = subprocess.run(
-        [str(GATEWAY_BIN), "audit", "verify", "--file", str(export), "--public-key", str(public_key)],
-        capture_output=True, timeout=60,
-    )
+    result = offline_verification(second, first, str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "signed: seq 1-" in result.stdout.decode()
