@@ -109,14 +109,15 @@ struct AuditCommand: AsyncParsableCommand {
 
         @Option(
             help: ArgumentHelp(
-                "The checkpoint key (`audit public-key`'s output) to check --file with.",
+                "The checkpoint key (`audit public-key`'s output) to check --file with; once per signing key "
+                    + "when it was changed.",
                 valueName: "file"
             )
         )
-        var publicKey: String?
+        var publicKey: [String] = []
 
         func validate() throws {
-            guard (file == nil) == (publicKey == nil) else {
+            guard (file == nil) == publicKey.isEmpty else {
                 throw ValidationError("--file and --public-key go together")
             }
         }
@@ -128,8 +129,8 @@ struct AuditCommand: AsyncParsableCommand {
         static let keyHint = "; check that audit.key_file holds the key the gateway seals with"
 
         func run() async throws {
-            if let file, let publicKey {
-                return try OfflineAuditVerification(file: file, publicKeyFile: publicKey).run()
+            if let file {
+                return try OfflineAuditVerification(file: file, publicKeyFiles: publicKey).run()
             }
             let configuration = try options.load()
             // A missing key is an error here: a new one would only make every event look tampered with.

@@ -73,7 +73,7 @@ import Testing
         try await checkpointer.step(&state, now: start.addingTimeInterval(200))
         #expect(try await store.auditHead() == 11)
 
-        let report = try AuditExportCheck.verify(ndjson: try await export(store), publicKey: key.publicKey)
+        let report = try AuditExportCheck.verify(ndjson: try await export(store), publicKeys: [key.publicKey])
         #expect(report.broken == nil)
         #expect(report.checkpoints == 3)
         #expect(report.lastCheckpoint?.eventSeq == 11)
@@ -107,7 +107,7 @@ import Testing
         try await checkpointer.step(&state, now: start.addingTimeInterval(61))
         #expect(try await store.auditHead() == 5, "seq 3 was not covered: a checkpoint follows")
 
-        let report = try AuditExportCheck.verify(ndjson: try await export(store), publicKey: key.publicKey)
+        let report = try AuditExportCheck.verify(ndjson: try await export(store), publicKeys: [key.publicKey])
         #expect(report.broken == nil)
         #expect(report.lastCheckpoint?.checkpoint.seq == 4)
     }
