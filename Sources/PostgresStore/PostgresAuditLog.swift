@@ -78,6 +78,16 @@ extension PostgresStore {
         }
     }
 
+    public func lastAuditEvent(action: AuditAction) async throws(StoreError) -> AuditEvent? {
+        let logger = logger
+        return try await withConnection { connection in
+            try await connection.query(
+                "SELECT * FROM audit_events WHERE action = \(action.rawValue) ORDER BY seq DESC LIMIT 1",
+                logger: logger
+            ).collect().first.map(PostgresRows.auditEvent)
+        }
+    }
+
     public func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent> {
         try await page(try query.filter(), decode: PostgresRows.auditEvent, cursor: StoreCursor.after)
     }

@@ -41,6 +41,16 @@ extension SQLiteStore {
         }
     }
 
+    public func lastAuditEvent(action: AuditAction) async throws(StoreError) -> AuditEvent? {
+        try await read { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM audit_events WHERE action = ? ORDER BY seq DESC LIMIT 1",
+                arguments: [action.rawValue]
+            ).map(SQLiteRows.auditEvent)
+        }
+    }
+
     public func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent> {
         try await page(try query.filter(), decode: SQLiteRows.auditEvent, cursor: StoreCursor.after)
     }

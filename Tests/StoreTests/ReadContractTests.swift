@@ -138,6 +138,23 @@ import Testing
     }
 
     @Test(arguments: StoreFactory.all)
+    func theLastEventOfAnActionIsTheNewest(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let store = subject.store
+        #expect(try await store.lastAuditEvent(action: .emailSent) == nil)
+        var sent: [AuditEvent] = []
+        for index in 0..<6 {
+            let action: AuditAction = index.isMultiple(of: 3) ? .emailSent : .emailRefused
+            let event = try await store.appendAudit(Fixtures.draft(action))
+            if action == .emailSent { sent.append(event) }
+        }
+        #expect(try await store.lastAuditEvent(action: .emailSent) == sent.last)
+        #expect(try await store.lastAuditEvent(action: .emailRefused)?.seq == 6)
+        #expect(try await store.lastAuditEvent(action: .auditCheckpoint) == nil)
+    }
+
+    @Test(arguments: StoreFactory.all)
     func theTailCheckVerifiesTheLastEventsAndTheHeadWithTheKey(factory: StoreFactory) async throws {
         let subject = try await factory.make()
         defer { subject.cleanup() }
