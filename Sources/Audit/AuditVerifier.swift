@@ -45,7 +45,8 @@ public struct AuditVerifier: Sendable {
             if let problem = chain.rotationProblem(event) { return problem }
             // Both detail values are there: rotationProblem checked them.
             let from = event.details[AuditKeyRotation.fromKeyID] ?? ""
-            if let keyID, keyID != from { return .keySwitch(from: keyID, to: from) }
+            // A rotation away from a key the chain is not on.
+            if let keyID, keyID != from { return .malformedRotation }
             retired[from] = event.seq
             retired[key.id] = nil
         } else if let keyID, keyID != key.id {

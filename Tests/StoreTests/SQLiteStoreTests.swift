@@ -1,9 +1,9 @@
-import Audit
 import Foundation
 import GRDB
 import Store
 import Testing
 
+@testable import Audit
 @testable import SQLiteStore
 
 /// What only the SQLite implementation promises: WAL, triggers, schema versions, tamper evidence
@@ -37,6 +37,55 @@ import Testing
     func raw(_ opened: Opened, _ sql: String) throws {
         let queue = try DatabaseQueue(path: opened.path)
         try queue.write { db in try db.execute(sql: sql) }
+    }
+
+    /// A log written before events named their key (schema v3, canonical encoding version 1) keeps
+    /// verifying after `v5_audit_key_id`, and the events sealed after it follow on.
+    @Test func eventsSealedBeforeKeyIDsKeepTheirVersion1Hash() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path("gateway.sqlite")
+        let key = AuditKey.random()
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteSchema.migrator.migrate(queue, upTo: "v3_audit_events")
+        var prevHash = AuditEvent.genesisHash
+        for seq in Int64(1)...3 {
+            var event = AuditEvent(
+                seq: seq,
+                id: UUID(),
+                draft: Fixtures.draft(.emailRefused),
+                prevHash: prevHash,
+                hash: ""
+            )
+            event.hash = AuditChain.mac(of: event, key: key)
+            prevHash = event.hash
+            try await queue.write { [event] db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO audit_events (seq, id, at_us, actor, action, outcome, details, prev_hash, hash)
+                        VALUES (?, ?, ?, ?, ?, ?, '{}', ?, ?)
+                        """,
+                    arguments: [
+                        event.seq, event.id.uuidString.lowercased(), event.atMicroseconds, event.actor,
+                        event.action.rawValue, event.outcome, event.prevHash, event.hash,
+                    ]
+                )
+            }
+        }
+        try queue.close()
+        let chain = AuditChain(key: key)
+        let store = try SQLiteStore(path: path, chain: chain)
+        try await store.migrate()
+        let old = try await store.auditEvents(afterSeq: 0, limit: 10)
+        #expect(old.map(\.keyID) == [nil, nil, nil])
+        let next = try await store.appendAudit(Fixtures.draft(.emailSent))
+        #expect(next.keyID == chain.keyID && next.prevHash == old[2].hash)
+        #expect(try await store.verifyAudit(chain: chain) == .ok(events: 4, head: next.hash))
+        // Version-1 events name no key: another key alone finds them edited, as before.
+        #expect(
+            try await store.verifyAudit(chain: AuditChain(key: AuditKey.random()))
+                == .broken(firstBadSeq: 1, reason: .hashMismatch)
+        )
     }
 
     @Test func usesWALInOneFile() async throws {
