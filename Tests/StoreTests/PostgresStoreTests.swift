@@ -36,7 +36,7 @@ import Testing
         let replicas = try await replicas(6, migrate: false)
         await #expect(
             throws: StoreError.schemaNotMigrated(missing: [
-                "v1_deliveries", "v2_idempotency_records", "v3_audit_events",
+                "v1_deliveries", "v2_idempotency_records", "v3_audit_events", "v4_kratos_courier",
             ])
         ) {
             try await replicas.stores[0].ping()
@@ -139,7 +139,7 @@ import Testing
         let (url, name) = try await PostgresTestDatabase.create()
         let chain = AuditChain(key: AuditKey.random())
         // A database no version has migrated yet stays without even the migrations table.
-        await #expect(throws: StoreError.schemaOlder(database: "none", binary: "v3_audit_events")) {
+        await #expect(throws: StoreError.schemaOlder(database: "none", binary: "v4_kratos_courier")) {
             try await PostgresStore.openReadOnly(url: url, chain: chain)
         }
         let store = try PostgresStore(url: url, chain: chain)

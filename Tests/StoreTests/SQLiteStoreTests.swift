@@ -145,20 +145,27 @@ import Testing
         try raw(
             opened,
             """
-            DROP TABLE audit_events; DELETE FROM grdb_migrations WHERE identifier = 'v3_audit_events'
+            DROP TABLE audit_events;
+            DELETE FROM grdb_migrations WHERE identifier IN ('v3_audit_events', 'v4_kratos_courier')
             """
         )
         let older = try schema(opened.path)
         #expect(
-            throws: StoreError.schemaOlder(database: "v2_idempotency_records", binary: "v3_audit_events")
+            throws: StoreError.schemaOlder(database: "v2_idempotency_records", binary: "v4_kratos_courier")
         ) {
             try SQLiteStore(path: opened.path, chain: opened.chain, readOnly: true)
         }
         #expect(try schema(opened.path) == older)
 
         // A newer version's: its newest migration is named, by number (v10 after v9).
-        try raw(opened, "INSERT INTO grdb_migrations (identifier) VALUES ('v3_audit_events'), ('v9_a'), ('v10_b')")
-        #expect(throws: StoreError.schemaNewer(database: "v10_b", binary: "v3_audit_events")) {
+        try raw(
+            opened,
+            """
+            INSERT INTO grdb_migrations (identifier)
+            VALUES ('v3_audit_events'), ('v4_kratos_courier'), ('v9_a'), ('v10_b')
+            """
+        )
+        #expect(throws: StoreError.schemaNewer(database: "v10_b", binary: "v4_kratos_courier")) {
             try SQLiteStore(path: opened.path, chain: opened.chain, readOnly: true)
         }
         // A file that does not exist is not created.
@@ -174,7 +181,7 @@ import Testing
         let store = try SQLiteStore(path: directory.path("fresh.sqlite"), chain: AuditChain(key: AuditKey.random()))
         await #expect(
             throws: StoreError.schemaNotMigrated(missing: [
-                "v1_deliveries", "v2_idempotency_records", "v3_audit_events",
+                "v1_deliveries", "v2_idempotency_records", "v3_audit_events", "v4_kratos_courier",
             ])
         ) {
             try await store.ping()
