@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Audit
+import Courier
 import Foundation
 import Gateway
 import GatewayConfiguration
@@ -29,6 +30,8 @@ public struct GatewayRuntime: Sendable {
     public let chain: AuditChain
     let signingKey: AuditSigningKey
     let templates: TemplateCatalog
+    /// Seals Kratos's courier messages at rest and keys their deduplication.
+    let payloadKey: CourierPayloadKey
     let transport: SMTPTransport
     let kratosConfiguration: KratosConfiguration
     let httpClient: HTTPClient
@@ -53,6 +56,9 @@ public struct GatewayRuntime: Sendable {
                 directory: configuration.templates.dir,
                 defaultLocale: configuration.templates.defaultLocale.description
             )
+        }
+        let payloadKey = try step("courier.payload_key_file") {
+            try configuration.courier.resolvePayloadKey(createIfMissing: true)
         }
         let smtp = try step("smtp.url") { try configuration.smtp.makeSMTPConfiguration() }
         let delivery = configuration.delivery
@@ -101,6 +107,7 @@ public struct GatewayRuntime: Sendable {
             chain: chain,
             signingKey: signingKey,
             templates: templates,
+            payloadKey: payloadKey,
             transport: transport,
             kratosConfiguration: kratosConfiguration,
             httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
@@ -227,10 +234,18 @@ public struct GatewayRuntime: Sendable {
             from: settings.from,
             metrics: metrics
         )
+        let courier = CourierSender(
+            payloadKey: payloadKey,
+            composer: composer,
+            mail: transport,
+            from: settings.from,
+            metrics: metrics
+        )
         let worker = DeliveryWorker(
             settings: settings,
             store: store,
             sender: sender,
+            courier: courier,
             chain: chain,
             signal: signal,
             logger: logger,
@@ -288,8 +303,32 @@ public struct GatewayRuntime: Sendable {
             signal: signal,
             maxBodyBytes: configuration.server.maxBodyBytes
         ).add(to: router)
+        CourierRoutes(
+            receiver: CourierReceiver(
+                settings: settings,
+                store: store,
+                composer: composer,
+                payloadKey: payloadKey,
+                deduplicator: CourierDeduplicator(
+                    key: payloadKey.deduplicationKey,
+                    invalidWindow: configuration.courier.invalidDedupWindow
+                ),
+                chain: chain,
+                answers: AcceptedAnswer(),
+                maxAge: configuration.courier.maxAge,
+                dedupRetention: configuration.courier.dedupRetention,
+                metrics: metrics
+            ),
+            signal: signal,
+            maxBodyBytes: configuration.courier.maxBodyBytes
+        ).add(to: router)
         AuditRoutes(store: store, chain: chain).add(to: router)
         return router
+    }
+
+    /// Kratos's courier messages as emails: the gateway's templates in the configured locale lookup.
+    private var composer: CourierComposer {
+        CourierComposer(catalog: templates, localePolicy: configuration.courier.localePolicy)
     }
 
     /// The Kratos admin API client.
