@@ -40,18 +40,7 @@ package struct CourierRoutes: Sendable {
             )
         }
         var request = request
-        let bytes: ByteBuffer
-        do {
-            bytes = try await request.collectBody(upTo: maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw Problem(
-                .contentTooLarge,
-                code: .bodyTooLarge,
-                title: "Body too large",
-                detail: "the body is over \(maxBodyBytes) bytes (courier.max_body_bytes)",
-                field: "body"
-            )
-        }
+        let bytes = try await request.collectBody(limit: maxBodyBytes, setting: "courier.max_body_bytes")
         let answer: AcceptAnswer
         do {
             answer = try await receiver.receive(json: Data(bytes.readableBytesView), caller: caller)

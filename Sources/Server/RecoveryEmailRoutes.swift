@@ -61,18 +61,7 @@ package struct RecoveryEmailRoutes: Sendable {
             )
         }
         var request = request
-        let bytes: ByteBuffer
-        do {
-            bytes = try await request.collectBody(upTo: maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw Problem(
-                .contentTooLarge,
-                code: .bodyTooLarge,
-                title: "Body too large",
-                detail: "the body is over \(maxBodyBytes) bytes",
-                field: "body"
-            )
-        }
+        let bytes = try await request.collectBody(limit: maxBodyBytes, setting: "server.max_body_bytes")
         guard let body = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView)) else {
             throw Problem(
                 .badRequest,

@@ -32,9 +32,13 @@ def secrets(ctx):
     return [ctx["template_data"][key] for key in SECRET_KEYS if ctx["template_data"].get(key)]
 
 
-def unreachable_smtp():
+def gateway_with_smtp_down(bare):
+    """A gateway whose SMTP server is not up yet (retries without end); and the port to start it on."""
+    bare.start_stand_in()
     port = free_port()
-    return port, f"smtp://127.0.0.1:{port}/?disable_starttls=true"
+    gateway = bare.start_gateway(smtp_url=f"smtp://127.0.0.1:{port}/?disable_starttls=true",
+                                 overrides={"delivery.max_attempts": 100})
+    return gateway, port
 
 
 @pytest.mark.parametrize("body", sorted(BODIES))
@@ -86,9 +90,7 @@ def test_the_same_message_posted_again_sends_one_email(stack):
 
 
 def test_smtp_down_answers_2xx_and_sends_when_it_returns(bare):
-    bare.start_stand_in()
-    port, url = unreachable_smtp()
-    gateway = bare.start_gateway(smtp_url=url, overrides={"delivery.max_attempts": 100})
+    gateway, port = gateway_with_smtp_down(bare)
     answer = courier(gateway).dispatch(ctx_documents("v26.2")["login_code_valid"])
     assert answer.status == 202, answer
     delivery = gateway.deliveries()[0]
@@ -99,9 +101,7 @@ def test_smtp_down_answers_2xx_and_sends_when_it_returns(bare):
 
 
 def test_a_gateway_killed_after_the_2xx_sends_after_restart(bare):
-    bare.start_stand_in()
-    port, url = unreachable_smtp()
-    gateway = bare.start_gateway(smtp_url=url, overrides={"delivery.max_attempts": 100})
+    gateway, port = gateway_with_smtp_down(bare)
     answer = courier(gateway).dispatch(ctx_documents("v26.2")["verification_code_valid"])
     assert answer.status == 202, answer
     gateway.kill9()
@@ -113,9 +113,7 @@ def test_a_gateway_killed_after_the_2xx_sends_after_restart(bare):
 
 
 def test_an_expired_message_is_never_sent(bare):
-    bare.start_stand_in()
-    port, url = unreachable_smtp()
-    gateway = bare.start_gateway(smtp_url=url, overrides={"delivery.max_attempts": 100})
+    gateway, port = gateway_with_smtp_down(bare)
     ctx = copy.deepcopy(ctx_documents("v26.2")["recovery_code_valid"])
     ctx["template_data"]["expires_in_minutes"] = 1
     assert courier(gateway).dispatch(ctx).status == 202
