@@ -63,12 +63,17 @@ import Testing
         let error = loadError("courier: { payload_key_file: \"\(file)\" }")
         #expect(error?.key == "courier.payload_key_file")
 
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
-        let configuration = try ConfigurationLoader.load(
-            yaml: "courier: { payload_key_file: \"\(file)\" }",
-            source: "t"
-        )
-        #expect(throws: Never.self) { try configuration.courier.resolvePayloadKey(createIfMissing: false) }
+        // Group write is as loose; group read is how Kubernetes mounts a Secret for the pod's fsGroup.
+        try FileManager.default.setAttributes([.posixPermissions: 0o460], ofItemAtPath: file)
+        #expect(loadError("courier: { payload_key_file: \"\(file)\" }")?.key == "courier.payload_key_file")
+        for mode in [0o600, 0o400, 0o440] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file)
+            let configuration = try ConfigurationLoader.load(
+                yaml: "courier: { payload_key_file: \"\(file)\" }",
+                source: "t"
+            )
+            #expect(throws: Never.self) { try configuration.courier.resolvePayloadKey(createIfMissing: false) }
+        }
 
         // A missing file is created, 0600, on demand.
         let fresh = "\(directory.path)/new/courier.key"
