@@ -108,7 +108,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Audit", "GoDuration", "JSONValue", "Kratos", "Mail", "RFC3339", "Store", "Templates",
+                "Audit", "Courier", "GoDuration", "JSONValue", "Kratos", "Mail", "RFC3339", "Store", "Templates",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,7 +128,8 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "RFC3339", "Store",
+                "Audit", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "RFC3339", "Store",
+                "Templates",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -147,8 +148,8 @@ let package = Package(
         .target(
             name: "GatewayApp",
             dependencies: [
-                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "Kratos", "Mail", "PostgresStore", "Server",
-                "RFC3339", "SQLiteStore", "Store", "Templates",
+                "Audit", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "Kratos", "Mail", "PostgresStore",
+                "Server", "RFC3339", "SQLiteStore", "Store", "Templates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -232,7 +233,8 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos", "KratosStandIn",
+                "Audit", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos",
+                "KratosStandIn",
                 "Mail",
                 "Server", "SQLiteStore", "Store", "Templates", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -354,6 +356,7 @@ let package = Package(
             name: "GatewayConfiguration",
             dependencies: [
                 "Audit",
+                "Courier",
                 "KeyFile",
                 "Gateway",
                 "GoDuration",
@@ -369,6 +372,7 @@ let package = Package(
             name: "GatewayConfigurationTests",
             dependencies: [
                 "Audit",
+                "Courier",
                 "Gateway",
                 "GatewayConfiguration",
                 "GoDuration",

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Audit
+import Courier
 import Foundation
 import Gateway
 import GatewayConfiguration
@@ -31,6 +32,8 @@ public struct GatewayRuntime: Sendable {
     public let keyRotation: AuditEvent?
     let signingKey: AuditSigningKey
     let templates: TemplateCatalog
+    /// Seals Kratos's courier messages at rest and keys their deduplication.
+    let payloadKey: CourierPayloadKey
     let transport: SMTPTransport
     let kratosConfiguration: KratosConfiguration
     let httpClient: HTTPClient
@@ -56,6 +59,9 @@ public struct GatewayRuntime: Sendable {
                 directory: configuration.templates.dir,
                 defaultLocale: configuration.templates.defaultLocale.description
             )
+        }
+        let payloadKey = try step("courier.payload_key_file") {
+            try configuration.courier.resolvePayloadKey(createIfMissing: true)
         }
         let smtp = try step("smtp.url") { try configuration.smtp.makeSMTPConfiguration() }
         let delivery = configuration.delivery
@@ -113,6 +119,7 @@ public struct GatewayRuntime: Sendable {
             keyRotation: keyRotation,
             signingKey: signingKey,
             templates: templates,
+            payloadKey: payloadKey,
             transport: transport,
             kratosConfiguration: kratosConfiguration,
             httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
@@ -262,10 +269,18 @@ public struct GatewayRuntime: Sendable {
             from: settings.from,
             metrics: metrics
         )
+        let courier = CourierSender(
+            payloadKey: payloadKey,
+            composer: composer,
+            mail: transport,
+            from: settings.from,
+            metrics: metrics
+        )
         let worker = DeliveryWorker(
             settings: settings,
             store: store,
             sender: sender,
+            courier: courier,
             chain: chain,
             signal: signal,
             logger: logger,
@@ -323,8 +338,32 @@ public struct GatewayRuntime: Sendable {
             signal: signal,
             maxBodyBytes: configuration.server.maxBodyBytes
         ).add(to: router)
+        CourierRoutes(
+            receiver: CourierReceiver(
+                settings: settings,
+                store: store,
+                composer: composer,
+                payloadKey: payloadKey,
+                deduplicator: CourierDeduplicator(
+                    key: payloadKey.deduplicationKey,
+                    invalidWindow: configuration.courier.invalidDedupWindow
+                ),
+                chain: chain,
+                answers: AcceptedAnswer(),
+                maxAge: configuration.courier.maxAge,
+                dedupRetention: configuration.courier.dedupRetention,
+                metrics: metrics
+            ),
+            signal: signal,
+            maxBodyBytes: configuration.courier.maxBodyBytes
+        ).add(to: router)
         AuditRoutes(store: store, chain: chain).add(to: router)
         return router
+    }
+
+    /// Kratos's courier messages as emails: the gateway's templates in the configured locale lookup.
+    private var composer: CourierComposer {
+        CourierComposer(catalog: templates, localePolicy: configuration.courier.localePolicy)
     }
 
     /// The Kratos admin API client.

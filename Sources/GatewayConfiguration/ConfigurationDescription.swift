@@ -1,3 +1,4 @@
+import Courier
 import Logging
 import Templates
 
@@ -52,6 +53,13 @@ extension GatewayConfiguration: CustomStringConvertible {
             "  rate_per_key: \(delivery.ratePerKey)",
             "  burst_per_key: \(delivery.burstPerKey)",
             "  idempotency_window: \(duration(delivery.idempotencyWindow))",
+            "courier:",
+            "  payload_key_file: \(courier.payloadKeyFile)",
+            "  locale_paths: [\(courier.localePolicy.paths.map { $0.joined(separator: ".") }.joined(separator: ", "))]",
+            "  invalid_dedup_window: \(duration(courier.invalidDedupWindow))",
+            "  dedup_retention: \(duration(courier.dedupRetention))",
+            "  max_age: \(duration(courier.maxAge))",
+            "  max_body_bytes: \(courier.maxBodyBytes)",
             "templates: { dir: \(templates.dir), default_locale: \(templates.defaultLocale) }",
             "logging: { level: \(logging.level.rawValue), format: \(logging.format.rawValue) }",
             "api_keys:\(apiKeys.isEmpty ? " []" : "")",

@@ -15,6 +15,9 @@ enum ConfigurationKeys {
         "default_method", "expires_in", "cooldown", "max_attempts", "backoff_initial", "backoff_max", "lease",
         "workers", "rate_per_key", "burst_per_key", "idempotency_window",
     ]
+    static let courier = [
+        "payload_key_file", "locale_paths", "invalid_dedup_window", "dedup_retention", "max_age", "max_body_bytes",
+    ]
     static let templates = ["dir", "default_locale"]
     static let logging = ["level", "format"]
     static let apiKey = ["name", "sha256", "scopes"]
@@ -22,7 +25,7 @@ enum ConfigurationKeys {
     /// The sections that hold a mapping of scalar keys, in document order.
     static let sections: [(name: String, keys: [String])] = [
         ("server", server), ("kratos", kratos), ("smtp", smtp), ("store", store), ("audit", audit),
-        ("delivery", delivery), ("templates", templates), ("logging", logging),
+        ("delivery", delivery), ("courier", courier), ("templates", templates), ("logging", logging),
     ]
 
     /// The settings whose value is a list: an environment variable or flag gives them as YAML (`[a, b]`).

@@ -69,6 +69,9 @@ public enum ConfigurationLoader {
             }
         }
         try configuration.audit.checkExistingKeyFiles()
+        if FileManager.default.fileExists(atPath: configuration.courier.payloadKeyFile) {
+            _ = try configuration.courier.resolvePayloadKey(createIfMissing: false)
+        }
         return configuration
     }
 

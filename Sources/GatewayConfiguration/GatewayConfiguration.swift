@@ -7,6 +7,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
     public var store: StoreSettings
     public var audit: AuditSettings
     public var delivery: DeliverySettings
+    public var courier: CourierSettings
     public var templates: TemplateSettings
     public var logging: LoggingSettings
     /// The API keys accepted by the HTTP API; none by default (then every call is refused).
@@ -20,6 +21,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         store: .defaults,
         audit: .defaults,
         delivery: .defaults,
+        courier: .defaults,
         templates: .defaults,
         logging: .defaults,
         apiKeys: []
@@ -33,6 +35,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         store: StoreSettings,
         audit: AuditSettings,
         delivery: DeliverySettings,
+        courier: CourierSettings = .defaults,
         templates: TemplateSettings,
         logging: LoggingSettings,
         apiKeys: [APIKey]
@@ -43,6 +46,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         self.store = store
         self.audit = audit
         self.delivery = delivery
+        self.courier = courier
         self.templates = templates
         self.logging = logging
         self.apiKeys = apiKeys
@@ -67,6 +71,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         store = try reader.nested(StoreSettings.self, "store", expected: mapping) ?? .defaults
         audit = try reader.nested(AuditSettings.self, "audit", expected: mapping) ?? .defaults
         delivery = try reader.nested(DeliverySettings.self, "delivery", expected: mapping) ?? .defaults
+        courier = try reader.nested(CourierSettings.self, "courier", expected: mapping) ?? .defaults
         templates = try reader.nested(TemplateSettings.self, "templates", expected: mapping) ?? .defaults
         logging = try reader.nested(LoggingSettings.self, "logging", expected: mapping) ?? .defaults
         apiKeys =

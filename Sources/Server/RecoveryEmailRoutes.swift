@@ -7,6 +7,7 @@ import JSONValue
 import Logging
 import NIOCore
 import Store
+import Templates
 
 /// `POST /v1/recovery-emails`, `GET /v1/recovery-emails/{id}`, `GET /v1/recovery-emails`.
 package struct RecoveryEmailRoutes: Sendable {
@@ -60,18 +61,7 @@ package struct RecoveryEmailRoutes: Sendable {
             )
         }
         var request = request
-        let bytes: ByteBuffer
-        do {
-            bytes = try await request.collectBody(upTo: maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw Problem(
-                .contentTooLarge,
-                code: .bodyTooLarge,
-                title: "Body too large",
-                detail: "the body is over \(maxBodyBytes) bytes",
-                field: "body"
-            )
-        }
+        let bytes = try await request.collectBody(limit: maxBodyBytes, setting: "server.max_body_bytes")
         guard let body = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView)) else {
             throw Problem(
                 .badRequest,
@@ -152,6 +142,19 @@ package struct RecoveryEmailRoutes: Sendable {
                 throw Problem.badParameter("status", "must be one of queued, sending, retrying, sent, failed")
             }
             query.status = parsed
+        }
+        if let source = parameters.string("source") {
+            guard let parsed = DeliverySource(rawValue: source) else {
+                throw Problem.badParameter("source", "must be one of admin_api, kratos_courier")
+            }
+            query.source = parsed
+        }
+        if let type = parameters.string("template_type") {
+            guard let parsed = CourierTemplateType(rawValue: type) else {
+                let types = CourierTemplateType.allCases.map(\.rawValue).joined(separator: ", ")
+                throw Problem.badParameter("template_type", "must be one of \(types)")
+            }
+            query.templateType = parsed.rawValue
         }
         let page: Page<DeliveryRecord>
         do {

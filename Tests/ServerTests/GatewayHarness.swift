@@ -15,6 +15,7 @@ import TestSupport
 enum Keys {
     static let backend = "rg_test_backend_key_0123456789"
     static let reader = "rg_test_reader_key_0123456789"
+    static let kratos = "rg_test_kratos_courier_key_0123"
 }
 
 /// Runs the real gateway (SQLite in a temp dir, the stand-in, aiosmtpd, the shipped templates)
@@ -48,11 +49,13 @@ func withGatewayRuntime(
             smtp: { url: "smtp://127.0.0.1:\(smtp.port)/?disable_starttls=true" }
             store: { url: "sqlite://\(directory.path)/gateway.sqlite" }
             audit: { key_file: "\(directory.path)/audit.key" }
+            courier: { payload_key_file: "\(directory.path)/courier-payload.key", max_body_bytes: 65536 }
             templates: { dir: "\(repositoryRoot.appendingPathComponent("templates").path)" }
             delivery: { backoff_initial: 100ms, cooldown: 0s }
             api_keys:
               - { name: backend, sha256: "\(APIKey.sha256Hex(of: Keys.backend))", scopes: [recovery:send, recovery:read, audit:read] }
               - { name: reader, sha256: "\(APIKey.sha256Hex(of: Keys.reader))", scopes: [recovery:read] }
+              - { name: kratos, sha256: "\(APIKey.sha256Hex(of: Keys.kratos))", scopes: [courier:kratos] }
             """
         let configuration = try ConfigurationLoader.load(yaml: yaml, source: "test", environment: [:])
         try await body(try await GatewayRuntime.start(configuration), standIn, smtp)
