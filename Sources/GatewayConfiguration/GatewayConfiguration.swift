@@ -9,6 +9,8 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
     public var delivery: DeliverySettings
     public var templates: TemplateSettings
     public var logging: LoggingSettings
+    /// The support console at `/console`.
+    public var console: ConsoleSettings
     /// The API keys accepted by the HTTP API; none by default (then every call is refused).
     public var apiKeys: [APIKey]
 
@@ -35,6 +37,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         delivery: DeliverySettings,
         templates: TemplateSettings,
         logging: LoggingSettings,
+        console: ConsoleSettings = .defaults,
         apiKeys: [APIKey]
     ) {
         self.server = server
@@ -45,6 +48,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         self.delivery = delivery
         self.templates = templates
         self.logging = logging
+        self.console = console
         self.apiKeys = apiKeys
     }
 
@@ -69,6 +73,13 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         delivery = try reader.nested(DeliverySettings.self, "delivery", expected: mapping) ?? .defaults
         templates = try reader.nested(TemplateSettings.self, "templates", expected: mapping) ?? .defaults
         logging = try reader.nested(LoggingSettings.self, "logging", expected: mapping) ?? .defaults
+        console = try reader.nested(ConsoleSettings.self, "console", expected: mapping) ?? .defaults
+        guard console.secureCookie || ConsoleSettings.isLoopback(server.host) else {
+            throw ConfigurationError(
+                key: "console.secure_cookie",
+                problem: "may be false only when server.host is a loopback address (127.0.0.1, ::1, localhost)"
+            )
+        }
         apiKeys =
             try reader.nested([APIKey].self, ConfigurationKeys.apiKeys, expected: "a list of {name, sha256, scopes}")
             ?? []

@@ -36,13 +36,13 @@ package struct APIKeyAuthenticator: RouterMiddleware {
 
 /// What a route group needs of its caller: a known API key (else 401 `unauthorized`) with
 /// `scope` (else 403 `insufficient_scope`). Added to a group, it guards every route of it.
-struct RequireScopeMiddleware: RouterMiddleware {
-    typealias Context = GatewayRequestContext
+package struct RequireScopeMiddleware: RouterMiddleware {
+    package typealias Context = GatewayRequestContext
     let scope: Scope
 
-    init(_ scope: Scope) { self.scope = scope }
+    package init(_ scope: Scope) { self.scope = scope }
 
-    func handle(
+    package func handle(
         _ request: Request,
         context: Context,
         next: (Request, Context) async throws -> Response

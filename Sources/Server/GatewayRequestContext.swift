@@ -24,7 +24,7 @@ public struct GatewayRequestContext: RequestContext {
     /// The answer to a store call that failed (503 `store_unavailable`, as for any store error),
     /// with the error logged here, once, under the request's id. A ``StoreError`` names no secret
     /// and no address; the caller sees none of it.
-    func storeUnavailable(_ error: any Error) -> Problem {
+    package func storeUnavailable(_ error: any Error) -> Problem {
         logger.error("store failed", metadata: ["error": "\(error)"])
         return .storeUnavailable
     }
