@@ -151,6 +151,7 @@ let package = Package(
                 "Store", "Templates",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -161,7 +162,7 @@ let package = Package(
                 .embedInCode("Assets/identity.mustache"), .embedInCode("Assets/send.mustache"),
                 .embedInCode("Assets/delivery.mustache"), .embedInCode("Assets/audit.mustache"),
                 .embedInCode("Assets/error.mustache"), .embedInCode("Assets/console.css"),
-                .embedInCode("Assets/console.js"),
+                .embedInCode("Assets/console.js"), .embedInCode("Assets/icon.svg"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -3,6 +3,7 @@ import Foundation
 import GatewayAPI
 import HTTPTypes
 import Hummingbird
+import Logging
 import Server
 import Store
 
@@ -49,7 +50,7 @@ extension ConsoleRoutes {
         page["filters"] = Self.auditFilters.map { name, label, placeholder in
             var filter: [String: Any] = [
                 "name": name, "label": label, "placeholder": placeholder,
-                "value": parameters.get(name).map(String.init) ?? "",
+                "value": parameters.get(name).map { String($0) } ?? "",
             ]
             if error?.field == name { filter["error"] = error?.message }
             return filter
@@ -87,9 +88,10 @@ extension ConsoleRoutes {
         return response
     }
 
-    /// The filters of `parameters` with `cursor`, as a query string.
+    /// The filters and limit of `parameters` with `cursor`, as a query string (the next page's).
     static func queryString(_ parameters: Parameters, cursor: String) -> String {
-        (filterPairs(parameters) + ["cursor=\(percentEncoded(cursor))"]).joined(separator: "&")
+        let limit = parameters.get("limit").map { ["limit=\(percentEncoded(String($0)))"] } ?? []
+        return (filterPairs(parameters) + limit + ["cursor=\(percentEncoded(cursor))"]).joined(separator: "&")
     }
 
     /// The filters given in `parameters`, each as `name=value` (percent-encoded).

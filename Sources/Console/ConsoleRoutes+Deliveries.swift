@@ -14,7 +14,7 @@ extension ConsoleRoutes {
         let final = view.status == DeliveryStatus.sent.rawValue || view.status == DeliveryStatus.failed.rawValue
         let fields: [String: Any] = [
             "id": view.id, "status": view.status, "failure": view.failure ?? "", "attempts": view.attempts,
-            "smtpReply": view.smtpReply ?? "", "lastError": view.lastError.map { "\($0.class): \($0.message)" } ?? "",
+            "smtpReply": view.smtpReply ?? "", "lastError": view.lastError.map { "\($0.`class`): \($0.message)" } ?? "",
             "recipient": view.recipient, "method": view.method, "template": view.template, "locale": view.locale ?? "",
             "createdAt": view.createdAt, "nextAttemptAt": view.nextAttemptAt ?? "", "sentAt": view.sentAt ?? "",
             "messageID": view.messageID, "identityID": view.identityID, "final": final, "refresh": !final,

@@ -4,6 +4,8 @@ import GatewayAPI
 import Hummingbird
 import JSONValue
 import Kratos
+import Logging
+import Mail
 import Server
 import Templates
 

@@ -1,8 +1,10 @@
 import Foundation
+import Gateway
 import GatewayAPI
 import Hummingbird
 import JSONValue
 import Kratos
+import Logging
 import Mail
 import Server
 import Store
@@ -88,8 +90,10 @@ extension ConsoleRoutes {
             throw context.storeUnavailable(error)
         }
         let rows = deliveries.items.map { DeliveryView($0) }.map {
-            ["id": $0.id, "createdAt": $0.createdAt, "status": $0.status, "recipient": $0.recipient,
-             "method": $0.method, "template": $0.template]
+            [
+                "id": $0.id, "createdAt": $0.createdAt, "status": $0.status, "recipient": $0.recipient,
+                "method": $0.method, "template": $0.template,
+            ]
         }
         page["deliveries"] = rows
         page["hasDeliveries"] = !rows.isEmpty
@@ -117,7 +121,9 @@ extension ConsoleRoutes {
         } catch {
             if error.kind == .identityNotFound { throw RecoveryEmailRoutes.problem(.identityNotFound) }
             context.logger.warning("Kratos refused or failed in the console", metadata: ["error": "\(error)"])
-            throw RecoveryEmailRoutes.problem(.kratosUnavailable(retryAfter: error.retryAfter, reason: error.description))
+            throw RecoveryEmailRoutes.problem(
+                .kratosUnavailable(retryAfter: error.retryAfter, reason: error.description)
+            )
         }
     }
 

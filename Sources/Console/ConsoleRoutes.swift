@@ -5,6 +5,7 @@ import GatewayConfiguration
 import HTTPTypes
 import Hummingbird
 import Kratos
+import Logging
 import NIOCore
 import Server
 import Store
@@ -77,6 +78,9 @@ package struct ConsoleRoutes: Sendable {
             }
             .get("assets/console.js") { _, _ in
                 ConsolePages.asset(PackageResources.console_js, contentType: "text/javascript; charset=utf-8")
+            }
+            .get("assets/icon.svg") { _, _ in
+                ConsolePages.asset(PackageResources.icon_svg, contentType: "image/svg+xml")
             }
         group("console/users", .read)
             .get { request, context in try await findPage(request, context: context) }

@@ -1,3 +1,4 @@
+import Audit
 import Crypto
 import Foundation
 import Gateway
@@ -11,7 +12,8 @@ struct ConsoleSession: Sendable {
     let scopes: Set<Scope>
     let signedInAt: Date
     var lastSeen: Date
-    let csrfKey: SymmetricKey
+    /// 256 random bits (kept as bytes: `SymmetricKey` is not `Sendable` here).
+    let csrfKey: [UInt8]
 
     /// The token that form `form` of this session carries (HMAC-SHA256 of the form's name).
     func csrfToken(_ form: String) -> String {
@@ -23,13 +25,17 @@ struct ConsoleSession: Sendable {
         Self.isValid(token, key: csrfKey, form)
     }
 
-    static func token(key: SymmetricKey, _ message: String) -> String {
-        Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key))
+    static func token(key: [UInt8], _ message: String) -> String {
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: key)))
     }
 
-    static func isValid(_ token: String?, key: SymmetricKey, _ message: String) -> Bool {
+    static func isValid(_ token: String?, key: [UInt8], _ message: String) -> Bool {
         guard let token, let bytes = Hex.decode(token) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(bytes, authenticating: Data(message.utf8), using: key)
+        return HMAC<SHA256>.isValidAuthenticationCode(
+            bytes,
+            authenticating: Data(message.utf8),
+            using: SymmetricKey(data: key)
+        )
     }
 }
 
@@ -43,7 +49,7 @@ actor ConsoleSessions {
     let now: @Sendable () -> Date
     private var sessions: [String: ConsoleSession] = [:]
     /// Signs the sign-in form's token, before there is a session (see ``signInToken(for:)``).
-    nonisolated let signInKey = SymmetricKey(size: .bits256)
+    nonisolated let signInKey = ConsoleSessions.randomBytes()
 
     init(
         idleTimeout: Duration,
@@ -70,7 +76,7 @@ actor ConsoleSessions {
             scopes: scopes,
             signedInAt: at,
             lastSeen: at,
-            csrfKey: SymmetricKey(size: .bits256)
+            csrfKey: Self.randomBytes()
         )
         sessions[session.id] = session
         return session
@@ -110,7 +116,11 @@ actor ConsoleSessions {
     }
 
     /// 256 random bits as 64 hex digits.
-    static func randomHex() -> String {
-        Hex.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
+    static func randomHex() -> String { Hex.encode(randomBytes()) }
+
+    /// 256 random bits (from the system's secure generator).
+    static func randomBytes() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
 }

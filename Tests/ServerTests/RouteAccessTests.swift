@@ -18,7 +18,7 @@ struct RouteAccessTests {
     /// its stylesheet and script. Every other console route needs a session (a Bearer key is none).
     static let consoleEntrances: Set<String> = [
         "GET /console", "GET /console/sign-in", "POST /console/sign-in", "GET /console/assets/console.css",
-        "GET /console/assets/console.js",
+        "GET /console/assets/console.js", "GET /console/assets/icon.svg",
     ]
 
     @Test func everyRouteButTheDocumentedPublicOnesAnswers401WithoutAKey() async throws {

@@ -12,6 +12,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -204,7 +205,7 @@ def test_sign_out_ends_the_session(console, browser, shots):
 
 
 def test_a_script_in_a_trait_shows_as_text_and_does_not_run(stack, console, browser, shots):
-    evil = '<script>alert("trait")</script><img src=x onerror=alert(2)>'
+    evil = "<script>alert('trait')</script><img src=x onerror=alert(2)>"
     identity = stack.stand_in.create_identity({"email": "evil@example.com", "name": evil})
     sign_in(browser, console)
     find_user(browser, "evil@example.com")
@@ -244,7 +245,7 @@ def focus_by_tab(browser, element_id, limit=40):
     for _ in range(limit):
         if browser.switch_to.active_element.get_attribute("id") == element_id:
             return
-        browser.switch_to.active_element.send_keys(Keys.TAB)
+        ActionChains(browser).send_keys(Keys.TAB).perform()
     raise AssertionError(f"Tab never reached #{element_id}")
 
 
