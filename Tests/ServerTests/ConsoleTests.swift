@@ -155,8 +155,8 @@ import Testing
                 .post,
                 "/console/identities/\(Self.alice)/send",
                 session: session,
-                form: "csrf=\(page.text.hidden("csrf", after: "id=\"send-form\""))&idempotency_key=\(page.text.hidden("idempotency_key"))"
-                    + "&method=link&template=recovery&recipient=foobar%40ory.sh&reason=+&action=send"
+                form: "csrf=\(page.text.hidden("csrf", after: "id=\"send-form\""))"
+                    + "&idempotency_key=\(page.text.hidden("idempotency_key"))&method=link&template=recovery&recipient=foobar%40ory.sh&reason=+&action=send"
             )
             #expect(answer.status == .badRequest)
             #expect(answer.text.contains("<p class=\"error\" id=\"reason-error\">"))
@@ -173,7 +173,8 @@ import Testing
                 .post,
                 "/console/users",
                 session: session,
-                form: "csrf=\(page.text.hidden("csrf", after: "action=\"/console/users\""))&query=%3Cscript%3Ealert(1)%3C%2Fscript%3E%22"
+                form: "csrf=\(page.text.hidden("csrf", after: "action=\"/console/users\""))"
+                    + "&query=%3Cscript%3Ealert(1)%3C%2Fscript%3E%22"
             )
             #expect(answer.status == .badRequest)
             #expect(answer.text.contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;&quot;\""))
