@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from harness import ALICE, ALICE_EMAIL, KEYS, HTTPAnswer
+from harness import ALICE, ALICE_EMAIL, KEYS, HTTPAnswer, free_port
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -116,7 +116,12 @@ def assert_no_dialog(browser):
         browser.switch_to.alert.text
 
 
-def test_agent_finds_the_user_previews_sends_and_watches_it_arrive(stack, console, browser, shots):
+def test_agent_finds_the_user_previews_sends_and_watches_it_arrive(stack, browser, shots):
+    # The SMTP server is not up yet: the delivery stays unfinished until the test starts it, so the
+    # page is seen to update itself from `retrying` to `sent`.
+    smtp_port = free_port()
+    console = stack.start_gateway(smtp_url=f"smtp://127.0.0.1:{smtp_port}/?disable_starttls=true",
+                                  overrides={**CONSOLE, "delivery.max_attempts": 100})
     sign_in(browser, console)
     shots(browser, "1-find")
     find_user(browser, ALICE_EMAIL)
@@ -134,16 +139,22 @@ def test_agent_finds_the_user_previews_sends_and_watches_it_arrive(stack, consol
     assert "recovery.invalid/preview-only" in browser.find_element(By.ID, "preview-text").text
     assert browser.find_element(By.ID, "preview-subject").text
     assert "fake" in preview.text
+    browser.execute_script("arguments[0].scrollIntoView()", browser.find_element(By.ID, "reason"))
     shots(browser, "3-preview")
-    assert stack.smtp.count() == 0  # a preview sends nothing
+    assert console.deliveries() == []  # a preview sends nothing
     browser.find_element(By.ID, "send-button").click()
     until(browser, lambda b: b.find_elements(By.ID, "delivery"), "delivery page")
-    shots(browser, "4-delivery-queued")
-    # The page updates itself (its script polls) until the delivery is final: no reload here.
+    assert browser.find_element(By.ID, "delivery").get_attribute("data-final") == "false"
+    browser.execute_script("window.notReloaded = true")
+    until(browser, lambda b: b.find_element(By.ID, "status").text == "retrying", "status retrying")
+    shots(browser, "4-delivery-retrying")
+    smtp = stack.start_smtp(port=smtp_port, name="late-smtp")
+    # The page updates itself (its script polls) until the delivery is final: no reload.
     until(browser, lambda b: b.find_element(By.ID, "status").text == "sent", "status sent")
+    assert browser.execute_script("return window.notReloaded") is True
     assert browser.find_element(By.ID, "smtp-reply").text.startswith("250")
     shots(browser, "5-delivery-sent")
-    [message] = stack.smtp.messages()
+    [message] = smtp.messages()
     assert message["To"].addresses[0].addr_spec == ALICE_EMAIL
     [event] = [e for e in console.audit_ndjson() if e["action"] == "email.requested"]
     assert event["actor"] == "backend" and event["source_ip"] == "127.0.0.1"
