@@ -85,17 +85,15 @@ import Testing
             #expect(!identity.text.contains("/send\""))
             let form = try await client.console(.get, "/console/identities/\(Self.alice)/send", session: reader)
             #expect(form.status == .forbidden)
-            let forged = try await client.console(
-                .post,
-                "/console/identities/\(Self.alice)/send",
-                session: reader,
-                form: "csrf=\(reader.csrf)&idempotency_key=forged-1&method=link&template=recovery"
-                    + "&recipient=foobar%40ory.sh&reason=forged&action=send"
+            let forged = try await client.postSend(
+                reader,
+                csrf: reader.csrf,
+                idempotencyKey: "forged-1",
+                reason: "forged"
             )
             #expect(forged.status == .forbidden)
             #expect(forged.text.contains("recovery:send"))
-            let deliveries = try await client.call(.get, "/v1/recovery-emails")
-            #expect((deliveries.object["items"] as? [Any])?.isEmpty == true)
+            #expect(try await client.deliveryCount() == 0)
         }
     }
 
@@ -105,19 +103,12 @@ import Testing
             let form = try await client.console(.get, "/console/identities/\(Self.alice)/send", session: first)
             let token = form.text.hidden("csrf", after: "id=\"send-form\"")
             let second = try await client.signIn(Keys.backend)
-            let stale = try await client.console(
-                .post,
-                "/console/identities/\(Self.alice)/send",
-                session: second,
-                form: "csrf=\(token)&idempotency_key=stale-1&method=link&template=recovery"
-                    + "&recipient=foobar%40ory.sh&reason=ticket-1&action=send"
-            )
+            let stale = try await client.postSend(second, csrf: token, idempotencyKey: "stale-1", reason: "ticket-1")
             #expect(stale.status == .forbidden)
             #expect(stale.text.contains("This form has expired"))
             let missing = try await client.console(.post, "/console/users", session: second, form: "query=x")
             #expect(missing.status == .forbidden)
-            let deliveries = try await client.call(.get, "/v1/recovery-emails")
-            #expect((deliveries.object["items"] as? [Any])?.isEmpty == true)
+            #expect(try await client.deliveryCount() == 0)
         }
     }
 
@@ -125,17 +116,13 @@ import Testing
         try await withGateway { client, _, _ in
             let session = try await client.signIn(Keys.backend)
             let page = try await client.console(.get, "/console/identities/\(Self.alice)/send", session: session)
-            let fields =
-                "csrf=\(page.text.hidden("csrf", after: "id=\"send-form\""))&idempotency_key=\(page.text.hidden("idempotency_key"))"
-                + "&method=link&template=recovery&locale=&recipient=foobar%40ory.sh&reason=TICKET-42&action=send"
-            let path = "/console/identities/\(Self.alice)/send"
-            let once = try await client.console(.post, path, session: session, form: fields)
-            let twice = try await client.console(.post, path, session: session, form: fields)
+            let (csrf, key) = (page.text.hidden("csrf", after: "id=\"send-form\""), page.text.hidden("idempotency_key"))
+            let once = try await client.postSend(session, csrf: csrf, idempotencyKey: key, reason: "TICKET-42")
+            let twice = try await client.postSend(session, csrf: csrf, idempotencyKey: key, reason: "TICKET-42")
             #expect(once.status == .seeOther && twice.status == .seeOther)
             let location = try #require(once.headers[.location])
             #expect(location.hasPrefix("/console/deliveries/") && twice.headers[.location] == location)
-            let deliveries = try await client.call(.get, "/v1/recovery-emails")
-            #expect((deliveries.object["items"] as? [Any])?.count == 1)
+            #expect(try await client.deliveryCount() == 1)
             let events = try await client.call(.get, "/v1/audit-events?action=email.requested")
             let event = try #require((events.object["items"] as? [[String: Any]])?.first)
             #expect(event["actor"] as? String == "backend")
@@ -151,17 +138,15 @@ import Testing
         try await withGateway { client, _, _ in
             let session = try await client.signIn(Keys.backend)
             let page = try await client.console(.get, "/console/identities/\(Self.alice)/send", session: session)
-            let answer = try await client.console(
-                .post,
-                "/console/identities/\(Self.alice)/send",
-                session: session,
-                form: "csrf=\(page.text.hidden("csrf", after: "id=\"send-form\""))"
-                    + "&idempotency_key=\(page.text.hidden("idempotency_key"))&method=link&template=recovery&recipient=foobar%40ory.sh&reason=+&action=send"
+            let answer = try await client.postSend(
+                session,
+                csrf: page.text.hidden("csrf", after: "id=\"send-form\""),
+                idempotencyKey: page.text.hidden("idempotency_key"),
+                reason: "+"
             )
             #expect(answer.status == .badRequest)
             #expect(answer.text.contains("<p class=\"error\" id=\"reason-error\">"))
-            let deliveries = try await client.call(.get, "/v1/recovery-emails")
-            #expect((deliveries.object["items"] as? [Any])?.isEmpty == true)
+            #expect(try await client.deliveryCount() == 0)
         }
     }
 
@@ -273,6 +258,29 @@ extension TestClientProtocol {
             headers: [.contentType: "application/x-www-form-urlencoded", .cookie: String(cookie.prefix { $0 != ";" })],
             body: ByteBuffer(string: "csrf=\(page.text.hidden("csrf"))&api_key=\(key)")
         )
+    }
+
+    /// Posts the send form for Alice (link, the shipped template, her own address) as a browser
+    /// would, or as a forger would, with `csrf` and `idempotencyKey` as given.
+    func postSend(
+        _ session: ConsoleCookie,
+        csrf: String,
+        idempotencyKey: String,
+        reason: String
+    ) async throws -> TestResponse {
+        try await console(
+            .post,
+            "/console/identities/\(ConsoleTests.alice)/send",
+            session: session,
+            form: "csrf=\(csrf)&idempotency_key=\(idempotencyKey)&method=link&template=recovery&locale="
+                + "&recipient=foobar%40ory.sh&reason=\(reason)&action=send"
+        )
+    }
+
+    /// How many deliveries the gateway holds (from the API).
+    func deliveryCount() async throws -> Int? {
+        let answer = try await call(.get, "/v1/recovery-emails")
+        return (answer.object["items"] as? [Any])?.count
     }
 
     /// A console request with the session's cookie (and a form body).
