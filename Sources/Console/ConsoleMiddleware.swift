@@ -55,12 +55,7 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
         var context = context
         context.caller = nil
         if let id = request.cookies[ConsoleRoutes.sessionCookie]?.value, let session = await sessions.use(id) {
-            context.caller = Caller(
-                name: session.name,
-                scopes: session.scopes,
-                sourceIP: context.sourceIP,
-                requestID: context.requestID
-            )
+            context.caller = context.caller(name: session.name, scopes: session.scopes)
         }
         return try await next(request, context)
     }

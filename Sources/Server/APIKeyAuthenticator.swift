@@ -23,12 +23,7 @@ package struct APIKeyAuthenticator: RouterMiddleware {
         if let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             let key = configuration.apiKey(matching: String(header.dropFirst("Bearer ".count)))
         {
-            context.caller = Caller(
-                name: key.name,
-                scopes: key.scopes,
-                sourceIP: context.sourceIP,
-                requestID: context.requestID
-            )
+            context.caller = context.caller(name: key.name, scopes: key.scopes)
         }
         return try await next(request, context)
     }

@@ -26,7 +26,7 @@ package struct AuditRoutes: Sendable {
     }
 
     func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        var query = try Self.query(QueryParameters(request.uri.queryParameters))
+        let query = try Self.query(QueryParameters(request.uri.queryParameters))
         let accept = request.headers[.accept] ?? ""
         if let format = AuditExportFormat.allCases.first(where: { accept.contains($0.contentType.prefix { $0 != ";" }) }
         ) {
