@@ -2,8 +2,9 @@
 # Installs what building, running and testing recovery-gateway needs on Debian/Ubuntu, once:
 # libcurl's -dev package, curl, postfix (for smtp-sink and smtp-source, not as a mail server),
 # PostgreSQL's server (the tests run a throwaway cluster of their own), Python 3 with venv, wrk for
-# the benchmarks, Chromium and chromedriver for the console's browser tests, systemd-analyze and readelf for the deploy tests, and the Python packages of
-# Tests/requirements.txt in .venv. Safe to run again: it only installs what is missing.
+# the benchmarks, Chromium and chromedriver for the console's browser tests, systemd-analyze and
+# readelf for the deploy tests, and the Python packages of Tests/requirements.txt in .venv. Safe to
+# run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -24,7 +24,9 @@ struct ConsoleHeadersMiddleware: RouterMiddleware {
                 response = ConsolePages.redirect(ConsoleRoutes.signInPath)
             } else {
                 let message =
-                    (error as? Problem)?.detail ?? (error as? ConsoleError)?.message ?? error.status.reasonPhrase
+                    error.status == .unauthorized
+                    ? ConsoleError.signInFirst.message
+                    : (error as? Problem)?.detail ?? (error as? ConsoleError)?.message ?? error.status.reasonPhrase
                 response = ConsolePages.page(
                     "error",
                     ["title": "\(error.status.code) \(error.status.reasonPhrase)", "message": message],

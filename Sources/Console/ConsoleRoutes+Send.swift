@@ -53,7 +53,7 @@ extension ConsoleRoutes {
         let session = try await session(request)
         let fields = try await form(request, "send", session: session)
         // The scope middleware has made the session's agent the caller.
-        guard let caller = context.caller else { throw ConsoleError(.unauthorized, "Sign in first.") }
+        guard let caller = context.caller else { throw ConsoleError.signInFirst }
         let identity = try await identity(context)
         let form = SendForm(
             method: fields["method"] ?? "",

@@ -109,7 +109,7 @@ package struct ConsoleRoutes: Sendable {
     /// The request's live session (the session middleware has made its agent the caller).
     func session(_ request: Request) async throws -> ConsoleSession {
         guard let id = request.cookies[Self.sessionCookie]?.value, let session = await sessions.use(id) else {
-            throw ConsoleError(.unauthorized, "Sign in first.")
+            throw ConsoleError.signInFirst
         }
         return session
     }
@@ -206,6 +206,9 @@ struct ConsoleError: HTTPResponseError {
         self.status = status
         self.message = message
     }
+
+    /// No session, or one that has ended (idle, too old, signed out).
+    static let signInFirst = ConsoleError(.unauthorized, "Your session has ended or never began: sign in again.")
 
     /// A form whose CSRF token is not this session's (another session's, an old page, forged).
     static let staleForm = ConsoleError(
