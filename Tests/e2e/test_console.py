@@ -183,6 +183,30 @@ def test_double_submit_sends_one_email(stack, console, browser):
     assert stack.smtp.count() == 1
 
 
+def test_another_address_needs_the_any_recipient_scope_and_comes_with_a_warning(stack, console, browser, shots):
+    sign_in(browser, console)
+    browser.get(f"{console.url}/console/identities/{ALICE}/send")
+    until(browser, lambda b: b.find_elements(By.ID, "send-form"), "send form")
+    assert browser.find_elements(By.ID, "other_recipient") == []
+    browser.find_element(By.ID, "sign-out").click()
+    loaded(browser, "/console/sign-in")
+    sign_in(browser, console, key="support")
+    browser.get(f"{console.url}/console/identities/{ALICE}/send")
+    until(browser, lambda b: b.find_elements(By.ID, "send-form"), "send form")
+    assert "Warning" in browser.find_element(By.ID, "other-warning").text
+    browser.find_element(By.ID, "recipient-other").click()
+    browser.find_element(By.ID, "other_recipient").send_keys("helpdesk-verified@example.org")
+    browser.find_element(By.ID, "reason").send_keys("TICKET-1005 new address proven")
+    shots(browser, "other-address")
+    browser.find_element(By.ID, "send-button").click()
+    until(browser, lambda b: b.find_elements(By.ID, "status") and b.find_element(By.ID, "status").text == "sent",
+          "status sent")
+    [message] = stack.smtp.messages()
+    assert message["To"].addresses[0].addr_spec == "helpdesk-verified@example.org"
+    [event] = [e for e in console.audit_ndjson() if e["action"] == "email.requested"]
+    assert event["actor"] == "support" and event["details"]["recipient_override"] == "true"
+
+
 def test_key_without_send_scope_sees_no_send_form_and_a_forged_post_is_403(stack, console, browser, shots):
     sign_in(browser, console, key="reader")
     find_user(browser, ALICE)
