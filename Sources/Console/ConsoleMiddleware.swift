@@ -2,12 +2,13 @@ import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
+import Logging
 import Server
 
 /// Puts the console's security headers on every console answer, and answers its errors as an
 /// HTML page (not problem+json): a request that needs a session and has none is sent to sign in
 /// (a `GET`) or refused with 401 (anything else); any other error shows its status and the
-/// problem's detail, which never carries a value the caller sent.
+/// problem's detail, which never carries a value the caller sent (an unexpected one: 500).
 struct ConsoleHeadersMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -33,6 +34,14 @@ struct ConsoleHeadersMiddleware: RouterMiddleware {
                     status: error.status
                 )
             }
+        } catch {
+            // Its type, not its text, is logged (as the API's problem middleware does).
+            context.logger.error("console request failed", metadata: ["error": "\(type(of: error))"])
+            response = ConsolePages.page(
+                "error",
+                ["title": "500 Internal Server Error", "message": "The request failed."],
+                status: .internalServerError
+            )
         }
         for field in ConsolePages.securityHeaders where response.headers[field.name] == nil {
             response.headers.append(field)
