@@ -277,7 +277,9 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayAppTests",
-            dependencies: ["GatewayApp", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "GatewayApp", "Audit", "SQLiteStore", "Store", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

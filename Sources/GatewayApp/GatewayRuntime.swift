@@ -28,6 +28,8 @@ public struct GatewayRuntime: Sendable {
     public let configuration: GatewayConfiguration
     public let store: any GatewayStore
     public let chain: AuditChain
+    /// The `audit.key_rotated` event start-up appended (``rotateAuditKeyIfNeeded(of:chain:)``), if any.
+    public let keyRotation: AuditEvent?
     let signingKey: AuditSigningKey
     let templates: TemplateCatalog
     let transport: SMTPTransport
@@ -40,11 +42,12 @@ public struct GatewayRuntime: Sendable {
     let metrics: GatewayMetrics
 
     /// Checks every part, then opens the resources: creates the audit key file and the SQLite file
-    /// if missing, migrates, and checks the audit key against the log (``openStore(_:chain:readOnly:checkKey:)``).
+    /// if missing, migrates, checks the audit keys against the log (``openStore(_:chain:readOnly:checkKey:)``)
+    /// and rotates to a new current key (``rotateAuditKeyIfNeeded(of:chain:)``).
     /// Nothing is left open when it throws.
     public static func start(_ configuration: GatewayConfiguration) async throws(StartupError) -> GatewayRuntime {
         let chain = AuditChain(
-            key: try step("audit.key_file") { try configuration.audit.resolveKey(createIfMissing: true) }
+            keys: try step("audit.key_file") { try configuration.audit.resolveKeyRing(createIfMissing: true) }
         )
         let signingKey = try step("audit.signing_key_file") {
             try configuration.audit.resolveSigningKey(createIfMissing: true)
@@ -89,9 +92,17 @@ public struct GatewayRuntime: Sendable {
             try SMTPTransport(configuration: smtp, connections: configuration.smtp.connections)
         }
         let store: any GatewayStore
+        let keyRotation: AuditEvent?
         do {
             store = try await openStore(configuration, chain: chain)
         } catch {
+            await transport.shutdown()
+            throw error
+        }
+        do {
+            keyRotation = try await rotateAuditKeyIfNeeded(of: store, chain: chain)
+        } catch {
+            await store.close()
             await transport.shutdown()
             throw error
         }
@@ -100,6 +111,7 @@ public struct GatewayRuntime: Sendable {
             configuration: configuration,
             store: store,
             chain: chain,
+            keyRotation: keyRotation,
             signingKey: signingKey,
             templates: templates,
             transport: transport,
@@ -161,8 +173,31 @@ public struct GatewayRuntime: Sendable {
         if case .broken(let seq, let reason) = result {
             throw StartupError(
                 part: keySetting,
-                problem: "the key does not verify the audit log: first failing seq \(seq) (\(reason))"
+                problem:
+                    "the key does not verify the audit log: first failing seq \(seq) (\(reason)); the configured key id is \(chain.keyID)"
             )
+        }
+    }
+
+    /// Moves the log to `chain`'s current key when its head was sealed by another key the chain holds
+    /// (one of `audit.previous_key_files`): appends the `audit.key_rotated` event, sealed under both
+    /// (``AuditKeyRotation``), and returns it; `nil` when the head is already the current key's (or the
+    /// log is empty). Run after the key check. Another gateway rotating to the same key at the same
+    /// time is fine: the loser finds the head on the current key.
+    public static func rotateAuditKeyIfNeeded(
+        of store: any GatewayStore,
+        chain: AuditChain
+    ) async throws(StartupError) -> AuditEvent? {
+        do {
+            let seq = try await store.auditHead()
+            guard seq > 0, let head = try await store.auditEvents(afterSeq: seq - 1, limit: 1).first,
+                let from = chain.sealingKeyID(of: head), from != chain.keyID
+            else { return nil }
+            return try await store.appendAudit(AuditKeyRotation.draft(from: from, at: Date()))
+        } catch StoreError.auditKeyMismatch(_, let keyID, let current) where keyID == current {
+            return nil
+        } catch {
+            throw StartupError(part: "audit.key_file", problem: "cannot append the key rotation: \(error)")
         }
     }
 

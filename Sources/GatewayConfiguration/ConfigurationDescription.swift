@@ -35,6 +35,7 @@ extension GatewayConfiguration: CustomStringConvertible {
             "  connection_wait: \(duration(store.connectionWait))",
             "audit:",
             "  key_file: \(audit.keyFile)\(audit.key == nil ? "" : "  # key from \(ConfigurationLoader.auditKeyVariable) <redacted>")",
+            "  previous_key_files: [\(audit.previousKeyFiles.joined(separator: ", "))]",
             "  signing_key_file: \(audit.signingKeyFile)",
             "  checkpoint_every_events: \(audit.checkpointEveryEvents)",
             "  checkpoint_interval: \(duration(audit.checkpointInterval))",

@@ -8,7 +8,8 @@ enum ConfigurationKeys {
     ]
     static let store = ["url", "max_connections", "connection_wait"]
     static let audit = [
-        "key_file", "signing_key_file", "checkpoint_every_events", "checkpoint_interval", "startup_verify_events",
+        "key_file", "previous_key_files", "signing_key_file", "checkpoint_every_events", "checkpoint_interval",
+        "startup_verify_events",
     ]
     static let delivery = [
         "default_method", "expires_in", "cooldown", "max_attempts", "backoff_initial", "backoff_max", "lease",
@@ -24,6 +25,9 @@ enum ConfigurationKeys {
         ("server", server), ("kratos", kratos), ("smtp", smtp), ("store", store), ("audit", audit),
         ("delivery", delivery), ("templates", templates), ("logging", logging), ("console", console),
     ]
+
+    /// The settings whose value is a list: an environment variable or flag gives them as YAML (`[a, b]`).
+    static let lists: Set = ["audit.previous_key_files"]
 
     /// The list of API keys: a top-level sequence of mappings.
     static let apiKeys = "api_keys"

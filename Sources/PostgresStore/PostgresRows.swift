@@ -58,7 +58,8 @@ enum PostgresRows {
             id: try cells[C.id.rawValue],
             draft: draft,
             prevHash: try cells[C.prevHash.rawValue],
-            hash: try cells[C.hash.rawValue]
+            hash: try cells[C.hash.rawValue],
+            keyID: try cells[C.keyID.rawValue]
         )
     }
 

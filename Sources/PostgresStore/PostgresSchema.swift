@@ -122,6 +122,15 @@ enum PostgresSchema {
                 "INSERT INTO audit_head (seq, hash) VALUES (0, \(AuditEvent.genesisHash))",
             ]
         ),
+        (
+            // The key that sealed each event (issue 17), and the head's, which every append checks
+            // (AuditHeadRule); NULL for the events sealed before it, which keep their version-1 hash.
+            "v5_audit_key_id",
+            [
+                "ALTER TABLE audit_events ADD COLUMN key_id text",
+                "ALTER TABLE audit_head ADD COLUMN key_id text",
+            ]
+        ),
     ]
 
     static var names: [String] { steps.map(\.name) }

@@ -66,7 +66,8 @@ enum SQLiteRows {
             id: try uuid(row, C.id.rawValue, table: table),
             draft: draft,
             prevHash: try row.decode(forColumn: C.prevHash.rawValue),
-            hash: try row.decode(forColumn: C.hash.rawValue)
+            hash: try row.decode(forColumn: C.hash.rawValue),
+            keyID: try row.decode(forColumn: C.keyID.rawValue)
         )
     }
 

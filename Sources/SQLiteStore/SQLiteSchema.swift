@@ -93,6 +93,11 @@ enum SQLiteSchema {
                     """
             )
         }
+        // The key that sealed each event (issue 17); NULL in the events sealed before it, which keep
+        // their version-1 hash. No backfill: the rows are append-only, and the hash does not cover it.
+        migrator.registerMigration("v5_audit_key_id") { db in
+            try db.execute(sql: "ALTER TABLE audit_events ADD COLUMN key_id TEXT")
+        }
         return migrator
     }
 }

@@ -84,6 +84,8 @@ package enum AuditEventColumn: String, CaseIterable, Sendable {
     case details
     case prevHash = "prev_hash"
     case hash
+    /// Added by migration `v5_audit_key_id`; NULL in the rows sealed before it.
+    case keyID = "key_id"
 
     /// `(seq, id, …)`: every column, in declaration order, for an INSERT.
     package static let list = "(" + allCases.map(\.rawValue).joined(separator: ", ") + ")"
@@ -106,6 +108,7 @@ package enum AuditEventColumn: String, CaseIterable, Sendable {
         case .details: .text(AuditDetailsColumn.text(event.details))
         case .prevHash: .text(event.prevHash)
         case .hash: .text(event.hash)
+        case .keyID: event.keyID.map(StoreValue.text)
         }
     }
 }

@@ -400,3 +400,17 @@ class Postgres:
     def remove(self):
         self._script("stop")
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def offline_verification(exporter, key_holder, directory):
+    """An auditor's check: `audit verify --file --public-key` on `exporter`'s `audit export` with
+    `key_holder`'s `audit public-key`, both written to `directory`; the completed process."""
+    export = os.path.join(directory, "export.ndjson")
+    assert exporter.cli("audit", "export", "--output", export).returncode == 0
+    public_key = os.path.join(directory, "audit.pub")
+    with open(public_key, "wb") as f:
+        f.write(key_holder.cli("audit", "public-key").stdout)
+    return subprocess.run(
+        [str(GATEWAY_BIN), "audit", "verify", "--file", export, "--public-key", public_key],
+        capture_output=True, timeout=60, cwd=directory,
+    )
