@@ -144,11 +144,35 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: The support console at /console: HTML pages, sessions and CSRF over the domain services
+        .target(
+            name: "Console",
+            dependencies: [
+                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "Server",
+                "Store", "Templates",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            // The pages, stylesheet and script, compiled into the binary (as openapi.yaml is).
+            resources: [
+                .embedInCode("Assets/head.mustache"), .embedInCode("Assets/foot.mustache"),
+                .embedInCode("Assets/sign-in.mustache"), .embedInCode("Assets/users.mustache"),
+                .embedInCode("Assets/identity.mustache"), .embedInCode("Assets/send.mustache"),
+                .embedInCode("Assets/delivery.mustache"), .embedInCode("Assets/audit.mustache"),
+                .embedInCode("Assets/error.mustache"), .embedInCode("Assets/console.css"),
+                .embedInCode("Assets/console.js"), .embedInCode("Assets/icon.svg"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // MARK: The wiring: configuration -> store, clients, domain services, HTTP application; logging
         .target(
             name: "GatewayApp",
             dependencies: [
-                "Audit", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "Kratos", "Mail", "PostgresStore",
+                "Audit", "Console", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "Kratos", "Mail",
+                "PostgresStore",
                 "Server", "RFC3339", "SQLiteStore", "Store", "Templates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -245,7 +269,8 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Gateway", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "KratosStandIn", "TestSupport",
+                "Console", "Server", "Gateway", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "KratosStandIn",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Audit
+import Console
 import Courier
 import Foundation
 import Gateway
@@ -313,6 +314,8 @@ public struct GatewayRuntime: Sendable {
     /// The HTTP API: every route, each behind the middleware it needs. Every request is
     /// authenticated once (``APIKeyAuthenticator``); each route group but the public ones (health,
     /// the API document, metrics) requires a scope of its caller (``RequireScopeMiddleware``).
+    /// The support console (`/console`, unless `console.enabled` is false) shares the accept
+    /// service and the scope checks; its callers come from its session cookie instead.
     public func router() -> Router<GatewayRequestContext> {
         let accept = AcceptService(
             settings: settings,
@@ -358,6 +361,18 @@ public struct GatewayRuntime: Sendable {
             maxBodyBytes: configuration.courier.maxBodyBytes
         ).add(to: router)
         AuditRoutes(store: store, chain: chain).add(to: router)
+        if configuration.console.enabled {
+            ConsoleRoutes(
+                configuration: configuration,
+                accept: accept,
+                kratos: kratos,
+                store: store,
+                chain: chain,
+                templates: templates,
+                gateway: settings,
+                signal: signal
+            ).add(to: router)
+        }
         return router
     }
 

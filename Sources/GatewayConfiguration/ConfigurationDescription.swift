@@ -62,6 +62,11 @@ extension GatewayConfiguration: CustomStringConvertible {
             "  max_body_bytes: \(courier.maxBodyBytes)",
             "templates: { dir: \(templates.dir), default_locale: \(templates.defaultLocale) }",
             "logging: { level: \(logging.level.rawValue), format: \(logging.format.rawValue) }",
+            "console:",
+            "  enabled: \(console.enabled)",
+            "  secure_cookie: \(console.secureCookie)",
+            "  idle_timeout: \(duration(console.idleTimeout))",
+            "  session_lifetime: \(duration(console.sessionLifetime))",
             "api_keys:\(apiKeys.isEmpty ? " []" : "")",
         ]
         for key in apiKeys {

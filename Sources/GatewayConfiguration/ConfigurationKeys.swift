@@ -20,12 +20,13 @@ enum ConfigurationKeys {
     ]
     static let templates = ["dir", "default_locale"]
     static let logging = ["level", "format"]
+    static let console = ["enabled", "secure_cookie", "idle_timeout", "session_lifetime"]
     static let apiKey = ["name", "sha256", "scopes"]
 
     /// The sections that hold a mapping of scalar keys, in document order.
     static let sections: [(name: String, keys: [String])] = [
         ("server", server), ("kratos", kratos), ("smtp", smtp), ("store", store), ("audit", audit),
-        ("delivery", delivery), ("courier", courier), ("templates", templates), ("logging", logging),
+        ("delivery", delivery), ("courier", courier), ("templates", templates), ("logging", logging), ("console", console),
     ]
 
     /// The settings whose value is a list: an environment variable or flag gives them as YAML (`[a, b]`).

@@ -10,6 +10,8 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
     public var courier: CourierSettings
     public var templates: TemplateSettings
     public var logging: LoggingSettings
+    /// The support console at `/console`.
+    public var console: ConsoleSettings
     /// The API keys accepted by the HTTP API; none by default (then every call is refused).
     public var apiKeys: [APIKey]
 
@@ -38,6 +40,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         courier: CourierSettings = .defaults,
         templates: TemplateSettings,
         logging: LoggingSettings,
+        console: ConsoleSettings = .defaults,
         apiKeys: [APIKey]
     ) {
         self.server = server
@@ -49,6 +52,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         self.courier = courier
         self.templates = templates
         self.logging = logging
+        self.console = console
         self.apiKeys = apiKeys
     }
 
@@ -74,6 +78,13 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         courier = try reader.nested(CourierSettings.self, "courier", expected: mapping) ?? .defaults
         templates = try reader.nested(TemplateSettings.self, "templates", expected: mapping) ?? .defaults
         logging = try reader.nested(LoggingSettings.self, "logging", expected: mapping) ?? .defaults
+        console = try reader.nested(ConsoleSettings.self, "console", expected: mapping) ?? .defaults
+        guard console.secureCookie || ConsoleSettings.isLoopback(server.host) else {
+            throw ConfigurationError(
+                key: "console.secure_cookie",
+                problem: "may be false only when server.host is a loopback address (127.0.0.1, ::1, localhost)"
+            )
+        }
         apiKeys =
             try reader.nested([APIKey].self, ConfigurationKeys.apiKeys, expected: "a list of {name, sha256, scopes}")
             ?? []

@@ -179,8 +179,8 @@ package struct RecoveryEmailRoutes: Sendable {
         return nil
     }
 
-    /// The HTTP answer to a refused request.
-    static func problem(_ refusal: AcceptRefusal) -> Problem {
+    /// The HTTP answer to a refused request (the console shows the same, next to the field).
+    package static func problem(_ refusal: AcceptRefusal) -> Problem {
         switch refusal {
         case .invalid(let error):
             let status: HTTPResponse.Status = error.status == 400 ? .badRequest : .unprocessableContent

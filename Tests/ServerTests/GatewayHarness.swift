@@ -21,20 +21,22 @@ enum Keys {
 /// Runs the real gateway (SQLite in a temp dir, the stand-in, aiosmtpd, the shipped templates)
 /// in-process on a free port, and hands the test an HTTP client for it.
 func withGateway(
+    yaml extra: String = "",
     _ body:
         @Sendable (_ client: any TestClientProtocol, _ standIn: KratosStandIn, _ smtp: AiosmtpdServer) async throws ->
         Void
 ) async throws {
-    try await withGatewayRuntime { runtime, standIn, smtp in
+    try await withGatewayRuntime(yaml: extra) { runtime, standIn, smtp in
         // The application closes the runtime's resources when the test ends, passed or failed.
         let application = runtime.application(logger: Logger(label: "test"))
         try await application.test(.live) { client in try await body(client, standIn, smtp) }
     }
 }
 
-/// The real gateway's parts, started as `withGateway` starts them; `body` must run its
-/// application (which closes them).
+/// The real gateway's parts, started as `withGateway` starts them (`extra` YAML lines appended to
+/// the configuration); `body` must run its application (which closes them).
 func withGatewayRuntime(
+    yaml extra: String = "",
     _ body:
         @Sendable (_ runtime: GatewayRuntime, _ standIn: KratosStandIn, _ smtp: AiosmtpdServer) async throws -> Void
 ) async throws {
@@ -56,6 +58,7 @@ func withGatewayRuntime(
               - { name: backend, sha256: "\(APIKey.sha256Hex(of: Keys.backend))", scopes: [recovery:send, recovery:read, audit:read] }
               - { name: reader, sha256: "\(APIKey.sha256Hex(of: Keys.reader))", scopes: [recovery:read] }
               - { name: kratos, sha256: "\(APIKey.sha256Hex(of: Keys.kratos))", scopes: [courier:kratos] }
+            \(extra)
             """
         let configuration = try ConfigurationLoader.load(yaml: yaml, source: "test", environment: [:])
         try await body(try await GatewayRuntime.start(configuration), standIn, smtp)

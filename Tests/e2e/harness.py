@@ -207,7 +207,7 @@ def config_yaml(workdir, *, http_port, kratos_url, smtp_url, templates_dir=None,
     }
     for dotted, value in (overrides or {}).items():
         section, key = dotted.split(".", 1)
-        sections[section][key] = value
+        sections.setdefault(section, {})[key] = value
     lines = []
     for section, values in sections.items():
         lines.append(f"{section}:")

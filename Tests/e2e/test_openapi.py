@@ -62,6 +62,8 @@ def test_served_document_is_the_repository_file(gateway):
     for route in ["/v1/recovery-emails", "/v1/recovery-emails/{id}", "/v1/audit-events", "/v1/audit-events/verify",
                   "/v1/courier/kratos", "/health/alive", "/health/ready", "/metrics", "/openapi.yaml"]:
         assert route in paths, route
+    # The support console's HTML pages are not JSON API operations (Tests/e2e/test_console.py covers them).
+    assert not [path for path in paths if path.startswith("/console")]
 
 
 def test_schemathesis_finds_nothing_against_a_live_gateway(stack, tmp_path):
