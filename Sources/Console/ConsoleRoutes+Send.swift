@@ -36,6 +36,7 @@ extension ConsoleRoutes {
     func sendPage(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let session = try await session(request)
         let identity = try await identity(context)
+        let open = await sessions.sendForm(session.id, identity: identity.id)
         let method = gateway.defaultMethod
         let form = SendForm(
             method: method.rawValue,
@@ -44,9 +45,18 @@ extension ConsoleRoutes {
             recipient: identity.emailRecoveryAddresses.first?.value ?? "",
             otherRecipient: "",
             reason: "",
-            idempotencyKey: "console-" + ConsoleSessions.randomHex()
+            idempotencyKey: open.idempotencyKey
         )
-        return sendPage(session: session, identity: identity, form: form)
+        return sendPage(session: session, identity: identity, form: form, sent: open.deliveryID)
+    }
+
+    /// Starts a new send form for the identity (the open one has sent its email) and shows it.
+    func newSend(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let session = try await session(request)
+        _ = try await form(request, "send", session: session)
+        let identity = try await identity(context)
+        _ = await sessions.sendForm(session.id, identity: identity.id, renew: true)
+        return ConsolePages.redirect("/console/identities/\(identity.id)/send")
     }
 
     func send(_ request: Request, context: GatewayRequestContext) async throws -> Response {
@@ -64,8 +74,17 @@ extension ConsoleRoutes {
             reason: (fields["reason"] ?? "").trimmingCharacters(in: .whitespaces),
             idempotencyKey: fields["idempotency_key"] ?? ""
         )
+        let open = await sessions.sendForm(session.id, identity: identity.id)
         func refused(_ field: String, _ message: String, status: HTTPResponse.Status) -> Response {
-            sendPage(session: session, identity: identity, form: form, errors: [field: message], status: status)
+            let sent = open.idempotencyKey == form.idempotencyKey ? open.deliveryID : nil
+            return sendPage(
+                session: session,
+                identity: identity,
+                form: form,
+                errors: [field: message],
+                status: status,
+                sent: sent
+            )
         }
         guard IdempotencyKey.isValid(form.idempotencyKey) else {
             return refused("notice", "This form has no valid Idempotency-Key; reload the page.", status: .badRequest)
@@ -87,6 +106,11 @@ extension ConsoleRoutes {
             answer = try await accept.accept(body: body, idempotencyKey: form.idempotencyKey, caller: caller)
         } catch {
             if case .storeUnavailable(let failure) = error { throw context.storeUnavailable(failure) }
+            if case .keyReused = error {
+                let message =
+                    "This form has sent an email already, with other values. Start a new send to send another."
+                return refused("notice", message, status: .conflict)
+            }
             if case .kratosUnavailable(_, let reason) = error {
                 context.logger.warning("Kratos refused or failed at accept", metadata: ["error": "\(reason)"])
             }
@@ -95,9 +119,11 @@ extension ConsoleRoutes {
             return refused(field, problem.detail, status: problem.status)
         }
         if !answer.replayed { signal.nudge() }
+        let deliveryID = answer.deliveryID.uuidString.lowercased()
+        await sessions.sent(session.id, identity: identity.id, key: form.idempotencyKey, deliveryID: deliveryID)
         if let masked = answer.recipientMasked { context.logFields.add(["recipient": "\(masked)"]) }
-        context.logFields.add(["delivery_id": "\(answer.deliveryID.uuidString.lowercased())"])
-        return ConsolePages.redirect("/console/deliveries/\(answer.deliveryID.uuidString.lowercased())")
+        context.logFields.add(["delivery_id": "\(deliveryID)"])
+        return ConsolePages.redirect("/console/deliveries/\(deliveryID)")
     }
 
     /// The fields that have a place on the form (any other problem shows at the top).
@@ -131,13 +157,15 @@ extension ConsoleRoutes {
         form: SendForm,
         errors: [String: String] = [:],
         preview: RenderedEmail? = nil,
-        status: HTTPResponse.Status = .ok
+        status: HTTPResponse.Status = .ok,
+        sent: String? = nil
     ) -> Response {
         var page = chrome("Send a recovery email", session: session)
         page["id"] = identity.id
         page["state"] = identity.state ?? "—"
         page["csrf"] = session.csrfToken("send")
         page["idempotencyKey"] = form.idempotencyKey
+        page["sentDelivery"] = sent
         page["errors"] = errors
         page["notice"] = errors["notice"]
         page["values"] = ["reason": form.reason, "other_recipient": form.otherRecipient]

@@ -90,6 +90,7 @@ package struct ConsoleRoutes: Sendable {
         group("console/identities", .send)
             .get(":id/send") { request, context in try await sendPage(request, context: context) }
             .post(":id/send") { request, context in try await send(request, context: context) }
+            .post(":id/send/new") { request, context in try await newSend(request, context: context) }
         group("console/deliveries", .read)
             .get(":id") { request, context in try await deliveryPage(request, context: context) }
             .get(":id/status") { request, context in try await deliveryStatus(request, context: context) }

@@ -14,6 +14,8 @@ struct ConsoleSession: Sendable {
     var lastSeen: Date
     /// 256 random bits (kept as bytes: `SymmetricKey` is not `Sendable` here).
     let csrfKey: [UInt8]
+    /// The send form open for each identity (by id), kept until the agent starts a new one.
+    var sendForms: [String: ConsoleSendForm] = [:]
 
     /// The token that form `form` of this session carries (HMAC-SHA256 of the form's name).
     func csrfToken(_ form: String) -> String {
@@ -37,6 +39,16 @@ struct ConsoleSession: Sendable {
             using: SymmetricKey(data: key)
         )
     }
+}
+
+/// A send form as the session remembers it: its Idempotency-Key, and once it has sent, the delivery.
+/// The key outlives the page, so a form shown again (Back, reload) and submitted again shows that
+/// delivery instead of sending a second email; the agent starts a new form to send another.
+struct ConsoleSendForm: Sendable, Equatable {
+    let idempotencyKey: String
+    var deliveryID: String?
+
+    static func new() -> ConsoleSendForm { ConsoleSendForm(idempotencyKey: "console-" + ConsoleSessions.randomHex()) }
 }
 
 /// The console's sessions, in memory (a restart signs every agent out): created at sign-in, ended
@@ -94,6 +106,27 @@ actor ConsoleSessions {
         sessions[id] = session
         return session
     }
+
+    /// The send form open in session `id` for `identity`, or a new one when there is none or
+    /// `renew` (the agent starts a new send). A session remembers at most `sendFormsPerSession`.
+    func sendForm(_ id: String, identity: String, renew: Bool = false) -> ConsoleSendForm {
+        guard var session = sessions[id] else { return .new() }
+        if !renew, let open = session.sendForms[identity] { return open }
+        if session.sendForms.count >= Self.sendFormsPerSession { session.sendForms.removeAll() }
+        let form = ConsoleSendForm.new()
+        session.sendForms[identity] = form
+        sessions[id] = session
+        return form
+    }
+
+    /// Records that the form with `key`, open in session `id` for `identity`, made `deliveryID`.
+    func sent(_ id: String, identity: String, key: String, deliveryID: String) {
+        guard var form = sessions[id]?.sendForms[identity], form.idempotencyKey == key else { return }
+        form.deliveryID = deliveryID
+        sessions[id]?.sendForms[identity] = form
+    }
+
+    static let sendFormsPerSession = 200
 
     /// Ends the session (sign-out).
     func end(_ id: String) { sessions[id] = nil }

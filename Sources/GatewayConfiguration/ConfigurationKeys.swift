@@ -26,7 +26,8 @@ enum ConfigurationKeys {
     /// The sections that hold a mapping of scalar keys, in document order.
     static let sections: [(name: String, keys: [String])] = [
         ("server", server), ("kratos", kratos), ("smtp", smtp), ("store", store), ("audit", audit),
-        ("delivery", delivery), ("courier", courier), ("templates", templates), ("logging", logging), ("console", console),
+        ("delivery", delivery), ("courier", courier), ("templates", templates), ("logging", logging),
+        ("console", console),
     ]
 
     /// The settings whose value is a list: an environment variable or flag gives them as YAML (`[a, b]`).

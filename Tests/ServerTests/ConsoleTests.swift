@@ -134,6 +134,43 @@ import Testing
         }
     }
 
+    /// Back after a send shows the form again (fetched anew: the page is not cached); posting it
+    /// again shows the delivery it made. Only a new send, started on purpose, sends another.
+    @Test func aFormShownAgainAfterItsSendSendsNothingMoreUntilANewSendStarts() async throws {
+        try await withGateway { client, _, _ in
+            let session = try await client.signIn(Keys.backend)
+            let path = "/console/identities/\(Self.alice)/send"
+            let page = try await client.console(.get, path, session: session)
+            let (csrf, key) = (page.text.hidden("csrf", after: "id=\"send-form\""), page.text.hidden("idempotency_key"))
+            #expect(!page.text.contains("id=\"already-sent\""))
+            let sent = try await client.postSend(session, csrf: csrf, idempotencyKey: key, reason: "TICKET-43")
+            let location = try #require(sent.headers[.location])
+
+            let back = try await client.console(.get, path, session: session)
+            #expect(back.text.hidden("idempotency_key") == key)
+            #expect(back.text.contains("id=\"already-sent\"") && back.text.contains("href=\"\(location)\""))
+            let resent = try await client.postSend(session, csrf: csrf, idempotencyKey: key, reason: "TICKET-43")
+            #expect(resent.status == .seeOther && resent.headers[.location] == location)
+            let changed = try await client.postSend(session, csrf: csrf, idempotencyKey: key, reason: "TICKET-44")
+            #expect(changed.status == .conflict)
+            #expect(changed.text.contains("id=\"new-send-button\""))
+            #expect(try await client.deliveryCount() == 1)
+
+            let started = try await client.console(.post, "\(path)/new", session: session, form: "csrf=\(csrf)")
+            #expect(started.status == .seeOther && started.headers[.location] == path)
+            let fresh = try await client.console(.get, path, session: session)
+            let newKey = fresh.text.hidden("idempotency_key")
+            #expect(newKey != key && !fresh.text.contains("id=\"already-sent\""))
+            let second = try await client.postSend(session, csrf: csrf, idempotencyKey: newKey, reason: "TICKET-44")
+            #expect(second.status == .seeOther && second.headers[.location] != location)
+            #expect(try await client.deliveryCount() == 2)
+            // Starting a new send needs the session's form token, like every form.
+            let forged = try await client.console(.post, "\(path)/new", session: session, form: "csrf=0")
+            #expect(forged.status == .forbidden)
+            #expect(try await client.console(.get, path, session: session).text.hidden("idempotency_key") == newKey)
+        }
+    }
+
     @Test func aMissingReasonIsShownNextToItsField() async throws {
         try await withGateway { client, _, _ in
             let session = try await client.signIn(Keys.backend)

@@ -82,3 +82,23 @@ enum PostgresTestDatabase {
         )
     }
 }
+
+/// Runs `call` until it gets a connection from the pool: a call refused because no connection came
+/// within the pool's wait sent nothing to the server, so trying it again changes nothing twice. On a
+/// busy 2-core machine a new connection (a forked backend and its authentication) can take longer
+/// than the short waits the outage tests use to bound their other calls.
+func onceConnected<T>(
+    within limit: Duration = .seconds(30),
+    _ call: () async throws -> T
+) async throws -> T {
+    let deadline = ContinuousClock.now + limit
+    while true {
+        do {
+            return try await call()
+        } catch StoreError.unavailable(let message)
+            where message.hasPrefix("no database connection within") && ContinuousClock.now < deadline
+        {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}

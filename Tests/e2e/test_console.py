@@ -183,6 +183,44 @@ def test_double_submit_sends_one_email(stack, console, browser):
     assert stack.smtp.count() == 1
 
 
+def test_back_and_resubmit_sends_once_and_a_new_send_sends_again(stack, console, browser, shots):
+    sign_in(browser, console)
+    send_path = f"/console/identities/{ALICE}/send"
+    browser.get(console.url + send_path)
+    until(browser, lambda b: b.find_elements(By.ID, "send-form"), "send form")
+    browser.find_element(By.ID, "reason").send_keys("TICKET-1003")
+    browser.find_element(By.ID, "send-button").click()
+    until(browser, lambda b: b.find_elements(By.ID, "status"), "delivery page")
+    delivery = urllib.parse.urlparse(browser.current_url).path
+    # Back: the form again, with its key (from the back/forward cache, or fetched anew and then
+    # saying what it sent); the agent submits it once more.
+    browser.back()
+    loaded(browser, send_path)
+    until(browser, lambda b: b.find_elements(By.ID, "send-form"), "the form again")
+    shots(browser, "back")
+    reason = browser.find_element(By.ID, "reason")
+    if not reason.get_attribute("value"):
+        reason.send_keys("TICKET-1003")
+    browser.find_element(By.ID, "send-button").click()
+    until(browser, lambda b: urllib.parse.urlparse(b.current_url).path == delivery
+          and b.find_elements(By.ID, "status") and b.find_element(By.ID, "status").text == "sent", "same delivery, sent")
+    assert len(console.deliveries()) == 1
+    # The form opened again says what it sent; a new send, started on purpose, sends a second email.
+    browser.get(console.url + send_path)
+    until(browser, lambda b: b.find_elements(By.ID, "new-send-button"), "start a new send")
+    assert delivery in browser.find_element(By.ID, "already-sent").get_attribute("innerHTML")
+    shots(browser, "already-sent")
+    browser.find_element(By.ID, "new-send-button").click()
+    until(browser, lambda b: b.find_elements(By.ID, "send-form") and not b.find_elements(By.ID, "already-sent"),
+          "a new form")
+    browser.find_element(By.ID, "reason").send_keys("TICKET-1004")
+    browser.find_element(By.ID, "send-button").click()
+    until(browser, lambda b: b.find_elements(By.ID, "status") and b.find_element(By.ID, "status").text == "sent"
+          and urllib.parse.urlparse(b.current_url).path != delivery, "second delivery, sent")
+    assert len(console.deliveries()) == 2
+    until(browser, lambda b: stack.smtp.count() == 2, "two emails")
+
+
 def test_another_address_needs_the_any_recipient_scope_and_comes_with_a_warning(stack, console, browser, shots):
     sign_in(browser, console)
     browser.get(f"{console.url}/console/identities/{ALICE}/send")
