@@ -72,7 +72,7 @@ package struct RecoveryEmailRoutes: Sendable {
                 field: "body"
             )
         }
-        guard let body = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView)) else {
+        guard let body = try? JSONValue(parsing: bytes.readableBytesView) else {
             throw Problem(
                 .badRequest,
                 code: .invalidJSON,
