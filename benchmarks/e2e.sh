@@ -77,6 +77,8 @@ export E2E_API_KEY=$api_key
     --requests 64 --clients "$clients" --sink-counter "$work/sink.counters" --timeout 30 >"$work/warmup.json"
 sleep 1
 rss_before=$(ps -o rss= -p "$gateway_pid" | tr -d ' ')
+# Most of the RSS is mapped code (the binary, the Swift and Foundation libraries): the anonymous part is the heap.
+rss_anon_before=$(awk '/^RssAnon:/ {print $2}' "/proc/$gateway_pid/status")
 perf_pid=""
 if [ -n "${E2E_PERF:-}" ]; then
     perf record -F 499 -g -p "$gateway_pid" -o "$E2E_PERF" >"$work/perf.log" 2>&1 &
@@ -94,6 +96,7 @@ fi
     --requests "$requests" --clients "$clients" --sink-counter "$work/sink.counters" --timeout 120 \
     --gateway-pid "$gateway_pid" "${split[@]}" >"$work/burst.json"
 rss_after=$(ps -o rss= -p "$gateway_pid" | tr -d ' ')
+rss_anon_after=$(awk '/^RssAnon:/ {print $2}' "/proc/$gateway_pid/status")
 cpu_standin=$(python3 -c "print(round($(cpu_seconds "$standin_pid") - $cpu_standin, 2))")
 cpu_sink=$(python3 -c "print(round($(cpu_seconds "$sink_pid") - $cpu_sink, 2))")
 if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
@@ -154,6 +157,7 @@ echo "   after the last answer:       $(field drain_seconds) s until the sink ha
 echo "   gateway CPU:                 $(field gateway_cpu_accept_seconds) s until the last answer, $(field gateway_cpu_drain_seconds) s after"
 echo "   other CPU in the burst:      stand-in $cpu_standin s, smtp-sink $cpu_sink s"
 echo "   gateway RSS:                 $((rss_before / 1024)) MB idle after the warm-up, $((rss_after / 1024)) MB after the burst"
+echo "   of which anonymous (heap):   $((rss_anon_before / 1024)) MB, $((rss_anon_after / 1024)) MB (the rest is mapped code and data files)"
 echo "   wrk paced, $paced_rate req/s offered: $(wrk_figure paced ACCEPTED_PER_SECOND) accepted/s, accept p50 / p99 $(wrk_figure paced P50_MS) / $(wrk_figure paced P99_MS) ms  ($clients connections, ${wrk_seconds} s, deliveries beside)"
 echo "   wrk flat out:                $(wrk_figure flat ACCEPTED_PER_SECOND) accepted/s, accept p50 / p99 $(wrk_figure flat P50_MS) / $(wrk_figure flat P99_MS) ms"
 echo "   ratios: end-to-end / naive = $ratio_naive (goal >= 10: $(verdict "$ratio_naive >= 10")),"

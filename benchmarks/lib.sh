@@ -10,6 +10,9 @@
 #                                  sets gateway_pid, gateway_url. Settings: BENCH_CONNECTIONS
 #                                  (smtp.connections, 4), BENCH_WORKERS (delivery.workers, 8),
 #                                  BENCH_LOG_LEVEL (info); cooldown off and rate limits lifted.
+#                                  BENCH_GATEWAY_BIN=FILE runs that recovery-gateway binary instead of
+#                                  the release build's (a copy kept from another commit, to compare two
+#                                  versions in one sitting).
 #   stop_gateway PID               SIGTERM, and fails unless it exits 0
 #   sink_messages                  the messages smtp-sink has counted so far
 #   wait_for_sink COUNT SECONDS    waits until smtp-sink has counted COUNT messages; fails after SECONDS
@@ -116,7 +119,7 @@ api_keys:
     sha256: "$api_key_hash"
     scopes: [recovery:send, recovery:read]
 EOF
-    "$bin/recovery-gateway" serve --config "$work/$name.yaml" >"$work/$name.log" 2>&1 &
+    "${BENCH_GATEWAY_BIN:-$bin/recovery-gateway}" serve --config "$work/$name.yaml" >"$work/$name.log" 2>&1 &
     gateway_pid=$!
     pids+=("$gateway_pid")
     gateway_url="http://127.0.0.1:$port"
