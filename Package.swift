@@ -108,7 +108,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Audit", "GoDuration", "JSONValue", "Kratos", "Mail", "RFC3339", "Store", "Templates",
+                "Audit", "Courier", "GoDuration", "JSONValue", "Kratos", "Mail", "RFC3339", "Store", "Templates",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,7 +128,8 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "RFC3339", "Store",
+                "Audit", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "RFC3339", "Store",
+                "Templates",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -143,12 +144,36 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: The support console at /console: HTML pages, sessions and CSRF over the domain services
+        .target(
+            name: "Console",
+            dependencies: [
+                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "Server",
+                "Store", "Templates",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            // The pages, stylesheet and script, compiled into the binary (as openapi.yaml is).
+            resources: [
+                .embedInCode("Assets/head.mustache"), .embedInCode("Assets/foot.mustache"),
+                .embedInCode("Assets/sign-in.mustache"), .embedInCode("Assets/users.mustache"),
+                .embedInCode("Assets/identity.mustache"), .embedInCode("Assets/send.mustache"),
+                .embedInCode("Assets/delivery.mustache"), .embedInCode("Assets/audit.mustache"),
+                .embedInCode("Assets/error.mustache"), .embedInCode("Assets/console.css"),
+                .embedInCode("Assets/console.js"), .embedInCode("Assets/icon.svg"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // MARK: The wiring: configuration -> store, clients, domain services, HTTP application; logging
         .target(
             name: "GatewayApp",
             dependencies: [
-                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "Kratos", "Mail", "PostgresStore", "Server",
-                "RFC3339", "SQLiteStore", "Store", "Templates",
+                "Audit", "Console", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "Kratos", "Mail",
+                "PostgresStore",
+                "Server", "RFC3339", "SQLiteStore", "Store", "Templates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -232,7 +257,8 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos", "KratosStandIn",
+                "Audit", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos",
+                "KratosStandIn",
                 "Mail",
                 "Server", "SQLiteStore", "Store", "Templates", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -243,7 +269,8 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Gateway", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "KratosStandIn", "TestSupport",
+                "Console", "Server", "Gateway", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "KratosStandIn",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -253,7 +280,9 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayAppTests",
-            dependencies: ["GatewayApp", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "GatewayApp", "Audit", "SQLiteStore", "Store", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -352,6 +381,7 @@ let package = Package(
             name: "GatewayConfiguration",
             dependencies: [
                 "Audit",
+                "Courier",
                 "KeyFile",
                 "Gateway",
                 "GoDuration",
@@ -367,6 +397,7 @@ let package = Package(
             name: "GatewayConfigurationTests",
             dependencies: [
                 "Audit",
+                "Courier",
                 "Gateway",
                 "GatewayConfiguration",
                 "GoDuration",

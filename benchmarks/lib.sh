@@ -2,7 +2,8 @@
 # `set -euo pipefail`. It keeps every process it starts in `pids` and kills them on exit, with the
 # work directory (kept when BENCH_KEEP=1).
 #
-#   bench_begin NAME               work dir, cleanup trap, deps, release build; sets work, bin, py
+#   bench_begin NAME               work dir, cleanup trap, deps, release build (BENCH_BUILD=debug: the debug
+#                                  build instead); sets work, bin, py
 #   start_standin                  the Kratos stand-in; sets standin (URL), standin_pid
 #   start_sink                     smtp-sink -c (running counters in $work/sink.counters); sets sink_port, sink_pid
 #   start_gateway NAME SMTP_PORT STORE_URL
@@ -53,10 +54,11 @@ bench_begin() {
     trap bench_cleanup EXIT
     trap 'exit 130' INT TERM
     scripts/install-deps.sh >&2
+    local build=${BENCH_BUILD:-release}
     for product in recovery-gateway kratos-stand-in; do
-        swift build -c release --product "$product" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+        swift build -c "$build" --product "$product" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
     done
-    bin=$(swift build -c release --show-bin-path)
+    bin=$(swift build -c "$build" --show-bin-path)
     py=.venv/bin/python3
     api_key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
     api_key_hash=$(printf '%s' "$api_key" | sha256sum | cut -d' ' -f1)
@@ -104,6 +106,8 @@ store:
   url: $store_url
 audit:
   key_file: $work/audit.key
+courier:
+  payload_key_file: $work/courier-payload.key
 delivery:
   cooldown: 0s
   workers: ${BENCH_WORKERS:-8}
@@ -117,7 +121,7 @@ logging:
 api_keys:
   - name: bench
     sha256: "$api_key_hash"
-    scopes: [recovery:send, recovery:read]
+    scopes: [recovery:send, recovery:read, courier:kratos]
 EOF
     "${BENCH_GATEWAY_BIN:-$bin/recovery-gateway}" serve --config "$work/$name.yaml" >"$work/$name.log" 2>&1 &
     gateway_pid=$!

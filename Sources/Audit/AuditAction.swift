@@ -24,4 +24,6 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let emailFailed = AuditAction("email.failed")
     /// A signed checkpoint of the log (``AuditCheckpoint``), written by the gateway itself.
     public static let auditCheckpoint = AuditAction("audit.checkpoint")
+    /// The chain moved to another audit key (``AuditKeyRotation``), written by the gateway itself.
+    public static let auditKeyRotated = AuditAction("audit.key_rotated")
 }

@@ -6,11 +6,16 @@ import Foundation
 /// 8-byte big-endian; strings are a 4-byte big-endian length then UTF-8; an optional is one byte
 /// (0 absent, 1 present) then the value; `details` is a count then key/value strings sorted by
 /// their UTF-8 bytes. Nothing is ambiguous: every variable-length part carries its length.
+///
+/// Version 2 (every event that names its key): the magic `RGAUDIT2`, the fields of version 1, then
+/// `key_id` as a string. An event without a key id (sealed before version 2) keeps version 1, so its
+/// stored hash still holds.
 enum AuditCanonicalEncoding {
-    static let magic = Array("RGAUDIT1".utf8)
+    static let magicV1 = Array("RGAUDIT1".utf8)
+    static let magicV2 = Array("RGAUDIT2".utf8)
 
     static func encode(_ event: AuditEvent) -> [UInt8] {
-        var out = magic
+        var out = event.keyID == nil ? magicV1 : magicV2
         append(event.seq, to: &out)
         append(event.id.uuidString.lowercased(), to: &out)
         append(event.atMicroseconds, to: &out)
@@ -30,6 +35,7 @@ enum AuditCanonicalEncoding {
             append(value, to: &out)
         }
         append(event.prevHash, to: &out)
+        if let keyID = event.keyID { append(keyID, to: &out) }
         return out
     }
 

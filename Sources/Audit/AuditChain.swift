@@ -1,30 +1,77 @@
 import Crypto
 import Foundation
 
-/// Seals audit drafts into HMAC-chained events and hashes recipients under the audit key.
+/// Seals audit drafts into HMAC-chained events under the current key of its ``AuditKeyRing``,
+/// verifies each event with the key it names, and hashes recipients under the current key.
 public struct AuditChain: Sendable {
-    let key: AuditKey
+    /// The keys: the current one seals, every one verifies the events it sealed.
+    public let keys: AuditKeyRing
 
-    public init(key: AuditKey) {
-        self.key = key
+    public init(keys: AuditKeyRing) {
+        self.keys = keys
     }
 
-    /// The event `draft` becomes at position `seq` after the event whose hash is `prevHash`.
-    /// `at` is truncated to whole microseconds, the precision the hash covers.
+    /// A chain with one key.
+    public init(key: AuditKey) {
+        self.init(keys: AuditKeyRing(current: key))
+    }
+
+    /// ``AuditKey/id`` of the current key: the `key_id` of every event this chain seals.
+    public var keyID: String { keys.current.id }
+
+    var key: AuditKey { keys.current }
+
+    /// The event `draft` becomes at position `seq` after the event whose hash is `prevHash`, sealed
+    /// under the current key. `at` is truncated to whole microseconds, the precision the hash covers.
+    /// A rotation draft (``AuditKeyRotation/draft(from:at:)``) from a key held gets `to_key_id` and
+    /// the old key's `old_key_mac` as well.
     public func seal(_ draft: AuditDraft, seq: Int64, id: UUID = UUID(), prevHash: String) -> AuditEvent {
         var truncated = draft
         truncated.at = AuditTime.truncated(draft.at)
-        var event = AuditEvent(seq: seq, id: id, draft: truncated, prevHash: prevHash, hash: "")
-        event.hash = hash(of: event)
+        var event = AuditEvent(seq: seq, id: id, draft: truncated, prevHash: prevHash, hash: "", keyID: keyID)
+        if event.action == .auditKeyRotated, let from = event.details[AuditKeyRotation.fromKeyID],
+            let old = keys.key(id: from)
+        {
+            event.details[AuditKeyRotation.toKeyID] = keyID
+            event.details[AuditKeyRotation.oldKeyMAC] = Self.mac(of: event, key: old)
+        }
+        event.hash = Self.mac(of: event, key: key)
         return event
     }
 
     /// HMAC-SHA256(key, prevHash ‖ canonical(event)) in lower-case hex; ignores `event.hash`.
-    public func hash(of event: AuditEvent) -> String {
+    static func mac(of event: AuditEvent, key: AuditKey) -> String {
         var mac = HMAC<SHA256>(key: key.symmetricKey)
         mac.update(data: Array(event.prevHash.utf8))
         mac.update(data: AuditCanonicalEncoding.encode(event))
         return Hex.encode(mac.finalize())
+    }
+
+    /// The held key that sealed `event`: the one its `key_id` names, or for an event that names
+    /// none (version 1) the one whose HMAC matches, `preferred` tried first; `nil` when none did.
+    func sealingKey(of event: AuditEvent, preferred: String? = nil) -> AuditKey? {
+        if let id = event.keyID {
+            return keys.key(id: id).flatMap { Self.mac(of: event, key: $0) == event.hash ? $0 : nil }
+        }
+        let first = preferred.flatMap { keys.key(id: $0) }
+        return ([first].compactMap { $0 } + keys.all).first { Self.mac(of: event, key: $0) == event.hash }
+    }
+
+    /// ``AuditKey/id`` of the held key that sealed `event` (see ``sealingKey(of:preferred:)``).
+    public func sealingKeyID(of event: AuditEvent) -> String? {
+        sealingKey(of: event)?.id
+    }
+
+    /// Why the rotation `event` (sealed under a held key) does not check out, if it does not:
+    /// `to_key_id` must be its own key, `from_key_id` a held key whose `old_key_mac` matches.
+    func rotationProblem(_ event: AuditEvent) -> AuditBreak? {
+        var unsigned = event
+        guard let from = unsigned.details[AuditKeyRotation.fromKeyID],
+            unsigned.details[AuditKeyRotation.toKeyID] == event.keyID,
+            let oldMAC = unsigned.details.removeValue(forKey: AuditKeyRotation.oldKeyMAC)
+        else { return .malformedRotation }
+        guard let old = keys.key(id: from) else { return .unknownKey(seq: event.seq, keyID: from) }
+        return Self.mac(of: unsigned, key: old) == oldMAC ? nil : .malformedRotation
     }
 
     /// HMAC-SHA256 of the lower-cased address under the audit key, hex: lets compliance find

@@ -10,6 +10,12 @@ public struct AuditDigest: Sendable, Hashable {
 
     public init() {}
 
+    /// The digest a checkpoint states (64 lower-case hex digits); `nil` for any other text.
+    public init?(hex: String) {
+        guard let bytes = Hex.decode(hex, allowingUpperCase: false), bytes.count == 32 else { return nil }
+        self.bytes = bytes
+    }
+
     /// Moves the digest past `event`.
     public mutating func add(_ event: AuditEvent) {
         var hasher = SHA256()

@@ -16,13 +16,17 @@ public struct AuditEvent: Sendable, Hashable {
     public var prevHash: String
     /// HMAC-SHA256(key, prevHash ‖ canonical encoding of every other field), hex.
     public var hash: String
+    /// ``AuditKey/id`` of the key that sealed the event; `nil` for an event sealed before events
+    /// named their key (canonical encoding version 1, ``AuditCanonicalEncoding``).
+    public var keyID: String?
 
-    public init(seq: Int64, id: UUID, draft: AuditDraft, prevHash: String, hash: String) {
+    public init(seq: Int64, id: UUID, draft: AuditDraft, prevHash: String, hash: String, keyID: String? = nil) {
         self.seq = seq
         self.id = id
         self.draft = draft
         self.prevHash = prevHash
         self.hash = hash
+        self.keyID = keyID
     }
 
     public subscript<Value>(dynamicMember keyPath: WritableKeyPath<AuditDraft, Value>) -> Value {

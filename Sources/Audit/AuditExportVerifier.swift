@@ -1,9 +1,10 @@
-/// Checks an exported audit log with nothing but the checkpoint signer's public key: every event
+/// Checks an exported audit log with nothing but the checkpoint signers' public keys: every event
 /// links to the one before (seq gapless, `prevHash` = previous `hash`), and every
-/// `audit.checkpoint` is signed by that key and its digest and head match the events it covers.
+/// `audit.checkpoint` is signed by the key it names, one of the given keys (several when the signing
+/// key was changed), and its digest and head match the events it covers.
 /// Feed the events in file order, from seq 1; stops at the first break.
 public struct AuditExportVerifier: Sendable {
-    private let publicKey: AuditPublicKey
+    private let publicKeys: [AuditPublicKey]
     private var link = AuditLink()
     private var digest = AuditDigest()
     /// ``AuditDigest`` after each event, 32 bytes per seq from seq 1: a checkpoint may cover a seq
@@ -23,8 +24,14 @@ public struct AuditExportVerifier: Sendable {
         return report
     }
 
+    /// A verifier that accepts checkpoints signed by any of `publicKeys` (at least one).
+    public init(publicKeys: [AuditPublicKey]) {
+        precondition(!publicKeys.isEmpty, "an export is checked with at least one public key")
+        self.publicKeys = publicKeys
+    }
+
     public init(publicKey: AuditPublicKey) {
-        self.publicKey = publicKey
+        self.init(publicKeys: [publicKey])
     }
 
     /// Checks the next event; returns false once the export is broken.
@@ -54,8 +61,8 @@ public struct AuditExportVerifier: Sendable {
         } catch {
             return .malformedCheckpoint(error)
         }
-        guard checkpoint.keyID == publicKey.keyID else {
-            return .otherKey(found: checkpoint.keyID, expected: publicKey.keyID)
+        guard let publicKey = publicKeys.first(where: { $0.keyID == checkpoint.keyID }) else {
+            return .otherKey(found: checkpoint.keyID, expected: publicKeys.map(\.keyID))
         }
         guard checkpoint.isSigned(by: publicKey) else { return .badSignature }
         guard checkpoint.seq >= 1, checkpoint.seq < event.seq else { return .coversLater(seq: checkpoint.seq) }
@@ -67,6 +74,7 @@ public struct AuditExportVerifier: Sendable {
             return .headMismatch(covers: checkpoint.seq)
         }
         state.checkpoints += 1
+        state.signers.add(checkpoint)
         if checkpoint.seq >= state.lastCheckpoint?.checkpoint.seq ?? 0 {
             state.lastCheckpoint = AuditExportReport.SignedCheckpoint(eventSeq: event.seq, checkpoint: checkpoint)
         }
@@ -94,6 +102,33 @@ public struct AuditExportReport: Sendable, Hashable {
     public var unsignedTailCheckpoints = 0
     /// The first event that does not check out.
     public var broken: AuditExportBreak?
+    /// Which signing key covers which seqs, in order.
+    public var signers = AuditSignedRanges()
+}
+
+/// The seqs each signing key's checkpoints cover: a checkpoint covering seq N signs the events
+/// after what the checkpoints before it covered, up to N.
+public struct AuditSignedRanges: Sendable, Hashable {
+    /// Events `first`…`last`, first covered by checkpoints of the key `keyID`.
+    public struct Range: Sendable, Hashable {
+        public var keyID: String
+        public var first: Int64
+        public var last: Int64
+    }
+
+    /// In seq order; consecutive checkpoints of one key make one range.
+    public private(set) var ranges: [Range] = []
+
+    /// Counts in the verified `checkpoint` (one that covers nothing new changes nothing).
+    mutating func add(_ checkpoint: AuditCheckpoint) {
+        let covered = ranges.last?.last ?? 0
+        guard checkpoint.seq > covered else { return }
+        if let last = ranges.indices.last, ranges[last].keyID == checkpoint.keyID {
+            ranges[last].last = checkpoint.seq
+        } else {
+            ranges.append(Range(keyID: checkpoint.keyID, first: covered + 1, last: checkpoint.seq))
+        }
+    }
 }
 
 /// The first event of an export that does not check out, and why.
@@ -103,7 +138,7 @@ public struct AuditExportBreak: Sendable, Hashable, CustomStringConvertible {
         case notFromStart(found: Int64)
         case link(AuditBreak)
         case malformedCheckpoint(AuditCheckpointError)
-        case otherKey(found: String, expected: String)
+        case otherKey(found: String, expected: [String])
         case badSignature
         case coversLater(seq: Int64)
         case digestMismatch(covers: Int64)
@@ -126,8 +161,10 @@ public struct AuditExportBreak: Sendable, Hashable, CustomStringConvertible {
             "seq \(seq): \(reason) (an event was deleted, reordered or changed)"
         case .malformedCheckpoint(let error):
             "checkpoint at seq \(seq): \(error)"
+        case .otherKey(let found, let expected) where expected.count == 1:
+            "checkpoint at seq \(seq) names signing key id \(found), not the given public key's \(expected[0])"
         case .otherKey(let found, let expected):
-            "checkpoint at seq \(seq) names signing key id \(found), not the given public key's \(expected)"
+            "checkpoint at seq \(seq) names signing key id \(found), none of the given public keys' (\(expected.joined(separator: ", ")))"
         case .badSignature:
             "checkpoint at seq \(seq): the signature does not verify (forged or altered checkpoint)"
         case .coversLater(let covered):

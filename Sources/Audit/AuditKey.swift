@@ -10,6 +10,11 @@ public struct AuditKey: Sendable, Equatable, CustomStringConvertible {
     /// Kept as bytes: swift-crypto's `SymmetricKey` is not `Sendable` on Linux.
     private let bytes: [UInt8]
 
+    /// The key's name in the events it seals (their `key_id`): the first 16 hex digits of
+    /// HMAC-SHA256(key, `recovery-gateway audit key id v1`). It names the key without being a plain
+    /// hash of it that could be matched against anything else; it is never the key.
+    public let id: String
+
     var symmetricKey: SymmetricKey { SymmetricKey(data: bytes) }
 
     /// A key from raw bytes; throws when there are fewer than ``minimumByteCount``.
@@ -18,6 +23,11 @@ public struct AuditKey: Sendable, Equatable, CustomStringConvertible {
             throw .tooShort(byteCount: bytes.count)
         }
         self.bytes = Array(bytes)
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Array("recovery-gateway audit key id v1".utf8),
+            using: SymmetricKey(data: self.bytes)
+        )
+        id = String(Hex.encode(mac).prefix(16))
     }
 
     /// A key from text, as found in an environment variable: hex (64+ digits) or base64.
@@ -70,7 +80,7 @@ public struct AuditKey: Sendable, Equatable, CustomStringConvertible {
 
     /// Never shows the key bytes.
     public var description: String {
-        "AuditKey(\(bytes.count) bytes, redacted)"
+        "AuditKey(id \(id), \(bytes.count) bytes, redacted)"
     }
 
     private static func decodeHex(_ text: String) -> [UInt8]? {

@@ -21,7 +21,7 @@ public struct CourierPayloadKey: Sendable, CustomStringConvertible {
     }
 
     /// Reads the key file, creating it (mode 0600, random bytes) on first use; refuses a file of another
-    /// size or one that group or others may read.
+    /// size, one that others may read, or one its group may do more with than read.
     public static func loadOrCreate(file: URL) throws(KeyFileError) -> CourierPayloadKey {
         let bytes = try KeyFile.loadOrCreate(file: file, byteCount: byteCount)
         // KeyFile checked the size, so the initializer cannot fail.

@@ -6,7 +6,9 @@ import Store
 
 /// Appends a signed `audit.checkpoint` event (``AuditCheckpoint``) every `everyEvents` events or
 /// every `interval`, whichever comes first, when events came since the last checkpoint. It keeps
-/// the running ``AuditDigest`` by reading the log from seq 1 at start and each new event after.
+/// the running ``AuditDigest``: at start from the newest checkpoint its key signed (the digest and
+/// head it states), reading only the events after what that covers (from seq 1 when there is none),
+/// then each new event.
 /// Replicas on one database each write their own: a redundant checkpoint is harmless and verifies.
 public struct AuditCheckpointer: Service {
     let store: any GatewayStore
@@ -39,7 +41,8 @@ public struct AuditCheckpointer: Service {
     }
 
     public func run() async throws {
-        var state = State()
+        // A store failure here only costs reading the log from seq 1 instead.
+        var state = (try? await resume()) ?? State()
         // Look for new events often enough to keep to `everyEvents`, but not more than once a second.
         let poll = min(interval, .seconds(1))
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
@@ -50,6 +53,22 @@ public struct AuditCheckpointer: Service {
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: poll) }
         }
+    }
+
+    /// The state at the newest checkpoint signed by this checkpointer's key: the seq it covers, its
+    /// head and digest, trusted on the signature's word (nobody without the signing key can make
+    /// one); the empty state (read from seq 1) when there is none, or it is another key's.
+    func resume() async throws(StoreError) -> State {
+        var state = State()
+        guard let event = try await store.lastAuditEvent(action: .auditCheckpoint),
+            let checkpoint = try? AuditCheckpoint(details: event.details),
+            checkpoint.isSigned(by: key.publicKey),
+            let digest = AuditDigest(hex: checkpoint.digest)
+        else { return state }
+        state.seq = checkpoint.seq
+        state.head = checkpoint.head
+        state.digest = digest
+        return state
     }
 
     /// Reads the events after `state.seq`; appends a checkpoint when one is due at `now`.

@@ -18,6 +18,8 @@ public struct DeliveryWorker: Service {
     let settings: GatewaySettings
     let store: any GatewayStore
     let sender: RecoverySender
+    /// Sends the rows Kratos's courier posted; without it they wait (a configuration failure).
+    let courier: CourierSender?
     let chain: AuditChain
     let signal: DeliverySignal
     let logger: Logger
@@ -30,6 +32,7 @@ public struct DeliveryWorker: Service {
         settings: GatewaySettings,
         store: any GatewayStore,
         sender: RecoverySender,
+        courier: CourierSender? = nil,
         chain: AuditChain,
         signal: DeliverySignal,
         logger: Logger,
@@ -40,6 +43,7 @@ public struct DeliveryWorker: Service {
         self.settings = settings
         self.store = store
         self.sender = sender
+        self.courier = courier
         self.chain = chain
         self.signal = signal
         self.logger = logger
@@ -197,13 +201,28 @@ public struct DeliveryWorker: Service {
     }
 
     private func attempt(_ record: DeliveryRecord) async -> Result<SMTPReceipt, DeliveryError> {
+        if record.source == .kratosCourier {
+            guard let courier else {
+                return .failure(
+                    DeliveryError(
+                        errorClass: .configuration,
+                        source: "gateway",
+                        message: "this gateway sends no Kratos courier messages"
+                    )
+                )
+            }
+            return await courier.attempt(record)
+        }
         let job: DeliveryJob
         do {
+            guard let identityID = record.identityID, let method = record.method, let template = record.template else {
+                throw StoredDeliveryError.incomplete
+            }
             job = DeliveryJob(
-                identityID: record.identityID.uuidString.lowercased(),
+                identityID: identityID.uuidString.lowercased(),
                 recipient: try EmailAddress(record.recipient),
-                method: RecoveryMethod(record.method),
-                template: record.template,
+                method: RecoveryMethod(method),
+                template: template,
                 locale: record.locale,
                 messageID: try MessageID(record.messageID),
                 deadline: record.deadline,
@@ -230,7 +249,9 @@ public struct DeliveryWorker: Service {
         outcome: String,
         details: [String: String]
     ) -> AuditDraft {
-        AuditDraft(
+        var details = details
+        if let templateType = record.templateType { details["template_type"] = templateType }
+        return AuditDraft(
             at: now(),
             actor: "system",
             requestID: record.requestID,
@@ -243,6 +264,13 @@ public struct DeliveryWorker: Service {
             details: details
         )
     }
+}
+
+/// An admin delivery row without the identity, method or template it needs.
+private enum StoredDeliveryError: Error, CustomStringConvertible {
+    case incomplete
+
+    var description: String { "the row lacks its identity, method or template" }
 }
 
 /// The number of attempts in flight, shared by the loop and the attempt tasks.

@@ -55,7 +55,8 @@ public struct GatewaySettings: Sendable {
         self.retry = retry
     }
 
-    func defaultTemplate(for method: RecoveryMethod) -> String {
+    /// The template a request without one uses for `method`.
+    public func defaultTemplate(for method: RecoveryMethod) -> String {
         method == .link ? linkTemplate : codeTemplate
     }
 }

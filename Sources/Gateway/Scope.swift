@@ -8,6 +8,8 @@ public enum Scope: String, Sendable, Equatable, Hashable, CaseIterable, Comparab
     case read = "recovery:read"
     /// Reading, exporting and verifying the audit log.
     case auditRead = "audit:read"
+    /// `POST /v1/courier/kratos`: the key Kratos's HTTP courier holds.
+    case courierKratos = "courier:kratos"
 
     public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -19,9 +19,12 @@ public struct AuditEventView: Sendable, Codable, Equatable, APIJSONEncodable {
     public var details: [String: String]
     public var prevHash: String
     public var hash: String
+    /// The sealing key's id; `nil` on events sealed before events named their key.
+    public var keyID: String?
 
     enum CodingKeys: String, CodingKey {
         case seq, id, at, actor, action, outcome, details, hash
+        case keyID = "key_id"
         case sourceIP = "source_ip"
         case requestID = "request_id"
         case deliveryID = "delivery_id"
@@ -31,10 +34,10 @@ public struct AuditEventView: Sendable, Codable, Equatable, APIJSONEncodable {
         case prevHash = "prev_hash"
     }
 
-    /// The CSV columns, in order.
+    /// The CSV columns, in order (`key_id` last, so readers of the older columns keep working).
     static let fields = [
         "seq", "id", "at", "actor", "source_ip", "request_id", "action", "delivery_id", "identity_id",
-        "recipient_hash", "recipient_masked", "outcome", "details", "prev_hash", "hash",
+        "recipient_hash", "recipient_masked", "outcome", "details", "prev_hash", "hash", "key_id",
     ]
 
     public init(_ event: AuditEvent) {
@@ -53,6 +56,7 @@ public struct AuditEventView: Sendable, Codable, Equatable, APIJSONEncodable {
         details = event.details
         prevHash = event.prevHash
         hash = event.hash
+        keyID = event.keyID
     }
 
     /// The event this view shows, as read back from an NDJSON export; throws naming the first
@@ -78,14 +82,14 @@ public struct AuditEventView: Sendable, Codable, Equatable, APIJSONEncodable {
             outcome: outcome,
             details: details
         )
-        return AuditEvent(seq: seq, id: id, draft: draft, prevHash: prevHash, hash: hash)
+        return AuditEvent(seq: seq, id: id, draft: draft, prevHash: prevHash, hash: hash, keyID: keyID)
     }
 
     var csvValues: [String] {
         let detailsJSON = (try? APIJSON.encoder.encode(details)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return [
             String(seq), id, at, actor, sourceIP ?? "", requestID ?? "", action, deliveryID ?? "", identityID ?? "",
-            recipientHash ?? "", recipientMasked ?? "", outcome ?? "", detailsJSON, prevHash, hash,
+            recipientHash ?? "", recipientMasked ?? "", outcome ?? "", detailsJSON, prevHash, hash, keyID ?? "",
         ]
     }
 }

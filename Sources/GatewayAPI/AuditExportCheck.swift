@@ -2,22 +2,25 @@ import Audit
 import Foundation
 
 /// Checks an NDJSON audit export offline (``AuditExportVerifier``): no database, no secret,
-/// only the checkpoint signer's public key.
+/// only the checkpoint signers' public keys.
 public enum AuditExportCheck {
     /// The report on the export in `data`; throws when a line is not an audit event.
     public static func verify(
         ndjson data: Data,
-        publicKey: AuditPublicKey
+        publicKeys: [AuditPublicKey]
     ) throws(AuditExportFileError)
         -> AuditExportReport
     {
-        var reader = LineReader(publicKey: publicKey)
+        var reader = LineReader(publicKeys: publicKeys)
         try reader.feed(data, final: true)
         return reader.verifier.report
     }
 
     /// The report on the export file, read a megabyte at a time (an export may be larger than memory).
-    public static func verify(file: URL, publicKey: AuditPublicKey) throws(AuditExportFileError) -> AuditExportReport {
+    public static func verify(
+        file: URL,
+        publicKeys: [AuditPublicKey]
+    ) throws(AuditExportFileError) -> AuditExportReport {
         let handle: FileHandle
         do {
             handle = try FileHandle(forReadingFrom: file)
@@ -25,7 +28,7 @@ public enum AuditExportCheck {
             throw AuditExportFileError(line: 0, problem: "cannot read the file")
         }
         defer { try? handle.close() }
-        var reader = LineReader(publicKey: publicKey)
+        var reader = LineReader(publicKeys: publicKeys)
         while !reader.done {
             let chunk: Data?
             do {
@@ -50,8 +53,8 @@ public enum AuditExportCheck {
         /// The verifier found a break: the rest is not read.
         var done = false
 
-        init(publicKey: AuditPublicKey) {
-            verifier = AuditExportVerifier(publicKey: publicKey)
+        init(publicKeys: [AuditPublicKey]) {
+            verifier = AuditExportVerifier(publicKeys: publicKeys)
         }
 
         mutating func feed(_ chunk: Data, final: Bool) throws(AuditExportFileError) {

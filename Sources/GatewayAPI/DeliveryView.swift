@@ -14,10 +14,17 @@ public struct DeliveryView: Sendable, Codable, Equatable, APIJSONEncodable {
     public var id: String
     public var status: String
     public var failure: String?
-    public var identityID: String
+    /// `nil` for a courier message without an identity.
+    public var identityID: String?
     public var recipient: String
-    public var method: String
-    public var template: String
+    /// `nil` for a courier message of a `*_invalid` type.
+    public var method: String?
+    /// `nil` for a courier message (its template type decides).
+    public var template: String?
+    /// `admin_api` or `kratos_courier`.
+    public var source: String
+    /// The Kratos courier template type; `nil` for `admin_api`.
+    public var templateType: String?
     public var locale: String?
     public var attempts: Int
     public var nextAttemptAt: String?
@@ -28,7 +35,8 @@ public struct DeliveryView: Sendable, Codable, Equatable, APIJSONEncodable {
     public var sentAt: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, status, failure, recipient, method, template, locale, attempts
+        case id, status, failure, recipient, method, template, locale, attempts, source
+        case templateType = "template_type"
         case identityID = "identity_id"
         case nextAttemptAt = "next_attempt_at"
         case lastError = "last_error"
@@ -42,10 +50,12 @@ public struct DeliveryView: Sendable, Codable, Equatable, APIJSONEncodable {
         id = record.id.uuidString.lowercased()
         status = record.status.rawValue
         failure = record.failure?.rawValue
-        identityID = record.identityID.uuidString.lowercased()
+        identityID = record.identityID?.uuidString.lowercased()
         recipient = AuditChain.mask(record.recipient)
-        method = record.method.rawValue
+        method = record.method?.rawValue
         template = record.template
+        source = record.source.rawValue
+        templateType = record.templateType
         locale = record.locale
         attempts = record.attempts
         nextAttemptAt = record.status.isFinal ? nil : record.nextAttemptAt.map(Timestamp.format)

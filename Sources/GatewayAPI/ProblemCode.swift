@@ -21,6 +21,12 @@ public enum ProblemCode: String, Sendable, CaseIterable {
     case noRecoveryAddress = "no_recovery_address"
     case recipientNotAllowed = "recipient_not_allowed"
     case kratosUnavailable = "kratos_unavailable"
+    case unsupportedMediaType = "unsupported_media_type"
+    case invalidCourierMessage = "invalid_courier_message"
+    case unsupportedKratosVersion = "unsupported_kratos_version"
+    case unknownTemplateType = "unknown_template_type"
+    case unsupportedMessageType = "unsupported_message_type"
+    case templateFailed = "template_failed"
 
     /// The codes that mean the caller's own input was refused (a field or header of the request, a
     /// query parameter), as opposed to the operation failing: the command line exits 2 for them.

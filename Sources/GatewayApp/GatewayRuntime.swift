@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import Audit
+import Console
+import Courier
 import Foundation
 import Gateway
 import GatewayConfiguration
@@ -27,8 +29,12 @@ public struct GatewayRuntime: Sendable {
     public let configuration: GatewayConfiguration
     public let store: any GatewayStore
     public let chain: AuditChain
+    /// The `audit.key_rotated` event start-up appended (``rotateAuditKeyIfNeeded(of:chain:)``), if any.
+    public let keyRotation: AuditEvent?
     let signingKey: AuditSigningKey
     let templates: TemplateCatalog
+    /// Seals Kratos's courier messages at rest and keys their deduplication.
+    let payloadKey: CourierPayloadKey
     let transport: SMTPTransport
     let kratosConfiguration: KratosConfiguration
     let httpClient: HTTPClient
@@ -39,11 +45,12 @@ public struct GatewayRuntime: Sendable {
     let metrics: GatewayMetrics
 
     /// Checks every part, then opens the resources: creates the audit key file and the SQLite file
-    /// if missing, migrates, and checks the audit key against the log (``openStore(_:chain:readOnly:checkKey:)``).
+    /// if missing, migrates, checks the audit keys against the log (``openStore(_:chain:readOnly:checkKey:)``)
+    /// and rotates to a new current key (``rotateAuditKeyIfNeeded(of:chain:)``).
     /// Nothing is left open when it throws.
     public static func start(_ configuration: GatewayConfiguration) async throws(StartupError) -> GatewayRuntime {
         let chain = AuditChain(
-            key: try step("audit.key_file") { try configuration.audit.resolveKey(createIfMissing: true) }
+            keys: try step("audit.key_file") { try configuration.audit.resolveKeyRing(createIfMissing: true) }
         )
         let signingKey = try step("audit.signing_key_file") {
             try configuration.audit.resolveSigningKey(createIfMissing: true)
@@ -53,6 +60,9 @@ public struct GatewayRuntime: Sendable {
                 directory: configuration.templates.dir,
                 defaultLocale: configuration.templates.defaultLocale.description
             )
+        }
+        let payloadKey = try step("courier.payload_key_file") {
+            try configuration.courier.resolvePayloadKey(createIfMissing: true)
         }
         let smtp = try step("smtp.url") { try configuration.smtp.makeSMTPConfiguration() }
         let delivery = configuration.delivery
@@ -88,9 +98,17 @@ public struct GatewayRuntime: Sendable {
             try SMTPTransport(configuration: smtp, connections: configuration.smtp.connections)
         }
         let store: any GatewayStore
+        let keyRotation: AuditEvent?
         do {
             store = try await openStore(configuration, chain: chain)
         } catch {
+            await transport.shutdown()
+            throw error
+        }
+        do {
+            keyRotation = try await rotateAuditKeyIfNeeded(of: store, chain: chain)
+        } catch {
+            await store.close()
             await transport.shutdown()
             throw error
         }
@@ -99,8 +117,10 @@ public struct GatewayRuntime: Sendable {
             configuration: configuration,
             store: store,
             chain: chain,
+            keyRotation: keyRotation,
             signingKey: signingKey,
             templates: templates,
+            payloadKey: payloadKey,
             transport: transport,
             kratosConfiguration: kratosConfiguration,
             httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
@@ -160,8 +180,31 @@ public struct GatewayRuntime: Sendable {
         if case .broken(let seq, let reason) = result {
             throw StartupError(
                 part: keySetting,
-                problem: "the key does not verify the audit log: first failing seq \(seq) (\(reason))"
+                problem:
+                    "the key does not verify the audit log: first failing seq \(seq) (\(reason)); the configured key id is \(chain.keyID)"
             )
+        }
+    }
+
+    /// Moves the log to `chain`'s current key when its head was sealed by another key the chain holds
+    /// (one of `audit.previous_key_files`): appends the `audit.key_rotated` event, sealed under both
+    /// (``AuditKeyRotation``), and returns it; `nil` when the head is already the current key's (or the
+    /// log is empty). Run after the key check. Another gateway rotating to the same key at the same
+    /// time is fine: the loser finds the head on the current key.
+    public static func rotateAuditKeyIfNeeded(
+        of store: any GatewayStore,
+        chain: AuditChain
+    ) async throws(StartupError) -> AuditEvent? {
+        do {
+            let seq = try await store.auditHead()
+            guard seq > 0, let head = try await store.auditEvents(afterSeq: seq - 1, limit: 1).first,
+                let from = chain.sealingKeyID(of: head), from != chain.keyID
+            else { return nil }
+            return try await store.appendAudit(AuditKeyRotation.draft(from: from, at: Date()))
+        } catch StoreError.auditKeyMismatch(_, let keyID, let current) where keyID == current {
+            return nil
+        } catch {
+            throw StartupError(part: "audit.key_file", problem: "cannot append the key rotation: \(error)")
         }
     }
 
@@ -227,10 +270,18 @@ public struct GatewayRuntime: Sendable {
             from: settings.from,
             metrics: metrics
         )
+        let courier = CourierSender(
+            payloadKey: payloadKey,
+            composer: composer,
+            mail: transport,
+            from: settings.from,
+            metrics: metrics
+        )
         let worker = DeliveryWorker(
             settings: settings,
             store: store,
             sender: sender,
+            courier: courier,
             chain: chain,
             signal: signal,
             logger: logger,
@@ -263,6 +314,8 @@ public struct GatewayRuntime: Sendable {
     /// The HTTP API: every route, each behind the middleware it needs. Every request is
     /// authenticated once (``APIKeyAuthenticator``); each route group but the public ones (health,
     /// the API document, metrics) requires a scope of its caller (``RequireScopeMiddleware``).
+    /// The support console (`/console`, unless `console.enabled` is false) shares the accept
+    /// service and the scope checks; its callers come from its session cookie instead.
     public func router() -> Router<GatewayRequestContext> {
         let accept = AcceptService(
             settings: settings,
@@ -288,8 +341,44 @@ public struct GatewayRuntime: Sendable {
             signal: signal,
             maxBodyBytes: configuration.server.maxBodyBytes
         ).add(to: router)
+        CourierRoutes(
+            receiver: CourierReceiver(
+                settings: settings,
+                store: store,
+                composer: composer,
+                payloadKey: payloadKey,
+                deduplicator: CourierDeduplicator(
+                    key: payloadKey.deduplicationKey,
+                    invalidWindow: configuration.courier.invalidDedupWindow
+                ),
+                chain: chain,
+                answers: AcceptedAnswer(),
+                maxAge: configuration.courier.maxAge,
+                dedupRetention: configuration.courier.dedupRetention,
+                metrics: metrics
+            ),
+            signal: signal,
+            maxBodyBytes: configuration.courier.maxBodyBytes
+        ).add(to: router)
         AuditRoutes(store: store, chain: chain).add(to: router)
+        if configuration.console.enabled {
+            ConsoleRoutes(
+                configuration: configuration,
+                accept: accept,
+                kratos: kratos,
+                store: store,
+                chain: chain,
+                templates: templates,
+                gateway: settings,
+                signal: signal
+            ).add(to: router)
+        }
         return router
+    }
+
+    /// Kratos's courier messages as emails: the gateway's templates in the configured locale lookup.
+    private var composer: CourierComposer {
+        CourierComposer(catalog: templates, localePolicy: configuration.courier.localePolicy)
     }
 
     /// The Kratos admin API client.

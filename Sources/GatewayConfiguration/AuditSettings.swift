@@ -9,6 +9,9 @@ public struct AuditSettings: Sendable, Equatable, Decodable {
     public var keyFile: String
     /// The key given directly by `RECOVERY_GATEWAY_AUDIT_KEY`; it takes precedence over ``keyFile``.
     public var key: AuditKey?
+    /// Earlier keys, rotated away from (``AuditKeyRotation``): they seal nothing, but verify the events
+    /// they sealed. Each file must exist (they are never created).
+    public var previousKeyFiles: [String]
     /// The Ed25519 signing key file (32-byte seed): read if it exists, created (0600) by `serve` if
     /// not; by default `audit-signing.key` beside ``keyFile``.
     public var signingKeyFile: String
@@ -35,6 +38,7 @@ public struct AuditSettings: Sendable, Equatable, Decodable {
     public init(
         keyFile: String,
         key: AuditKey?,
+        previousKeyFiles: [String] = [],
         signingKeyFile: String? = nil,
         checkpointEveryEvents: Int = defaults.checkpointEveryEvents,
         checkpointInterval: Duration = defaults.checkpointInterval,
@@ -42,6 +46,7 @@ public struct AuditSettings: Sendable, Equatable, Decodable {
     ) {
         self.keyFile = keyFile
         self.key = key
+        self.previousKeyFiles = previousKeyFiles
         self.signingKeyFile = signingKeyFile ?? Self.signingKeyFile(beside: keyFile)
         self.checkpointEveryEvents = checkpointEveryEvents
         self.checkpointInterval = checkpointInterval
@@ -53,6 +58,7 @@ public struct AuditSettings: Sendable, Equatable, Decodable {
         let defaults = Self.defaults
         keyFile = try reader.string("key_file", default: defaults.keyFile)
         key = nil
+        previousKeyFiles = try reader.stringList("previous_key_files") ?? []
         signingKeyFile = try reader.string("signing_key_file", default: Self.signingKeyFile(beside: keyFile))
         checkpointEveryEvents = try reader.int(
             "checkpoint_every_events",
@@ -88,6 +94,25 @@ public struct AuditSettings: Sendable, Equatable, Decodable {
         }
     }
 
+    /// The current key (``resolveKey(createIfMissing:)``) and the keys of ``previousKeyFiles``, which
+    /// must exist; an unreadable one is an error naming `audit.previous_key_files[i]`.
+    public func resolveKeyRing(createIfMissing: Bool) throws(ConfigurationError) -> AuditKeyRing {
+        let current = try resolveKey(createIfMissing: createIfMissing)
+        return AuditKeyRing(current: current, previous: try previousKeys())
+    }
+
+    private func previousKeys() throws(ConfigurationError) -> [AuditKey] {
+        var keys: [AuditKey] = []
+        for (index, file) in previousKeyFiles.enumerated() {
+            do {
+                keys.append(try AuditKey.load(file: URL(fileURLWithPath: file)))
+            } catch {
+                throw ConfigurationError(key: "audit.previous_key_files[\(index)]", problem: error.description)
+            }
+        }
+        return keys
+    }
+
     /// The checkpoint signing key from ``signingKeyFile``; a missing file is created (mode 0600) with
     /// a fresh key when `createIfMissing`, an error naming `audit.signing_key_file` otherwise.
     public func resolveSigningKey(createIfMissing: Bool) throws(ConfigurationError) -> AuditSigningKey {
@@ -99,9 +124,11 @@ public struct AuditSettings: Sendable, Equatable, Decodable {
         }
     }
 
-    /// Checks existing key files without keeping their content; a missing file is fine (it will be created).
+    /// Checks existing key files without keeping their content; a missing key or signing key file is
+    /// fine (it will be created), a missing previous key file is not.
     func checkExistingKeyFiles() throws(ConfigurationError) {
         if key == nil, FileManager.default.fileExists(atPath: keyFile) { _ = try resolveKey(createIfMissing: false) }
         if FileManager.default.fileExists(atPath: signingKeyFile) { _ = try resolveSigningKey(createIfMissing: false) }
+        _ = try previousKeys()
     }
 }

@@ -1,3 +1,4 @@
+import Courier
 import Logging
 import Templates
 
@@ -35,6 +36,7 @@ extension GatewayConfiguration: CustomStringConvertible {
             "  connection_wait: \(duration(store.connectionWait))",
             "audit:",
             "  key_file: \(audit.keyFile)\(audit.key == nil ? "" : "  # key from \(ConfigurationLoader.auditKeyVariable) <redacted>")",
+            "  previous_key_files: [\(audit.previousKeyFiles.joined(separator: ", "))]",
             "  signing_key_file: \(audit.signingKeyFile)",
             "  checkpoint_every_events: \(audit.checkpointEveryEvents)",
             "  checkpoint_interval: \(duration(audit.checkpointInterval))",
@@ -51,8 +53,20 @@ extension GatewayConfiguration: CustomStringConvertible {
             "  rate_per_key: \(delivery.ratePerKey)",
             "  burst_per_key: \(delivery.burstPerKey)",
             "  idempotency_window: \(duration(delivery.idempotencyWindow))",
+            "courier:",
+            "  payload_key_file: \(courier.payloadKeyFile)",
+            "  locale_paths: [\(courier.localePolicy.paths.map { $0.joined(separator: ".") }.joined(separator: ", "))]",
+            "  invalid_dedup_window: \(duration(courier.invalidDedupWindow))",
+            "  dedup_retention: \(duration(courier.dedupRetention))",
+            "  max_age: \(duration(courier.maxAge))",
+            "  max_body_bytes: \(courier.maxBodyBytes)",
             "templates: { dir: \(templates.dir), default_locale: \(templates.defaultLocale) }",
             "logging: { level: \(logging.level.rawValue), format: \(logging.format.rawValue) }",
+            "console:",
+            "  enabled: \(console.enabled)",
+            "  secure_cookie: \(console.secureCookie)",
+            "  idle_timeout: \(duration(console.idleTimeout))",
+            "  session_lifetime: \(duration(console.sessionLifetime))",
             "api_keys:\(apiKeys.isEmpty ? " []" : "")",
         ]
         for key in apiKeys {

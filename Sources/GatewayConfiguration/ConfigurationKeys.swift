@@ -8,21 +8,29 @@ enum ConfigurationKeys {
     ]
     static let store = ["url", "max_connections", "connection_wait"]
     static let audit = [
-        "key_file", "signing_key_file", "checkpoint_every_events", "checkpoint_interval", "startup_verify_events",
+        "key_file", "previous_key_files", "signing_key_file", "checkpoint_every_events", "checkpoint_interval",
+        "startup_verify_events",
     ]
     static let delivery = [
         "default_method", "expires_in", "cooldown", "max_attempts", "backoff_initial", "backoff_max", "lease",
         "workers", "rate_per_key", "burst_per_key", "idempotency_window",
     ]
+    static let courier = [
+        "payload_key_file", "locale_paths", "invalid_dedup_window", "dedup_retention", "max_age", "max_body_bytes",
+    ]
     static let templates = ["dir", "default_locale"]
     static let logging = ["level", "format"]
+    static let console = ["enabled", "secure_cookie", "idle_timeout", "session_lifetime"]
     static let apiKey = ["name", "sha256", "scopes"]
 
     /// The sections that hold a mapping of scalar keys, in document order.
     static let sections: [(name: String, keys: [String])] = [
         ("server", server), ("kratos", kratos), ("smtp", smtp), ("store", store), ("audit", audit),
-        ("delivery", delivery), ("templates", templates), ("logging", logging),
+        ("delivery", delivery), ("courier", courier), ("templates", templates), ("logging", logging), ("console", console),
     ]
+
+    /// The settings whose value is a list: an environment variable or flag gives them as YAML (`[a, b]`).
+    static let lists: Set = ["audit.previous_key_files"]
 
     /// The list of API keys: a top-level sequence of mappings.
     static let apiKeys = "api_keys"

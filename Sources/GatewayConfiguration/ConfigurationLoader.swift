@@ -69,6 +69,9 @@ public enum ConfigurationLoader {
             }
         }
         try configuration.audit.checkExistingKeyFiles()
+        if FileManager.default.fileExists(atPath: configuration.courier.payloadKeyFile) {
+            _ = try configuration.courier.resolvePayloadKey(createIfMissing: false)
+        }
         return configuration
     }
 
@@ -102,6 +105,20 @@ public enum ConfigurationLoader {
         }
     }
 
+    /// The node an override of `section.key` puts in the document: a string, or for a list setting
+    /// (``ConfigurationKeys/lists``) the YAML of its value (`[a, b]`; one value alone is a list of one).
+    private static func value(of override: ConfigurationOverride) throws(ConfigurationError) -> Node {
+        guard ConfigurationKeys.lists.contains(override.path) else { return Node(override.value, Tag(.str)) }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: override.value)
+        } catch {
+            throw ConfigurationError(key: override.path, problem: "is not valid YAML", origin: override.origin)
+        }
+        guard let node, node.null == nil else { return Node([Node]()) }
+        return node.sequence == nil ? Node([node]) : node
+    }
+
     /// Sets the override's value in the document, creating its section if needed.
     private static func apply(_ override: ConfigurationOverride, to root: inout Node) throws(ConfigurationError) {
         guard let key = override.key else {
@@ -114,7 +131,7 @@ public enum ConfigurationLoader {
         }
         var section = root[override.section] ?? Node([(Node, Node)]())
         if section.null != nil { section = Node([(Node, Node)]()) }
-        section[key] = Node(override.value, Tag(.str))
+        section[key] = try value(of: override)
         root[override.section] = section
     }
 }

@@ -7,8 +7,11 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
     public var store: StoreSettings
     public var audit: AuditSettings
     public var delivery: DeliverySettings
+    public var courier: CourierSettings
     public var templates: TemplateSettings
     public var logging: LoggingSettings
+    /// The support console at `/console`.
+    public var console: ConsoleSettings
     /// The API keys accepted by the HTTP API; none by default (then every call is refused).
     public var apiKeys: [APIKey]
 
@@ -20,6 +23,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         store: .defaults,
         audit: .defaults,
         delivery: .defaults,
+        courier: .defaults,
         templates: .defaults,
         logging: .defaults,
         apiKeys: []
@@ -33,8 +37,10 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         store: StoreSettings,
         audit: AuditSettings,
         delivery: DeliverySettings,
+        courier: CourierSettings = .defaults,
         templates: TemplateSettings,
         logging: LoggingSettings,
+        console: ConsoleSettings = .defaults,
         apiKeys: [APIKey]
     ) {
         self.server = server
@@ -43,8 +49,10 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         self.store = store
         self.audit = audit
         self.delivery = delivery
+        self.courier = courier
         self.templates = templates
         self.logging = logging
+        self.console = console
         self.apiKeys = apiKeys
     }
 
@@ -67,8 +75,16 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         store = try reader.nested(StoreSettings.self, "store", expected: mapping) ?? .defaults
         audit = try reader.nested(AuditSettings.self, "audit", expected: mapping) ?? .defaults
         delivery = try reader.nested(DeliverySettings.self, "delivery", expected: mapping) ?? .defaults
+        courier = try reader.nested(CourierSettings.self, "courier", expected: mapping) ?? .defaults
         templates = try reader.nested(TemplateSettings.self, "templates", expected: mapping) ?? .defaults
         logging = try reader.nested(LoggingSettings.self, "logging", expected: mapping) ?? .defaults
+        console = try reader.nested(ConsoleSettings.self, "console", expected: mapping) ?? .defaults
+        guard console.secureCookie || ConsoleSettings.isLoopback(server.host) else {
+            throw ConfigurationError(
+                key: "console.secure_cookie",
+                problem: "may be false only when server.host is a loopback address (127.0.0.1, ::1, localhost)"
+            )
+        }
         apiKeys =
             try reader.nested([APIKey].self, ConfigurationKeys.apiKeys, expected: "a list of {name, sha256, scopes}")
             ?? []

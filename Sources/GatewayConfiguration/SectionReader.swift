@@ -1,3 +1,4 @@
+import Foundation
 import GoDuration
 
 /// Reads one mapping of the document (a section or an API key entry): refuses keys it does not know,
@@ -112,6 +113,14 @@ struct SectionReader {
         } catch {
             throw self.error(key, "must be a list of single values")
         }
+    }
+
+    /// A list of texts, written as a YAML list or as one comma-separated value (as an environment
+    /// variable gives it); `nil` when absent.
+    func textList(_ key: String) throws -> [String]? {
+        if let list = try? stringList(key) { return list }
+        guard let text = try text(key) else { return nil }
+        return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     /// A nested value decoded by `T` (`expected` names its shape for the error); `nil` when absent or null.

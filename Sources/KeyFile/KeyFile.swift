@@ -40,9 +40,10 @@ public enum KeyFile {
         return bytes
     }
 
-    /// The bytes of `file`, which must hold exactly `byteCount` bytes and give no permission to group or
-    /// others (`chmod 600` or `400`; a symlink, as Kubernetes mounts a Secret, is judged by its target);
-    /// a missing, unreadable, wrong-sized or loose file is an error naming the path.
+    /// The bytes of `file`, which must hold exactly `byteCount` bytes and give no permission to others and
+    /// none but reading to its group (`chmod 600`, `400`, or `440` as Kubernetes mounts a Secret for the
+    /// pod's `fsGroup`; a symlink, as Kubernetes mounts it, is judged by its target); a missing,
+    /// unreadable, wrong-sized or loose file is an error naming the path.
     public static func readPrivate(file: URL, byteCount: Int) throws(KeyFileError) -> [UInt8] {
         let path = file.path
         var status = stat()
@@ -50,7 +51,7 @@ public enum KeyFile {
             throw .unreadable(path: path, reason: String(cString: strerror(errno)))
         }
         let mode = Int(status.st_mode) & 0o777
-        if mode & 0o077 != 0 { throw .looseMode(path: path, mode: mode) }
+        if mode & 0o037 != 0 { throw .looseMode(path: path, mode: mode) }
         let bytes = try read(file: file)
         guard bytes.count == byteCount else {
             throw .wrongSize(path: path, byteCount: bytes.count, expected: byteCount)
@@ -85,7 +86,7 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
     case unwritable(path: String, reason: String)
     /// The file holds another number of bytes than the key has.
     case wrongSize(path: String, byteCount: Int, expected: Int)
-    /// The file's mode lets group or others at it.
+    /// The file's mode lets others at it, or its group do more than read it.
     case looseMode(path: String, mode: Int)
 
     public var description: String {
@@ -95,7 +96,7 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
         case .wrongSize(let path, let count, let expected):
             "key file \(path) has \(count) bytes; it must have exactly \(expected)"
         case .looseMode(let path, let mode):
-            "key file \(path) has mode \(String(mode, radix: 8)); it must be readable by its owner only (chmod 600)"
+            "key file \(path) has mode \(String(mode, radix: 8)); it must be readable by its owner (and at most its group) only (chmod 600)"
         }
     }
 }

@@ -11,7 +11,9 @@ import Store
 /// all in the caller's transaction. A concurrent appender on any replica waits on that row lock
 /// until the transaction commits or rolls back, then reads the new head (READ COMMITTED re-reads
 /// the locked row's newest version), so no two events ever get the same `seq` or `prevHash`
-/// (no fork), and a rolled-back transaction takes its seq with it (no gap).
+/// (no fork), and a rolled-back transaction takes its seq with it (no gap). The head row also holds
+/// the head's `key_id`, which ``AuditHeadRule`` checks before the append (no gateway appends after
+/// another key's event).
 ///
 /// Why a head row rather than an advisory lock around `MAX(seq)`: the lock and the state it
 /// protects are the same row, so no writer can forget the lock and still append (the head's
@@ -28,11 +30,12 @@ enum PostgresAuditLog {
         connection: PostgresConnection,
         logger: Logger
     ) async throws -> AuditEvent {
-        let head = try await connection.query("SELECT seq, hash FROM audit_head FOR UPDATE", logger: logger)
-            .collect().map { try $0.decode((Int64, String).self) }
-        guard let (seq, prevHash) = head.first else {
+        let head = try await connection.query("SELECT seq, hash, key_id FROM audit_head FOR UPDATE", logger: logger)
+            .collect().map { try $0.decode((Int64, String, String?).self) }
+        guard let (seq, prevHash, headKeyID) = head.first else {
             throw StoreError.schemaNotMigrated(missing: ["v3_audit_events"])
         }
+        try AuditHeadRule.check(draft, headSeq: seq, headKeyID: headKeyID, chain: chain)
         let event = chain.seal(draft, seq: seq + 1, prevHash: prevHash)
         // The event and the new head in one statement (one round trip).
         var binds = PostgresBindings()
@@ -43,9 +46,9 @@ enum PostgresAuditLog {
                 unsafeSQL: """
                     WITH event AS (
                         INSERT INTO audit_events \(AuditEventColumn.list) VALUES (\(placeholders))
-                        RETURNING seq, hash
+                        RETURNING seq, hash, key_id
                     )
-                    UPDATE audit_head SET seq = event.seq, hash = event.hash FROM event
+                    UPDATE audit_head SET seq = event.seq, hash = event.hash, key_id = event.key_id FROM event
                     """,
                 binds: binds
             ),
@@ -72,6 +75,16 @@ extension PostgresStore {
                 "SELECT * FROM audit_events WHERE seq > \(afterSeq) ORDER BY seq LIMIT \(limit)",
                 logger: logger
             ).collect().map(PostgresRows.auditEvent)
+        }
+    }
+
+    public func lastAuditEvent(action: AuditAction) async throws(StoreError) -> AuditEvent? {
+        let logger = logger
+        return try await withConnection { connection in
+            try await connection.query(
+                "SELECT * FROM audit_events WHERE action = \(action.rawValue) ORDER BY seq DESC LIMIT 1",
+                logger: logger
+            ).collect().first.map(PostgresRows.auditEvent)
         }
     }
 

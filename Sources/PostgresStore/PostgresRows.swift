@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import NIOCore
 import PostgresNIO
 import Store
 
@@ -15,8 +16,11 @@ enum PostgresRows {
             failure: try cells.optionalEnum(C.failure.rawValue),
             identityID: try cells[C.identityID.rawValue],
             recipient: try cells[C.recipient.rawValue],
-            method: try cells.enumValue(C.method.rawValue),
+            method: try cells.optionalEnum(C.method.rawValue),
             template: try cells[C.template.rawValue],
+            source: try cells.enumValue(C.source.rawValue),
+            templateType: try cells[C.templateType.rawValue],
+            sealedPayload: try cells[C.sealedPayload.rawValue],
             locale: try cells[C.locale.rawValue],
             expiresIn: try cells[C.expiresIn.rawValue],
             deadline: try cells.date(C.deadline.rawValue),
@@ -58,7 +62,8 @@ enum PostgresRows {
             id: try cells[C.id.rawValue],
             draft: draft,
             prevHash: try cells[C.prevHash.rawValue],
-            hash: try cells[C.hash.rawValue]
+            hash: try cells[C.hash.rawValue],
+            keyID: try cells[C.keyID.rawValue]
         )
     }
 
@@ -110,6 +115,7 @@ extension PostgresBindings {
         case .text(let text): append(text)
         case .integer(let number): append(number)
         case .uuid(let id): append(id)
+        case .bytes(let data): append(ByteBuffer(bytes: data))
         case nil: appendNull()
         }
     }

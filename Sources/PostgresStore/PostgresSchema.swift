@@ -122,6 +122,33 @@ enum PostgresSchema {
                 "INSERT INTO audit_head (seq, hash) VALUES (0, \(AuditEvent.genesisHash))",
             ]
         ),
+        (
+            // Kratos's courier as a second source: a courier message may have no identity, method or
+            // template; the sealed message lives in the row until a final state (`finish` drops it).
+            "v4_kratos_courier",
+            [
+                "ALTER TABLE deliveries ALTER COLUMN identity_id DROP NOT NULL",
+                "ALTER TABLE deliveries ALTER COLUMN method DROP NOT NULL",
+                "ALTER TABLE deliveries ALTER COLUMN template DROP NOT NULL",
+                """
+                ALTER TABLE deliveries
+                    ADD COLUMN source text NOT NULL DEFAULT 'admin_api'
+                        CHECK (source IN ('admin_api', 'kratos_courier')),
+                    ADD COLUMN template_type text,
+                    ADD COLUMN sealed_payload bytea
+                """,
+                "CREATE INDEX deliveries_source_type ON deliveries (source, template_type, created_at_us)",
+            ]
+        ),
+        (
+            // The key that sealed each event (issue 17), and the head's, which every append checks
+            // (AuditHeadRule); NULL for the events sealed before it, which keep their version-1 hash.
+            "v5_audit_key_id",
+            [
+                "ALTER TABLE audit_events ADD COLUMN key_id text",
+                "ALTER TABLE audit_head ADD COLUMN key_id text",
+            ]
+        ),
     ]
 
     static var names: [String] { steps.map(\.name) }

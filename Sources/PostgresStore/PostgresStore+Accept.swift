@@ -109,19 +109,19 @@ extension PostgresStore {
         }
 
         // (2) Cooldown: the same identity and recipient, recently, under another key.
-        if new.cooldown > 0 {
+        if new.cooldown > 0, let identityID = delivery.identityID {
             let since = PostgresRows.micros(delivery.createdAt.addingTimeInterval(-new.cooldown))
             try await connection.query(
                 """
                 SELECT pg_advisory_xact_lock(\(cooldownLockClass),
-                    hashtext(\(delivery.identityID.uuidString.lowercased()) || '/' || lower(\(delivery.recipient))))
+                    hashtext(\(identityID.uuidString.lowercased()) || '/' || lower(\(delivery.recipient))))
                 """,
                 logger: logger
             )
             let latest = try await connection.query(
                 """
                 SELECT MAX(created_at_us) FROM deliveries
-                WHERE identity_id = \(delivery.identityID) AND lower(recipient) = lower(\(delivery.recipient))
+                WHERE identity_id = \(identityID) AND lower(recipient) = lower(\(delivery.recipient))
                 AND created_at_us > \(since)
                 AND NOT (api_key_id = \(idempotency.apiKeyID) AND idempotency_key = \(idempotency.key))
                 """,

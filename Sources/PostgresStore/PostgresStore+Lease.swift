@@ -53,7 +53,8 @@ extension PostgresStore {
                 rows = try await connection.query(
                     """
                     UPDATE deliveries SET status = 'sent', smtp_reply = \(reply),
-                        sent_at_us = \(PostgresRows.micros(at)), lease_expires_at_us = NULL, next_attempt_at_us = NULL
+                        sent_at_us = \(PostgresRows.micros(at)), lease_expires_at_us = NULL, next_attempt_at_us = NULL,
+                        sealed_payload = NULL
                     WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
                     RETURNING *
                     """,
@@ -76,7 +77,8 @@ extension PostgresStore {
                     UPDATE deliveries SET status = 'failed', failure = \(failure.rawValue),
                         last_error_class = COALESCE(\(errorClass?.rawValue), last_error_class),
                         last_error = COALESCE(\(error), last_error),
-                        lease_expires_at_us = NULL, next_attempt_at_us = NULL
+                        lease_expires_at_us = NULL, next_attempt_at_us = NULL,
+                        sealed_payload = NULL
                     WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
                     RETURNING *
                     """,

@@ -12,10 +12,13 @@ enum SQLiteRows {
             id: try uuid(row, C.id.rawValue, table: table),
             status: try enumValue(row, C.status.rawValue, table: table),
             failure: try optionalEnum(row, C.failure.rawValue, table: table),
-            identityID: try uuid(row, C.identityID.rawValue, table: table),
+            identityID: try optionalUUID(row, C.identityID.rawValue, table: table),
             recipient: try row.decode(forColumn: C.recipient.rawValue),
-            method: try enumValue(row, C.method.rawValue, table: table),
+            method: try optionalEnum(row, C.method.rawValue, table: table),
             template: try row.decode(forColumn: C.template.rawValue),
+            source: try enumValue(row, C.source.rawValue, table: table),
+            templateType: try row.decode(forColumn: C.templateType.rawValue),
+            sealedPayload: try row.decode(forColumn: C.sealedPayload.rawValue),
             locale: try row.decode(forColumn: C.locale.rawValue),
             expiresIn: try row.decode(forColumn: C.expiresIn.rawValue),
             deadline: try date(row, C.deadline.rawValue),
@@ -41,6 +44,7 @@ enum SQLiteRows {
         case .text(let text): text
         case .integer(let number): number
         case .uuid(let id): self.text(id)
+        case .bytes(let data): data
         case nil: nil
         }
     }
@@ -66,7 +70,8 @@ enum SQLiteRows {
             id: try uuid(row, C.id.rawValue, table: table),
             draft: draft,
             prevHash: try row.decode(forColumn: C.prevHash.rawValue),
-            hash: try row.decode(forColumn: C.hash.rawValue)
+            hash: try row.decode(forColumn: C.hash.rawValue),
+            keyID: try row.decode(forColumn: C.keyID.rawValue)
         )
     }
 

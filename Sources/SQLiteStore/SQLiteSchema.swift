@@ -93,6 +93,69 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v4_kratos_courier") { db in
+            // Kratos's courier as a second source: a courier message may have no identity, method or
+            // template, so those lose NOT NULL, which SQLite can only do by rebuilding the table
+            // (GRDB runs the step with foreign keys off and checks them at its end). The sealed
+            // message lives in the row until a final state (`finish` drops it).
+            try db.execute(
+                sql: """
+                    CREATE TABLE deliveries_v4 (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        status TEXT NOT NULL
+                            CHECK (status IN ('queued', 'sending', 'retrying', 'sent', 'failed')),
+                        failure TEXT
+                            CHECK (failure IN ('rejected', 'expired', 'identity_gone', 'attempts_exhausted')),
+                        identity_id TEXT,
+                        recipient TEXT NOT NULL,
+                        method TEXT CHECK (method IN ('link', 'code')),
+                        template TEXT,
+                        locale TEXT,
+                        expires_in TEXT NOT NULL,
+                        deadline_us INTEGER NOT NULL,
+                        reason TEXT,
+                        transient_payload TEXT,
+                        message_id TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        request_id TEXT,
+                        api_key_id TEXT NOT NULL,
+                        idempotency_key TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at_us INTEGER,
+                        lease_expires_at_us INTEGER,
+                        last_error_class TEXT,
+                        last_error TEXT,
+                        smtp_reply TEXT,
+                        created_at_us INTEGER NOT NULL,
+                        sent_at_us INTEGER,
+                        source TEXT NOT NULL DEFAULT 'admin_api' CHECK (source IN ('admin_api', 'kratos_courier')),
+                        template_type TEXT,
+                        sealed_payload BLOB
+                    );
+                    INSERT INTO deliveries_v4 (id, status, failure, identity_id, recipient, method, template, locale,
+                        expires_in, deadline_us, reason, transient_payload, message_id, actor, request_id, api_key_id,
+                        idempotency_key, attempts, next_attempt_at_us, lease_expires_at_us, last_error_class,
+                        last_error, smtp_reply, created_at_us, sent_at_us)
+                    SELECT id, status, failure, identity_id, recipient, method, template, locale,
+                        expires_in, deadline_us, reason, transient_payload, message_id, actor, request_id, api_key_id,
+                        idempotency_key, attempts, next_attempt_at_us, lease_expires_at_us, last_error_class,
+                        last_error, smtp_reply, created_at_us, sent_at_us
+                    FROM deliveries;
+                    DROP TABLE deliveries;
+                    ALTER TABLE deliveries_v4 RENAME TO deliveries;
+                    CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at_us);
+                    CREATE INDEX deliveries_lease ON deliveries (status, lease_expires_at_us);
+                    CREATE INDEX deliveries_cooldown ON deliveries (identity_id, recipient, created_at_us);
+                    CREATE INDEX deliveries_newest ON deliveries (created_at_us DESC, id DESC);
+                    CREATE INDEX deliveries_source_type ON deliveries (source, template_type, created_at_us);
+                    """
+            )
+        }
+        // The key that sealed each event (issue 17); NULL in the events sealed before it, which keep
+        // their version-1 hash. No backfill: the rows are append-only, and the hash does not cover it.
+        migrator.registerMigration("v5_audit_key_id") { db in
+            try db.execute(sql: "ALTER TABLE audit_events ADD COLUMN key_id TEXT")
+        }
         return migrator
     }
 }

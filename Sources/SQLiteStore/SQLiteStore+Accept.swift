@@ -55,7 +55,7 @@ extension SQLiteStore {
         }
 
         // (2) Cooldown: the same identity and recipient, recently, under another key.
-        if new.cooldown > 0 {
+        if new.cooldown > 0, let identityID = delivery.identityID {
             let since = SQLiteRows.micros(delivery.createdAt.addingTimeInterval(-new.cooldown))
             let latest = try Int64.fetchOne(
                 db,
@@ -65,7 +65,7 @@ extension SQLiteStore {
                     AND NOT (api_key_id = ? AND idempotency_key = ?)
                     """,
                 arguments: [
-                    SQLiteRows.text(delivery.identityID), delivery.recipient, since, idempotency.apiKeyID,
+                    SQLiteRows.text(identityID), delivery.recipient, since, idempotency.apiKeyID,
                     idempotency.key,
                 ]
             )

@@ -48,7 +48,7 @@ extension SQLiteStore {
                 try db.execute(
                     sql: """
                         UPDATE deliveries SET status = 'sent', smtp_reply = ?, sent_at_us = ?,
-                            lease_expires_at_us = NULL, next_attempt_at_us = NULL
+                            lease_expires_at_us = NULL, next_attempt_at_us = NULL, sealed_payload = NULL
                         WHERE id = ?
                         """,
                     arguments: [reply, SQLiteRows.micros(at), idText]
@@ -68,7 +68,7 @@ extension SQLiteStore {
                     sql: """
                         UPDATE deliveries SET status = 'failed', failure = ?,
                             last_error_class = COALESCE(?, last_error_class), last_error = COALESCE(?, last_error),
-                            lease_expires_at_us = NULL, next_attempt_at_us = NULL
+                            lease_expires_at_us = NULL, next_attempt_at_us = NULL, sealed_payload = NULL
                         WHERE id = ?
                         """,
                     arguments: [failure.rawValue, errorClass?.rawValue, error, idText]

@@ -23,12 +23,7 @@ package struct APIKeyAuthenticator: RouterMiddleware {
         if let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             let key = configuration.apiKey(matching: String(header.dropFirst("Bearer ".count)))
         {
-            context.caller = Caller(
-                name: key.name,
-                scopes: key.scopes,
-                sourceIP: context.sourceIP,
-                requestID: context.requestID
-            )
+            context.caller = context.caller(name: key.name, scopes: key.scopes)
         }
         return try await next(request, context)
     }
@@ -36,13 +31,13 @@ package struct APIKeyAuthenticator: RouterMiddleware {
 
 /// What a route group needs of its caller: a known API key (else 401 `unauthorized`) with
 /// `scope` (else 403 `insufficient_scope`). Added to a group, it guards every route of it.
-struct RequireScopeMiddleware: RouterMiddleware {
-    typealias Context = GatewayRequestContext
+package struct RequireScopeMiddleware: RouterMiddleware {
+    package typealias Context = GatewayRequestContext
     let scope: Scope
 
-    init(_ scope: Scope) { self.scope = scope }
+    package init(_ scope: Scope) { self.scope = scope }
 
-    func handle(
+    package func handle(
         _ request: Request,
         context: Context,
         next: (Request, Context) async throws -> Response

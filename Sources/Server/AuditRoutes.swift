@@ -26,8 +26,20 @@ package struct AuditRoutes: Sendable {
     }
 
     func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let parameters = QueryParameters(request.uri.queryParameters)
-        var query = AuditQuery(
+        let query = try Self.query(QueryParameters(request.uri.queryParameters))
+        let accept = request.headers[.accept] ?? ""
+        if let format = AuditExportFormat.allCases.first(where: { accept.contains($0.contentType.prefix { $0 != ";" }) }
+        ) {
+            return Self.export(query, format: format, store: store, logger: context.logger)
+        }
+        let page = try await page(query, context: context)
+        return jsonResponse(PageView(items: page.items.map(AuditEventView.init), nextCursor: page.nextCursor).json())
+    }
+
+    /// The list's filters (`since`, `until`, `identity_id`, `actor`, `action`, `delivery_id`),
+    /// cursor and limit, each checked with a problem naming it (the console reads the same).
+    package static func query(_ parameters: QueryParameters) throws(Problem) -> AuditQuery {
+        AuditQuery(
             since: try parameters.date("since"),
             until: try parameters.date("until"),
             identityID: try parameters.uuid("identity_id"),
@@ -37,22 +49,21 @@ package struct AuditRoutes: Sendable {
             cursor: parameters.cursor(),
             limit: try parameters.limit()
         )
-        let accept = request.headers[.accept] ?? ""
-        if let format = AuditExportFormat.allCases.first(where: { accept.contains($0.contentType.prefix { $0 != ";" }) }
-        ) {
-            query.limit = PageLimit.range.upperBound
-            return export(query, format: format, logger: context.logger)
-        }
-        let page = try await page(query, context: context)
-        return jsonResponse(PageView(items: page.items.map(AuditEventView.init), nextCursor: page.nextCursor).json())
     }
 
-    /// Streams every event the filters match, page after page, without holding the log in memory.
-    /// A store failure after the first bytes can only cut the answer short: it is logged here.
-    private func export(_ first: AuditQuery, format: AuditExportFormat, logger: Logger) -> Response {
-        let body = ResponseBody { [store] writer in
+    /// Streams every event the filters match (from `first`'s cursor on), page after page, without
+    /// holding the log in memory. A store failure after the first bytes can only cut the answer
+    /// short: it is logged here.
+    package static func export(
+        _ first: AuditQuery,
+        format: AuditExportFormat,
+        store: any GatewayStore,
+        logger: Logger
+    ) -> Response {
+        let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: format.header))
             var query = first
+            query.limit = PageLimit.range.upperBound
             while true {
                 let page: Page<AuditEvent>
                 do {

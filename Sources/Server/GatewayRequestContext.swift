@@ -21,10 +21,16 @@ public struct GatewayRequestContext: RequestContext {
         sourceIP = source.channel.remoteAddress?.ipAddress
     }
 
+    /// The caller `name` with `scopes`, asking from this request's peer under its id (the API's
+    /// key and the console's session alike).
+    package func caller(name: String, scopes: Set<Scope>) -> Caller {
+        Caller(name: name, scopes: scopes, sourceIP: sourceIP, requestID: requestID)
+    }
+
     /// The answer to a store call that failed (503 `store_unavailable`, as for any store error),
     /// with the error logged here, once, under the request's id. A ``StoreError`` names no secret
     /// and no address; the caller sees none of it.
-    func storeUnavailable(_ error: any Error) -> Problem {
+    package func storeUnavailable(_ error: any Error) -> Problem {
         logger.error("store failed", metadata: ["error": "\(error)"])
         return .storeUnavailable
     }

@@ -90,7 +90,7 @@ public struct Problem: HTTPResponseError, Sendable {
         )
     }
 
-    static func badParameter(_ name: String, _ detail: String) -> Problem {
+    package static func badParameter(_ name: String, _ detail: String) -> Problem {
         Problem(
             .badRequest,
             code: .invalidParameter,

@@ -7,6 +7,7 @@ import JSONValue
 import Logging
 import NIOCore
 import Store
+import Templates
 
 /// `POST /v1/recovery-emails`, `GET /v1/recovery-emails/{id}`, `GET /v1/recovery-emails`.
 package struct RecoveryEmailRoutes: Sendable {
@@ -60,18 +61,7 @@ package struct RecoveryEmailRoutes: Sendable {
             )
         }
         var request = request
-        let bytes: ByteBuffer
-        do {
-            bytes = try await request.collectBody(upTo: maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw Problem(
-                .contentTooLarge,
-                code: .bodyTooLarge,
-                title: "Body too large",
-                detail: "the body is over \(maxBodyBytes) bytes",
-                field: "body"
-            )
-        }
+        let bytes = try await request.collectBody(limit: maxBodyBytes, setting: "server.max_body_bytes")
         guard let body = try? JSONValue(parsing: bytes.readableBytesView) else {
             throw Problem(
                 .badRequest,
@@ -153,6 +143,19 @@ package struct RecoveryEmailRoutes: Sendable {
             }
             query.status = parsed
         }
+        if let source = parameters.string("source") {
+            guard let parsed = DeliverySource(rawValue: source) else {
+                throw Problem.badParameter("source", "must be one of admin_api, kratos_courier")
+            }
+            query.source = parsed
+        }
+        if let type = parameters.string("template_type") {
+            guard let parsed = CourierTemplateType(rawValue: type) else {
+                let types = CourierTemplateType.allCases.map(\.rawValue).joined(separator: ", ")
+                throw Problem.badParameter("template_type", "must be one of \(types)")
+            }
+            query.templateType = parsed.rawValue
+        }
         let page: Page<DeliveryRecord>
         do {
             page = try await store.deliveries(query)
@@ -176,8 +179,8 @@ package struct RecoveryEmailRoutes: Sendable {
         return nil
     }
 
-    /// The HTTP answer to a refused request.
-    static func problem(_ refusal: AcceptRefusal) -> Problem {
+    /// The HTTP answer to a refused request (the console shows the same, next to the field).
+    package static func problem(_ refusal: AcceptRefusal) -> Problem {
         switch refusal {
         case .invalid(let error):
             let status: HTTPResponse.Status = error.status == 400 ? .badRequest : .unprocessableContent

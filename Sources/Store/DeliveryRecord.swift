@@ -1,17 +1,26 @@
 import Foundation
 
-/// One row of the outbox: a recovery email to send, and how far it got.
+/// One row of the outbox: an email to send, and how far it got.
 ///
-/// Holds the full recipient address (needed to send) but never a link, code or key.
+/// Holds the full recipient address (needed to send) but never a link, code or key in clear: a
+/// courier message's link or code is only in ``sealedPayload``, encrypted, until a final state.
 public struct DeliveryRecord: Sendable, Hashable {
     public var id: UUID
     public var status: DeliveryStatus
     public var failure: DeliveryFailure?
-    public var identityID: UUID
+    /// The identity; `nil` for a courier message without one (registration, `*_invalid`, flat body).
+    public var identityID: UUID?
     /// The full address; never goes to the audit log or logs (use the masked form there).
     public var recipient: String
-    public var method: DeliveryMethod
-    public var template: String
+    /// Link or code; `nil` for a courier message of a `*_invalid` type.
+    public var method: DeliveryMethod?
+    /// The recovery template's name; `nil` for a courier message (its template type decides).
+    public var template: String?
+    public var source: DeliverySource
+    /// The Kratos courier template type (`recovery_code_valid`, …); `nil` for `admin_api`.
+    public var templateType: String?
+    /// The courier message, sealed (AES-256-GCM) for this row; dropped at a final state.
+    public var sealedPayload: Data?
     public var locale: String?
     /// The Kratos duration asked for (e.g. `1h`), as given.
     public var expiresIn: String
@@ -39,10 +48,13 @@ public struct DeliveryRecord: Sendable, Hashable {
         id: UUID,
         status: DeliveryStatus,
         failure: DeliveryFailure? = nil,
-        identityID: UUID,
+        identityID: UUID?,
         recipient: String,
-        method: DeliveryMethod,
-        template: String,
+        method: DeliveryMethod?,
+        template: String?,
+        source: DeliverySource = .adminAPI,
+        templateType: String? = nil,
+        sealedPayload: Data? = nil,
         locale: String? = nil,
         expiresIn: String,
         deadline: Date,
@@ -67,6 +79,9 @@ public struct DeliveryRecord: Sendable, Hashable {
         self.recipient = recipient
         self.method = method
         self.template = template
+        self.source = source
+        self.templateType = templateType
+        self.sealedPayload = sealedPayload
         self.locale = locale
         self.expiresIn = expiresIn
         self.deadline = deadline

@@ -43,6 +43,9 @@ public protocol GatewayStore: AcceptStore {
     /// Up to `limit` events with `seq > afterSeq`, ascending: the whole log in batches for export.
     func auditEvents(afterSeq: Int64, limit: Int) async throws(StoreError) -> [AuditEvent]
 
+    /// The newest event whose action is `action` (read backwards from the head), if any.
+    func lastAuditEvent(action: AuditAction) async throws(StoreError) -> AuditEvent?
+
     /// Deletes idempotency records that expired before `before`; returns how many.
     func purgeIdempotency(before: Date) async throws(StoreError) -> Int
 

@@ -50,6 +50,8 @@ extension DeliveryQuery {
         }
         filter.add("identity_id = ?", ifPresent: identityID) { .uuid($0) }
         filter.add("status = ?", ifPresent: status) { .text($0.rawValue) }
+        filter.add("source = ?", ifPresent: source) { .text($0.rawValue) }
+        filter.add("template_type = ?", ifPresent: templateType) { .text($0) }
         filter.add("created_at_us >= ?", ifPresent: createdSince) { .micros($0) }
         filter.add("created_at_us < ?", ifPresent: createdUntil) { .micros($0) }
         return filter

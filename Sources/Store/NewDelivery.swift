@@ -8,7 +8,8 @@ public struct NewDelivery: Sendable, Hashable {
     public var delivery: DeliveryRecord
     public var idempotency: IdempotencyEntry
     /// A delivery for the same identity and recipient, created within this many seconds before
-    /// `delivery.createdAt` under another idempotency key, refuses this one. 0 turns it off.
+    /// `delivery.createdAt` under another idempotency key, refuses this one. 0 turns it off, and so
+    /// does a delivery without an identity.
     public var cooldown: TimeInterval
     /// Sealed by the store with the next seq; its `deliveryID` is set to the delivery's id.
     public var audit: AuditDraft

@@ -23,6 +23,11 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case corruptRow(table: String, column: String)
     /// The database failed (I/O, busy beyond the timeout, constraint…).
     case database(String)
+    /// The audit log's head, event `seq`, is sealed by the key `keyID`, not by this gateway's current
+    /// key `current`, and the append is not the rotation from it: another gateway writes with another
+    /// key, or the key was rotated and this gateway has not been restarted with the new one. Nothing
+    /// was written.
+    case auditKeyMismatch(seq: Int64, keyID: String, current: String)
     /// The database server cannot be reached (refused, connection lost, shutting down); worth
     /// retrying later. The message names the failure, never the URL or its password.
     case unavailable(String)
@@ -48,6 +53,10 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .corruptRow(let table, let column): "unreadable value in \(table).\(column)"
         case .database(let message): "database error: \(message)"
         case .unavailable(let message): "database unavailable: \(message)"
+        case .auditKeyMismatch(let seq, let keyID, let current):
+            "the audit log's head (seq \(seq)) is sealed by key id \(keyID), not by this gateway's audit.key_file "
+                + "(key id \(current)): another gateway writes with another audit key, or the key was rotated and "
+                + "this gateway still has the old one; nothing was written"
         }
     }
 }

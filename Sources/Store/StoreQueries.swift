@@ -5,6 +5,9 @@ import Foundation
 public struct DeliveryQuery: Sendable, Hashable {
     public var identityID: UUID?
     public var status: DeliveryStatus?
+    public var source: DeliverySource?
+    /// A Kratos courier template type (`recovery_code_valid`, …).
+    public var templateType: String?
     /// Created at or after.
     public var createdSince: Date?
     /// Created before.
@@ -17,6 +20,8 @@ public struct DeliveryQuery: Sendable, Hashable {
     public init(
         identityID: UUID? = nil,
         status: DeliveryStatus? = nil,
+        source: DeliverySource? = nil,
+        templateType: String? = nil,
         createdSince: Date? = nil,
         createdUntil: Date? = nil,
         cursor: String? = nil,
@@ -24,6 +29,8 @@ public struct DeliveryQuery: Sendable, Hashable {
     ) {
         self.identityID = identityID
         self.status = status
+        self.source = source
+        self.templateType = templateType
         self.createdSince = createdSince
         self.createdUntil = createdUntil
         self.cursor = cursor

@@ -30,6 +30,9 @@ package enum DeliveryColumn: String, CaseIterable, Sendable {
     case smtpReply = "smtp_reply"
     case createdAt = "created_at_us"
     case sentAt = "sent_at_us"
+    case source
+    case templateType = "template_type"
+    case sealedPayload = "sealed_payload"
 
     /// `(id, status, …)`: every column, in declaration order, for an INSERT.
     package static let list = "(" + allCases.map(\.rawValue).joined(separator: ", ") + ")"
@@ -40,10 +43,10 @@ package enum DeliveryColumn: String, CaseIterable, Sendable {
         case .id: .uuid(record.id)
         case .status: .text(record.status.rawValue)
         case .failure: record.failure.map { .text($0.rawValue) }
-        case .identityID: .uuid(record.identityID)
+        case .identityID: record.identityID.map(StoreValue.uuid)
         case .recipient: .text(record.recipient)
-        case .method: .text(record.method.rawValue)
-        case .template: .text(record.template)
+        case .method: record.method.map { .text($0.rawValue) }
+        case .template: record.template.map(StoreValue.text)
         case .locale: record.locale.map(StoreValue.text)
         case .expiresIn: .text(record.expiresIn)
         case .deadline: .micros(record.deadline)
@@ -62,6 +65,9 @@ package enum DeliveryColumn: String, CaseIterable, Sendable {
         case .smtpReply: record.smtpReply.map(StoreValue.text)
         case .createdAt: .micros(record.createdAt)
         case .sentAt: record.sentAt.map(StoreValue.micros)
+        case .source: .text(record.source.rawValue)
+        case .templateType: record.templateType.map(StoreValue.text)
+        case .sealedPayload: record.sealedPayload.map(StoreValue.bytes)
         }
     }
 }
@@ -84,6 +90,8 @@ package enum AuditEventColumn: String, CaseIterable, Sendable {
     case details
     case prevHash = "prev_hash"
     case hash
+    /// Added by migration `v5_audit_key_id`; NULL in the rows sealed before it.
+    case keyID = "key_id"
 
     /// `(seq, id, …)`: every column, in declaration order, for an INSERT.
     package static let list = "(" + allCases.map(\.rawValue).joined(separator: ", ") + ")"
@@ -106,6 +114,7 @@ package enum AuditEventColumn: String, CaseIterable, Sendable {
         case .details: .text(AuditDetailsColumn.text(event.details))
         case .prevHash: .text(event.prevHash)
         case .hash: .text(event.hash)
+        case .keyID: event.keyID.map(StoreValue.text)
         }
     }
 }

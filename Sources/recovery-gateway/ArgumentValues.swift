@@ -12,5 +12,11 @@ extension RecoveryMethod: ExpressibleByArgument {}
 /// `list --status`.
 extension DeliveryStatus: ExpressibleByArgument {}
 
+/// `list --source`.
+extension DeliverySource: ExpressibleByArgument {}
+
+/// `list --template-type`.
+extension CourierTemplateType: ExpressibleByArgument {}
+
 /// `audit export --format`.
 extension AuditExportFormat: ExpressibleByArgument {}

@@ -7,10 +7,10 @@ import GatewayConfiguration
 import RFC3339
 import Store
 
-/// The audit key of the configuration, as `serve` would use it.
+/// The audit keys of the configuration (current and previous), as `serve` would use them.
 func auditChain(_ configuration: GatewayConfiguration, createIfMissing: Bool = true) throws -> AuditChain {
     do {
-        return AuditChain(key: try configuration.audit.resolveKey(createIfMissing: createIfMissing))
+        return AuditChain(keys: try configuration.audit.resolveKeyRing(createIfMissing: createIfMissing))
     } catch {
         throw operationFailed("\(error)")
     }
@@ -21,7 +21,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Export or verify the audit log (read from the store; the gateway may be running).",
-        subcommands: [Export.self, Verify.self, AuditPublicKeyCommand.self]
+        subcommands: [Export.self, Verify.self, AuditPublicKeyCommand.self, AuditRotateKeyCommand.self]
     )
 
     /// `audit export`.
@@ -109,14 +109,15 @@ struct AuditCommand: AsyncParsableCommand {
 
         @Option(
             help: ArgumentHelp(
-                "The checkpoint key (`audit public-key`'s output) to check --file with.",
+                "The checkpoint key (`audit public-key`'s output) to check --file with; once per signing key "
+                    + "when it was changed.",
                 valueName: "file"
             )
         )
-        var publicKey: String?
+        var publicKey: [String] = []
 
         func validate() throws {
-            guard (file == nil) == (publicKey == nil) else {
+            guard (file == nil) == publicKey.isEmpty else {
                 throw ValidationError("--file and --public-key go together")
             }
         }
@@ -128,8 +129,8 @@ struct AuditCommand: AsyncParsableCommand {
         static let keyHint = "; check that audit.key_file holds the key the gateway seals with"
 
         func run() async throws {
-            if let file, let publicKey {
-                return try OfflineAuditVerification(file: file, publicKeyFile: publicKey).run()
+            if let file {
+                return try OfflineAuditVerification(file: file, publicKeyFiles: publicKey).run()
             }
             let configuration = try options.load()
             // A missing key is an error here: a new one would only make every event look tampered with.

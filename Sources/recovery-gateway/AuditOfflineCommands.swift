@@ -26,25 +26,32 @@ struct AuditPublicKeyCommand: AsyncParsableCommand {
     }
 }
 
-/// `audit verify --file EXPORT --public-key FILE`: checks an NDJSON export with no database and no
-/// secret, and says what it proves; exit 0 when a signed checkpoint covers it and nothing is broken,
-/// 1 when the export is broken or nothing in it is signed, 2 when a file cannot be read.
+/// `audit verify --file EXPORT --public-key FILE…`: checks an NDJSON export with no database and no
+/// secret, and says what it proves (and, given several signing keys, which signed what); exit 0 when
+/// a signed checkpoint covers it and nothing is broken, 1 when the export is broken or nothing in it
+/// is signed, 2 when a file cannot be read.
 struct OfflineAuditVerification {
     let file: String
-    let publicKeyFile: String
+    let publicKeyFiles: [String]
 
     func run() throws {
-        guard let keyText = try? String(contentsOfFile: publicKeyFile, encoding: .utf8),
-            let key = AuditPublicKey(text: keyText)
-        else {
-            throw ValidationError("--public-key \(publicKeyFile): not a readable Ed25519 public key (PEM or base64)")
+        var keys: [AuditPublicKey] = []
+        for publicKeyFile in publicKeyFiles {
+            guard let keyText = try? String(contentsOfFile: publicKeyFile, encoding: .utf8),
+                let key = AuditPublicKey(text: keyText)
+            else {
+                throw ValidationError(
+                    "--public-key \(publicKeyFile): not a readable Ed25519 public key (PEM or base64)"
+                )
+            }
+            keys.append(key)
         }
         guard FileManager.default.isReadableFile(atPath: file) else {
             throw ValidationError("--file \(file): cannot read the file")
         }
         let report: AuditExportReport
         do {
-            report = try AuditExportCheck.verify(file: URL(fileURLWithPath: file), publicKey: key)
+            report = try AuditExportCheck.verify(file: URL(fileURLWithPath: file), publicKeys: keys)
         } catch {
             throw operationFailed("--file \(file): \(error)")
         }
@@ -55,7 +62,8 @@ struct OfflineAuditVerification {
         print("linked: seq 1-\(report.lastSeq): every event follows the one before (no gap, no reordering)")
         guard let last = report.lastCheckpoint else {
             throw operationFailed(
-                "not proven: no checkpoint signed by key id \(key.keyID) in seq 1-\(report.lastSeq); nothing here is signed"
+                "not proven: no checkpoint signed by key id \(keys.map(\.keyID).joined(separator: " or ")) in seq "
+                    + "1-\(report.lastSeq); nothing here is signed"
             )
         }
         let checkpoint = last.checkpoint
@@ -63,6 +71,10 @@ struct OfflineAuditVerification {
             "signed: seq 1-\(checkpoint.seq) by the checkpoint at seq \(last.eventSeq), signed \(checkpoint.signedAt)"
                 + " with key id \(checkpoint.keyID) (\(report.checkpoints) checkpoints verified)"
         )
+        if keys.count > 1 {
+            let ranges = report.signers.ranges.map { "seq \($0.first)-\($0.last) by key id \($0.keyID)" }
+            print("signing keys: " + ranges.joined(separator: ", "))
+        }
         if report.unsignedTail == 0 {
             print("unsigned tail: none")
         } else {

@@ -10,8 +10,10 @@ enum DeliveryText {
             ("status", delivery.status + (delivery.failure.map { " (\($0))" } ?? "")),
             ("identity", delivery.identityID),
             ("recipient", delivery.recipient),
+            ("source", delivery.source),
+            ("template type", delivery.templateType),
             ("method", delivery.method),
-            ("template", delivery.template + (delivery.locale.map { " (\($0))" } ?? "")),
+            ("template", delivery.template.map { $0 + (delivery.locale.map { " (\($0))" } ?? "") }),
             ("attempts", String(delivery.attempts)),
             ("created", delivery.createdAt),
             ("sent", delivery.sentAt),
@@ -32,7 +34,7 @@ enum DeliveryText {
     static func cells(_ delivery: DeliveryView) -> [String] {
         [
             delivery.id, delivery.status, String(delivery.attempts), delivery.createdAt, delivery.recipient,
-            delivery.method, delivery.template, delivery.failure ?? "-",
+            delivery.method ?? "-", delivery.template ?? delivery.templateType ?? "-", delivery.failure ?? "-",
         ]
     }
 

@@ -30,9 +30,9 @@ struct KeysCommand: ParsableCommand {
         func validate() throws {
             guard !name.isEmpty,
                 name.unicodeScalars.allSatisfy({
-                    $0.isASCII && $0.properties.isAlphabetic || "0123456789-_.".unicodeScalars.contains($0)
+                    $0.isASCII && $0.properties.isAlphabetic || "0123456789-_.@".unicodeScalars.contains($0)
                 })
-            else { throw ValidationError("--name must be letters, digits, - _ or .") }
+            else { throw ValidationError("--name must be letters, digits, - _ . or @ (alice@support)") }
             guard !scopes.isEmpty else { throw ValidationError("give at least one --scope") }
             for scope in scopes where APIKey.Scope(rawValue: scope) == nil {
                 throw ValidationError(

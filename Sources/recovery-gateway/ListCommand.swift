@@ -3,6 +3,7 @@ import Foundation
 import GatewayAPI
 import NIOHTTP1
 import Store
+import Templates
 
 /// `recovery-gateway list`: deliveries, newest first, with the API's filters (`GET /v1/recovery-emails`).
 struct ListCommand: AsyncParsableCommand {
@@ -25,6 +26,12 @@ struct ListCommand: AsyncParsableCommand {
         )
     )
     var status: DeliveryStatus?
+
+    @Option(help: ArgumentHelp("Only deliveries from this source: admin_api or kratos_courier.", valueName: "source"))
+    var source: DeliverySource?
+
+    @Option(help: ArgumentHelp("Only Kratos courier messages of this template type.", valueName: "type"))
+    var templateType: CourierTemplateType?
 
     @Option(help: ArgumentHelp("Only deliveries created at or after this RFC 3339 time.", valueName: "time"))
     var since: String?
@@ -63,7 +70,8 @@ struct ListCommand: AsyncParsableCommand {
     /// The query string of the filters given (empty when none).
     var query: String {
         let parameters: [(String, String?)] = [
-            ("identity_id", identity), ("status", status?.rawValue), ("since", since), ("until", until),
+            ("identity_id", identity), ("status", status?.rawValue), ("source", source?.rawValue),
+            ("template_type", templateType?.rawValue), ("since", since), ("until", until),
             ("limit", limit.map(String.init)), ("cursor", cursor),
         ]
         var components = URLComponents()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Audit
 import Foundation
 import GatewayApp
 import GatewayConfiguration
@@ -36,6 +37,16 @@ struct ServeCommand: AsyncParsableCommand {
                     "kratos": "\(configuration.kratos.adminURL)",
                 ]
             )
+            if let rotation = runtime.keyRotation {
+                logger.notice(
+                    "audit key rotated",
+                    metadata: [
+                        "seq": "\(rotation.seq)",
+                        "from_key_id": "\(rotation.details[AuditKeyRotation.fromKeyID] ?? "")",
+                        "to_key_id": "\(rotation.keyID ?? "")",
+                    ]
+                )
+            }
             // Runs until SIGTERM or SIGINT; the application closes what `start` opened, however it ends.
             try await runtime.application(logger: logger).runService()
         } catch let error as StartupError {

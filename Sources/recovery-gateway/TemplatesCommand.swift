@@ -42,7 +42,8 @@ struct CatalogOptions: ParsableArguments {
 struct TemplatesCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Load the templates as serve would; list each template's method and locales, or the first error.",
+        abstract:
+            "Load the templates as serve would; list each template's method (or courier type) and locales, or the first error.",
         discussion: "An error is printed as file:line:column: problem, with exit 1."
     )
 
@@ -51,12 +52,18 @@ struct TemplatesCheckCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try catalogOptions.load()
         let catalog = try catalogOptions.catalog(configuration)
+        let courier = catalog.courierTypes.isEmpty ? "" : " and \(catalog.courierTypes.count) courier templates"
         print(
-            "ok: \(catalog.names.count) templates in \(configuration.templates.dir) (default locale \(catalog.defaultLocale))"
+            "ok: \(catalog.names.count) templates\(courier) in \(configuration.templates.dir) "
+                + "(default locale \(catalog.defaultLocale))"
         )
         for name in catalog.names {
             let method = catalog.method(of: name)?.rawValue ?? "?"
             print("\(name) (\(method)): \(catalog.locales(of: name).joined(separator: ", "))")
+        }
+        // The templates of Kratos's courier types (POST /v1/courier/kratos), by type.
+        for type in catalog.courierTypes {
+            print("\(type.rawValue) (courier): \(catalog.locales(of: type.rawValue).joined(separator: ", "))")
         }
     }
 }

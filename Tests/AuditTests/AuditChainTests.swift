@@ -45,9 +45,12 @@ import Testing
             return verifier.result
         }
         #expect(verifyTail(log[3...], with: chain) == .ok(events: 3, head: log[5].hash))
-        // Another key fails at the first event read, though the links hold.
+        // Another key fails at the first event read, though the links hold: it names the key it lacks.
         let other = AuditChain(key: try! AuditKey(bytes: [UInt8](repeating: 2, count: 32)))
-        #expect(verifyTail(log[3...], with: other) == .broken(firstBadSeq: 4, reason: .hashMismatch))
+        #expect(
+            verifyTail(log[3...], with: other)
+                == .broken(firstBadSeq: 4, reason: .unknownKey(seq: 4, keyID: chain.keyID))
+        )
         // After the first event, every link and HMAC counts again.
         var edited = log
         edited[4].outcome = "failed"
@@ -112,7 +115,7 @@ import Testing
 
     @Test func anotherKeyFailsAtTheFirstEvent() throws {
         let other = AuditChain(key: try AuditKey(bytes: [UInt8](repeating: 2, count: 32)))
-        #expect(other.verify(events(3)) == .broken(firstBadSeq: 1, reason: .hashMismatch))
+        #expect(other.verify(events(3)) == .broken(firstBadSeq: 1, reason: .unknownKey(seq: 1, keyID: chain.keyID)))
     }
 
     @Test func theStreamingVerifierStopsAtTheFirstBreak() {

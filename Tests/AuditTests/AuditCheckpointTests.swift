@@ -7,8 +7,14 @@ import Testing
     let key = AuditSigningKey(seed: [UInt8](repeating: 7, count: 32))
     let otherKey = AuditSigningKey(seed: [UInt8](repeating: 8, count: 32))
 
-    /// `count` events sealed in a chain, with a checkpoint (signed by `signer`) after every `every` events.
-    func log(_ count: Int, checkpointEvery every: Int, signer: AuditSigningKey? = nil) -> [AuditEvent] {
+    /// `count` events sealed in a chain, with a checkpoint (signed by `signer`, or after `rotation.after`
+    /// events by `rotation.key`) after every `every` events.
+    func log(
+        _ count: Int,
+        checkpointEvery every: Int,
+        signer: AuditSigningKey? = nil,
+        rotation: (key: AuditSigningKey, after: Int)? = nil
+    ) -> [AuditEvent] {
         var events: [AuditEvent] = []
         var digest = AuditDigest()
         func append(_ draft: AuditDraft) {
@@ -38,7 +44,7 @@ import Testing
                     digest: digest,
                     head: events.last!.hash,
                     at: start.addingTimeInterval(Double(index) + 0.25),
-                    key: signer ?? key
+                    key: rotation.flatMap { index > $0.after ? $0.key : nil } ?? signer ?? key
                 )
                 append(AuditDraft(at: start, actor: "system", action: .auditCheckpoint, details: checkpoint.details))
             }
@@ -52,8 +58,8 @@ import Testing
         return digest
     }
 
-    func verify(_ events: [AuditEvent], with publicKey: AuditPublicKey? = nil) -> AuditExportReport {
-        var verifier = AuditExportVerifier(publicKey: publicKey ?? key.publicKey)
+    func verify(_ events: [AuditEvent], with publicKeys: [AuditPublicKey]? = nil) -> AuditExportReport {
+        var verifier = AuditExportVerifier(publicKeys: publicKeys ?? [key.publicKey])
         for event in events where !verifier.feed(event) { break }
         return verifier.report
     }
@@ -146,9 +152,27 @@ import Testing
             verify(foreign).broken
                 == AuditExportBreak(
                     seq: 5,
-                    reason: .otherKey(found: otherKey.publicKey.keyID, expected: key.publicKey.keyID)
+                    reason: .otherKey(found: otherKey.publicKey.keyID, expected: [key.publicKey.keyID])
                 )
         )
+    }
+
+    @Test func checkpointsOfTwoSigningKeysVerifyWithBothPublicKeysAndSayWhichSignedWhat() {
+        let events = log(12, checkpointEvery: 4, rotation: (otherKey, 6))
+        let (first, second) = (key.publicKey.keyID, otherKey.publicKey.keyID)
+        let report = verify(events, with: [key.publicKey, otherKey.publicKey])
+        #expect(report.broken == nil && report.checkpoints == 3)
+        #expect(
+            report.signers.ranges.map { "\($0.keyID) \($0.first)-\($0.last)" } == ["\(first) 1-4", "\(second) 5-14"]
+        )
+        // With the first key alone, the second's first checkpoint (seq 10) is named, with the key given.
+        #expect(verify(events).broken == AuditExportBreak(seq: 10, reason: .otherKey(found: second, expected: [first])))
+        let stranger = AuditSigningKey(seed: [UInt8](repeating: 9, count: 32)).publicKey
+        let broken = verify(events, with: [stranger, otherKey.publicKey]).broken
+        #expect(
+            broken == AuditExportBreak(seq: 5, reason: .otherKey(found: first, expected: [stranger.keyID, second]))
+        )
+        #expect(broken?.description.contains("none of the given public keys' (\(stranger.keyID), \(second))") == true)
     }
 
     @Test func anExportMustStartAtSeqOne() {

@@ -51,4 +51,38 @@ import Testing
             return error?.key == "audit.signing_key_file" && error?.problem.contains("has 5 bytes") == true
         }
     }
+
+    @Test func previousKeyFilesAreAListFromTheFileOrTheEnvironmentAndMustExist() throws {
+        let directory = try TemporaryDirectory()
+        let first = try directory.write("old-1.key", bytes: [UInt8](repeating: 1, count: 32))
+        let second = try directory.write("old-2.key", bytes: [UInt8](repeating: 2, count: 32))
+        let current = try directory.write("audit.key", bytes: [UInt8](repeating: 3, count: 32))
+        let file = try directory.write(
+            "gateway.yaml",
+            "audit:\n  key_file: \"\(current)\"\n  previous_key_files: [\"\(first)\"]\n"
+        )
+        let configuration = try ConfigurationLoader.load(file: file, environment: [:])
+        #expect(configuration.audit.previousKeyFiles == [first])
+        let ring = try configuration.audit.resolveKeyRing(createIfMissing: false)
+        #expect(ring.current.id == (try AuditKey(bytes: [UInt8](repeating: 3, count: 32))).id)
+        #expect(ring.previous.map(\.id) == [(try AuditKey(bytes: [UInt8](repeating: 1, count: 32))).id])
+        #expect(configuration.description.contains("  previous_key_files: [\(first)]"))
+        #expect(GatewayConfiguration.defaults.audit.previousKeyFiles.isEmpty)
+
+        // The environment gives a YAML list, or one file alone.
+        let variable = "RECOVERY_GATEWAY_AUDIT_PREVIOUS_KEY_FILES"
+        let listed = try ConfigurationLoader.load(file: file, environment: [variable: "[\(first), \(second)]"])
+        #expect(listed.audit.previousKeyFiles == [first, second])
+        let alone = try ConfigurationLoader.load(file: file, environment: [variable: second])
+        #expect(alone.audit.previousKeyFiles == [second])
+
+        // A previous key is never created: a missing one stops loading, naming its place in the list.
+        #expect {
+            try ConfigurationLoader.load(file: file, environment: [variable: "[\(first), \(directory.path)/gone.key]"])
+        } throws: { error in
+            let error = error as? ConfigurationError
+            return error?.key == "audit.previous_key_files[1]" && error?.problem.contains("gone.key") == true
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(directory.path)/gone.key"))
+    }
 }

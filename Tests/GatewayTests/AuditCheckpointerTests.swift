@@ -73,7 +73,7 @@ import Testing
         try await checkpointer.step(&state, now: start.addingTimeInterval(200))
         #expect(try await store.auditHead() == 11)
 
-        let report = try AuditExportCheck.verify(ndjson: try await export(store), publicKey: key.publicKey)
+        let report = try AuditExportCheck.verify(ndjson: try await export(store), publicKeys: [key.publicKey])
         #expect(report.broken == nil)
         #expect(report.checkpoints == 3)
         #expect(report.lastCheckpoint?.eventSeq == 11)
@@ -107,8 +107,40 @@ import Testing
         try await checkpointer.step(&state, now: start.addingTimeInterval(61))
         #expect(try await store.auditHead() == 5, "seq 3 was not covered: a checkpoint follows")
 
-        let report = try AuditExportCheck.verify(ndjson: try await export(store), publicKey: key.publicKey)
+        let report = try AuditExportCheck.verify(ndjson: try await export(store), publicKeys: [key.publicKey])
         #expect(report.broken == nil)
         #expect(report.lastCheckpoint?.checkpoint.seq == 4)
+    }
+
+    @Test func aRestartResumesFromTheNewestCheckpointOfItsKeyInsteadOfSeqOne() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (store, checkpointer) = try await checkpointing(in: directory, everyEvents: 5)
+        #expect(try await checkpointer.resume().seq == 0, "no checkpoint yet: from seq 1")
+        var first = AuditCheckpointer.State()
+        try await append(7, to: store)
+        try await checkpointer.step(&first, now: Date())
+        try await append(2, to: store)
+        #expect(try await store.auditHead() == 10, "a checkpoint at seq 8 covering 7")
+
+        var resumed = try await checkpointer.resume()
+        let seventh = try await store.auditEvents(afterSeq: 6, limit: 1)[0]
+        #expect(resumed.seq == 7 && resumed.head == seventh.hash)
+        var fresh = AuditCheckpointer.State()
+        let now = Date()
+        try await checkpointer.step(&resumed, now: now)
+        try await checkpointer.step(&fresh, now: now)
+        #expect(resumed.seq == fresh.seq && resumed.head == fresh.head && resumed.digest == fresh.digest)
+        #expect(resumed.uncovered == fresh.uncovered && resumed.uncovered == [9, 10])
+
+        // Another key's checkpoint (the signing key was changed) is not taken on trust: from seq 1.
+        let other = AuditCheckpointer(
+            store: store,
+            key: AuditSigningKey(seed: [UInt8](repeating: 5, count: 32)),
+            everyEvents: 5,
+            interval: .seconds(60),
+            logger: Logger(label: "test")
+        )
+        #expect(try await other.resume().seq == 0)
     }
 }

@@ -150,6 +150,53 @@ struct AuditOfflineVerifyTests {
         #expect(result.stderr.contains("not the given public key's \(other.keyID)"))
     }
 
+    @Test func afterASigningKeyChangeBothPublicKeysVerifyAndTheRangesAreNamed() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.remove() }
+        let configuration = try ConfigurationLoader.load(file: fixture.config, environment: [:])
+        let first = try configuration.audit.resolveSigningKey(createIfMissing: false).publicKey
+        // The operator changed audit.signing_key_file: two more events, then a checkpoint by the new key.
+        let next = AuditSigningKey(seed: [UInt8](repeating: 9, count: 32))
+        let chain = AuditChain(key: try configuration.audit.resolveKey(createIfMissing: false))
+        let store = try SQLiteStore(path: fixture.directory.appendingPathComponent("gateway.sqlite").path, chain: chain)
+        for _ in 0..<2 {
+            _ = try await store.appendAudit(AuditDraft(at: Date(), actor: "backend", action: .emailRefused))
+        }
+        var digest = AuditDigest()
+        let events = try await store.auditEvents(afterSeq: 0, limit: 100)
+        for event in events { digest.add(event) }
+        let checkpoint = AuditCheckpoint(seq: 14, digest: digest, head: events[13].hash, at: Date(), key: next)
+        _ = try await store.appendAudit(
+            AuditDraft(at: Date(), actor: "system", action: .auditCheckpoint, details: checkpoint.details)
+        )
+        let exported = try await run(["audit", "export", "--output", fixture.export.path, "--config", fixture.config])
+        try #require(exported.status == 0, "\(exported.stderr)")
+        let nextKey = try write(next.publicKey.pem, to: "next.pub", in: fixture.directory)
+
+        let both = try await run(
+            [
+                "audit", "verify", "--file", fixture.export.path, "--public-key", fixture.publicKey, "--public-key",
+                nextKey,
+            ],
+            in: fixture.directory
+        )
+        #expect(both.status == 0, "\(both.stderr)")
+        #expect(both.stdout.contains("signed: seq 1-14 by the checkpoint at seq 15"), "\(both.stdout)")
+        #expect(
+            both.stdout.contains(
+                "signing keys: seq 1-9 by key id \(first.keyID), seq 10-14 by key id \(next.publicKey.keyID)\n"
+            ),
+            "\(both.stdout)"
+        )
+        // The first key alone names the second's checkpoint.
+        let one = try await fixture.verify(fixture.export.path)
+        #expect(one.status == 1)
+        #expect(
+            one.stderr.contains("checkpoint at seq 15 names signing key id \(next.publicKey.keyID)"),
+            "\(one.stderr)"
+        )
+    }
+
     @Test func unreadableInputExits2AndAFileThatIsNoExportExits1() async throws {
         let fixture = try await Fixture()
         defer { fixture.remove() }

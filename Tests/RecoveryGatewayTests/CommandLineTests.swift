@@ -115,4 +115,17 @@ struct KeysCommandTests {
         let bad = try await gateway(["keys", "new", "--name", "x", "--scope", "everything"])
         #expect(bad.status == 2)
     }
+
+    /// A support agent's key, named as the console's README says (the name is the audit log's actor).
+    @Test func anAgentsKeyIsNamedWithAnAt() async throws {
+        let result = try await gateway([
+            "keys", "new", "--name", "alice@support", "--scope", "recovery:send", "--scope", "recovery:read",
+        ])
+        #expect(result.status == 0)
+        let line = try #require(result.stdout.split(separator: "\n").last.map(String.init))
+        let configuration = try ConfigurationLoader.load(yaml: "api_keys:\n" + line, source: "test", environment: [:])
+        #expect(configuration.apiKeys.map(\.name) == ["alice@support"])
+        let bad = try await gateway(["keys", "new", "--name", "alice support", "--scope", "recovery:send"])
+        #expect(bad.status == 2)
+    }
 }

@@ -8,7 +8,7 @@ import Testing
 struct ReadmeTests {
     static let commands: [[String]] = [
         ["serve"], ["migrate"], ["send"], ["status"], ["list"], ["audit", "export"], ["audit", "verify"],
-        ["audit", "public-key"],
+        ["audit", "public-key"], ["audit", "rotate-key"],
         ["templates", "check"], ["templates", "preview"], ["templates", "import-kratos"], ["keys", "new"],
         ["smtp-test"],
     ]

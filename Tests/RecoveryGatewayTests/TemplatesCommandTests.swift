@@ -17,15 +17,26 @@ struct TemplatesCommandTests {
         return copy
     }
 
+    /// The recovery templates, then those of Kratos's courier types (since issue 14's receiver).
     @Test func checkListsEveryTemplateWithItsMethodAndLocales() async throws {
         // Without --config and --dir: templates/ of the working directory, as serve does.
         let result = try await run(["templates", "check"], in: repositoryRoot)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(
             result.stdout == """
-                ok: 2 templates in templates (default locale en)
+                ok: 2 templates and 10 courier templates in templates (default locale en)
                 recovery (link): de, en
                 recovery_code (code): de, en
+                login_code_valid (courier): de, en
+                recovery_code_invalid (courier): de, en
+                recovery_code_valid (courier): de, en
+                recovery_invalid (courier): de, en
+                recovery_valid (courier): de, en
+                registration_code_valid (courier): de, en
+                verification_code_invalid (courier): de, en
+                verification_code_valid (courier): de, en
+                verification_invalid (courier): de, en
+                verification_valid (courier): de, en
 
                 """
         )

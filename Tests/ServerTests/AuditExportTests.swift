@@ -29,7 +29,7 @@ struct AuditExportTests {
         #expect(
             AuditExportFormat.csv.header
                 == "seq,id,at,actor,source_ip,request_id,action,delivery_id,identity_id,recipient_hash,"
-                + "recipient_masked,outcome,details,prev_hash,hash\r\n"
+                + "recipient_masked,outcome,details,prev_hash,hash,key_id\r\n"
         )
         let line = AuditExportFormat.csv.line(event)
         #expect(line.hasSuffix("\r\n"))
@@ -41,7 +41,11 @@ struct AuditExportTests {
         // A quote is doubled, a line break kept inside the quotes; details are one JSON field.
         #expect(line.contains(",\"said \"\"no\"\"\ntwice\","))
         #expect(line.contains(",\"{\"\"reason\"\":\"\"ticket #4711\"\"}\","))
-        #expect(line.hasSuffix(",\(String(repeating: "0", count: 64)),cd34\r\n"))
+        // key_id last: empty for an event sealed before events named their key.
+        #expect(line.hasSuffix(",\(String(repeating: "0", count: 64)),cd34,\r\n"))
+        var named = event
+        named.keyID = "0123456789abcdef"
+        #expect(AuditExportFormat.csv.line(named).hasSuffix(",cd34,0123456789abcdef\r\n"))
     }
 
     @Test func ndjsonIsOneObjectPerLine() throws {
@@ -55,6 +59,7 @@ struct AuditExportTests {
         #expect(object["outcome"] as? String == "said \"no\"\ntwice")
         #expect(object["recipient_masked"] as? String == "f***@o***.sh")
         #expect(object["request_id"] == nil)
+        #expect(object["key_id"] == nil)
     }
 
     @Test func eachFormatNamesItsMediaType() {

@@ -15,25 +15,28 @@ import TestSupport
 enum Keys {
     static let backend = "rg_test_backend_key_0123456789"
     static let reader = "rg_test_reader_key_0123456789"
+    static let kratos = "rg_test_kratos_courier_key_0123"
 }
 
 /// Runs the real gateway (SQLite in a temp dir, the stand-in, aiosmtpd, the shipped templates)
 /// in-process on a free port, and hands the test an HTTP client for it.
 func withGateway(
+    yaml extra: String = "",
     _ body:
         @Sendable (_ client: any TestClientProtocol, _ standIn: KratosStandIn, _ smtp: AiosmtpdServer) async throws ->
         Void
 ) async throws {
-    try await withGatewayRuntime { runtime, standIn, smtp in
+    try await withGatewayRuntime(yaml: extra) { runtime, standIn, smtp in
         // The application closes the runtime's resources when the test ends, passed or failed.
         let application = runtime.application(logger: Logger(label: "test"))
         try await application.test(.live) { client in try await body(client, standIn, smtp) }
     }
 }
 
-/// The real gateway's parts, started as `withGateway` starts them; `body` must run its
-/// application (which closes them).
+/// The real gateway's parts, started as `withGateway` starts them (`extra` YAML lines appended to
+/// the configuration); `body` must run its application (which closes them).
 func withGatewayRuntime(
+    yaml extra: String = "",
     _ body:
         @Sendable (_ runtime: GatewayRuntime, _ standIn: KratosStandIn, _ smtp: AiosmtpdServer) async throws -> Void
 ) async throws {
@@ -48,11 +51,14 @@ func withGatewayRuntime(
             smtp: { url: "smtp://127.0.0.1:\(smtp.port)/?disable_starttls=true" }
             store: { url: "sqlite://\(directory.path)/gateway.sqlite" }
             audit: { key_file: "\(directory.path)/audit.key" }
+            courier: { payload_key_file: "\(directory.path)/courier-payload.key", max_body_bytes: 65536 }
             templates: { dir: "\(repositoryRoot.appendingPathComponent("templates").path)" }
             delivery: { backoff_initial: 100ms, cooldown: 0s }
             api_keys:
               - { name: backend, sha256: "\(APIKey.sha256Hex(of: Keys.backend))", scopes: [recovery:send, recovery:read, audit:read] }
               - { name: reader, sha256: "\(APIKey.sha256Hex(of: Keys.reader))", scopes: [recovery:read] }
+              - { name: kratos, sha256: "\(APIKey.sha256Hex(of: Keys.kratos))", scopes: [courier:kratos] }
+            \(extra)
             """
         let configuration = try ConfigurationLoader.load(yaml: yaml, source: "test", environment: [:])
         try await body(try await GatewayRuntime.start(configuration), standIn, smtp)

@@ -14,6 +14,13 @@ struct RouteAccessTests {
         "GET /health/alive", "GET /health/ready", "GET /openapi.yaml", "GET /metrics",
     ]
 
+    /// The console's ways in, which need no session: its root, the sign-in form and its post, and
+    /// its stylesheet and script. Every other console route needs a session (a Bearer key is none).
+    static let consoleEntrances: Set<String> = [
+        "GET /console", "GET /console/sign-in", "POST /console/sign-in", "GET /console/assets/console.css",
+        "GET /console/assets/console.js", "GET /console/assets/icon.svg",
+    ]
+
     @Test func everyRouteButTheDocumentedPublicOnesAnswers401WithoutAKey() async throws {
         try await withGatewayRuntime { runtime, _, _ in
             let routes = runtime.router().routes.map { (method: $0.method, path: "\($0.path)") }
@@ -29,6 +36,11 @@ struct RouteAccessTests {
                         .joined(separator: "/")
                     let response = try await client.call(route.method, uri, key: nil)
                     let name = "\(route.method) \(route.path)"
+                    if route.path.hasPrefix("/console") {
+                        // Not a JSON API route, and not public: HTML pages behind a session.
+                        try await Self.expectConsoleRefusal(client, route.method, uri, name: name)
+                        continue
+                    }
                     if Self.publicRoutes.contains(name) {
                         #expect(response.status != .unauthorized, "\(name)")
                     } else {
@@ -39,6 +51,29 @@ struct RouteAccessTests {
                     let unknown = try await client.call(route.method, uri, key: "rg_not_a_configured_key")
                     #expect((unknown.status == .unauthorized) == !Self.publicRoutes.contains(name), "\(name)")
                 }
+            }
+        }
+    }
+
+    /// A console route without a session: an entrance answers without 401; any other `GET` sends
+    /// the browser to sign in, any other method is 401 — with or without an API key.
+    static func expectConsoleRefusal(
+        _ client: any TestClientProtocol,
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        name: String
+    ) async throws {
+        for key in [nil, Keys.backend] {
+            let response = try await client.call(method, uri, key: key)
+            #expect(response.headers[.contentSecurityPolicy] != nil, "\(name)")
+            if consoleEntrances.contains(name) {
+                #expect(response.status != .unauthorized, "\(name)")
+            } else if method == .get {
+                #expect(response.status == .seeOther, "\(name)")
+                #expect(response.headers[.location] == "/console/sign-in", "\(name)")
+            } else {
+                #expect(response.status == .unauthorized, "\(name)")
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8", "\(name)")
             }
         }
     }

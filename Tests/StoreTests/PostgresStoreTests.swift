@@ -34,11 +34,7 @@ import Testing
 
     @Test func manyReplicasMigratingAtOnceLeaveOneSchema() async throws {
         let replicas = try await replicas(6, migrate: false)
-        await #expect(
-            throws: StoreError.schemaNotMigrated(missing: [
-                "v1_deliveries", "v2_idempotency_records", "v3_audit_events",
-            ])
-        ) {
+        await #expect(throws: StoreError.schemaNotMigrated(missing: PostgresSchema.names)) {
             try await replicas.stores[0].ping()
         }
         try await withThrowingTaskGroup { group in
@@ -139,7 +135,8 @@ import Testing
         let (url, name) = try await PostgresTestDatabase.create()
         let chain = AuditChain(key: AuditKey.random())
         // A database no version has migrated yet stays without even the migrations table.
-        await #expect(throws: StoreError.schemaOlder(database: "none", binary: "v3_audit_events")) {
+        await #expect(throws: StoreError.schemaOlder(database: "none", binary: try #require(PostgresSchema.names.last)))
+        {
             try await PostgresStore.openReadOnly(url: url, chain: chain)
         }
         let store = try PostgresStore(url: url, chain: chain)
@@ -237,6 +234,42 @@ import Testing
         #expect(Set(events.map(\.prevHash)).count == total)
         #expect(try await replicas.stores[3].verifyAudit(chain: chain) == .ok(events: total, head: events.last!.hash))
         await replicas.close()
+    }
+
+    /// The race no start-up check sees: two replicas with different keys start on an empty log and
+    /// append at once. The first append decides the key; every append of the other is refused.
+    @Test func replicasWithDifferentKeysAppendingOnAnEmptyLogNeverMixTheirKeys() async throws {
+        let (url, name) = try await PostgresTestDatabase.create()
+        let chains = [AuditChain(key: AuditKey.random()), AuditChain(key: AuditKey.random())]
+        let stores = try chains.map { try PostgresStore(url: url, chain: $0) }
+        try await stores[0].migrate()
+        let writers = 4
+        let perWriter = 5
+        // (replica, appended, refused) per writer.
+        let outcomes = try await concurrently(2 * writers) { index in
+            let replica = index % 2
+            var (appended, refused) = (0, 0)
+            for _ in 0..<perWriter {
+                do {
+                    _ = try await stores[replica].appendAudit(Fixtures.draft(.emailRefused, actor: "r\(replica)"))
+                    appended += 1
+                } catch StoreError.auditKeyMismatch(_, let keyID, let current) {
+                    #expect(keyID == chains[1 - replica].keyID && current == chains[replica].keyID)
+                    refused += 1
+                }
+            }
+            return (replica, appended, refused)
+        }
+        let appended = [0, 1].map { replica in outcomes.filter { $0.0 == replica }.map(\.1).reduce(0, +) }
+        let winner = appended[0] > 0 ? 0 : 1
+        #expect(appended[winner] == writers * perWriter && appended[1 - winner] == 0, "\(outcomes)")
+        let events = try await stores[0].auditEvents(afterSeq: 0, limit: 100)
+        #expect(Set(events.map(\.keyID)) == [chains[winner].keyID])
+        #expect(
+            try await stores[1].verifyAudit(chain: chains[winner]) == .ok(events: events.count, head: events.last!.hash)
+        )
+        for store in stores { await store.close() }
+        await PostgresTestDatabase.drop(name)
     }
 
     @Test func auditRowsCannotBeUpdatedDeletedOrTruncated() async throws {

@@ -53,6 +53,8 @@ enum PostgresTestDatabase {
         let store = try PostgresStore(url: url, chain: chain)
         try await store.migrate()
         return StoreUnderTest(store: store, chain: chain) {
+            try PostgresStore(url: url, chain: $0)
+        } cleanup: {
             // The contract suite's cleanup is synchronous: close and drop in the background. The
             // test cluster is thrown away at the end anyway.
             Task.detached {

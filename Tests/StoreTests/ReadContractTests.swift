@@ -138,6 +138,23 @@ import Testing
     }
 
     @Test(arguments: StoreFactory.all)
+    func theLastEventOfAnActionIsTheNewest(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let store = subject.store
+        #expect(try await store.lastAuditEvent(action: .emailSent) == nil)
+        var sent: [AuditEvent] = []
+        for index in 0..<6 {
+            let action: AuditAction = index.isMultiple(of: 3) ? .emailSent : .emailRefused
+            let event = try await store.appendAudit(Fixtures.draft(action))
+            if action == .emailSent { sent.append(event) }
+        }
+        #expect(try await store.lastAuditEvent(action: .emailSent) == sent.last)
+        #expect(try await store.lastAuditEvent(action: .emailRefused)?.seq == 6)
+        #expect(try await store.lastAuditEvent(action: .auditCheckpoint) == nil)
+    }
+
+    @Test(arguments: StoreFactory.all)
     func theTailCheckVerifiesTheLastEventsAndTheHeadWithTheKey(factory: StoreFactory) async throws {
         let subject = try await factory.make()
         defer { subject.cleanup() }
@@ -153,10 +170,12 @@ import Testing
         #expect(try await store.verifyAuditTail(chain: subject.chain, count: 9) == .ok(events: 5, head: events[4].hash))
         let other = AuditChain(key: AuditKey.random())
         #expect(
-            try await store.verifyAuditTail(chain: other, count: 2) == .broken(firstBadSeq: 4, reason: .hashMismatch)
+            try await store.verifyAuditTail(chain: other, count: 2)
+                == .broken(firstBadSeq: 4, reason: .unknownKey(seq: 4, keyID: subject.chain.keyID))
         )
         #expect(
-            try await store.verifyAuditTail(chain: other, count: 0) == .broken(firstBadSeq: 1, reason: .hashMismatch)
+            try await store.verifyAuditTail(chain: other, count: 0)
+                == .broken(firstBadSeq: 1, reason: .unknownKey(seq: 1, keyID: subject.chain.keyID))
         )
     }
 

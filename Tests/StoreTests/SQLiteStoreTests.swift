@@ -1,9 +1,10 @@
-import Audit
 import Foundation
 import GRDB
-import SQLiteStore
 import Store
 import Testing
+
+@testable import Audit
+@testable import SQLiteStore
 
 /// What only the SQLite implementation promises: WAL, triggers, schema versions, tamper evidence
 /// on the file itself.
@@ -36,6 +37,55 @@ import Testing
     func raw(_ opened: Opened, _ sql: String) throws {
         let queue = try DatabaseQueue(path: opened.path)
         try queue.write { db in try db.execute(sql: sql) }
+    }
+
+    /// A log written before events named their key (schema v3, canonical encoding version 1) keeps
+    /// verifying after `v5_audit_key_id`, and the events sealed after it follow on.
+    @Test func eventsSealedBeforeKeyIDsKeepTheirVersion1Hash() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path("gateway.sqlite")
+        let key = AuditKey.random()
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteSchema.migrator.migrate(queue, upTo: "v3_audit_events")
+        var prevHash = AuditEvent.genesisHash
+        for seq in Int64(1)...3 {
+            var event = AuditEvent(
+                seq: seq,
+                id: UUID(),
+                draft: Fixtures.draft(.emailRefused),
+                prevHash: prevHash,
+                hash: ""
+            )
+            event.hash = AuditChain.mac(of: event, key: key)
+            prevHash = event.hash
+            try await queue.write { [event] db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO audit_events (seq, id, at_us, actor, action, outcome, details, prev_hash, hash)
+                        VALUES (?, ?, ?, ?, ?, ?, '{}', ?, ?)
+                        """,
+                    arguments: [
+                        event.seq, event.id.uuidString.lowercased(), event.atMicroseconds, event.actor,
+                        event.action.rawValue, event.outcome, event.prevHash, event.hash,
+                    ]
+                )
+            }
+        }
+        try queue.close()
+        let chain = AuditChain(key: key)
+        let store = try SQLiteStore(path: path, chain: chain)
+        try await store.migrate()
+        let old = try await store.auditEvents(afterSeq: 0, limit: 10)
+        #expect(old.map(\.keyID) == [nil, nil, nil])
+        let next = try await store.appendAudit(Fixtures.draft(.emailSent))
+        #expect(next.keyID == chain.keyID && next.prevHash == old[2].hash)
+        #expect(try await store.verifyAudit(chain: chain) == .ok(events: 4, head: next.hash))
+        // Version-1 events name no key: another key alone finds them edited, as before.
+        #expect(
+            try await store.verifyAudit(chain: AuditChain(key: AuditKey.random()))
+                == .broken(firstBadSeq: 1, reason: .hashMismatch)
+        )
     }
 
     @Test func usesWALInOneFile() async throws {
@@ -108,7 +158,10 @@ import Testing
         defer { opened.directory.remove() }
         _ = try await fillLog(opened)
         let other = AuditChain(key: AuditKey.random())
-        #expect(try await opened.store.verifyAudit(chain: other) == .broken(firstBadSeq: 1, reason: .hashMismatch))
+        #expect(
+            try await opened.store.verifyAudit(chain: other)
+                == .broken(firstBadSeq: 1, reason: .unknownKey(seq: 1, keyID: opened.chain.keyID))
+        )
     }
 
     @Test func aNewerSchemaIsRefused() async throws {
@@ -142,23 +195,27 @@ import Testing
         #expect(try schema(opened.path) == current)
 
         // An older version's schema (no audit log yet) is neither migrated nor read.
+        let names = SQLiteSchema.migrator.migrations
+        let newest = try #require(names.last)
         try raw(
             opened,
             """
-            DROP TABLE audit_events; DELETE FROM grdb_migrations WHERE identifier = 'v3_audit_events'
+            DROP TABLE audit_events;
+            DELETE FROM grdb_migrations WHERE identifier NOT IN ('v1_deliveries', 'v2_idempotency_records')
             """
         )
         let older = try schema(opened.path)
         #expect(
-            throws: StoreError.schemaOlder(database: "v2_idempotency_records", binary: "v3_audit_events")
+            throws: StoreError.schemaOlder(database: "v2_idempotency_records", binary: newest)
         ) {
             try SQLiteStore(path: opened.path, chain: opened.chain, readOnly: true)
         }
         #expect(try schema(opened.path) == older)
 
         // A newer version's: its newest migration is named, by number (v10 after v9).
-        try raw(opened, "INSERT INTO grdb_migrations (identifier) VALUES ('v3_audit_events'), ('v9_a'), ('v10_b')")
-        #expect(throws: StoreError.schemaNewer(database: "v10_b", binary: "v3_audit_events")) {
+        let restored = names.dropFirst(2).map { "('\($0)')" }.joined(separator: ", ")
+        try raw(opened, "INSERT INTO grdb_migrations (identifier) VALUES \(restored), ('v9_a'), ('v10_b')")
+        #expect(throws: StoreError.schemaNewer(database: "v10_b", binary: newest)) {
             try SQLiteStore(path: opened.path, chain: opened.chain, readOnly: true)
         }
         // A file that does not exist is not created.
@@ -172,11 +229,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let store = try SQLiteStore(path: directory.path("fresh.sqlite"), chain: AuditChain(key: AuditKey.random()))
-        await #expect(
-            throws: StoreError.schemaNotMigrated(missing: [
-                "v1_deliveries", "v2_idempotency_records", "v3_audit_events",
-            ])
-        ) {
+        await #expect(throws: StoreError.schemaNotMigrated(missing: SQLiteSchema.migrator.migrations)) {
             try await store.ping()
         }
         try await store.migrate()

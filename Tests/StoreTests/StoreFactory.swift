@@ -7,6 +7,9 @@ import Store
 struct StoreUnderTest: Sendable {
     let store: any GatewayStore
     let chain: AuditChain
+    /// Another store on the same database with `chain`, as another replica (or a restart) would
+    /// open it; the caller closes it.
+    let reopen: @Sendable (AuditChain) throws -> any GatewayStore
     let cleanup: @Sendable () -> Void
 }
 
@@ -23,7 +26,11 @@ struct StoreFactory: Sendable, CustomStringConvertible {
         let chain = AuditChain(key: AuditKey.random())
         let store = try SQLiteStore(path: directory.path("gateway.sqlite"), chain: chain)
         try await store.migrate()
-        return StoreUnderTest(store: store, chain: chain) { directory.remove() }
+        return StoreUnderTest(store: store, chain: chain) {
+            try SQLiteStore(path: directory.path("gateway.sqlite"), chain: $0)
+        } cleanup: {
+            directory.remove()
+        }
     }
 
     /// A database of its own on the test PostgreSQL server (fails, saying how to get one, when

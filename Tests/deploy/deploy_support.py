@@ -84,13 +84,16 @@ API_KEY = "rg_deploy_test_4b1d9c7e2a5f8e3d6c0a"
 
 
 def write_credentials(directory, smtp_password, kratos_token, audit_key_bytes=None):
-    """The secret files, as LoadCredential= or a Secret volume presents them (the signing key: the Secret only)."""
+    """The secret files, as LoadCredential= or a Secret volume presents them (the signing and courier payload
+    keys: the Secret only)."""
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "smtp-password").write_text(smtp_password + "\n")
     (directory / "kratos-token").write_text(kratos_token + "\n")
     (directory / "audit.key").write_bytes(audit_key_bytes if audit_key_bytes is not None else os.urandom(32))
     (directory / "audit-signing.key").write_bytes(os.urandom(32))
+    (directory / "courier-payload.key").write_bytes(os.urandom(32))
+    (directory / "courier-payload.key").chmod(0o600)  # the gateway refuses a key file others may read
     return directory
 
 

@@ -40,7 +40,10 @@ KEYS = {
     "support": ("rg_support_e2e_1a2b3c4d5e6f7a8b9c0d", ["recovery:send", "recovery:send:any-recipient", "recovery:read"]),
     "reader": ("rg_reader_e2e_9e8d7c6b5a4f3e2d1c0b", ["recovery:read"]),
     # Every scope (Tests/e2e/test_openapi.py: schemathesis exercises every operation with it).
-    "admin": ("rg_admin_e2e_5c4b3a2f1e0d9c8b7a6f", ["recovery:send", "recovery:send:any-recipient", "recovery:read", "audit:read"]),
+    "admin": ("rg_admin_e2e_5c4b3a2f1e0d9c8b7a6f", ["recovery:send", "recovery:send:any-recipient", "recovery:read", "audit:read",
+                                                    "courier:kratos"]),
+    # The key Kratos's HTTP courier holds (Tests/e2e/test_kratos_courier.py).
+    "kratos": ("rg_kratos_e2e_3e1f5a7c9b2d4f6e8a0c", ["courier:kratos"]),
 }
 
 
@@ -204,7 +207,7 @@ def config_yaml(workdir, *, http_port, kratos_url, smtp_url, templates_dir=None,
     }
     for dotted, value in (overrides or {}).items():
         section, key = dotted.split(".", 1)
-        sections[section][key] = value
+        sections.setdefault(section, {})[key] = value
     lines = []
     for section, values in sections.items():
         lines.append(f"{section}:")
@@ -400,3 +403,17 @@ class Postgres:
     def remove(self):
         self._script("stop")
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def offline_verification(exporter, key_holder, directory):
+    """An auditor's check: `audit verify --file --public-key` on `exporter`'s `audit export` with
+    `key_holder`'s `audit public-key`, both written to `directory`; the completed process."""
+    export = os.path.join(directory, "export.ndjson")
+    assert exporter.cli("audit", "export", "--output", export).returncode == 0
+    public_key = os.path.join(directory, "audit.pub")
+    with open(public_key, "wb") as f:
+        f.write(key_holder.cli("audit", "public-key").stdout)
+    return subprocess.run(
+        [str(GATEWAY_BIN), "audit", "verify", "--file", export, "--public-key", public_key],
+        capture_output=True, timeout=60, cwd=directory,
+    )

@@ -12,11 +12,29 @@ import urllib.parse
 
 import pytest
 
-from harness import ALICE, ALICE_EMAIL, KEYS
+from harness import ALICE, ALICE_EMAIL, KEYS, wait_for
+from kratos_courier import KratosCourierClient, ctx_documents
 
 SMTP_USER = "mailer"
 SMTP_PASSWORD = "s3cret-SMTP-pass/word+e2e"
 KRATOS_TOKEN = "ory_pat_e2eTokenA1b2C3d4E5f6G7h8"
+# The members of Kratos's courier documents that hold a link or a code.
+COURIER_SECRET_KEYS = ["recovery_url", "recovery_code", "verification_url", "verification_code", "login_code",
+                       "registration_code"]
+
+
+def courier_secrets():
+    """Every link, link token and code of the v26.2 courier fixtures."""
+    found = {}
+    for template_type, ctx in ctx_documents("v26.2").items():
+        for key in COURIER_SECRET_KEYS:
+            if value := ctx["template_data"].get(key):
+                found[f"courier {template_type} {key}"] = value
+                query = urllib.parse.parse_qs(urllib.parse.urlparse(value).query)
+                for name in ("token", "code"):
+                    if name in query:
+                        found[f"courier {template_type} {key} {name}"] = query[name][0]
+    return found
 
 
 def forms(secret):
@@ -96,6 +114,15 @@ def test_no_secret_leaks_anywhere(bare, tmp_path, level, fmt):
     http_csv = gateway.request("GET", "/v1/audit-events", headers={"Accept": "text/csv"}).body
     http_ndjson = gateway.request("GET", "/v1/audit-events", headers={"Accept": "application/x-ndjson"}).body
     gateway.request("GET", "/v1/audit-events/verify")
+    # Kratos's courier: every type posted (twice: the repost is answered from the store) and sent.
+    courier = KratosCourierClient(gateway.url + "/v1/courier/kratos", "Bearer " + KEYS["kratos"][0])
+    for ctx in ctx_documents("v26.2").values():
+        assert courier.dispatch(ctx).status == 202
+        assert courier.dispatch(ctx).status == 200
+    bad = dict(ctx_documents("v26.2")["login_code_valid"], message_type="sms")
+    assert courier.dispatch(bad).status == 422
+    wait_for(lambda: all(d["status"] == "sent" for d in gateway.deliveries(source="kratos_courier")), 60,
+             what="courier messages sent")
     metrics = gateway.request("GET", "/metrics", key=None)
     assert metrics.status == 200 and b"recovery_gateway_delivery_attempts_total" in metrics.body, metrics
 
@@ -110,6 +137,7 @@ def test_no_secret_leaks_anywhere(bare, tmp_path, level, fmt):
     assert all(c.encode() in mails for c in codes)
     assert tokens[-1].encode() in mails.replace(b"=\r\n", b"")
     assert all(json.load(open(p))["authenticated"] for p in glob.glob(os.path.join(smtp.maildir, "*.json")))
+    assert all(c.encode() in mails for c in ["731904", "508217", "294615", "163842"])
 
     audit_key = open(gateway.workdir + "/audit.key", "rb").read()
     assert len(audit_key) >= 32
@@ -121,7 +149,11 @@ def test_no_secret_leaks_anywhere(bare, tmp_path, level, fmt):
         "smtp password": SMTP_PASSWORD,
         "kratos token": KRATOS_TOKEN,
         "audit key": audit_key,
+        **courier_secrets(),
     }
+    courier_key = open(gateway.workdir + "/data/courier-payload.key", "rb").read()
+    assert len(courier_key) == 32
+    secrets["courier payload key"] = courier_key
 
     def artefacts():
         found = {}
@@ -160,6 +192,6 @@ def test_no_secret_leaks_anywhere(bare, tmp_path, level, fmt):
     # The recipient appears only masked in the logs and the audit export.
     for where in ("logs", "cli audit ndjson", "cli audit csv", "http audit csv", "http audit ndjson", "metrics"):
         blob = stopped.get(where, running.get(where)).lower()
-        for form in forms(ALICE_EMAIL) | forms("x@example.com"):
+        for form in forms(ALICE_EMAIL) | forms("x@example.com") | forms("lena.schmidt@example.com"):
             assert form not in blob, f"full recipient {form!r} in {where}"
     assert b"f***@o***.sh" in stopped["cli audit ndjson"]

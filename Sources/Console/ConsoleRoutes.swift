@@ -1,0 +1,222 @@
+import Audit
+import Foundation
+import Gateway
+import GatewayConfiguration
+import HTTPTypes
+import Hummingbird
+import Kratos
+import Logging
+import NIOCore
+import Server
+import Store
+import Templates
+
+/// The support console at `/console`: HTML pages over the same domain services and scope checks
+/// as the API — sign-in with an API key (exchanged once for a session), find a user, send with a
+/// reason and a preview, watch a delivery, and the auditor's view of the audit log.
+package struct ConsoleRoutes: Sendable {
+    let settings: ConsoleSettings
+    let configuration: GatewayConfiguration
+    let sessions: ConsoleSessions
+    let accept: AcceptService
+    let kratos: KratosClient
+    let store: any GatewayStore
+    let chain: AuditChain
+    let templates: TemplateCatalog
+    let gateway: GatewaySettings
+    let signal: DeliverySignal
+
+    static let signInPath = "/console/sign-in"
+    /// The session cookie: 256 random bits naming a session in memory.
+    static let sessionCookie = "rg_console"
+    /// The sign-in form's own cookie, which its CSRF token is bound to.
+    static let signInCookie = "rg_console_signin"
+
+    /// - Parameter configuration: the API keys to sign in with, `console` (cookies, timeouts) and
+    ///   `server.max_body_bytes` (the largest form).
+    package init(
+        configuration: GatewayConfiguration,
+        accept: AcceptService,
+        kratos: KratosClient,
+        store: any GatewayStore,
+        chain: AuditChain,
+        templates: TemplateCatalog,
+        gateway: GatewaySettings,
+        signal: DeliverySignal,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.settings = configuration.console
+        self.configuration = configuration
+        self.sessions = ConsoleSessions(
+            idleTimeout: configuration.console.idleTimeout,
+            lifetime: configuration.console.sessionLifetime,
+            now: now
+        )
+        self.accept = accept
+        self.kratos = kratos
+        self.store = store
+        self.chain = chain
+        self.templates = templates
+        self.gateway = gateway
+        self.signal = signal
+    }
+
+    package func add(to router: Router<GatewayRequestContext>) {
+        func group(_ path: String, _ scope: Scope? = nil) -> RouterGroup<GatewayRequestContext> {
+            let group = router.group(RouterPath(path))
+                .add(middleware: ConsoleHeadersMiddleware())
+                .add(middleware: ConsoleSessionMiddleware(sessions: sessions))
+            return scope.map { group.add(middleware: RequireScopeMiddleware($0)) } ?? group
+        }
+        group("console")
+            .get { _, context in ConsolePages.redirect(context.caller.map(Self.home) ?? Self.signInPath) }
+            .get("sign-in") { _, _ in signInPage() }
+            .post("sign-in") { request, context in try await signIn(request, context: context) }
+            .post("sign-out") { request, context in try await signOut(request, context: context) }
+            .get("assets/console.css") { _, _ in
+                ConsolePages.asset(PackageResources.console_css, contentType: "text/css; charset=utf-8")
+            }
+            .get("assets/console.js") { _, _ in
+                ConsolePages.asset(PackageResources.console_js, contentType: "text/javascript; charset=utf-8")
+            }
+            .get("assets/icon.svg") { _, _ in
+                ConsolePages.asset(PackageResources.icon_svg, contentType: "image/svg+xml")
+            }
+        group("console/users", .read)
+            .get { request, context in try await findPage(request, context: context) }
+            .post { request, context in try await find(request, context: context) }
+        group("console/identities", .read)
+            .get(":id") { request, context in try await identityPage(request, context: context) }
+        group("console/identities", .send)
+            .get(":id/send") { request, context in try await sendPage(request, context: context) }
+            .post(":id/send") { request, context in try await send(request, context: context) }
+        group("console/deliveries", .read)
+            .get(":id") { request, context in try await deliveryPage(request, context: context) }
+            .get(":id/status") { request, context in try await deliveryStatus(request, context: context) }
+        group("console/audit", .auditRead)
+            .get { request, context in try await auditPage(request, context: context) }
+            .get("verify") { request, context in try await auditPage(request, context: context, verify: true) }
+            .get("export") { request, context in try await auditExport(request, context: context) }
+    }
+
+    /// Where an agent starts: finding users, or the audit log for a key that may only read that.
+    static func home(_ caller: Caller) -> String {
+        caller.scopes.contains(.read) || !caller.scopes.contains(.auditRead) ? "/console/users" : "/console/audit"
+    }
+
+    // MARK: Sessions and forms
+
+    /// The request's live session (the session middleware has made its agent the caller).
+    func session(_ request: Request) async throws -> ConsoleSession {
+        guard let id = request.cookies[Self.sessionCookie]?.value, let session = await sessions.use(id) else {
+            throw ConsoleError.signInFirst
+        }
+        return session
+    }
+
+    /// The posted form, after checking its CSRF token against the session's token for `form`.
+    func form(_ request: Request, _ form: String, session: ConsoleSession?) async throws -> ConsoleForm {
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: configuration.server.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw ConsoleError(.contentTooLarge, "The form is too large.")
+        }
+        let fields = ConsoleForm(String(buffer: body))
+        if let session, !session.accepts(fields["csrf"], for: form) {
+            throw ConsoleError.staleForm
+        }
+        return fields
+    }
+
+    /// A `Set-Cookie` value for the console's paths, `Secure` unless configured off.
+    func cookie(_ name: String, _ value: String, path: String = "/console", maxAge: Int? = nil) -> String {
+        var cookie = "\(name)=\(value); Path=\(path); HttpOnly; SameSite=Strict"
+        if settings.secureCookie { cookie += "; Secure" }
+        if let maxAge { cookie += "; Max-Age=\(maxAge)" }
+        return cookie
+    }
+
+    /// What every page's header needs: the title, and for a signed-in agent their name, the
+    /// sign-out form's token and which parts of the console their scopes open.
+    func chrome(_ title: String, session: ConsoleSession?) -> [String: Any] {
+        var context: [String: Any] = ["title": title]
+        if let session {
+            context["agent"] = [
+                "name": session.name,
+                "signOutToken": session.csrfToken("sign-out"),
+                "canRead": session.scopes.contains(.read),
+                "canAudit": session.scopes.contains(.auditRead),
+            ]
+        }
+        return context
+    }
+
+    // MARK: Sign-in and sign-out
+
+    func signInPage(error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+        let nonce = ConsoleSessions.randomHex()
+        var context = chrome("Sign in", session: nil)
+        context["csrf"] = sessions.signInToken(for: nonce)
+        if let error { context["error"] = error }
+        var response = ConsolePages.page("sign-in", context, status: status)
+        response.headers.append(
+            HTTPField(name: .setCookie, value: cookie(Self.signInCookie, nonce, path: Self.signInPath, maxAge: 900))
+        )
+        return response
+    }
+
+    func signIn(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let form = try await form(request, "sign-in", session: nil)
+        guard sessions.acceptsSignIn(form["csrf"], cookie: request.cookies[Self.signInCookie]?.value) else {
+            throw ConsoleError.staleForm
+        }
+        guard let key = configuration.apiKey(matching: form["api_key"] ?? "") else {
+            context.logger.notice("console sign-in refused: unknown key")
+            return signInPage(error: "This is not a valid API key.", status: .unauthorized)
+        }
+        let session = await sessions.create(name: key.name, scopes: key.scopes)
+        context.logFields.add(["console_agent": "\(key.name)"])
+        let home = Self.home(Caller(name: key.name, scopes: key.scopes))
+        return ConsolePages.redirect(
+            home,
+            cookies: [
+                cookie(Self.sessionCookie, session.id),
+                cookie(Self.signInCookie, "", path: Self.signInPath, maxAge: 0),
+            ]
+        )
+    }
+
+    func signOut(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let session = try await session(request)
+        _ = try await form(request, "sign-out", session: session)
+        await sessions.end(session.id)
+        return ConsolePages.redirect(Self.signInPath, cookies: [cookie(Self.sessionCookie, "", maxAge: 0)])
+    }
+}
+
+/// A console refusal that is not the API's: a stale form, no session, a form too large. Its
+/// message is shown on the error page.
+struct ConsoleError: HTTPResponseError {
+    let status: HTTPResponse.Status
+    let message: String
+
+    init(_ status: HTTPResponse.Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    /// No session, or one that has ended (idle, too old, signed out).
+    static let signInFirst = ConsoleError(.unauthorized, "Your session has ended or never began: sign in again.")
+
+    /// A form whose CSRF token is not this session's (another session's, an old page, forged).
+    static let staleForm = ConsoleError(
+        .forbidden,
+        "This form has expired or was not made for your session. Reload the page and try again."
+    )
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status)
+    }
+}

@@ -1,0 +1,223 @@
+import Audit
+import Courier
+import Foundation
+import JSONValue
+import Mail
+import Store
+import Templates
+
+/// Why a message posted by Kratos's courier was refused. Nothing is stored for any of them.
+public enum CourierRefusal: Error, Sendable, Equatable {
+    /// The document can never be sent; the error names the member at fault.
+    case invalid(CourierMessageError)
+    /// The gateway's template for the type cannot render this message (the operator's to fix).
+    case template(TemplateError)
+    /// The store failed; the error (which names no secret) is for the operator's log.
+    case storeUnavailable(StoreError)
+}
+
+/// Receives the messages of Kratos's HTTP courier (`POST /v1/courier/kratos`): checks the document,
+/// composes it once (a message that cannot be composed is refused now, not failed later), and stores
+/// it sealed with its dedup key and `email.requested` event in one transaction. The same message
+/// posted again (Kratos retries after a timeout) is answered with the first answer and stores nothing.
+public struct CourierReceiver: Sendable {
+    let settings: GatewaySettings
+    let store: any AcceptStore
+    let composer: CourierComposer
+    let payloadKey: CourierPayloadKey
+    let deduplicator: CourierDeduplicator
+    let chain: AuditChain
+    let answers: any AcceptedAnswerFormat
+    /// The lifetime of a message whose document gives none.
+    let maxAge: Duration
+    /// How long a message is remembered as posted.
+    let dedupRetention: Duration
+    let metrics: GatewayMetrics
+    let now: @Sendable () -> Date
+
+    /// - Parameters:
+    ///   - maxAge: the lifetime of a message whose document has no `expires_in_minutes`.
+    ///   - dedupRetention: how long a message is recognized when posted again.
+    public init(
+        settings: GatewaySettings,
+        store: any AcceptStore,
+        composer: CourierComposer,
+        payloadKey: CourierPayloadKey,
+        deduplicator: CourierDeduplicator,
+        chain: AuditChain,
+        answers: any AcceptedAnswerFormat,
+        maxAge: Duration,
+        dedupRetention: Duration,
+        metrics: GatewayMetrics = .disabled,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.settings = settings
+        self.store = store
+        self.composer = composer
+        self.payloadKey = payloadKey
+        self.deduplicator = deduplicator
+        self.chain = chain
+        self.answers = answers
+        self.maxAge = maxAge
+        self.dedupRetention = dedupRetention
+        self.metrics = metrics
+        self.now = now
+    }
+
+    /// The idempotency records of courier messages are kept under this prefix and the key's name.
+    static let dedupNamespace = "kratos_courier:"
+
+    /// Stores the message in `json` posted by `caller`: 202 with the queued delivery, or the stored
+    /// answer (`replayed`) for a message posted before.
+    public func receive(json: Data, caller: Caller) async throws(CourierRefusal) -> AcceptAnswer {
+        let receivedAt = now()
+        let message: KratosCourierMessage
+        do {
+            message = try KratosCourierMessage(json: json)
+        } catch {
+            count("unknown", "refused")
+            throw .invalid(error)
+        }
+        let type = message.templateType.rawValue
+        do {
+            return try await receive(message, caller: caller, receivedAt: receivedAt)
+        } catch {
+            if case .storeUnavailable = error {} else { count(type, "refused") }
+            throw error
+        }
+    }
+
+    private func receive(
+        _ message: KratosCourierMessage,
+        caller: Caller,
+        receivedAt: Date
+    ) async throws(CourierRefusal) -> AcceptAnswer {
+        let type = message.templateType
+        let recipient: EmailAddress
+        do {
+            recipient = try EmailAddress(message.recipient)
+        } catch {
+            throw .invalid(
+                CourierMessageError(.invalid, field: "recipient", "is not an address the gateway can send to")
+            )
+        }
+        let email: CourierEmail
+        do {
+            email = try composer.compose(message)
+        } catch {
+            switch error {
+            case .message(let problem): throw .invalid(problem)
+            case .template(let problem): throw .template(problem)
+            }
+        }
+        let lifetime = message.expiresInMinutes.map { Duration.seconds($0 * 60) } ?? maxAge
+        let deadline = receivedAt.addingTimeInterval(lifetime / .seconds(1))
+        // A 2xx must be sendable: the first attempt needs the sender's minimum lifetime left.
+        guard lifetime >= LinkLifetime.minimumAtSend else {
+            throw .invalid(
+                CourierMessageError(
+                    .invalid,
+                    field: "template_data.expires_in_minutes",
+                    "the message expires before it could be sent (at least 1 minute is needed)"
+                )
+            )
+        }
+
+        let keys = deduplicator.keys(for: message, receivedAt: receivedAt)
+        let apiKeyID = Self.dedupNamespace + caller.name
+        // `*_invalid`: the same message in the previous time bucket is a repost too.
+        for key in keys.lookup where key != keys.current {
+            let earlier = try await storeCall { () async throws(StoreError) in
+                try await store.idempotentAnswer(apiKeyID: apiKeyID, key: key, now: receivedAt)
+            }
+            if let earlier {
+                return duplicate(type, status: earlier.status, body: earlier.body, id: earlier.deliveryID)
+            }
+        }
+
+        let id = UUID()
+        let identityID = message.templateData["identity"]?["id"]?.stringValue.flatMap(UUID.init(uuidString:))
+        let record = DeliveryRecord(
+            id: id,
+            status: .queued,
+            identityID: identityID,
+            recipient: recipient.description,
+            method: type.secretKey.map { $0.hasSuffix("_url") ? .link : .code },
+            template: nil,
+            source: .kratosCourier,
+            templateType: type.rawValue,
+            sealedPayload: payloadKey.seal(message, context: id.uuidString),
+            locale: email.contentLanguage,
+            expiresIn: "\(Int(lifetime / .seconds(60)))m",
+            deadline: deadline,
+            messageID: MessageID.generate(domain: settings.from.address.domain).value,
+            actor: caller.name,
+            requestID: caller.requestID,
+            nextAttemptAt: receivedAt,
+            createdAt: receivedAt
+        )
+        let answer = answers.answer(for: record)
+        let new = NewDelivery(
+            delivery: record,
+            idempotency: IdempotencyEntry(
+                apiKeyID: apiKeyID,
+                key: keys.current,
+                requestHash: keys.current,
+                responseStatus: answer.status,
+                responseBody: answer.body,
+                expiresAt: receivedAt.addingTimeInterval(dedupRetention / .seconds(1))
+            ),
+            cooldown: 0,
+            audit: AuditDraft(
+                at: receivedAt,
+                actor: caller.name,
+                sourceIP: caller.sourceIP,
+                requestID: caller.requestID,
+                action: .emailRequested,
+                identityID: identityID,
+                recipientHash: chain.recipientHash(recipient.description),
+                recipientMasked: AuditChain.mask(recipient.description),
+                outcome: "queued",
+                details: [
+                    "source": DeliverySource.kratosCourier.rawValue, "template_type": type.rawValue,
+                    "shape": message.shape.rawValue, "locale_source": email.source.rawValue,
+                ]
+            )
+        )
+        switch try await storeCall({ () async throws(StoreError) in try await store.accept(new) }) {
+        case .accepted(let stored, _):
+            count(type.rawValue, "accepted")
+            return AcceptAnswer(
+                status: answer.status,
+                body: answer.body,
+                deliveryID: stored.id,
+                replayed: false,
+                recipientMasked: AuditChain.mask(recipient.description)
+            )
+        case .replay(let status, let body, let deliveryID):
+            return duplicate(type, status: status, body: body, id: deliveryID)
+        case .keyReused, .cooldown:
+            // The request hash is the key and no cooldown is asked for: neither can be answered.
+            throw .storeUnavailable(.database("the store answered a courier message as no accept can be"))
+        }
+    }
+
+    /// The answer to a message posted before: 200 with the first answer's body.
+    private func duplicate(_ type: CourierTemplateType, status: Int, body: Data, id: UUID) -> AcceptAnswer {
+        count(type.rawValue, "duplicate")
+        metrics.count(.idempotentReplays)
+        return AcceptAnswer(status: 200, body: body, deliveryID: id, replayed: true)
+    }
+
+    private func count(_ type: String, _ result: String) {
+        metrics.count(.courierMessages, [("template_type", type), ("result", result)])
+    }
+
+    private func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(CourierRefusal) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw .storeUnavailable(error)
+        }
+    }
+}
