@@ -3,7 +3,13 @@
 # smtp-sink and the gateway on SQLite. REQUESTS POST /v1/recovery-emails from CLIENTS keep-alive
 # connections (each with its own Idempotency-Key and identity), then in the same run, on the same
 # sink: smtp-source -d at the gateway's SMTP connection count, and the naive script (look up, create
-# link, fill template, smtplib, one by one) against the same stand-in. One final block of figures.
+# link, fill template, smtplib, one by one) against the same stand-in. Then wrk (benchmarks/e2e/accept.lua,
+# each request its own Idempotency-Key and identity) from CLIENTS connections: paced at E2E_PACED_RATE
+# (200) requests/s offered, with the deliveries running beside it, for the accept latency a caller
+# sees; then flat out, for the accept ceiling. One block of figures, and as the last line a summary:
+#   e2e_per_s=… naive_per_s=… ratio_naive=… cpu_ms_per_email=… accept_p99_ms=… accepts_per_s_max=… rss_idle_mb=… rss_after_mb=…
+# (cpu_ms_per_email: the gateway's user+system CPU of the burst ÷ its emails; accept_p99_ms: wrk paced;
+# accepts_per_s_max: wrk flat out; rss_idle_mb: after the warm-up, idle; rss_after_mb: after the burst).
 #
 #   benchmarks/e2e.sh [REQUESTS=3000] [CLIENTS=32]
 #
@@ -12,6 +18,7 @@
 # E2E_SPLIT=1 stops smtp-sink (SIGSTOP) until every request is answered, so that the accept path
 # runs alone and the delivery drain is timed after it (a diagnostic: end-to-end is then not the goal's).
 # E2E_STORE_DIR=DIR puts the SQLite file in DIR (e.g. /dev/shm, to see what fsync costs).
+# E2E_WRK_SECONDS (each wrk run, default 15), E2E_PACED_RATE (default 200).
 # E2E_KEEP=1 keeps the work directory (logs, SQLite file) for inspection; E2E_PERF=FILE records the
 # gateway with `perf record -g` during the burst into FILE.
 # The benchmark config turns the per-identity cooldown off (delivery.cooldown: 0s) and lifts the
@@ -68,7 +75,10 @@ start_gateway main "$sink_port" "sqlite://$store_dir/main.sqlite"
 export E2E_API_KEY=$api_key
 "$py" benchmarks/e2e/load.py burst --gateway "$gateway_url" --identities "$work/identities" \
     --requests 64 --clients "$clients" --sink-counter "$work/sink.counters" --timeout 30 >"$work/warmup.json"
+sleep 1
 rss_before=$(ps -o rss= -p "$gateway_pid" | tr -d ' ')
+# Most of the RSS is mapped code (the binary, the Swift and Foundation libraries): the anonymous part is the heap.
+rss_anon_before=$(awk '/^RssAnon:/ {print $2}' "/proc/$gateway_pid/status")
 perf_pid=""
 if [ -n "${E2E_PERF:-}" ]; then
     perf record -F 499 -g -p "$gateway_pid" -o "$E2E_PERF" >"$work/perf.log" 2>&1 &
@@ -86,11 +96,11 @@ fi
     --requests "$requests" --clients "$clients" --sink-counter "$work/sink.counters" --timeout 120 \
     --gateway-pid "$gateway_pid" "${split[@]}" >"$work/burst.json"
 rss_after=$(ps -o rss= -p "$gateway_pid" | tr -d ' ')
+rss_anon_after=$(awk '/^RssAnon:/ {print $2}' "/proc/$gateway_pid/status")
 cpu_standin=$(python3 -c "print(round($(cpu_seconds "$standin_pid") - $cpu_standin, 2))")
 cpu_sink=$(python3 -c "print(round($(cpu_seconds "$sink_pid") - $cpu_sink, 2))")
 if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 unset E2E_API_KEY
-failed=$(curl -sf "$gateway_url/v1/recovery-emails?status=failed&limit=5" -H "Authorization: Bearer $api_key")
 field() { "$py" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/burst.json" "$1"; }
 
 # --- the references, on the same sink ----------------------------------------------------------------
@@ -103,6 +113,25 @@ source_rate=$(python3 -c "print(round($requests / ($end - $start), 1))")
 "$py" benchmarks/e2e/naive.py --standin "$standin" --smtp "127.0.0.1:$sink_port" \
     --identities "$work/identities" --count "$naive_count" --templates "$PWD/templates" >"$work/naive.json"
 naive_rate=$("$py" -c "import json; print(json.load(open('$work/naive.json'))['emails_per_second'])")
+
+# --- accept latency paced, then the accept ceiling, with wrk ----------------------------------------
+wrk_seconds=${E2E_WRK_SECONDS:-15}
+paced_rate=${E2E_PACED_RATE:-200}
+run_id=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+wrk_run() { # NAME DELAY_MS: runs wrk, waits until the sink has every email it accepted
+    local before accepted
+    before=$(sink_messages)
+    E2E_API_KEY=$api_key E2E_IDENTITIES=$work/identities E2E_RUN="$run_id-$1" E2E_DELAY_MS=$2 \
+        wrk -t2 -c"$clients" -d"${wrk_seconds}s" -s benchmarks/e2e/accept.lua "$gateway_url/v1/recovery-emails" \
+        >"$work/wrk-$1.txt"
+    accepted=$(awk '/^ACCEPTED / {print $2}' "$work/wrk-$1.txt")
+    [ "$(awk '/^OTHER / {print $2}' "$work/wrk-$1.txt")" = 0 ] || fail "wrk $1: not every request was accepted: $(cat "$work/wrk-$1.txt")"
+    wait_for_sink $((before + accepted)) 180
+}
+wrk_figure() { awk -v key="$2" '$1 == key {print $2}' "$work/wrk-$1.txt"; }
+wrk_run paced $((clients * 1000 / paced_rate))
+wrk_run flat 0
+failed=$(curl -sf "$gateway_url/v1/recovery-emails?status=failed&limit=5" -H "Authorization: Bearer $api_key")
 
 # --- the figures -----------------------------------------------------------------------------------
 emails_rate=$(field emails_per_second)
@@ -120,17 +149,24 @@ echo "   load:   $requests POST /v1/recovery-emails from $clients keep-alive cli
 echo "           unique Idempotency-Key and identity each; after a 64-request warm-up"
 echo "   answers:                     $(field statuses)  (client CPU $(field client_cpu_seconds) s)"
 echo "   accepted/s:                  $(field accepted_per_second)  ($(field accepted) in $(field accept_seconds) s)"
-echo "   accept latency p50 / p99:    $(field accept_p50_ms) ms / $p99 ms  (max $(field accept_max_ms) ms)"
+echo "   accept p50 / p99 (flat out): $(field accept_p50_ms) ms / $p99 ms  (max $(field accept_max_ms) ms)"
 echo "   end-to-end emails/s:         $emails_rate  (first request until smtp-sink counted all $(field accepted): $(field e2e_seconds) s)"
 echo "   smtp-source -d -s $connections:         $source_rate emails/s  ($requests x $message_bytes bytes, the gateway's message size)"
 echo "   naive script:                $naive_rate emails/s  ($naive_count, one by one, one kept-open SMTP connection)"
 echo "   after the last answer:       $(field drain_seconds) s until the sink had all"
 echo "   gateway CPU:                 $(field gateway_cpu_accept_seconds) s until the last answer, $(field gateway_cpu_drain_seconds) s after"
 echo "   other CPU in the burst:      stand-in $cpu_standin s, smtp-sink $cpu_sink s"
-echo "   gateway RSS:                 $((rss_before / 1024)) MB before the burst, $((rss_after / 1024)) MB after"
+echo "   gateway RSS:                 $((rss_before / 1024)) MB idle after the warm-up, $((rss_after / 1024)) MB after the burst"
+echo "   of which anonymous (heap):   $((rss_anon_before / 1024)) MB, $((rss_anon_after / 1024)) MB (the rest is mapped code and data files)"
+echo "   wrk paced, $paced_rate req/s offered: $(wrk_figure paced ACCEPTED_PER_SECOND) accepted/s, accept p50 / p99 $(wrk_figure paced P50_MS) / $(wrk_figure paced P99_MS) ms  ($clients connections, ${wrk_seconds} s, deliveries beside)"
+echo "   wrk flat out:                $(wrk_figure flat ACCEPTED_PER_SECOND) accepted/s, accept p50 / p99 $(wrk_figure flat P50_MS) / $(wrk_figure flat P99_MS) ms"
 echo "   ratios: end-to-end / naive = $ratio_naive (goal >= 10: $(verdict "$ratio_naive >= 10")),"
 echo "           end-to-end / smtp-source = $ratio_source (goal >= 0.15: $(verdict "$ratio_source >= 0.15"))"
-echo "   goals:  accept p99 < 5 ms: $(verdict "$p99 < 5"); RSS after burst < 150 MB: $(verdict "$rss_after < 150 * 1024")"
+echo "   goals:  accept p99 < 5 ms (wrk paced): $(verdict "$(wrk_figure paced P99_MS) < 5"); RSS after burst < 150 MB: $(verdict "$rss_after < 150 * 1024")"
 grep -q '"items":\[\]' <<<"$failed" || fail "some deliveries failed: $failed"
 [ "$(field e2e_seconds)" != None ] || fail "smtp-sink did not count every accepted email within 120 s"
 [ "$(field accepted)" = "$requests" ] || fail "not every request was accepted: $(field statuses)"
+cpu_ms=$(python3 -c "print(f'{($(field gateway_cpu_accept_seconds) + $(field gateway_cpu_drain_seconds)) * 1000 / $requests:.2f}')")
+echo "e2e_per_s=$emails_rate naive_per_s=$naive_rate ratio_naive=$ratio_naive cpu_ms_per_email=$cpu_ms" \
+    "accept_p99_ms=$(wrk_figure paced P99_MS) accepts_per_s_max=$(wrk_figure flat ACCEPTED_PER_SECOND)" \
+    "rss_idle_mb=$(python3 -c "print(round($rss_before / 1024, 1))") rss_after_mb=$(python3 -c "print(round($rss_after / 1024, 1))")"

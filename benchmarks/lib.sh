@@ -11,7 +11,12 @@
 #                                  sets gateway_pid, gateway_url. Settings: BENCH_CONNECTIONS
 #                                  (smtp.connections, 4), BENCH_WORKERS (delivery.workers, 8),
 #                                  BENCH_LOG_LEVEL (info); cooldown off and rate limits lifted.
+#                                  BENCH_GATEWAY_BIN=FILE runs that recovery-gateway binary instead of
+#                                  the release build's (a copy kept from another commit, to compare two
+#                                  versions in one sitting).
 #   stop_gateway PID               SIGTERM, and fails unless it exits 0
+#   sink_messages                  the messages smtp-sink has counted so far
+#   wait_for_sink COUNT SECONDS    waits until smtp-sink has counted COUNT messages; fails after SECONDS
 #   free_port, fail, now, cpu_seconds PID
 
 pids=()
@@ -28,6 +33,20 @@ fail() { echo "${bench_name:-bench}: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 # User + system CPU seconds a process has used so far (/proc/PID/stat fields 14 and 15).
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+# smtp-sink -c separates its running counters by carriage returns: the last mesg=N is the count.
+sink_messages() {
+    local found
+    found=$(tail -c 256 "$work/sink.counters" | tr '\r' '\n' | grep -o 'mesg=[0-9]*' | tail -n1 || true)
+    echo "${found#mesg=}" | sed 's/^$/0/'
+}
+wait_for_sink() { # COUNT SECONDS
+    local deadline
+    deadline=$(python3 -c "import time; print(time.time() + $2)")
+    until [ "$(sink_messages)" -ge "$1" ]; do
+        python3 -c "import sys, time; sys.exit(time.time() > $deadline)" || fail "smtp-sink counted $(sink_messages) of $1 messages in $2 s"
+        sleep 0.1
+    done
+}
 
 bench_begin() {
     bench_name=$1
@@ -104,7 +123,7 @@ api_keys:
     sha256: "$api_key_hash"
     scopes: [recovery:send, recovery:read, courier:kratos]
 EOF
-    "$bin/recovery-gateway" serve --config "$work/$name.yaml" >"$work/$name.log" 2>&1 &
+    "${BENCH_GATEWAY_BIN:-$bin/recovery-gateway}" serve --config "$work/$name.yaml" >"$work/$name.log" 2>&1 &
     gateway_pid=$!
     pids+=("$gateway_pid")
     gateway_url="http://127.0.0.1:$port"

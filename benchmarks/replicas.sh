@@ -8,6 +8,9 @@
 # The CPU every process used in each phase is printed too: on one machine the replicas, PostgreSQL,
 # the stand-in, the sink and the load generator share its cores.
 #
+# The last line is a summary: one_per_s=… two_per_s=… ratio=… pg_cpu_ms_per_email=… gateway_cpu_ms_per_email=…
+# (the CPU figures of the one-gateway phase: PostgreSQL's and the gateway's user+system CPU ÷ its emails).
+#
 #   benchmarks/replicas.sh [REQUESTS=3000] [CLIENTS=32]
 #
 # Environment: BENCH_CONNECTIONS (smtp.connections per gateway, 4), BENCH_WORKERS (delivery.workers
@@ -99,4 +102,8 @@ for name, f in (("one gateway", one), ("two gateways", two)):
           f" load client {f['client_cpu_seconds']} = {busy / (f['e2e_seconds'] * cores):.0%} of {cores} cores")
 ratio = two["emails_per_second"] / one["emails_per_second"]
 print(f"   ratio two / one = {ratio:.2f} (goal >= 1.6: {'met' if ratio >= 1.6 else 'MISSED'})")
+per_email = lambda seconds: f"{seconds * 1000 / one['accepted']:.2f}"
+print(f"one_per_s={one['emails_per_second']} two_per_s={two['emails_per_second']} ratio={ratio:.2f}"
+      f" pg_cpu_ms_per_email={per_email(one['postgres_cpu_seconds'])}"
+      f" gateway_cpu_ms_per_email={per_email(one['gateway_cpu_accept_seconds'] + one['gateway_cpu_drain_seconds'])}")
 EOF

@@ -275,9 +275,14 @@ public struct AcceptService: Sendable {
     /// SHA-256 of the body as canonical JSON (sorted keys): the same request in another layout is
     /// still the same request.
     static func hash(_ body: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(body)) ?? Data()
+        let data = (try? canonicalEncoder.encode(body)) ?? Data()
         return Hex.encode(SHA256.hash(data: data))
     }
+
+    /// The encoder of ``hash(_:)``, made once.
+    private static let canonicalEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
 }

@@ -227,7 +227,7 @@ public struct DeliveryWorker: Service {
                 messageID: try MessageID(record.messageID),
                 deadline: record.deadline,
                 transientPayload: record.transientPayload.flatMap {
-                    try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))
+                    try? JSONValue(parsing: Array($0.utf8))
                 }
             )
         } catch {

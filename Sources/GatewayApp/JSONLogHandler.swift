@@ -1,5 +1,4 @@
 import Foundation
-import GatewayAPI
 import Logging
 import RFC3339
 
@@ -39,9 +38,7 @@ public struct JSONLogHandler: LogHandler {
         fields["level"] = event.level.rawValue
         fields["msg"] = event.message.description
         fields["logger"] = label
-        guard var line = try? APIJSON.encoder.encode(fields) else { return }
-        line.append(0x0A)
-        write(line)
+        write(JSONLogLine.encode(fields))
     }
 
 }

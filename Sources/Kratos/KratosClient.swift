@@ -117,7 +117,7 @@ public struct KratosClient: Sendable {
             )
         }
         do {
-            return Answer(json: try JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView)))
+            return Answer(json: try JSONValue(parsing: bytes.readableBytesView))
         } catch {
             throw Self.malformed("answer is not JSON")
         }
@@ -141,8 +141,11 @@ public struct KratosClient: Sendable {
         let object: JSONValue = .object([
             "identity_id": .string(identityID), "expires_in": .string(expiresIn.description),
         ])
-        return Array((try? JSONEncoder().encode(object)) ?? Data())
+        return Array((try? bodyEncoder.encode(object)) ?? Data())
     }
+
+    /// The encoder of request bodies, made once.
+    private static let bodyEncoder = JSONEncoder()
 
     private static func decodeIdentity(_ json: JSONValue) throws(KratosError) -> Identity {
         do {

@@ -5,35 +5,83 @@ import Foundation
 /// Text goes out as quoted-printable, which keeps mostly-ASCII bodies readable and small; text
 /// where more than a third of the octets would need escaping (Cyrillic, CJK, …) goes out as
 /// base64, which is then the shorter of the two. Either way every line ends in CRLF and is at
-/// most 76 characters long.
+/// most 76 characters long. The work is done on the UTF-8 octets, not on characters.
 public enum BodyEncoding: String, Sendable {
     case quotedPrintable = "quoted-printable"
     case base64
 
     /// The encoding this module picks for `text`.
     static func choose(for text: String) -> BodyEncoding {
-        let escaped = text.utf8.lazy.filter { $0 >= 0x80 || $0 == UInt8(ascii: "=") }.count
+        var escaped = 0
+        for byte in text.utf8 where byte >= 0x80 || byte == UInt8(ascii: "=") { escaped += 1 }
         return escaped * 3 > text.utf8.count ? .base64 : .quotedPrintable
     }
 
     /// `text` with its line ends made CRLF, encoded; the result ends with CRLF.
     func encode(_ text: String) -> String {
-        let lines = Self.lines(of: text)
+        var output: [UInt8] = []
+        encode(text, into: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends `text` with its line ends made CRLF, encoded, to `output`; what it appends ends with
+    /// CRLF (nothing for an empty text in base64).
+    func encode(_ text: String, into output: inout [UInt8]) {
+        let bytes = Array(text.utf8)
+        let lines = Self.lines(of: bytes)
         switch self {
         case .base64:
-            let data = Data(lines.joined(separator: "\r\n").utf8)
-            let encoded = data.base64EncodedString(options: [
+            var joined: [UInt8] = []
+            joined.reserveCapacity(bytes.count + lines.count)
+            for (index, line) in lines.enumerated() {
+                if index > 0 { joined += Self.crlf }
+                joined += bytes[line]
+            }
+            let encoded = Data(joined).base64EncodedData(options: [
                 .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
             ])
-            return encoded.isEmpty ? "" : encoded + "\r\n"
+            if !encoded.isEmpty {
+                output += encoded
+                output += Self.crlf
+            }
         case .quotedPrintable:
-            return lines.map(Self.quotedPrintableLine).joined(separator: "\r\n") + "\r\n"
+            output.reserveCapacity(output.count + bytes.count + bytes.count / 8 + 16)
+            for line in lines {
+                Self.appendQuotedPrintable(bytes[line], to: &output)
+                output += Self.crlf
+            }
         }
     }
 
-    /// The lines of `text`, split at CRLF, LF or a lone CR; a final line end adds no empty line.
-    static func lines(of text: String) -> [Substring] {
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+    private static let crlf: [UInt8] = [0x0D, 0x0A]
+
+    /// The ranges of the lines of `bytes` (UTF-8): split where a `Character` is a newline (CRLF,
+    /// LF, CR, VT, FF, NEL, U+2028, U+2029, each a grapheme break on both sides); a final line
+    /// end adds no empty line.
+    static func lines(of bytes: [UInt8]) -> [Range<Int>] {
+        var lines: [Range<Int>] = []
+        var start = 0
+        var index = 0
+        while index < bytes.count {
+            let separator: Int
+            switch bytes[index] {
+            case 0x0D: separator = index + 1 < bytes.count && bytes[index + 1] == 0x0A ? 2 : 1
+            case 0x0A, 0x0B, 0x0C: separator = 1
+            case 0xC2 where index + 1 < bytes.count && bytes[index + 1] == 0x85: separator = 2
+            case 0xE2
+            where index + 2 < bytes.count && bytes[index + 1] == 0x80 && (bytes[index + 2] & 0xFE) == 0xA8:
+                separator = 3
+            default: separator = 0
+            }
+            if separator > 0 {
+                lines.append(start..<index)
+                index += separator
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        lines.append(start..<bytes.count)
         if lines.count > 1, lines.last?.isEmpty == true { lines.removeLast() }
         return lines
     }
@@ -41,30 +89,33 @@ public enum BodyEncoding: String, Sendable {
     /// One line in quoted-printable, with soft line breaks (`=` CRLF) so that no encoded line
     /// passes 76 characters. `=`, non-ASCII, control characters, a blank at the end of the line
     /// and the `F` of a line starting with `From ` (which mbox files would mangle) are escaped.
-    private static func quotedPrintableLine(_ line: Substring) -> String {
-        let bytes = Array(line.utf8)
-        var output = ""
-        var current = ""
-        for (index, byte) in bytes.enumerated() {
-            let isLast = index == bytes.count - 1
-            let startsFrom = index == 0 && current.isEmpty && output.isEmpty && line.hasPrefix("From ")
+    private static func appendQuotedPrintable(_ line: ArraySlice<UInt8>, to output: inout [UInt8]) {
+        let startsFrom = line.starts(with: "From ".utf8)
+        var column = 0
+        for index in line.indices {
+            let byte = line[index]
+            let isLast = index == line.endIndex - 1
             let literal =
-                (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=") && !startsFrom)
+                (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=") && !(startsFrom && index == line.startIndex))
                 || ((byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")) && !isLast)
-            let token = literal ? String(UnicodeScalar(byte)) : hexEscape(byte)
+            let width = literal ? 1 : 3
             // Keep room for the soft break "=" unless this is the line's last token.
-            let limit = isLast ? 76 : 75
-            if current.utf8.count + token.utf8.count > limit {
-                output += current + "=\r\n"
-                current = ""
+            if column + width > (isLast ? 76 : 75) {
+                output.append(UInt8(ascii: "="))
+                output.append(0x0D)
+                output.append(0x0A)
+                column = 0
             }
-            current += token
+            if literal {
+                output.append(byte)
+            } else {
+                output.append(UInt8(ascii: "="))
+                output.append(hexDigits[Int(byte >> 4)])
+                output.append(hexDigits[Int(byte & 0x0F)])
+            }
+            column += width
         }
-        return output + current
     }
 
-    private static func hexEscape(_ byte: UInt8) -> String {
-        let digits = Array("0123456789ABCDEF")
-        return "=" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0x0F)])
-    }
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 }

@@ -42,7 +42,8 @@ public struct EmailMessage: Sendable {
         self.date = date
     }
 
-    /// The message as sent: headers, a blank line, the body; every line ends in CRLF.
+    /// The message as sent: headers, a blank line, the body; every line ends in CRLF. Built on
+    /// octets: the bodies are appended as they are encoded.
     public func rendered() -> [UInt8] {
         var headers = [
             "Date: " + RFC5322Date.format(date),
@@ -56,33 +57,40 @@ public struct EmailMessage: Sendable {
         if let contentLanguage {
             headers.append(HeaderText.unstructured(name: "Content-Language", value: contentLanguage))
         }
-        var body: String
+        var message: [UInt8] = []
+        message.reserveCapacity(1024 + 2 * (text.utf8.count + (html?.utf8.count ?? 0)))
+        for header in headers { Self.appendLine(header, to: &message) }
         if let html {
             let boundary = Self.boundary(for: messageID)
-            headers.append("Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"")
-            body = "This is a multi-part message in MIME format.\r\n"
+            Self.appendLine("Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"", to: &message)
+            Self.appendLine("", to: &message)
+            Self.appendLine("This is a multi-part message in MIME format.", to: &message)
             for (subtype, content) in [("plain", text), ("html", html)] {
-                body +=
-                    "\r\n--\(boundary)\r\n" + Self.part(subtype: subtype, content: content).joined(separator: "\r\n")
+                Self.appendLine("", to: &message)
+                Self.appendLine("--\(boundary)", to: &message)
+                Self.appendPart(subtype: subtype, content: content, to: &message)
             }
-            body += "\r\n--\(boundary)--\r\n"
+            Self.appendLine("", to: &message)
+            Self.appendLine("--\(boundary)--", to: &message)
         } else {
-            let part = Self.part(subtype: "plain", content: text)
-            headers += part.dropLast(2)
-            body = part.last ?? ""
+            Self.appendPart(subtype: "plain", content: text, to: &message)
         }
-        return Array((headers.joined(separator: "\r\n") + "\r\n\r\n" + body).utf8)
+        return message
     }
 
     /// The MIME headers, a blank line, and the encoded content of one text part.
-    private static func part(subtype: String, content: String) -> [String] {
+    private static func appendPart(subtype: String, content: String, to message: inout [UInt8]) {
         let encoding = BodyEncoding.choose(for: content)
-        return [
-            "Content-Type: text/\(subtype); charset=utf-8",
-            "Content-Transfer-Encoding: \(encoding.rawValue)",
-            "",
-            encoding.encode(content),
-        ]
+        appendLine("Content-Type: text/\(subtype); charset=utf-8", to: &message)
+        appendLine("Content-Transfer-Encoding: \(encoding.rawValue)", to: &message)
+        appendLine("", to: &message)
+        encoding.encode(content, into: &message)
+    }
+
+    private static func appendLine(_ line: String, to message: inout [UInt8]) {
+        message += line.utf8
+        message.append(0x0D)
+        message.append(0x0A)
     }
 
     private static func addressHeader(_ name: String, _ mailbox: Mailbox) -> String {

@@ -112,8 +112,10 @@ extension SQLiteStore {
         )
     }
 
+    /// A cached statement: preparing `SELECT *` calls GRDB's authorizer once per column, and
+    /// this runs three times per email (accept, and the check and read-back of an outcome).
     static func fetchDelivery(_ id: UUID, db: Database) throws -> DeliveryRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [SQLiteRows.text(id)])
-            .map(SQLiteRows.delivery)
+        let statement = try db.cachedStatement(sql: "SELECT * FROM deliveries WHERE id = ?")
+        return try Row.fetchOne(statement, arguments: [SQLiteRows.text(id)]).map(SQLiteRows.delivery)
     }
 }

@@ -12,8 +12,8 @@ extension SQLiteStore {
         // One statement in one write transaction: SQLite's single writer makes it atomic, so a
         // row cannot be leased twice while its lease runs.
         let leased = try await write { db in
-            try Row.fetchAll(
-                db,
+            // Cached: preparing `RETURNING *` calls GRDB's authorizer once per column.
+            let statement = try db.cachedStatement(
                 sql: """
                     UPDATE deliveries
                     SET status = 'sending', lease_expires_at_us = ?, attempts = attempts + 1
@@ -25,9 +25,10 @@ extension SQLiteStore {
                         LIMIT ?
                     )
                     RETURNING *
-                    """,
-                arguments: [leaseUntil, nowMicros, nowMicros, limit]
-            ).map(SQLiteRows.delivery)
+                    """
+            )
+            return try Row.fetchAll(statement, arguments: [leaseUntil, nowMicros, nowMicros, limit])
+                .map(SQLiteRows.delivery)
         }
         return leased.inLeaseOrder()
     }

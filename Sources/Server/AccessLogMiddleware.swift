@@ -18,15 +18,25 @@ package struct AccessLogMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let started = ContinuousClock.now
         let response = try await next(request, context)
+        // An autoclosure: the fields are put together only when info lines are logged.
+        context.logger.info("request", metadata: Self.fields(request, context: context, response, started: started))
+        return response
+    }
+
+    private static func fields(
+        _ request: Request,
+        context: Context,
+        _ response: Response,
+        started: ContinuousClock.Instant
+    ) -> Logger.Metadata {
         var metadata = context.logFields.all
         metadata["method"] = "\(request.method.rawValue)"
         metadata["route"] = "\(context.route ?? "unmatched")"
         metadata["status"] = "\(response.status.code)"
         metadata["duration_ms"] = "\((ContinuousClock.now - started) / .milliseconds(1))"
         // A path no route matched is the client's text: it may hold an address.
-        if context.route == nil { metadata["path"] = "\(Self.masked(request.uri.path))" }
-        context.logger.info("request", metadata: metadata)
-        return response
+        if context.route == nil { metadata["path"] = "\(masked(request.uri.path))" }
+        return metadata
     }
 
     /// `path` with any address in it masked, percent-encoded ones too.

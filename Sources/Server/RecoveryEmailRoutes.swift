@@ -62,7 +62,7 @@ package struct RecoveryEmailRoutes: Sendable {
         }
         var request = request
         let bytes = try await request.collectBody(limit: maxBodyBytes, setting: "server.max_body_bytes")
-        guard let body = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView)) else {
+        guard let body = try? JSONValue(parsing: bytes.readableBytesView) else {
             throw Problem(
                 .badRequest,
                 code: .invalidJSON,

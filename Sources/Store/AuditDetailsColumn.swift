@@ -3,9 +3,14 @@ import Foundation
 /// How every store keeps an audit event's `details`: one JSON object with sorted keys (canonical, so
 /// both stores write the same text), read back or refused as a corrupt row.
 package enum AuditDetailsColumn {
-    package static func text(_ details: [String: String]) -> String {
+    /// One encoder for every event (building one per call costs more than encoding the details).
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    package static func text(_ details: [String: String]) -> String {
         // Encoding a [String: String] cannot fail.
         // swift-format-ignore: NeverUseForceTry
         return String(decoding: try! encoder.encode(details), as: UTF8.self)

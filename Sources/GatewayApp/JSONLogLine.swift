@@ -1,0 +1,53 @@
+import Foundation
+
+/// One log line as a flat JSON object of strings, keys sorted, written straight to UTF-8 octets
+/// (a `JSONEncoder` per line costs more than the rest of the logging together).
+enum JSONLogLine {
+    /// `{"key":"value",…}` and a line feed: keys in UTF-8 order, strings escaped as JSON requires
+    /// (quote, backslash, control characters; `/` and non-ASCII text are kept as they are).
+    static func encode(_ fields: [String: String]) -> Data {
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        output.append(UInt8(ascii: "{"))
+        let keys = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for (index, key) in keys.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            appendString(key, to: &output)
+            output.append(UInt8(ascii: ":"))
+            appendString(fields[key] ?? "", to: &output)
+        }
+        output.append(UInt8(ascii: "}"))
+        output.append(0x0A)
+        return Data(output)
+    }
+
+    private static func appendString(_ value: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                output.append(UInt8(ascii: "\\"))
+                output.append(byte)
+            case 0x0A: appendEscape(UInt8(ascii: "n"), to: &output)
+            case 0x0D: appendEscape(UInt8(ascii: "r"), to: &output)
+            case 0x09: appendEscape(UInt8(ascii: "t"), to: &output)
+            case 0x08: appendEscape(UInt8(ascii: "b"), to: &output)
+            case 0x0C: appendEscape(UInt8(ascii: "f"), to: &output)
+            case ..<0x20:
+                output += Array("\\u00".utf8)
+                output.append(hexDigits[Int(byte >> 4)])
+                output.append(hexDigits[Int(byte & 0x0F)])
+            default:
+                output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscape(_ letter: UInt8, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\\"))
+        output.append(letter)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+}
