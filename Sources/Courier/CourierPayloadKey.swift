@@ -42,10 +42,8 @@ public struct CourierPayloadKey: Sendable, CustomStringConvertible {
     /// Seals the message's document for the row `context` (e.g. the delivery id): the context is
     /// authenticated, so a sealed payload moved to another row does not open.
     public func seal(_ message: KratosCourierMessage, context: String) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a JSONValue cannot fail: it holds only JSON's own types.
-        let plaintext = try! encoder.encode(message.document)
+        let plaintext = try! Self.encoder.encode(message.document)
         // AES.GCM.seal throws only for a bad nonce or key size, which cannot happen here.
         let box = try! AES.GCM.seal(plaintext, using: SymmetricKey(data: bytes), authenticating: Self.aad(context))
         return Data([Self.formatVersion]) + box.combined!
@@ -69,6 +67,13 @@ public struct CourierPayloadKey: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "CourierPayloadKey(redacted)" }
+
+    /// One encoder for every message (building one per call costs more than a small document).
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 
     private static func aad(_ context: String) -> [UInt8] {
         Array("recovery-gateway courier payload v1\u{0}".utf8) + Array(context.utf8)

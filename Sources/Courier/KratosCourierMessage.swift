@@ -106,7 +106,7 @@ public struct KratosCourierMessage: Sendable, Equatable, CustomStringConvertible
     public init(json: Data) throws(CourierMessageError) {
         let document: JSONValue
         do {
-            document = try JSONDecoder().decode(JSONValue.self, from: json)
+            document = try JSONValue(parsing: json)
         } catch {
             throw CourierMessageError(.wrongType, field: "", "the body is not a JSON document")
         }
