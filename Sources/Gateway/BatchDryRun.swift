@@ -69,13 +69,6 @@ public struct BatchDryRunReport: Sendable, Equatable, Encodable {
         try container.encode(counts, forKey: .counts)
         try container.encode(items, forKey: .items)
     }
-
-    /// The report as the API answers it.
-    public func json() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(self)) ?? Data()
-    }
 }
 
 /// The dry run of a batch: each item checked with the rules of a single send (identity,

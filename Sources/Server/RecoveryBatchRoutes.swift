@@ -52,15 +52,7 @@ package struct RecoveryBatchRoutes: Sendable {
                 )
             }
         } catch let refusal as AcceptRefusal {
-            switch refusal {
-            case .kratosUnavailable(_, let reason):
-                context.logger.warning("Kratos refused or failed at a batch dry run", metadata: ["error": "\(reason)"])
-            case .storeUnavailable(let failure):
-                throw context.storeUnavailable(failure)
-            default:
-                break
-            }
-            throw RecoveryEmailRoutes.problem(refusal)
+            throw RecoveryEmailRoutes.problem(refusal, context: context, at: "a batch dry run")
         }
         context.logFields.add([
             "batch_items": "\(report.total)",
@@ -131,3 +123,5 @@ package struct RecoveryBatchRoutes: Sendable {
             == "application/x-ndjson"
     }
 }
+
+extension BatchDryRunReport: APIJSONEncodable {}
