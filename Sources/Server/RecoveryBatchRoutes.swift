@@ -81,21 +81,21 @@ package struct RecoveryBatchRoutes: Sendable {
     }
 
     /// The common fields and the items of a JSON body.
-    static func jsonBody(_ bytes: ByteBuffer) throws(AcceptRefusal) -> ([String: JSONValue], [JSONValue]) {
-        guard let body = try? JSONValue(parsing: bytes.readableBytesView) else {
-            throw .invalid(RequestError(field: "body", message: "is not JSON", kind: .malformed))
-        }
+    static func jsonBody(_ bytes: ByteBuffer) throws -> ([String: JSONValue], [JSONValue]) {
+        guard let body = try? JSONValue(parsing: bytes.readableBytesView) else { throw Problem.invalidJSON }
         guard case .object(var fields) = body else {
-            throw .invalid(RequestError(field: "body", message: "must be a JSON object", kind: .malformed))
+            throw AcceptRefusal.invalid(RequestError(field: "body", message: "must be a JSON object", kind: .malformed))
         }
         guard case .array(let items)? = fields.removeValue(forKey: "items") else {
-            throw .invalid(
+            throw AcceptRefusal.invalid(
                 RequestError(field: "items", message: "is required: an array of identity ids, emails or objects")
             )
         }
-        guard !items.isEmpty else { throw .invalid(RequestError(field: "items", message: "must not be empty")) }
+        guard !items.isEmpty else {
+            throw AcceptRefusal.invalid(RequestError(field: "items", message: "must not be empty"))
+        }
         guard items.count <= RecoveryBatch.maximumJSONItems else {
-            throw .invalid(
+            throw AcceptRefusal.invalid(
                 RequestError(
                     field: "items",
                     message:

@@ -62,15 +62,7 @@ package struct RecoveryEmailRoutes: Sendable {
         }
         var request = request
         let bytes = try await request.collectBody(limit: maxBodyBytes, setting: "server.max_body_bytes")
-        guard let body = try? JSONValue(parsing: bytes.readableBytesView) else {
-            throw Problem(
-                .badRequest,
-                code: .invalidJSON,
-                title: "Invalid JSON",
-                detail: "the body is not JSON",
-                field: "body"
-            )
-        }
+        guard let body = try? JSONValue(parsing: bytes.readableBytesView) else { throw Problem.invalidJSON }
         let answer: AcceptAnswer
         do {
             answer = try await accept.accept(body: body, idempotencyKey: key, caller: caller)
