@@ -110,6 +110,18 @@ public struct BatchDryRun: Sendable {
         }
     }
 
+    /// Runs over the items of a JSON body, numbered from 1.
+    public func run(_ items: [JSONValue]) async throws -> BatchDryRunReport {
+        try await run(
+            AsyncStream { continuation in
+                for (offset, item) in items.enumerated() {
+                    continuation.yield(BatchInput(position: offset + 1, item: .success(item)))
+                }
+                continuation.finish()
+            }
+        )
+    }
+
     /// One item's finding; an outage is thrown, not reported.
     func check(_ input: BatchInput) async throws(AcceptRefusal) -> BatchItemReport {
         var report = BatchItemReport(position: input.position, outcome: .invalid)

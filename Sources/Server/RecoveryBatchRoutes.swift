@@ -34,14 +34,7 @@ package struct RecoveryBatchRoutes: Sendable {
                 let bytes = try await request.collectBody(limit: Self.maximumJSONBytes, setting: "a batch's JSON body")
                 let (fields, items) = try Self.jsonBody(bytes)
                 let dryRun = try dryRun(fields, caller: caller)
-                report = try await dryRun.run(
-                    AsyncStream { continuation in
-                        for (offset, item) in items.enumerated() {
-                            continuation.yield(BatchInput(position: offset + 1, item: .success(item)))
-                        }
-                        continuation.finish()
-                    }
-                )
+                report = try await dryRun.run(items)
             } else {
                 throw Problem(
                     .unsupportedMediaType,

@@ -11,14 +11,7 @@ extension AcceptServiceTests {
     func dryRun(_ parts: Parts, _ items: [JSONValue], caller: Caller = backend) async throws -> BatchDryRunReport {
         let batch = try RecoveryBatch(fields: ["reason": .string("breach"), "dry_run": .bool(true)])
         let run = try BatchDryRun(accept: parts.accept, batch: batch, caller: caller)
-        return try await run.run(
-            AsyncStream { continuation in
-                for (offset, item) in items.enumerated() {
-                    continuation.yield(BatchInput(position: offset + 1, item: .success(item)))
-                }
-                continuation.finish()
-            }
-        )
+        return try await run.run(items)
     }
 
     @Test func aDryRunReadsTheCooldownAndWritesNothing() async throws {
