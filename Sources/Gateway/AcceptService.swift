@@ -100,16 +100,22 @@ public struct AcceptService: Sendable {
         }
         if let wait = rateLimiter.take(caller.name, now: started) { throw .rateLimited(retryAfter: wait) }
 
-        let method = request.method ?? settings.defaultMethod
-        let template = request.template ?? settings.defaultTemplate(for: method)
-        do {
-            try templates.validate(name: template, locale: request.locale?.description, method: method)
-        } catch {
-            let field = error.kind == .invalidLocale ? "locale" : "template"
-            throw .invalid(RequestError(field: field, message: error.message))
-        }
+        let (method, template) = try methodAndTemplate(request)
         let identity = try await resolveIdentity(request.target)
-        let (recipient, override) = try await resolveRecipient(request, identity: identity, caller: caller)
+        let (recipient, override): (EmailAddress, override: Bool)
+        do {
+            (recipient, override) = try resolveRecipient(request, identity: identity, caller: caller)
+        } catch {
+            if error == .recipientNotAllowed, let asked = request.recipient {
+                await refuse(
+                    caller: caller,
+                    identity: UUID(uuidString: identity.id),
+                    recipient: asked,
+                    outcome: "recipient_not_allowed"
+                )
+            }
+            throw error
+        }
 
         guard let identityID = UUID(uuidString: identity.id) else {
             throw .kratosUnavailable(retryAfter: nil, reason: "Kratos answered an identity id that is not a UUID")
@@ -181,8 +187,21 @@ public struct AcceptService: Sendable {
         }
     }
 
+    /// The method and template `request` asks for (or the defaults), checked against the catalog.
+    func methodAndTemplate(_ request: RecoveryEmailRequest) throws(AcceptRefusal) -> (RecoveryMethod, String) {
+        let method = request.method ?? settings.defaultMethod
+        let template = request.template ?? settings.defaultTemplate(for: method)
+        do {
+            try templates.validate(name: template, locale: request.locale?.description, method: method)
+        } catch {
+            let field = error.kind == .invalidLocale ? "locale" : "template"
+            throw .invalid(RequestError(field: field, message: error.message))
+        }
+        return (method, template)
+    }
+
     /// The identity by id, or the one that logs in with the email.
-    private func resolveIdentity(_ target: RecoveryEmailRequest.Target) async throws(AcceptRefusal) -> Identity {
+    func resolveIdentity(_ target: RecoveryEmailRequest.Target) async throws(AcceptRefusal) -> Identity {
         do {
             switch target {
             case .identityID(let id):
@@ -208,26 +227,18 @@ public struct AcceptService: Sendable {
 
     /// The identity's own email recovery address (the one asked for, the login email, or the
     /// first), or — with `recovery:send:any-recipient` only — the address the caller gave.
-    private func resolveRecipient(
+    func resolveRecipient(
         _ request: RecoveryEmailRequest,
         identity: Identity,
         caller: Caller
-    ) async throws(AcceptRefusal) -> (EmailAddress, override: Bool) {
+    ) throws(AcceptRefusal) -> (EmailAddress, override: Bool) {
         let own = identity.emailRecoveryAddresses.compactMap { try? EmailAddress($0.value) }
         func isOwn(_ address: EmailAddress) -> Bool {
             own.contains { $0.description.lowercased() == address.description.lowercased() }
         }
         if let asked = request.recipient {
             if isOwn(asked) { return (asked, false) }
-            guard caller.scopes.contains(.sendAnyRecipient) else {
-                await refuse(
-                    caller: caller,
-                    identity: UUID(uuidString: identity.id),
-                    recipient: asked,
-                    outcome: "recipient_not_allowed"
-                )
-                throw .recipientNotAllowed
-            }
+            guard caller.scopes.contains(.sendAnyRecipient) else { throw .recipientNotAllowed }
             return (asked, true)
         }
         if case .email(let login) = request.target, isOwn(login) { return (login, false) }
@@ -264,7 +275,7 @@ public struct AcceptService: Sendable {
         )
     }
 
-    private func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(AcceptRefusal) -> T {
+    func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(AcceptRefusal) -> T {
         do {
             return try await body()
         } catch {

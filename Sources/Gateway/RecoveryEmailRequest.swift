@@ -43,18 +43,15 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
         if let unknown = body.keys.sorted().first(where: { !Self.fields.contains($0) }) {
             throw RequestError(field: unknown, message: "is not a field of this request")
         }
-        switch (try Self.string(body, "identity_id"), try Self.string(body, "email")) {
-        case (let id?, nil):
-            guard UUID(uuidString: id) != nil else {
-                throw RequestError(field: "identity_id", message: "must be a UUID")
-            }
-            target = .identityID(id.lowercased())
-        case (nil, let email?):
-            target = .email(try Self.address(email, field: "email"))
-        case (nil, nil):
-            throw RequestError(field: "identity_id", message: "one of identity_id or email is required")
-        case (.some, .some):
-            throw RequestError(field: "email", message: "give identity_id or email, not both")
+        try self.init(target: Self.target(in: body), fields: body)
+    }
+
+    /// The request for `target` with the other fields of `body` (whose names are checked): a
+    /// batch item's request is its own target and recipient with the batch's common fields.
+    init(target: Target, fields body: [String: JSONValue]) throws(RequestError) {
+        self.target = target
+        if let recipient = try Self.string(body, "recipient") {
+            self.recipient = try Self.address(recipient, field: "recipient")
         }
         if let method = try Self.string(body, "method") {
             guard let parsed = RecoveryMethod(rawValue: method) else {
@@ -76,9 +73,6 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
             } catch {
                 throw RequestError(field: "locale", message: "must be a BCP 47 language tag such as de-CH")
             }
-        }
-        if let recipient = try Self.string(body, "recipient") {
-            self.recipient = try Self.address(recipient, field: "recipient")
         }
         if let expiresIn = try Self.string(body, "expires_in") {
             let duration: KratosDuration
@@ -116,7 +110,24 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
         }
     }
 
-    private static func string(_ body: [String: JSONValue], _ field: String) throws(RequestError) -> String? {
+    /// The `identity_id` or the `email` of `body`: exactly one of them.
+    static func target(in body: [String: JSONValue]) throws(RequestError) -> Target {
+        switch (try Self.string(body, "identity_id"), try Self.string(body, "email")) {
+        case (let id?, nil):
+            guard UUID(uuidString: id) != nil else {
+                throw RequestError(field: "identity_id", message: "must be a UUID")
+            }
+            return .identityID(id.lowercased())
+        case (nil, let email?):
+            return .email(try Self.address(email, field: "email"))
+        case (nil, nil):
+            throw RequestError(field: "identity_id", message: "one of identity_id or email is required")
+        case (.some, .some):
+            throw RequestError(field: "email", message: "give identity_id or email, not both")
+        }
+    }
+
+    static func string(_ body: [String: JSONValue], _ field: String) throws(RequestError) -> String? {
         switch body[field] {
         case nil, .null?: return nil
         case .string(let text)?: return text
@@ -124,7 +135,7 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
         }
     }
 
-    private static func address(_ text: String, field: String) throws(RequestError) -> EmailAddress {
+    static func address(_ text: String, field: String) throws(RequestError) -> EmailAddress {
         do {
             return try EmailAddress(text, field: field)
         } catch {

@@ -341,6 +341,7 @@ public struct GatewayRuntime: Sendable {
             signal: signal,
             maxBodyBytes: configuration.server.maxBodyBytes
         ).add(to: router)
+        RecoveryBatchRoutes(accept: accept).add(to: router)
         CourierRoutes(
             receiver: CourierReceiver(
                 settings: settings,

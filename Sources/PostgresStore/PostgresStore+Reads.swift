@@ -65,3 +65,20 @@ extension PostgresStore {
         }
     }
 }
+
+extension PostgresStore {
+    public func latestDelivery(identityID: UUID, recipient: String, since: Date) async throws(StoreError) -> Date? {
+        let logger = logger
+        return try await withConnection { connection in
+            let latest = try await connection.query(
+                """
+                SELECT MAX(created_at_us) FROM deliveries
+                WHERE identity_id = \(identityID) AND lower(recipient) = lower(\(recipient))
+                AND created_at_us > \(PostgresRows.micros(since))
+                """,
+                logger: logger
+            ).collect().map { try $0.decode(Int64?.self) }
+            return (latest.first ?? nil).map(AuditTime.date(microseconds:))
+        }
+    }
+}

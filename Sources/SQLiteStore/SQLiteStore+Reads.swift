@@ -47,3 +47,18 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    public func latestDelivery(identityID: UUID, recipient: String, since: Date) async throws(StoreError) -> Date? {
+        try await read { db in
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT MAX(created_at_us) FROM deliveries
+                    WHERE identity_id = ? AND recipient = ? COLLATE NOCASE AND created_at_us > ?
+                    """,
+                arguments: [SQLiteRows.text(identityID), recipient, SQLiteRows.micros(since)]
+            ).map(AuditTime.date(microseconds:))
+        }
+    }
+}

@@ -104,6 +104,15 @@ public struct Problem: HTTPResponseError, Sendable {
         Problem(.notFound, code: .notFound, title: "Not found", detail: "no such \(what)")
     }
 
+    /// A body that is not JSON where JSON was sent.
+    static let invalidJSON = Problem(
+        .badRequest,
+        code: .invalidJSON,
+        title: "Invalid JSON",
+        detail: "the body is not JSON",
+        field: "body"
+    )
+
     static let storeUnavailable = Problem(
         .serviceUnavailable,
         code: .storeUnavailable,

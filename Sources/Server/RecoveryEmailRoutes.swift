@@ -62,29 +62,12 @@ package struct RecoveryEmailRoutes: Sendable {
         }
         var request = request
         let bytes = try await request.collectBody(limit: maxBodyBytes, setting: "server.max_body_bytes")
-        guard let body = try? JSONValue(parsing: bytes.readableBytesView) else {
-            throw Problem(
-                .badRequest,
-                code: .invalidJSON,
-                title: "Invalid JSON",
-                detail: "the body is not JSON",
-                field: "body"
-            )
-        }
+        guard let body = try? JSONValue(parsing: bytes.readableBytesView) else { throw Problem.invalidJSON }
         let answer: AcceptAnswer
         do {
             answer = try await accept.accept(body: body, idempotencyKey: key, caller: caller)
         } catch {
-            switch error {
-            case .kratosUnavailable(_, let reason):
-                // The caller gets a 503; the operator needs to know why (a wrong key, Kratos down).
-                context.logger.warning("Kratos refused or failed at accept", metadata: ["error": "\(reason)"])
-            case .storeUnavailable(let failure):
-                throw context.storeUnavailable(failure)
-            default:
-                break
-            }
-            throw Self.problem(error)
+            throw Self.problem(error, context: context, at: "accept")
         }
         if !answer.replayed { signal.nudge() }
         var fields: Logger.Metadata = [
@@ -177,6 +160,20 @@ package struct RecoveryEmailRoutes: Sendable {
             }
         }
         return nil
+    }
+
+    /// The HTTP answer to a refused request, with what the operator needs in the log: why Kratos
+    /// or the store failed (the caller gets a 503 without it).
+    static func problem(_ refusal: AcceptRefusal, context: GatewayRequestContext, at step: String) -> Problem {
+        switch refusal {
+        case .kratosUnavailable(_, let reason):
+            context.logger.warning("Kratos refused or failed at \(step)", metadata: ["error": "\(reason)"])
+        case .storeUnavailable(let failure):
+            return context.storeUnavailable(failure)
+        default:
+            break
+        }
+        return problem(refusal)
     }
 
     /// The HTTP answer to a refused request (the console shows the same, next to the field).

@@ -14,6 +14,10 @@ public protocol AcceptStore: Sendable {
     /// idempotency record and the sealed `email.requested` event. Refusals write nothing.
     func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult
 
+    /// When the latest delivery to `identityID` and `recipient` (case-insensitive) was created
+    /// after `since`, if one was: what a batch's dry run reads to report a cooldown. Writes nothing.
+    func latestDelivery(identityID: UUID, recipient: String, since: Date) async throws(StoreError) -> Date?
+
     /// Appends an event that changes no delivery (e.g. `email.refused`).
     func appendAudit(_ draft: AuditDraft) async throws(StoreError) -> AuditEvent
 }

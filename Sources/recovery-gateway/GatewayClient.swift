@@ -34,7 +34,9 @@ struct GatewayClient: Sendable {
         _ path: String,
         headers: [(String, String)] = [],
         body: Data? = nil,
+        contentType: String = "application/json",
         timeout: Duration = .seconds(15),
+        maximumBody: Int = Self.maximumBody,
         hint: String = ""
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: base + path)
@@ -44,12 +46,12 @@ struct GatewayClient: Sendable {
         request.headers.add(name: "User-Agent", value: "recovery-gateway-cli/\(RecoveryGateway.configuration.version)")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(timeout.components.seconds))
-            let bytes = try await response.body.collect(upTo: Self.maximumBody)
+            let bytes = try await response.body.collect(upTo: maximumBody)
             return Answer(
                 status: Int(response.status.code),
                 headers: response.headers,

@@ -12,8 +12,8 @@ struct RecoveryGateway: AsyncParsableCommand {
         discussion: "Exit codes: 0 success, 1 the operation failed, 2 bad usage (one line on stderr).",
         version: "0.1.0",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, SendCommand.self, StatusCommand.self, ListCommand.self,
-            AuditCommand.self, TemplatesCommand.self, KeysCommand.self, SMTPTestCommand.self,
+            ServeCommand.self, MigrateCommand.self, SendCommand.self, BatchCommand.self, StatusCommand.self,
+            ListCommand.self, AuditCommand.self, TemplatesCommand.self, KeysCommand.self, SMTPTestCommand.self,
         ]
     )
 

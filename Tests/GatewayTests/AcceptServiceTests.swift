@@ -335,6 +335,11 @@ private final class UnavailableStore: AcceptStore {
         throw Self.failure
     }
 
+    func latestDelivery(identityID: UUID, recipient: String, since: Date) async throws(StoreError) -> Date? {
+        calls.withLock { $0.append("latestDelivery") }
+        throw Self.failure
+    }
+
     func appendAudit(_ draft: AuditDraft) async throws(StoreError) -> AuditEvent {
         calls.withLock { $0.append("appendAudit") }
         throw Self.failure

@@ -7,7 +7,8 @@ import Testing
 @Suite("README matches --help")
 struct ReadmeTests {
     static let commands: [[String]] = [
-        ["serve"], ["migrate"], ["send"], ["status"], ["list"], ["audit", "export"], ["audit", "verify"],
+        ["serve"], ["migrate"], ["send"], ["batch", "send"], ["status"], ["list"], ["audit", "export"],
+        ["audit", "verify"],
         ["audit", "public-key"], ["audit", "rotate-key"],
         ["templates", "check"], ["templates", "preview"], ["templates", "import-kratos"], ["keys", "new"],
         ["smtp-test"],

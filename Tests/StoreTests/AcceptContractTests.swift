@@ -234,3 +234,47 @@ extension DeliveryRecord {
         return copy
     }
 }
+
+/// Contract: the read a batch's dry run makes for the cooldown.
+@Suite struct LatestDeliveryContractTests {
+    @Test(arguments: StoreFactory.all)
+    func theLatestDeliveryToAnIdentityAndRecipientIsReadCaseInsensitivelyAndWritesNothing(
+        factory: StoreFactory
+    ) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let identity = UUID()
+        for offset in [0.0, 10] {
+            let new = Fixtures.newDelivery(chain: subject.chain, identityID: identity, at: Fixtures.t0 + offset)
+            _ = try #require(try await subject.store.accept(new).accepted)
+        }
+        let store = subject.store
+        let head = try await store.auditHead()
+        #expect(
+            try await store.latestDelivery(identityID: identity, recipient: "John.Doe@example.com", since: Fixtures.t0)
+                == Fixtures.t0 + 10
+        )
+        #expect(
+            try await store.latestDelivery(
+                identityID: identity,
+                recipient: "john.doe@example.com",
+                since: Fixtures.t0 + 10
+            )
+                == nil
+        )
+        #expect(
+            try await store.latestDelivery(identityID: identity, recipient: "jane@example.com", since: Fixtures.t0 - 1)
+                == nil
+        )
+        #expect(
+            try await store.latestDelivery(
+                identityID: UUID(),
+                recipient: "john.doe@example.com",
+                since: Fixtures.t0 - 1
+            )
+                == nil
+        )
+        #expect(try await store.auditHead() == head)
+        #expect(try await store.deliveries(DeliveryQuery()).items.count == 2)
+    }
+}

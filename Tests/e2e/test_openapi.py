@@ -59,7 +59,7 @@ def test_served_document_is_the_repository_file(gateway):
     assert answer.body == DOCUMENT.read_bytes()
     # Every route the gateway has is in it (a new route without a document entry fails here).
     paths = yaml.safe_load(answer.body)["paths"]
-    for route in ["/v1/recovery-emails", "/v1/recovery-emails/{id}", "/v1/audit-events", "/v1/audit-events/verify",
+    for route in ["/v1/recovery-emails", "/v1/recovery-emails/{id}", "/v1/recovery-batches", "/v1/audit-events", "/v1/audit-events/verify",
                   "/v1/courier/kratos", "/health/alive", "/health/ready", "/metrics", "/openapi.yaml"]:
         assert route in paths, route
     # The support console's HTML pages are not JSON API operations (Tests/e2e/test_console.py covers them).
