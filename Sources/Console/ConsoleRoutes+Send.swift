@@ -74,9 +74,10 @@ extension ConsoleRoutes {
             reason: (fields["reason"] ?? "").trimmingCharacters(in: .whitespaces),
             idempotencyKey: fields["idempotency_key"] ?? ""
         )
-        let open = await sessions.sendForm(session.id, identity: identity.id)
+        // What this form has sent, as the session knew it when the request came (read, not made).
+        let open = session.sendForms[identity.id]
         func refused(_ field: String, _ message: String, status: HTTPResponse.Status) -> Response {
-            let sent = open.idempotencyKey == form.idempotencyKey ? open.deliveryID : nil
+            let sent = open?.idempotencyKey == form.idempotencyKey ? open?.deliveryID : nil
             return sendPage(
                 session: session,
                 identity: identity,

@@ -110,20 +110,27 @@ actor ConsoleSessions {
     /// The send form open in session `id` for `identity`, or a new one when there is none or
     /// `renew` (the agent starts a new send). A session remembers at most `sendFormsPerSession`.
     func sendForm(_ id: String, identity: String, renew: Bool = false) -> ConsoleSendForm {
-        guard var session = sessions[id] else { return .new() }
-        if !renew, let open = session.sendForms[identity] { return open }
-        if session.sendForms.count >= Self.sendFormsPerSession { session.sendForms.removeAll() }
+        if !renew, let open = sessions[id]?.sendForms[identity] { return open }
         let form = ConsoleSendForm.new()
-        session.sendForms[identity] = form
-        sessions[id] = session
+        remember(form, identity: identity, in: id)
         return form
     }
 
-    /// Records that the form with `key`, open in session `id` for `identity`, made `deliveryID`.
+    /// Records that the form with `key` for `identity` made `deliveryID`, so that it is the form
+    /// shown again. A newer form the agent started since keeps its place.
     func sent(_ id: String, identity: String, key: String, deliveryID: String) {
-        guard var form = sessions[id]?.sendForms[identity], form.idempotencyKey == key else { return }
-        form.deliveryID = deliveryID
-        sessions[id]?.sendForms[identity] = form
+        if let open = sessions[id]?.sendForms[identity], open.idempotencyKey != key { return }
+        remember(ConsoleSendForm(idempotencyKey: key, deliveryID: deliveryID), identity: identity, in: id)
+    }
+
+    /// Keeps `form` as the one open for `identity` in session `id` (if it is live), within the bound.
+    private func remember(_ form: ConsoleSendForm, identity: String, in id: String) {
+        guard var session = sessions[id] else { return }
+        if session.sendForms[identity] == nil, session.sendForms.count >= Self.sendFormsPerSession {
+            session.sendForms.removeAll()
+        }
+        session.sendForms[identity] = form
+        sessions[id] = session
     }
 
     static let sendFormsPerSession = 200
