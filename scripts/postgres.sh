@@ -24,8 +24,11 @@ if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     exit 1
 fi
 
+# As root, from `/`: the caller's working directory may be one the owner cannot enter (a clone in a
+# `mktemp -d` directory is 0700 root), and the server's tools would then warn about it on the output
+# that callers read the URL from.
 as_owner() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 free_port() {
