@@ -7,6 +7,7 @@ secret value is committed."""
 
 import os
 import re
+import shutil
 import subprocess
 
 import kubernetes_validate
@@ -207,13 +208,15 @@ def test_no_secret_value_is_committed():
 
 def config_with_mounts(tmp_path):
     """The ConfigMap's gateway.yaml with the Secret's mount path moved into tmp_path and the templates
-    where this checkout has them; returns (config file, mounted secret dir)."""
+    copied there (like the binary: the checkout may sit where the pod's user cannot reach, e.g. in a
+    0700 `mktemp -d` directory); returns (config file, mounted secret dir)."""
     text = manifest("configmap.yaml")["data"]["gateway.yaml"]
     _, mount_path = secret_mount()
     assert mount_path in text and "/app/templates" in text
     mounted = tmp_path / "secrets"
+    templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
     config = tmp_path / "gateway.yaml"
-    config.write_text(text.replace(mount_path, str(mounted)).replace("/app/templates", str(REPO / "templates")))
+    config.write_text(text.replace(mount_path, str(mounted)).replace("/app/templates", str(templates)))
     return config, mounted
 
 
