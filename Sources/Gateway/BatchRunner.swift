@@ -51,15 +51,16 @@ public struct BatchRunner: Service {
         var tokens: [UUID: Double] = [:]
         var last = ContinuousClock.now
 
-        /// Refills every batch of `batches` for the time since the last call (at most a quarter
-        /// second's worth is kept, so a batch that waited does not burst) and forgets the others.
+        /// Refills every batch of `batches` for the time since the last call (at most a second's
+        /// worth is kept, so a slow tick catches up but a batch that waited does not burst) and
+        /// forgets the others.
         mutating func refill(_ batches: [BatchRecord], now: ContinuousClock.Instant) {
             let elapsed = (now - last) / .seconds(1)
             last = now
             var next: [UUID: Double] = [:]
             for batch in batches {
                 let rate = Double(batch.rate)
-                next[batch.id] = min(max(rate / 4, 1), (tokens[batch.id] ?? 0) + rate * elapsed)
+                next[batch.id] = min(max(rate, 1), (tokens[batch.id] ?? 0) + rate * elapsed)
             }
             tokens = next
         }
@@ -100,6 +101,11 @@ public struct BatchRunner: Service {
     /// got one. An outage (Kratos or the store) leaves the rest pending for a later tick.
     func send(_ batch: BatchRecord, limit: Int) async throws(StoreError) -> Int {
         let items = try await store.pendingBatchItems(batchID: batch.id, limit: limit)
+        guard !items.isEmpty else {
+            // Nothing pending (all invalid, or the last items recorded while it was paused): done.
+            try await store.recordBatchItems(batchID: batch.id, [], at: accept.now())
+            return 0
+        }
         let request: RecoveryBatch
         do {
             request = try RecoveryBatch(fields: try Self.fields(batch.common))

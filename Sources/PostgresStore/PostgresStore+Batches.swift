@@ -91,30 +91,24 @@ extension PostgresStore {
     public func batchCounts(id: UUID) async throws(StoreError) -> BatchCounts {
         let logger = logger
         return try await withConnection { connection in
-            var outcomes: [BatchItemOutcome: Int] = [:]
-            for (name, count) in try await connection.query(
+            let outcomes = try await connection.query(
                 "SELECT outcome, count(*) FROM batch_items WHERE batch_id = \(id) GROUP BY outcome",
                 logger: logger
-            ).collect().map({ try $0.decode((String, Int64).self) }) {
-                guard let outcome = BatchItemOutcome(rawValue: name) else {
-                    throw StoreError.corruptRow(table: "batch_items", column: "outcome")
-                }
-                outcomes[outcome] = Int(count)
+            ).collect().map { row in
+                let (name, count) = try row.decode((String, Int64).self)
+                return (name, Int(count))
             }
-            var deliveries: [DeliveryStatus: Int] = [:]
-            for (name, count) in try await connection.query(
+            let deliveries = try await connection.query(
                 """
                 SELECT d.status, count(*) FROM batch_items i JOIN deliveries d ON d.id = i.delivery_id
                 WHERE i.batch_id = \(id) AND i.outcome = 'accepted' GROUP BY d.status
                 """,
                 logger: logger
-            ).collect().map({ try $0.decode((String, Int64).self) }) {
-                guard let status = DeliveryStatus(rawValue: name) else {
-                    throw StoreError.corruptRow(table: "deliveries", column: "status")
-                }
-                deliveries[status] = Int(count)
+            ).collect().map { row in
+                let (name, count) = try row.decode((String, Int64).self)
+                return (name, Int(count))
             }
-            return BatchCounts(outcomes: outcomes, deliveries: deliveries)
+            return try BatchCounts(outcomeRows: outcomes, deliveryRows: deliveries)
         }
     }
 
@@ -233,7 +227,7 @@ extension PostgresStore {
                 FROM unnest(\(positions)::bigint[], \(outcomes)::text[], \(reasons)::text[],
                     \(identities)::text[], \(recipients)::text[], \(deliveries)::text[]) AS t(p, o, r, i, m, d)
                 WHERE batch_items.batch_id = \(batchID) AND batch_items.position = t.p
-                AND batch_items.outcome = 'pending'
+                AND (batch_items.outcome = 'pending' OR (batch_items.outcome = 'cancelled' AND t.o = 'accepted'))
                 """,
                 logger: logger
             )

@@ -74,34 +74,20 @@ extension SQLiteStore {
 
     public func batchCounts(id: UUID) async throws(StoreError) -> BatchCounts {
         try await read { db in
-            var outcomes: [BatchItemOutcome: Int] = [:]
-            for row in try Row.fetchAll(
-                db,
-                sql: "SELECT outcome, COUNT(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY outcome",
-                arguments: [SQLiteRows.text(id)]
-            ) {
-                let name: String = row["outcome"]
-                guard let outcome = BatchItemOutcome(rawValue: name) else {
-                    throw StoreError.corruptRow(table: "batch_items", column: "outcome")
+            let pairs = { (sql: String) in
+                try Row.fetchAll(db, sql: sql, arguments: [SQLiteRows.text(id)]).map { row in
+                    (row[0] as String, row[1] as Int)
                 }
-                outcomes[outcome] = row["n"]
             }
-            var deliveries: [DeliveryStatus: Int] = [:]
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT d.status, COUNT(*) AS n FROM batch_items i JOIN deliveries d ON d.id = i.delivery_id
+            return try BatchCounts(
+                outcomeRows: try pairs("SELECT outcome, COUNT(*) FROM batch_items WHERE batch_id = ? GROUP BY outcome"),
+                deliveryRows: try pairs(
+                    """
+                    SELECT d.status, COUNT(*) FROM batch_items i JOIN deliveries d ON d.id = i.delivery_id
                     WHERE i.batch_id = ? AND i.outcome = 'accepted' GROUP BY d.status
-                    """,
-                arguments: [SQLiteRows.text(id)]
-            ) {
-                let name: String = row["status"]
-                guard let status = DeliveryStatus(rawValue: name) else {
-                    throw StoreError.corruptRow(table: "deliveries", column: "status")
-                }
-                deliveries[status] = row["n"]
-            }
-            return BatchCounts(outcomes: outcomes, deliveries: deliveries)
+                    """
+                )
+            )
         }
     }
 
@@ -163,7 +149,12 @@ extension SQLiteStore {
     ) async throws(StoreError)
         -> [BatchRecord]
     {
-        try await write { db in
+        // Most of the time no batch runs: a read then, not a write transaction every poll.
+        let running = try await read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM recovery_batches WHERE status = 'running')")
+        }
+        guard running == true else { return [] }
+        return try await write { db in
             let nowMicros = SQLiteRows.micros(now)
             try db.execute(
                 sql: """
@@ -197,13 +188,15 @@ extension SQLiteStore {
                 sql: """
                     UPDATE batch_items SET outcome = ?, reason = ?, identity_id = ?, recipient_masked = ?,
                         delivery_id = ?
-                    WHERE batch_id = ? AND position = ? AND outcome = 'pending'
+                    WHERE batch_id = ? AND position = ?
+                    AND (outcome = 'pending' OR (outcome = 'cancelled' AND ? = 'accepted'))
                     """
             )
             for result in results {
                 try statement.execute(arguments: [
                     result.outcome.rawValue, result.reason, result.identityID.map(SQLiteRows.text),
                     result.recipientMasked, result.deliveryID.map(SQLiteRows.text), id, result.position,
+                    result.outcome.rawValue,
                 ])
             }
             try db.execute(

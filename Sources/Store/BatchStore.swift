@@ -149,6 +149,28 @@ public struct BatchCounts: Sendable, Hashable {
     }
 }
 
+extension BatchCounts {
+    /// The counts from stored rows of (outcome, count) and (delivery status, count); a name that
+    /// is no outcome or status is a corrupt row.
+    package init(outcomeRows: [(String, Int)], deliveryRows: [(String, Int)]) throws(StoreError) {
+        var outcomes: [BatchItemOutcome: Int] = [:]
+        for (name, count) in outcomeRows {
+            guard let outcome = BatchItemOutcome(rawValue: name) else {
+                throw .corruptRow(table: "batch_items", column: "outcome")
+            }
+            outcomes[outcome] = count
+        }
+        var deliveries: [DeliveryStatus: Int] = [:]
+        for (name, count) in deliveryRows {
+            guard let status = DeliveryStatus(rawValue: name) else {
+                throw .corruptRow(table: "deliveries", column: "status")
+            }
+            deliveries[status] = count
+        }
+        self.init(outcomes: outcomes, deliveries: deliveries)
+    }
+}
+
 /// A page of a batch's items, in position order, optionally of one outcome.
 public struct BatchItemQuery: Sendable, Hashable {
     public var batchID: UUID
@@ -230,8 +252,10 @@ public protocol BatchStore: Sendable {
     /// Up to `limit` `pending` items of a batch, lowest position first.
     func pendingBatchItems(batchID: UUID, limit: Int) async throws(StoreError) -> [BatchItemRecord]
 
-    /// Records the outcomes of items still `pending` (an item that has one keeps it), and marks
-    /// a `running` batch whose ingest is complete `done` once no item is pending.
+    /// Records the outcomes of items still `pending` (an item that has one keeps it, except that
+    /// `accepted` replaces `cancelled`: the item was accepted while its batch was being cancelled,
+    /// and its email goes out), and marks a `running` batch whose ingest is complete `done` once
+    /// no item is pending.
     func recordBatchItems(batchID: UUID, _ results: [BatchItemRecord], at: Date) async throws(StoreError)
 
     /// How many deliveries are `queued` and due (not yet leased by a worker): the backlog a

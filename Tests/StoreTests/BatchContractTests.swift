@@ -199,5 +199,16 @@ import Testing
         #expect(event.action == .batchCancelled && event.details["cancelled_items"] == "4")
         #expect(try await store.batchCounts(id: batch.id).outcomes == [.cancelled: 4])
         #expect(try await store.pendingBatchItems(batchID: batch.id, limit: 10).isEmpty)
+        // An item the runner accepted while the cancel ran is recorded as accepted (its email goes
+        // out); any other outcome leaves it cancelled.
+        try await store.recordBatchItems(
+            batchID: batch.id,
+            [
+                BatchItemRecord(position: 1, item: nil, outcome: .accepted, deliveryID: UUID()),
+                BatchItemRecord(position: 2, item: nil, outcome: .notFound),
+            ],
+            at: Fixtures.t0
+        )
+        #expect(try await store.batchCounts(id: batch.id).outcomes == [.cancelled: 3, .accepted: 1])
     }
 }
