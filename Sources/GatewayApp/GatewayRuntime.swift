@@ -69,7 +69,7 @@ public struct GatewayRuntime: Sendable {
         guard let expiresIn = KratosDuration(delivery.expiresIn) else {
             throw StartupError(part: "delivery.expires_in", problem: "must be a positive duration")
         }
-        let settings = GatewaySettings(
+        var settings = GatewaySettings(
             from: configuration.smtp.from,
             defaultMethod: delivery.defaultMethod,
             defaultExpiresIn: expiresIn,
@@ -85,6 +85,7 @@ public struct GatewayRuntime: Sendable {
                 maxBackoff: delivery.backoffMax
             )
         )
+        settings.batchRate = delivery.batchRate
         let kratosConfiguration = try step("kratos.admin_url") {
             try KratosConfiguration(
                 adminURL: configuration.kratos.adminURL,
