@@ -160,64 +160,64 @@ struct BatchStatusCommand: AsyncParsableCommand {
     }
 }
 
-/// `recovery-gateway batch pause|resume|cancel ID`: the three changes of a batch's state.
-enum BatchStateCommand {
-    /// Posts `action` for `batch` and prints the batch after it (and how many items a cancel stopped).
-    static func run(_ action: String, batch: BatchTarget, json: Bool, server: ServerOptions) async throws {
-        let data = try await server.client().send(.POST, batch.path + "/" + action).success()
+/// `recovery-gateway batch pause|resume|cancel ID`: the three changes of a batch's state, each
+/// a command of its own that names its ``action``.
+protocol BatchStateCommand: AsyncParsableCommand {
+    /// The last part of the route: `pause`, `resume` or `cancel`.
+    static var action: String { get }
+    var batch: BatchTarget { get }
+    var json: Bool { get }
+    var server: ServerOptions { get }
+}
+
+extension BatchStateCommand {
+    /// Posts ``action`` for the batch and prints the batch after it (and how many items a cancel stopped).
+    func run() async throws {
+        let data = try await server.client().send(.POST, batch.path + "/" + Self.action).success()
         if json {
             FileHandle.standardOutput.write(data)
             print()
             return
         }
-        struct Change: Decodable {
-            let batch: BatchText.View
-            let cancelledItems: Int?
-
-            enum CodingKeys: String, CodingKey {
-                case batch
-                case cancelledItems = "cancelled_items"
-            }
-        }
-        let change: Change
+        let change: BatchText.Change
         do {
-            change = try JSONDecoder().decode(Change.self, from: data)
+            change = try JSONDecoder().decode(BatchText.Change.self, from: data)
         } catch {
             throw operationFailed("the gateway's answer is not a batch: \(error)")
         }
         print(BatchText.lines(change.batch))
-        if let stopped = change.cancelledItems { print("stopped        \(stopped) items not yet sent") }
+        if let stopped = change.cancelledItems { print("stopped                \(stopped) items not yet sent") }
     }
 }
 
 /// `recovery-gateway batch pause ID`.
-struct BatchPauseCommand: AsyncParsableCommand {
+struct BatchPauseCommand: BatchStateCommand {
     static let configuration = CommandConfiguration(commandName: "pause", abstract: "Hold a running batch.")
+    static let action = "pause"
     @OptionGroup var batch: BatchTarget
     @Flag(help: "Print the API's JSON answer.") var json = false
     @OptionGroup var server: ServerOptions
-    func run() async throws { try await BatchStateCommand.run("pause", batch: batch, json: json, server: server) }
 }
 
 /// `recovery-gateway batch resume ID`.
-struct BatchResumeCommand: AsyncParsableCommand {
+struct BatchResumeCommand: BatchStateCommand {
     static let configuration = CommandConfiguration(commandName: "resume", abstract: "Go on with a paused batch.")
+    static let action = "resume"
     @OptionGroup var batch: BatchTarget
     @Flag(help: "Print the API's JSON answer.") var json = false
     @OptionGroup var server: ServerOptions
-    func run() async throws { try await BatchStateCommand.run("resume", batch: batch, json: json, server: server) }
 }
 
 /// `recovery-gateway batch cancel ID`.
-struct BatchCancelCommand: AsyncParsableCommand {
+struct BatchCancelCommand: BatchStateCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel",
         abstract: "Stop a batch for good: its items not yet sent are not sent (prints how many)."
     )
+    static let action = "cancel"
     @OptionGroup var batch: BatchTarget
     @Flag(help: "Print the API's JSON answer.") var json = false
     @OptionGroup var server: ServerOptions
-    func run() async throws { try await BatchStateCommand.run("cancel", batch: batch, json: json, server: server) }
 }
 
 /// `recovery-gateway batch report ID`: every item's outcome as CSV on standard output, streamed.
@@ -261,6 +261,17 @@ struct BatchTarget: ParsableArguments {
 
 /// A batch as the commands print it, and the following of one to its end.
 enum BatchText {
+    /// The API's answer to pause, resume and cancel.
+    struct Change: Decodable {
+        let batch: View
+        let cancelledItems: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case batch
+            case cancelledItems = "cancelled_items"
+        }
+    }
+
     /// The API's batch (``BatchView``) as read back.
     struct View: Decodable {
         let id: String
