@@ -80,31 +80,34 @@ public struct BatchRunner: Service {
         }
     }
 
-    /// One look at the running batches; true when one is running.
+    /// One look at the running batches; true when one is running and Kratos and the store answered
+    /// (after an outage the runner waits ``idlePoll`` before it tries again).
     func step(_ buckets: inout Buckets) async throws(StoreError) -> Bool {
         let now = accept.now()
         let batches = try await store.leaseBatches(owner: owner, now: now, leaseFor: Self.lease)
         buckets.refill(batches, now: .now)
         guard !batches.isEmpty else { return false }
         let backlog = try await store.queuedDeliveries(now: now)
+        var answered = true
         for batch in batches {
             let room = max(accept.settings.workers, batch.rate / 2) - backlog
             let allowed = min(Int(buckets.tokens[batch.id] ?? 0), room, BatchIngest.chunkSize)
             guard allowed > 0 else { continue }
-            let taken = try await send(batch, limit: allowed)
+            let (taken, waiting) = try await send(batch, limit: allowed)
             buckets.tokens[batch.id, default: 0] -= Double(taken)
+            if waiting { answered = false }
         }
-        return true
+        return answered
     }
 
     /// Accepts up to `limit` pending items of `batch` and records their outcomes; answers how many
-    /// got one. An outage (Kratos or the store) leaves the rest pending for a later tick.
-    func send(_ batch: BatchRecord, limit: Int) async throws(StoreError) -> Int {
+    /// got one, and whether an outage (Kratos or the store) left some pending for later.
+    func send(_ batch: BatchRecord, limit: Int) async throws(StoreError) -> (taken: Int, waiting: Bool) {
         let items = try await store.pendingBatchItems(batchID: batch.id, limit: limit)
         guard !items.isEmpty else {
             // Nothing pending (all invalid, or the last items recorded while it was paused): done.
             try await store.recordBatchItems(batchID: batch.id, [], at: accept.now())
-            return 0
+            return (0, false)
         }
         let request: RecoveryBatch
         do {
@@ -133,11 +136,12 @@ public struct BatchRunner: Service {
             for await result in group { if let result { results.append(result) } }
             return results
         }
-        guard !results.isEmpty else { return 0 }
+        let waiting = results.count < items.count
+        guard !results.isEmpty else { return (0, waiting) }
         try await store.recordBatchItems(batchID: batch.id, results, at: accept.now())
         if results.contains(where: { $0.outcome == .accepted }) { signal.nudge() }
         for result in results { metrics.count(.batchItems, [("outcome", result.outcome.rawValue)]) }
-        return results.count
+        return (results.count, waiting)
     }
 
     /// The outcome of one item, or nil when Kratos or the store did not answer (the item stays
@@ -171,7 +175,10 @@ public struct BatchRunner: Service {
             guard let (finding, reason) = error.itemFinding else {
                 logger.warning(
                     "batch runner: an item waits for Kratos or the store",
-                    metadata: ["batch_id": "\(batch.id.uuidString.lowercased())", "position": "\(item.position)"]
+                    metadata: [
+                        "batch_id": "\(batch.id.uuidString.lowercased())", "position": "\(item.position)",
+                        "error": "\(error)",
+                    ]
                 )
                 return nil
             }
