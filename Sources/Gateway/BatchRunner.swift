@@ -60,7 +60,9 @@ public struct BatchRunner: Service {
             var next: [UUID: Double] = [:]
             for batch in batches {
                 let rate = Double(batch.rate)
-                next[batch.id] = min(max(rate, 1), (tokens[batch.id] ?? 0) + rate * elapsed)
+                // A batch seen for the first time gets one tick's worth.
+                let earned = tokens[batch.id].map { $0 + rate * elapsed } ?? rate * (BatchRunner.tick / .seconds(1))
+                next[batch.id] = min(max(rate, 1), earned)
             }
             tokens = next
         }
