@@ -352,3 +352,26 @@ def test_the_command_line_sends_follows_and_reports_a_batch(stack, gateway, tmp_
     assert process.returncode == 0, progress
     assert re.search(rb"of 41 \(\d+%\), \d+/s, eta \d+ s", progress), progress
     assert fields(out.decode())["status"] == "done"
+
+
+def test_two_replicas_on_postgresql_send_a_batch_once(stack, postgres):
+    """One batch on PostgreSQL with two gateways: one of them leases it, every item is sent once,
+    and the same upload posted to the other replica is the same batch."""
+    url = postgres.create_database()
+    first = stack.start_gateway(overrides={"store.url": url}, name="replica1")
+    second = stack.start_gateway(overrides={"store.url": url}, name="replica2")
+    ids = make_identities(stack.stand_in, 300, "replicas")
+    lines = [json.dumps(i) for i in ids] + ["{not json"]
+    answer = post_batch(first, lines, "batch-replicas", rate=100)
+    assert answer.status == 202, answer
+    batch_id = answer.json()["id"]
+    again = post_batch(second, lines, "batch-replicas", rate=100)
+    assert again.status == 202 and again.json()["id"] == batch_id and again.headers["Idempotent-Replayed"] == "true"
+    done = wait_batch(second, batch_id, {"done"}, 60)
+    assert {k: v for k, v in done["counts"].items() if v} == {"accepted": 300, "invalid": 1}, done
+    wait_for(lambda: stack.smtp.count() == 300, 60, what="every email")
+    time.sleep(1)
+    sent_to = recipients(stack.smtp)
+    assert len(sent_to) == 300 and set(sent_to.values()) == {1}
+    report = second.request("GET", f"/v1/recovery-batches/{batch_id}/items?outcome=invalid").json()
+    assert [(i["position"], i["reason"]) for i in report["items"]] == [(301, "line: is not JSON")]
