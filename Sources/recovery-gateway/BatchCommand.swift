@@ -165,16 +165,21 @@ struct BatchStatusCommand: AsyncParsableCommand {
 protocol BatchStateCommand: AsyncParsableCommand {
     /// The last part of the route: `pause`, `resume` or `cancel`.
     static var action: String { get }
-    var batch: BatchTarget { get }
-    var json: Bool { get }
-    var server: ServerOptions { get }
+    var options: BatchStateOptions { get }
+}
+
+/// What pause, resume and cancel take: the batch, `--json` and the gateway.
+struct BatchStateOptions: ParsableArguments {
+    @OptionGroup var batch: BatchTarget
+    @Flag(help: "Print the API's JSON answer.") var json = false
+    @OptionGroup var server: ServerOptions
 }
 
 extension BatchStateCommand {
     /// Posts ``action`` for the batch and prints the batch after it (and how many items a cancel stopped).
     func run() async throws {
-        let data = try await server.client().send(.POST, batch.path + "/" + Self.action).success()
-        if json {
+        let data = try await options.server.client().send(.POST, options.batch.path + "/" + Self.action).success()
+        if options.json {
             FileHandle.standardOutput.write(data)
             print()
             return
@@ -194,18 +199,14 @@ extension BatchStateCommand {
 struct BatchPauseCommand: BatchStateCommand {
     static let configuration = CommandConfiguration(commandName: "pause", abstract: "Hold a running batch.")
     static let action = "pause"
-    @OptionGroup var batch: BatchTarget
-    @Flag(help: "Print the API's JSON answer.") var json = false
-    @OptionGroup var server: ServerOptions
+    @OptionGroup var options: BatchStateOptions
 }
 
 /// `recovery-gateway batch resume ID`.
 struct BatchResumeCommand: BatchStateCommand {
     static let configuration = CommandConfiguration(commandName: "resume", abstract: "Go on with a paused batch.")
     static let action = "resume"
-    @OptionGroup var batch: BatchTarget
-    @Flag(help: "Print the API's JSON answer.") var json = false
-    @OptionGroup var server: ServerOptions
+    @OptionGroup var options: BatchStateOptions
 }
 
 /// `recovery-gateway batch cancel ID`.
@@ -215,9 +216,7 @@ struct BatchCancelCommand: BatchStateCommand {
         abstract: "Stop a batch for good: its items not yet sent are not sent (prints how many)."
     )
     static let action = "cancel"
-    @OptionGroup var batch: BatchTarget
-    @Flag(help: "Print the API's JSON answer.") var json = false
-    @OptionGroup var server: ServerOptions
+    @OptionGroup var options: BatchStateOptions
 }
 
 /// `recovery-gateway batch report ID`: every item's outcome as CSV on standard output, streamed.
