@@ -52,15 +52,15 @@ public struct BatchIngest: Sendable {
     }
 
     /// Stores `items` into `batch` (created or resumed) and completes its ingest with the
-    /// `batch.created` event; answers the batch as stored. A batch whose ingest was complete is
-    /// answered as it is, its items not read.
+    /// `batch.created` event; answers the batch as stored. A batch whose ingest was complete, or
+    /// that was cancelled meanwhile, is answered as it is, its items not read.
     public func ingest<Items: AsyncSequence>(
         _ items: Items,
         of request: RecoveryBatch,
         into batch: BatchRecord,
         caller: Caller
     ) async throws -> BatchRecord where Items.Element == BatchInput {
-        guard !batch.ingestComplete else { return batch }
+        guard !batch.ingestComplete, batch.status != .cancelled else { return batch }
         var chunk: [NewBatchItem] = []
         chunk.reserveCapacity(Self.chunkSize)
         var total = 0
