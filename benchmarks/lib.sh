@@ -4,7 +4,7 @@
 #
 #   bench_begin NAME               work dir, cleanup trap, deps, release build (BENCH_BUILD=debug: the debug
 #                                  build instead); sets work, bin, py
-#   start_standin                  the Kratos stand-in; sets standin (URL), standin_pid
+#   start_standin [ARGS…]          the Kratos stand-in (ARGS: more of its options); sets standin (URL), standin_pid
 #   start_sink                     smtp-sink -c (running counters in $work/sink.counters); sets sink_port, sink_pid
 #   start_gateway NAME SMTP_PORT STORE_URL
 #                                  writes $work/NAME.yaml and starts a gateway on it, waits until ready;
@@ -65,11 +65,12 @@ bench_begin() {
 }
 
 start_standin() {
-    "$bin/kratos-stand-in" --host 127.0.0.1 --port 0 >"$work/stand-in.log" 2>&1 &
+    "$bin/kratos-stand-in" --host 127.0.0.1 --port 0 "$@" >"$work/stand-in.log" 2>&1 &
     standin_pid=$!
     pids+=($!)
     standin=""
-    for _ in $(seq 100); do
+    # Up to a minute: a large --identities file takes a while to load.
+    for _ in $(seq 600); do
         standin=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/stand-in.log" | head -n1 || true)
         [ -n "$standin" ] && return 0
         sleep 0.1

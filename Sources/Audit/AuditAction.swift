@@ -26,4 +26,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let auditCheckpoint = AuditAction("audit.checkpoint")
     /// The chain moved to another audit key (``AuditKeyRotation``), written by the gateway itself.
     public static let auditKeyRotated = AuditAction("audit.key_rotated")
+    /// A batch's items were stored and it started (details: its counts and rate).
+    public static let batchCreated = AuditAction("batch.created")
+    /// A batch was cancelled (details: how many items it stopped).
+    public static let batchCancelled = AuditAction("batch.cancelled")
 }

@@ -33,6 +33,8 @@ public struct AcceptAnswer: Sendable, Equatable {
     public var replayed: Bool
     /// The recipient, masked (for the request's log line); nil for a replay.
     public var recipientMasked: String? = nil
+    /// The identity it goes to; nil for a replay.
+    public var identityID: UUID? = nil
 }
 
 /// Accepts requests for recovery emails: checks them, resolves the identity and the recipient
@@ -83,7 +85,19 @@ public struct AcceptService: Sendable {
         } catch {
             throw .invalid(error)
         }
-        let requestHash = Self.hash(body)
+        return try await accept(request, requestHash: Self.hash(body), idempotencyKey: idempotencyKey, caller: caller)
+    }
+
+    /// Accepts `request` (hashed `requestHash`) under `idempotencyKey` for `caller`. An item of the
+    /// batch `batch` takes no token of the key's rate limit (the batch has its own pace), and its
+    /// `email.requested` event names the batch (`batch_id`).
+    func accept(
+        _ request: RecoveryEmailRequest,
+        requestHash: String,
+        idempotencyKey: String,
+        caller: Caller,
+        batch: UUID? = nil
+    ) async throws(AcceptRefusal) -> AcceptAnswer {
         let started = now()
         // A retried request gets its stored answer even while Kratos is down.
         if let earlier = try await storeCall({ () async throws(StoreError) in
@@ -98,7 +112,9 @@ public struct AcceptService: Sendable {
                 replayed: true
             )
         }
-        if let wait = rateLimiter.take(caller.name, now: started) { throw .rateLimited(retryAfter: wait) }
+        if batch == nil, let wait = rateLimiter.take(caller.name, now: started) {
+            throw .rateLimited(retryAfter: wait)
+        }
 
         let (method, template) = try methodAndTemplate(request)
         let identity = try await resolveIdentity(request.target)
@@ -145,6 +161,7 @@ public struct AcceptService: Sendable {
         var details = ["method": method.rawValue, "template": template, "expires_in": expiresIn.description]
         if let reason = request.reason { details["reason"] = AuditChain.maskingAddresses(in: reason) }
         if override { details["recipient_override"] = "true" }
+        if let batch { details["batch_id"] = batch.uuidString.lowercased() }
         let answer = answers.answer(for: record)
         let new = NewDelivery(
             delivery: record,
@@ -174,7 +191,8 @@ public struct AcceptService: Sendable {
                 body: new.idempotency.responseBody,
                 deliveryID: stored.id,
                 replayed: false,
-                recipientMasked: AuditChain.mask(recipient.description)
+                recipientMasked: AuditChain.mask(recipient.description),
+                identityID: identityID
             )
         case .replay(let status, let body, let deliveryID):
             metrics.count(.idempotentReplays)

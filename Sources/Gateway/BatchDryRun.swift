@@ -26,6 +26,16 @@ public struct BatchInput: Sendable {
         self.position = position
         self.item = item
     }
+
+    /// The items of a JSON body, numbered from 1.
+    public static func numbered(_ items: [JSONValue]) -> AsyncStream<BatchInput> {
+        AsyncStream { continuation in
+            for (offset, item) in items.enumerated() {
+                continuation.yield(BatchInput(position: offset + 1, item: .success(item)))
+            }
+            continuation.finish()
+        }
+    }
 }
 
 /// The dry run's finding for one item: the identity and recipient (masked) it would send to,
@@ -112,14 +122,7 @@ public struct BatchDryRun: Sendable {
 
     /// Runs over the items of a JSON body, numbered from 1.
     public func run(_ items: [JSONValue]) async throws -> BatchDryRunReport {
-        try await run(
-            AsyncStream { continuation in
-                for (offset, item) in items.enumerated() {
-                    continuation.yield(BatchInput(position: offset + 1, item: .success(item)))
-                }
-                continuation.finish()
-            }
-        )
+        try await run(BatchInput.numbered(items))
     }
 
     /// One item's finding; an outage is thrown, not reported.
@@ -132,38 +135,46 @@ public struct BatchDryRun: Sendable {
             report.reason = error.description
             return report
         }
-        do {
+        do throws(AcceptRefusal) {
             let identity = try await accept.resolveIdentity(request.target)
             report.identityID = identity.id.lowercased()
             let (recipient, _) = try accept.resolveRecipient(request, identity: identity, caller: caller)
             report.recipient = AuditChain.mask(recipient.description)
             if let until = try await accept.cooldownUntil(identity: identity.id, recipient: recipient) {
-                report.outcome = .cooldown
-                report.reason =
-                    "a recovery email went to this identity and recipient recently; again after "
-                    + Timestamp.format(until)
-                return report
+                throw AcceptRefusal.cooldown(retryAfter: until)
             }
             report.outcome = .wouldSend
         } catch {
-            switch error {
-            case .identityNotFound:
-                report.outcome = .notFound
-                report.reason = "Kratos knows no such identity (or none logs in with this email)"
-            case .noRecoveryAddress:
-                report.outcome = .noRecoveryAddress
-                report.reason = "the identity has no email recovery address"
-            case .recipientNotAllowed:
-                report.outcome = .recipientNotAllowed
+            guard let (outcome, reason) = error.itemFinding else { throw error }
+            report.outcome = outcome
+            report.reason = reason
+            if outcome == .recipientNotAllowed {
                 report.recipient = request.recipient.map { AuditChain.mask($0.description) }
-                report.reason = "the recipient is not one of the identity's recovery addresses"
-            case .identityAmbiguous:
-                report.reason = "more than one identity logs in with this email; give identity_id"
-            case .invalid(let error): report.reason = error.description
-            default: throw error
             }
         }
         return report
+    }
+}
+
+extension AcceptRefusal {
+    /// What this refusal of one item of a batch is reported as, and why; nil for an outage (Kratos
+    /// or the store), which is no finding about the item.
+    var itemFinding: (BatchOutcome, String)? {
+        switch self {
+        case .identityNotFound: (.notFound, "Kratos knows no such identity (or none logs in with this email)")
+        case .noRecoveryAddress: (.noRecoveryAddress, "the identity has no email recovery address")
+        case .recipientNotAllowed:
+            (.recipientNotAllowed, "the recipient is not one of the identity's recovery addresses")
+        case .identityAmbiguous: (.invalid, "more than one identity logs in with this email; give identity_id")
+        case .invalid(let error): (.invalid, error.description)
+        case .cooldown(let until):
+            (
+                .cooldown,
+                "a recovery email went to this identity and recipient recently; again after "
+                    + Timestamp.format(until)
+            )
+        case .rateLimited, .keyReused, .kratosUnavailable, .storeUnavailable: nil
+        }
     }
 }
 

@@ -17,6 +17,8 @@ public enum GatewayMetric: String, Sendable, CaseIterable {
     case kratosRequestDuration = "recovery_gateway_kratos_request_duration_seconds"
     /// Labels `template_type` (Kratos's ten email types, or `unknown`), `result` (accepted, duplicate, refused).
     case courierMessages = "recovery_gateway_courier_messages_total"
+    /// Label `outcome` (accepted, not_found, no_recovery_address, recipient_not_allowed, cooldown, invalid).
+    case batchItems = "recovery_gateway_batch_items_total"
     /// No labels.
     case idempotentReplays = "recovery_gateway_idempotent_replays_total"
     /// Label `state` (waiting, sending).
@@ -36,6 +38,7 @@ public enum GatewayMetric: String, Sendable, CaseIterable {
         case .smtpSendDuration: "Time to hand one message to the SMTP server, by result."
         case .kratosRequestDuration: "Time of one call to Kratos's admin API, by operation and result."
         case .courierMessages: "Messages posted by Kratos's HTTP courier, by template type and result."
+        case .batchItems: "Items of batches that got their outcome from the batch runner, by outcome."
         case .idempotentReplays: "Requests answered with the stored answer of an earlier request with the same key."
         case .queueDeliveries: "Deliveries in the queue: waiting (queued or retrying) and sending (leased)."
         case .queueOldestAge: "Age of the oldest waiting delivery (0 when none waits)."

@@ -26,6 +26,8 @@ public struct GatewaySettings: Sendable {
     public var workers: Int
     /// `delivery.max_attempts`, `delivery.backoff_initial`, `delivery.backoff_max`.
     public var retry: RetryPolicy
+    /// A batch's pace when it asks for none: items accepted per second.
+    public var batchRate = 50
 
     public init(
         from: Mailbox,

@@ -11,12 +11,19 @@ public struct RecoveryBatch: Sendable, Equatable {
     /// The fields every item shares; its target is replaced by each item's.
     public var common: RecoveryEmailRequest
     public var dryRun: Bool
+    /// Items sent per second (``rates``); nil for the configured default.
+    public var rate: Int?
+
+    /// The paces a batch may ask for, in items per second.
+    public static let rates = 1...1000
 
     /// The most items a JSON body may carry; an NDJSON body has no limit.
     public static let maximumJSONItems = 10_000
 
     /// The fields of a batch besides `items`.
-    public static let commonFields: Set<String> = ["method", "template", "locale", "expires_in", "reason", "dry_run"]
+    public static let commonFields: Set<String> = [
+        "method", "template", "locale", "expires_in", "reason", "dry_run", "rate",
+    ]
     private static let itemFields: Set<String> = ["identity_id", "email", "recipient"]
 
     /// Checks the common fields (`items` excluded): every other field must be one of
@@ -34,6 +41,19 @@ public struct RecoveryBatch: Sendable, Equatable {
         case nil, .null?, .bool(false)?: dryRun = false
         case .bool(true)?: dryRun = true
         default: throw RequestError(field: "dry_run", message: "must be true or false")
+        }
+        switch fields["rate"] {
+        case nil, .null?: rate = nil
+        case .number(let number)?
+        where number.rounded() == number && Double(Self.rates.lowerBound)...Double(Self.rates.upperBound) ~= number:
+            rate = Int(number)
+        case .string(let text)? where Int(text).map(Self.rates.contains) == true: rate = Int(text)
+        default:
+            throw RequestError(
+                field: "rate",
+                message:
+                    "must be a whole number of emails per second from \(Self.rates.lowerBound) to \(Self.rates.upperBound)"
+            )
         }
     }
 

@@ -27,7 +27,7 @@ public enum AuditExportFormat: String, Sendable, CaseIterable {
     }
 
     /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
-    private static func csvField(_ value: String) -> String {
+    static func csvField(_ value: String) -> String {
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

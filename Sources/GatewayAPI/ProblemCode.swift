@@ -27,6 +27,8 @@ public enum ProblemCode: String, Sendable, CaseIterable {
     case unknownTemplateType = "unknown_template_type"
     case unsupportedMessageType = "unsupported_message_type"
     case templateFailed = "template_failed"
+    /// A batch cannot be paused, resumed or cancelled in its state (409).
+    case batchState = "batch_state"
 
     /// The codes that mean the caller's own input was refused (a field or header of the request, a
     /// query parameter), as opposed to the operation failing: the command line exits 2 for them.

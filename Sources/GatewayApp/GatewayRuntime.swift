@@ -69,7 +69,7 @@ public struct GatewayRuntime: Sendable {
         guard let expiresIn = KratosDuration(delivery.expiresIn) else {
             throw StartupError(part: "delivery.expires_in", problem: "must be a positive duration")
         }
-        let settings = GatewaySettings(
+        var settings = GatewaySettings(
             from: configuration.smtp.from,
             defaultMethod: delivery.defaultMethod,
             defaultExpiresIn: expiresIn,
@@ -85,6 +85,7 @@ public struct GatewayRuntime: Sendable {
                 maxBackoff: delivery.backoffMax
             )
         )
+        settings.batchRate = delivery.batchRate
         let kratosConfiguration = try step("kratos.admin_url") {
             try KratosConfiguration(
                 adminURL: configuration.kratos.adminURL,
@@ -306,6 +307,7 @@ public struct GatewayRuntime: Sendable {
                 worker,
                 IdempotencyPurge(store: store, logger: logger),
                 checkpointer,
+                BatchRunner(accept: acceptService, store: store, signal: signal, logger: logger, metrics: metrics),
             ],
             logger: logger
         )
@@ -317,15 +319,7 @@ public struct GatewayRuntime: Sendable {
     /// The support console (`/console`, unless `console.enabled` is false) shares the accept
     /// service and the scope checks; its callers come from its session cookie instead.
     public func router() -> Router<GatewayRequestContext> {
-        let accept = AcceptService(
-            settings: settings,
-            store: store,
-            kratos: kratos,
-            templates: templates,
-            chain: chain,
-            answers: AcceptedAnswer(),
-            metrics: metrics
-        )
+        let accept = acceptService
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
@@ -341,7 +335,7 @@ public struct GatewayRuntime: Sendable {
             signal: signal,
             maxBodyBytes: configuration.server.maxBodyBytes
         ).add(to: router)
-        RecoveryBatchRoutes(accept: accept).add(to: router)
+        RecoveryBatchRoutes(accept: accept, store: store).add(to: router)
         CourierRoutes(
             receiver: CourierReceiver(
                 settings: settings,
@@ -375,6 +369,19 @@ public struct GatewayRuntime: Sendable {
             ).add(to: router)
         }
         return router
+    }
+
+    /// Accepts single sends (the API, the console) and the items of batches (the batch runner).
+    private var acceptService: AcceptService {
+        AcceptService(
+            settings: settings,
+            store: store,
+            kratos: kratos,
+            templates: templates,
+            chain: chain,
+            answers: AcceptedAnswer(),
+            metrics: metrics
+        )
     }
 
     /// Kratos's courier messages as emails: the gateway's templates in the configured locale lookup.

@@ -53,6 +53,7 @@ extension GatewayConfiguration: CustomStringConvertible {
             "  rate_per_key: \(delivery.ratePerKey)",
             "  burst_per_key: \(delivery.burstPerKey)",
             "  idempotency_window: \(duration(delivery.idempotencyWindow))",
+            "  batch_rate: \(delivery.batchRate)",
             "courier:",
             "  payload_key_file: \(courier.payloadKeyFile)",
             "  locale_paths: [\(courier.localePolicy.paths.map { $0.joined(separator: ".") }.joined(separator: ", "))]",

@@ -13,7 +13,7 @@ enum ConfigurationKeys {
     ]
     static let delivery = [
         "default_method", "expires_in", "cooldown", "max_attempts", "backoff_initial", "backoff_max", "lease",
-        "workers", "rate_per_key", "burst_per_key", "idempotency_window",
+        "workers", "rate_per_key", "burst_per_key", "idempotency_window", "batch_rate",
     ]
     static let courier = [
         "payload_key_file", "locale_paths", "invalid_dedup_window", "dedup_retention", "max_age", "max_body_bytes",

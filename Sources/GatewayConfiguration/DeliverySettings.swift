@@ -26,6 +26,8 @@ public struct DeliverySettings: Sendable, Equatable, Decodable {
     public var burstPerKey: Int
     /// How long an `Idempotency-Key` is remembered.
     public var idempotencyWindow: Duration
+    /// A batch's pace when it asks for none, in emails per second (`RecoveryBatch.rates`).
+    public var batchRate = 50
 
     /// The documented defaults (`config/gateway.yaml`): link, 1h, 60s cooldown, 8 attempts, 2s…5m backoff, 60s lease, 8 workers,
     /// 10 requests/s per key with bursts of 20, 24h idempotency window.
@@ -95,5 +97,6 @@ public struct DeliverySettings: Sendable, Equatable, Decodable {
         ratePerKey = try reader.positiveNumber("rate_per_key", maximum: 1_000_000, default: defaults.ratePerKey)
         burstPerKey = try reader.int("burst_per_key", in: 1...1_000_000, default: defaults.burstPerKey)
         idempotencyWindow = try reader.duration("idempotency_window", default: defaults.idempotencyWindow)
+        batchRate = try reader.int("batch_rate", in: RecoveryBatch.rates, default: defaults.batchRate)
     }
 }

@@ -67,6 +67,42 @@ enum PostgresRows {
         )
     }
 
+    static func batch(_ row: PostgresRow) throws -> BatchRecord {
+        let cells = Cells(row: row.makeRandomAccess(), table: "recovery_batches")
+        let rate: Int64 = try cells["rate"]
+        let total: Int64 = try cells["total"]
+        return BatchRecord(
+            id: try cells["id"],
+            apiKeyID: try cells["api_key_id"],
+            idempotencyKey: try cells["idempotency_key"],
+            requestHash: try cells["request_hash"],
+            anyRecipient: try cells["any_recipient"],
+            sourceIP: try cells["source_ip"],
+            requestID: try cells["request_id"],
+            common: try cells["common"],
+            rate: Int(rate),
+            status: try cells.enumValue("status"),
+            total: Int(total),
+            ingestComplete: try cells["ingest_complete"],
+            createdAt: try cells.date("created_at_us"),
+            finishedAt: try cells.optionalDate("finished_at_us")
+        )
+    }
+
+    static func batchItem(_ row: PostgresRow) throws -> BatchItemRecord {
+        let cells = Cells(row: row.makeRandomAccess(), table: "batch_items")
+        let position: Int64 = try cells["position"]
+        return BatchItemRecord(
+            position: Int(position),
+            item: try cells["item"],
+            outcome: try cells.enumValue("outcome"),
+            reason: try cells["reason"],
+            identityID: try cells["identity_id"],
+            recipientMasked: try cells["recipient_masked"],
+            deliveryID: try cells["delivery_id"]
+        )
+    }
+
     static func micros(_ date: Date) -> Int64 { AuditTime.microseconds(date) }
 
     /// The cells of one row of `table`, decoded by column name.

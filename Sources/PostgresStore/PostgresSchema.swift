@@ -149,6 +149,50 @@ enum PostgresSchema {
                 "ALTER TABLE audit_head ADD COLUMN key_id text",
             ]
         ),
+        (
+            // Batches (issue 16): a batch and its items, idempotent by batch and position. An item is
+            // an identity id or login email, kept as a delivery's recipient is; no secret is stored.
+            "v6_recovery_batches",
+            [
+                """
+                CREATE TABLE recovery_batches (
+                    id uuid PRIMARY KEY,
+                    api_key_id text NOT NULL,
+                    idempotency_key text NOT NULL,
+                    request_hash text NOT NULL,
+                    any_recipient boolean NOT NULL,
+                    source_ip text,
+                    request_id text,
+                    common text NOT NULL,
+                    rate bigint NOT NULL,
+                    status text NOT NULL CHECK (status IN ('ingesting', 'running', 'paused', 'cancelled', 'done')),
+                    total bigint NOT NULL DEFAULT 0,
+                    ingest_complete boolean NOT NULL DEFAULT false,
+                    runner text,
+                    runner_lease_until_us bigint,
+                    created_at_us bigint NOT NULL,
+                    finished_at_us bigint,
+                    UNIQUE (api_key_id, idempotency_key)
+                )
+                """,
+                "CREATE INDEX recovery_batches_status ON recovery_batches (status)",
+                """
+                CREATE TABLE batch_items (
+                    batch_id uuid NOT NULL REFERENCES recovery_batches (id),
+                    position bigint NOT NULL,
+                    item text,
+                    outcome text NOT NULL CHECK (outcome IN ('pending', 'accepted', 'not_found',
+                        'no_recovery_address', 'recipient_not_allowed', 'cooldown', 'invalid', 'cancelled')),
+                    reason text,
+                    identity_id uuid,
+                    recipient_masked text,
+                    delivery_id uuid,
+                    PRIMARY KEY (batch_id, position)
+                )
+                """,
+                "CREATE INDEX batch_items_outcome ON batch_items (batch_id, outcome, position)",
+            ]
+        ),
     ]
 
     static var names: [String] { steps.map(\.name) }

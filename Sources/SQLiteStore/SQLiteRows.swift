@@ -75,6 +75,39 @@ enum SQLiteRows {
         )
     }
 
+    static func batch(_ row: Row) throws -> BatchRecord {
+        let table = "recovery_batches"
+        return BatchRecord(
+            id: try uuid(row, "id", table: table),
+            apiKeyID: try row.decode(forColumn: "api_key_id"),
+            idempotencyKey: try row.decode(forColumn: "idempotency_key"),
+            requestHash: try row.decode(forColumn: "request_hash"),
+            anyRecipient: try row.decode(forColumn: "any_recipient"),
+            sourceIP: try row.decode(forColumn: "source_ip"),
+            requestID: try row.decode(forColumn: "request_id"),
+            common: try row.decode(forColumn: "common"),
+            rate: try row.decode(forColumn: "rate"),
+            status: try enumValue(row, "status", table: table),
+            total: try row.decode(forColumn: "total"),
+            ingestComplete: try row.decode(forColumn: "ingest_complete"),
+            createdAt: try date(row, "created_at_us"),
+            finishedAt: try optionalDate(row, "finished_at_us")
+        )
+    }
+
+    static func batchItem(_ row: Row) throws -> BatchItemRecord {
+        let table = "batch_items"
+        return BatchItemRecord(
+            position: try row.decode(forColumn: "position"),
+            item: try row.decode(forColumn: "item"),
+            outcome: try enumValue(row, "outcome", table: table),
+            reason: try row.decode(forColumn: "reason"),
+            identityID: try optionalUUID(row, "identity_id", table: table),
+            recipientMasked: try row.decode(forColumn: "recipient_masked"),
+            deliveryID: try optionalUUID(row, "delivery_id", table: table)
+        )
+    }
+
     static func text(_ id: UUID) -> String { id.uuidString.lowercased() }
 
     static func micros(_ date: Date) -> Int64 { AuditTime.microseconds(date) }

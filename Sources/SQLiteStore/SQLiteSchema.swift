@@ -156,6 +156,48 @@ enum SQLiteSchema {
         migrator.registerMigration("v5_audit_key_id") { db in
             try db.execute(sql: "ALTER TABLE audit_events ADD COLUMN key_id TEXT")
         }
+        // Batches (issue 16): a batch and its items, idempotent by batch and position. An item is
+        // an identity id or login email, kept as a delivery's recipient is; no secret is stored.
+        migrator.registerMigration("v6_recovery_batches") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE recovery_batches (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        api_key_id TEXT NOT NULL,
+                        idempotency_key TEXT NOT NULL,
+                        request_hash TEXT NOT NULL,
+                        any_recipient INTEGER NOT NULL,
+                        source_ip TEXT,
+                        request_id TEXT,
+                        common TEXT NOT NULL,
+                        rate INTEGER NOT NULL,
+                        status TEXT NOT NULL
+                            CHECK (status IN ('ingesting', 'running', 'paused', 'cancelled', 'done')),
+                        total INTEGER NOT NULL DEFAULT 0,
+                        ingest_complete INTEGER NOT NULL DEFAULT 0,
+                        runner TEXT,
+                        runner_lease_until_us INTEGER,
+                        created_at_us INTEGER NOT NULL,
+                        finished_at_us INTEGER,
+                        UNIQUE (api_key_id, idempotency_key)
+                    );
+                    CREATE INDEX recovery_batches_status ON recovery_batches (status);
+                    CREATE TABLE batch_items (
+                        batch_id TEXT NOT NULL REFERENCES recovery_batches (id),
+                        position INTEGER NOT NULL,
+                        item TEXT,
+                        outcome TEXT NOT NULL CHECK (outcome IN ('pending', 'accepted', 'not_found',
+                            'no_recovery_address', 'recipient_not_allowed', 'cooldown', 'invalid', 'cancelled')),
+                        reason TEXT,
+                        identity_id TEXT,
+                        recipient_masked TEXT,
+                        delivery_id TEXT,
+                        PRIMARY KEY (batch_id, position)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX batch_items_outcome ON batch_items (batch_id, outcome, position);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 import Gateway
 import GatewayAPI
@@ -6,13 +7,19 @@ import Hummingbird
 import JSONValue
 import Logging
 import NIOCore
+import Store
 
-/// `POST /v1/recovery-batches`: so far only the dry run (`dry_run: true`), which checks every
-/// item as a single send would and answers a report, storing nothing.
+/// `POST /v1/recovery-batches` (a dry run, or a batch to send: stored, then sent by the
+/// ``BatchRunner`` at its rate), `GET /v1/recovery-batches/{id}` and `…/{id}/items` (JSON pages,
+/// or CSV), and `POST …/{id}/pause`, `resume` and `cancel`.
 package struct RecoveryBatchRoutes: Sendable {
     let accept: AcceptService
+    let store: any GatewayStore
 
-    package init(accept: AcceptService) { self.accept = accept }
+    package init(accept: AcceptService, store: any GatewayStore) {
+        self.accept = accept
+        self.store = store
+    }
 
     /// The largest JSON body (10,000 items with room to spare); an NDJSON body has no limit.
     static let maximumJSONBytes = 4 << 20
@@ -20,21 +27,33 @@ package struct RecoveryBatchRoutes: Sendable {
     package func add(to router: Router<GatewayRequestContext>) {
         router.group("v1/recovery-batches").add(middleware: RequireScopeMiddleware(.send))
             .post { request, context in try await create(request, context: context) }
+            .post(":id/pause") { _, context in try await change(context, from: [.running], to: .paused) }
+            .post(":id/resume") { _, context in try await change(context, from: [.paused], to: .running) }
+            .post(":id/cancel") { _, context in
+                try await change(context, from: [.ingesting, .running, .paused], to: .cancelled)
+            }
+        router.group("v1/recovery-batches").add(middleware: RequireScopeMiddleware(.read))
+            .get(":id") { _, context in try await show(context) }
+            .get(":id/items") { request, context in try await items(request, context: context) }
     }
 
     func create(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         guard let caller = context.caller else { throw Problem.unauthorized() }
-        let report: BatchDryRunReport
         do {
             if Self.isNDJSON(request.headers[.contentType]) {
-                let dryRun = try dryRun(Self.queryFields(request), caller: caller)
-                report = try await dryRun.run(NDJSONItems(base: request.body))
+                let fields = try Self.queryFields(request)
+                let batch = try Self.batch(fields)
+                let items = NDJSONItems(base: request.body)
+                if batch.dryRun { return try await dryRun(batch, items: items, caller: caller, context: context) }
+                return try await send(batch, fields: fields, items: items, request: request, context: context)
             } else if CourierRoutes.isJSON(request.headers[.contentType]) {
                 var request = request
                 let bytes = try await request.collectBody(limit: Self.maximumJSONBytes, setting: "a batch's JSON body")
-                let (fields, items) = try Self.jsonBody(bytes)
-                let dryRun = try dryRun(fields, caller: caller)
-                report = try await dryRun.run(items)
+                let (fields, list) = try Self.jsonBody(bytes)
+                let batch = try Self.batch(fields)
+                let items = BatchInput.numbered(list)
+                if batch.dryRun { return try await dryRun(batch, items: items, caller: caller, context: context) }
+                return try await send(batch, fields: fields, items: items, request: request, context: context)
             } else {
                 throw Problem(
                     .unsupportedMediaType,
@@ -45,8 +64,20 @@ package struct RecoveryBatchRoutes: Sendable {
                 )
             }
         } catch let refusal as AcceptRefusal {
-            throw RecoveryEmailRoutes.problem(refusal, context: context, at: "a batch dry run")
+            throw RecoveryEmailRoutes.problem(refusal, context: context, at: "a batch")
+        } catch let error as StoreError {
+            throw context.storeUnavailable(error)
         }
+    }
+
+    /// Checks every item as a single send would and answers the report; stores nothing.
+    func dryRun<Items: AsyncSequence & Sendable>(
+        _ batch: RecoveryBatch,
+        items: Items,
+        caller: Caller,
+        context: GatewayRequestContext
+    ) async throws -> Response where Items.Element == BatchInput {
+        let report = try await BatchDryRun(accept: accept, batch: batch, caller: caller).run(items)
         context.logFields.add([
             "batch_items": "\(report.total)",
             "batch_would_send": "\(report.counts[BatchOutcome.wouldSend.rawValue] ?? 0)",
@@ -54,23 +85,165 @@ package struct RecoveryBatchRoutes: Sendable {
         return jsonResponse(report.json())
     }
 
-    /// The dry run of a batch with these common fields; a batch that would send is not built yet.
-    func dryRun(_ fields: [String: JSONValue], caller: Caller) throws(AcceptRefusal) -> BatchDryRun {
-        let batch: RecoveryBatch
+    /// Stores the batch and its items (or finds the one the key made, resuming its upload if it
+    /// was cut short) and answers 202 with the batch; the runner sends it.
+    func send<Items: AsyncSequence>(
+        _ batch: RecoveryBatch,
+        fields: [String: JSONValue],
+        items: Items,
+        request: Request,
+        context: GatewayRequestContext
+    ) async throws -> Response where Items.Element == BatchInput {
+        guard let caller = context.caller else { throw Problem.unauthorized() }
+        let key = try RecoveryEmailRoutes.idempotencyKey(request)
+        let ingest = BatchIngest(accept: accept, store: store)
+        let record: BatchRecord
+        let replayed: Bool
+        switch try await ingest.create(batch, fields: fields, idempotencyKey: key, caller: caller) {
+        case .created(let created):
+            record = try await ingest.ingest(items, of: batch, into: created, caller: caller)
+            replayed = false
+        case .existing(let earlier):
+            record = try await ingest.ingest(items, of: batch, into: earlier, caller: caller)
+            replayed = earlier.ingestComplete
+        case .keyReused:
+            throw AcceptRefusal.keyReused
+        }
+        let id = record.id.uuidString.lowercased()
+        context.logFields.add(["batch_id": "\(id)", "batch_items": "\(record.total)", "replayed": "\(replayed)"])
+        var headers: HTTPFields = [.contentType: "application/json", .location: "/v1/recovery-batches/\(id)"]
+        if replayed { headers[.idempotentReplayed] = "true" }
+        let body = BatchView(record, counts: try await store.batchCounts(id: record.id)).json()
+        return Response(status: .accepted, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    func show(_ context: GatewayRequestContext) async throws -> Response {
+        let batch = try await batch(context)
         do {
-            batch = try RecoveryBatch(fields: fields)
+            return jsonResponse(BatchView(batch, counts: try await store.batchCounts(id: batch.id)).json())
+        } catch {
+            throw context.storeUnavailable(error)
+        }
+    }
+
+    /// A page of the items (`outcome`, `cursor`, `limit`), or with `Accept: text/csv` all of them
+    /// that match, streamed page by page.
+    func items(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let batch = try await batch(context)
+        let parameters = QueryParameters(request.uri.queryParameters)
+        var query = BatchItemQuery(batchID: batch.id, cursor: parameters.cursor(), limit: try parameters.limit())
+        if let outcome = parameters.string("outcome") {
+            guard let parsed = BatchItemOutcome(rawValue: outcome) else {
+                let outcomes = BatchItemOutcome.allCases.map(\.rawValue).joined(separator: ", ")
+                throw Problem.badParameter("outcome", "must be one of \(outcomes)")
+            }
+            query.outcome = parsed
+        }
+        if (request.headers[.accept] ?? "").contains("text/csv") {
+            return csv(query, logger: context.logger)
+        }
+        do {
+            let page = try await store.batchItems(query)
+            return jsonResponse(PageView(items: page.items.map(BatchItemView.init), nextCursor: page.nextCursor).json())
+        } catch StoreError.invalidQuery {
+            throw Problem.badParameter("cursor", "is not a cursor this list gave out")
+        } catch {
+            throw context.storeUnavailable(error)
+        }
+    }
+
+    /// Streams the items `first` matches as CSV, page after page: memory stays flat. A store
+    /// failure after the first bytes can only cut the answer short: it is logged here.
+    func csv(_ first: BatchItemQuery, logger: Logger) -> Response {
+        let store = store
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: BatchItemView.csvHeader))
+            var query = first
+            query.limit = PageLimit.range.upperBound
+            while true {
+                let page: Page<BatchItemRecord>
+                do {
+                    page = try await store.batchItems(query)
+                } catch {
+                    logger.error("store failed during a batch report", metadata: ["error": "\(error)"])
+                    throw error
+                }
+                try await writer.write(ByteBuffer(string: page.items.map { BatchItemView($0).csvLine }.joined()))
+                guard let next = page.nextCursor else { break }
+                query.cursor = next
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: body)
+    }
+
+    /// Pauses, resumes or cancels the batch of the path; 409 when it is in no state of `from`.
+    /// A cancel appends `batch.cancelled` and answers how many pending items it stopped.
+    func change(_ context: GatewayRequestContext, from: Set<BatchStatus>, to: BatchStatus) async throws -> Response {
+        guard let caller = context.caller else { throw Problem.unauthorized() }
+        let batch = try await batch(context)
+        let now = Date()
+        let audit =
+            to == .cancelled
+            ? AuditDraft(
+                at: now,
+                actor: caller.name,
+                sourceIP: caller.sourceIP,
+                requestID: caller.requestID,
+                action: .batchCancelled,
+                outcome: "cancelled",
+                details: ["batch_id": batch.id.uuidString.lowercased()]
+            ) : nil
+        let change: BatchChange?
+        do {
+            change = try await store.changeBatchStatus(id: batch.id, from: from, to: to, at: now, audit: audit)
+        } catch {
+            throw context.storeUnavailable(error)
+        }
+        guard let change else {
+            throw Problem(
+                .conflict,
+                code: .batchState,
+                title: "Batch state",
+                detail: "the batch is \(batch.status.rawValue); only a batch that is "
+                    + from.map(\.rawValue).sorted().joined(separator: " or ") + " can be made \(to.rawValue)"
+            )
+        }
+        var view = BatchChangeView(BatchView(change.batch, counts: try await counts(change.batch.id, context)))
+        if to == .cancelled { view.cancelledItems = change.cancelledItems }
+        return jsonResponse(view.json())
+    }
+
+    private func counts(_ id: UUID, _ context: GatewayRequestContext) async throws(Problem) -> BatchCounts {
+        do {
+            return try await store.batchCounts(id: id)
+        } catch {
+            throw context.storeUnavailable(error)
+        }
+    }
+
+    /// The batch the path names, or 404.
+    private func batch(_ context: GatewayRequestContext) async throws(Problem) -> BatchRecord {
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
+            throw Problem.notFound("batch")
+        }
+        let found: BatchRecord?
+        do {
+            found = try await store.batch(id: id)
+        } catch {
+            throw context.storeUnavailable(error)
+        }
+        guard let found else { throw Problem.notFound("batch") }
+        return found
+    }
+
+    /// The batch that `fields` describe, or the refusal naming the field at fault.
+    static func batch(_ fields: [String: JSONValue]) throws(AcceptRefusal) -> RecoveryBatch {
+        do {
+            return try RecoveryBatch(fields: fields)
         } catch {
             throw .invalid(error)
         }
-        guard batch.dryRun else {
-            throw .invalid(
-                RequestError(
-                    field: "dry_run",
-                    message: "sending batches is not available yet; only a dry run (dry_run: true) is"
-                )
-            )
-        }
-        return try BatchDryRun(accept: accept, batch: batch, caller: caller)
     }
 
     /// The common fields and the items of a JSON body.
@@ -99,7 +272,7 @@ package struct RecoveryBatchRoutes: Sendable {
         return (fields, items)
     }
 
-    /// The common fields of an NDJSON body, from the query (`dry_run=true|false`).
+    /// The common fields of an NDJSON body, from the query (`dry_run=true|false`, `rate` a number).
     static func queryFields(_ request: Request) throws(AcceptRefusal) -> [String: JSONValue] {
         var fields: [String: JSONValue] = [:]
         for (name, value) in request.uri.queryParameters {
@@ -118,3 +291,16 @@ package struct RecoveryBatchRoutes: Sendable {
 }
 
 extension BatchDryRunReport: APIJSONEncodable {}
+
+/// The answer to pause, resume and cancel: the batch, and for a cancel how many items it stopped.
+struct BatchChangeView: Encodable, APIJSONEncodable {
+    var batch: BatchView
+    var cancelledItems: Int?
+
+    init(_ batch: BatchView) { self.batch = batch }
+
+    enum CodingKeys: String, CodingKey {
+        case batch
+        case cancelledItems = "cancelled_items"
+    }
+}

@@ -42,24 +42,7 @@ package struct RecoveryEmailRoutes: Sendable {
     func create(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         // The group's middleware has refused a request without one.
         guard let caller = context.caller else { throw Problem.unauthorized() }
-        guard let key = request.headers[.idempotencyKey] else {
-            throw Problem(
-                .badRequest,
-                code: .idempotencyKeyMissing,
-                title: "Idempotency-Key required",
-                detail: "send an Idempotency-Key header (\(IdempotencyKey.rule))",
-                field: "Idempotency-Key"
-            )
-        }
-        guard IdempotencyKey.isValid(key) else {
-            throw Problem(
-                .badRequest,
-                code: .idempotencyKeyInvalid,
-                title: "Invalid Idempotency-Key",
-                detail: "Idempotency-Key must be \(IdempotencyKey.rule)",
-                field: "Idempotency-Key"
-            )
-        }
+        let key = try Self.idempotencyKey(request)
         var request = request
         let bytes = try await request.collectBody(limit: maxBodyBytes, setting: "server.max_body_bytes")
         guard let body = try? JSONValue(parsing: bytes.readableBytesView) else { throw Problem.invalidJSON }
@@ -95,6 +78,29 @@ package struct RecoveryEmailRoutes: Sendable {
         ]
         if answer.replayed { headers[.idempotentReplayed] = "true" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    /// The request's `Idempotency-Key`, or the problem of a missing or malformed one.
+    static func idempotencyKey(_ request: Request) throws(Problem) -> String {
+        guard let key = request.headers[.idempotencyKey] else {
+            throw Problem(
+                .badRequest,
+                code: .idempotencyKeyMissing,
+                title: "Idempotency-Key required",
+                detail: "send an Idempotency-Key header (\(IdempotencyKey.rule))",
+                field: "Idempotency-Key"
+            )
+        }
+        guard IdempotencyKey.isValid(key) else {
+            throw Problem(
+                .badRequest,
+                code: .idempotencyKeyInvalid,
+                title: "Invalid Idempotency-Key",
+                detail: "Idempotency-Key must be \(IdempotencyKey.rule)",
+                field: "Idempotency-Key"
+            )
+        }
+        return key
     }
 
     func show(_ request: Request, context: GatewayRequestContext) async throws -> Response {

@@ -4,8 +4,9 @@ import Foundation
 /// The durable state of the gateway: the delivery outbox, idempotency records and the audit log.
 ///
 /// Implementations (SQLite now, PostgreSQL later) pass the same contract test suite. No method
-/// takes or returns a recovery link, code or API key. The accept path's part is ``AcceptStore``.
-public protocol GatewayStore: AcceptStore {
+/// takes or returns a recovery link, code or API key. The accept path's part is ``AcceptStore``,
+/// the batches' ``BatchStore``.
+public protocol GatewayStore: AcceptStore, BatchStore {
     /// Creates or upgrades the schema; idempotent. Throws `schemaTooNew` on a newer schema.
     func migrate() async throws(StoreError)
 

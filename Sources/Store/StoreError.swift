@@ -4,6 +4,8 @@ import Foundation
 public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// No delivery has this id.
     case deliveryNotFound(UUID)
+    /// No batch has this id.
+    case batchNotFound(UUID)
     /// The delivery is not `sending` (any more): its lease expired and another worker took it, or
     /// it was released or finished.
     case leaseLost(UUID, status: DeliveryStatus)
@@ -35,6 +37,7 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .deliveryNotFound(let id): "no delivery \(id.uuidString.lowercased())"
+        case .batchNotFound(let id): "no batch \(id.uuidString.lowercased())"
         case .leaseLost(let id, let status):
             "delivery \(id.uuidString.lowercased()) is \(status.rawValue), not sending: its lease was lost"
         case .schemaTooNew(let unknown):

@@ -62,6 +62,36 @@ struct GatewayClient: Sendable {
         }
     }
 
+    /// GETs `path` and writes its body to `output` as it arrives (memory stays flat); a non-2xx
+    /// answer is thrown as its problem.
+    func stream(_ path: String, accept: String, to output: FileHandle) async throws {
+        var request = HTTPClientRequest(url: base + path)
+        request.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
+        request.headers.add(name: "Accept", value: accept)
+        request.headers.add(name: "User-Agent", value: "recovery-gateway-cli/\(RecoveryGateway.configuration.version)")
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
+        } catch {
+            throw operationFailed("cannot reach the gateway at \(base): \(Self.describe(error))")
+        }
+        guard (200..<300).contains(Int(response.status.code)) else {
+            let bytes = (try? await response.body.collect(upTo: Self.maximumBody)) ?? ByteBuffer()
+            throw APIProblem(
+                answer: Answer(
+                    status: Int(response.status.code),
+                    headers: response.headers,
+                    body: Data(bytes.readableBytesView)
+                )
+            )
+        }
+        do {
+            for try await chunk in response.body { output.write(Data(chunk.readableBytesView)) }
+        } catch {
+            throw operationFailed("the gateway's answer broke off: \(Self.describe(error))")
+        }
+    }
+
     /// A transport error in a few words (AsyncHTTPClient's and NIO's descriptions are type dumps).
     static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError {

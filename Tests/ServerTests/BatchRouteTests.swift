@@ -61,16 +61,18 @@ struct BatchRouteTests {
         }
     }
 
-    @Test func refusesWhatIsNotADryRunOrNotABatch() async throws {
+    @Test func refusesWhatIsNotABatch() async throws {
         try await withGateway { client, standIn, _ in
             let cases: [(String, HTTPResponse.Status, String)] = [
-                (#"{"items": ["\#(Self.alice)"], "reason": "r"}"#, .unprocessableContent, "dry_run"),
+                // A batch to send needs an Idempotency-Key, as every send does.
+                (#"{"items": ["\#(Self.alice)"], "reason": "r"}"#, .badRequest, "Idempotency-Key"),
                 (#"{"items": ["\#(Self.alice)"], "reason": "r", "dry_run": "yes"}"#, .unprocessableContent, "dry_run"),
                 (#"{"items": ["\#(Self.alice)"], "dry_run": true}"#, .unprocessableContent, "reason"),
                 (#"{"items": "\#(Self.alice)", "reason": "r", "dry_run": true}"#, .unprocessableContent, "items"),
                 (#"{"items": [], "reason": "r", "dry_run": true}"#, .unprocessableContent, "items"),
                 (
-                    #"{"items": ["\#(Self.alice)"], "reason": "r", "dry_run": true, "rate": 5}"#, .unprocessableContent,
+                    #"{"items": ["\#(Self.alice)"], "reason": "r", "dry_run": true, "rate": 5000}"#,
+                    .unprocessableContent,
                     "rate"
                 ),
                 (
@@ -141,14 +143,15 @@ struct BatchRouteTests {
             )
             #expect(items.last?["position"] as? Int == 3_000)
 
+            // Without dry_run it is a batch to send, which needs an Idempotency-Key: nothing stored.
             let notDry = try await client.execute(
                 uri: "/v1/recovery-batches?reason=r",
                 method: .post,
                 headers: [.authorization: "Bearer \(Keys.backend)", .contentType: "application/x-ndjson"],
                 body: ByteBuffer(string: "\"\(Self.alice)\"\n")
             )
-            #expect(notDry.status == .unprocessableContent)
-            #expect(notDry.object["field"] as? String == "dry_run")
+            #expect(notDry.status == .badRequest)
+            #expect(notDry.object["field"] as? String == "Idempotency-Key")
             #expect(standIn.state.issued.isEmpty)
         }
     }

@@ -97,7 +97,7 @@ class HTTPAnswer:
 def http(method, url, body=None, headers=None, timeout=30):
     data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-    if data is not None and "Content-Type" not in request.headers:
+    if data is not None and not request.has_header("Content-type"):
         request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
