@@ -97,7 +97,11 @@ final class CurlSMTPDriver: @unchecked Sendable {
                     current.continuation.resume(returning: result)
                 }
             }
-            if queue.maySleep(self, idle: job == nil) { _ = curl_multi_poll(multi, nil, 0, 1000, nil) }
+            // An idle connection has no timer of libcurl's running: a new job or the shutdown wakes
+            // it, so it need not wake every second by itself (eight connections, eight wake-ups).
+            if queue.maySleep(self, idle: job == nil) {
+                _ = curl_multi_poll(multi, nil, 0, job == nil ? 60_000 : 1_000, nil)
+            }
         }
         let waiters = exit.withLock { exit in
             exit.done = true
