@@ -44,6 +44,9 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
 
+        // MARK: glibc's malloc tuning (mallopt), which the Glibc module leaves out
+        .systemLibrary(name: "CMalloc"),
+
         // MARK: Email: building RFC 5322 messages and delivering them over SMTP
         .target(
             name: "Mail",
@@ -211,7 +214,8 @@ let package = Package(
         .executableTarget(
             name: "recovery-gateway",
             dependencies: [
-                "Audit", "Gateway", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "JSONValue", "Kratos", "Mail",
+                "Audit", "CMalloc", "Gateway", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "JSONValue",
+                "Kratos", "Mail",
                 "RFC3339", "Store", "Templates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

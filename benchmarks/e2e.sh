@@ -13,8 +13,8 @@
 #
 #   benchmarks/e2e.sh [REQUESTS=3000] [CLIENTS=32]
 #
-# Environment: E2E_SMTP_CONNECTIONS (smtp.connections, default 4), E2E_WORKERS (delivery.workers,
-# default 8), E2E_NAIVE (emails the naive script sends, default 300), E2E_LOG_LEVEL (default info),
+# Environment: E2E_SMTP_CONNECTIONS (smtp.connections, default 8), E2E_WORKERS (delivery.workers,
+# default 32), E2E_NAIVE (emails the naive script sends, default 300), E2E_LOG_LEVEL (default info),
 # E2E_SPLIT=1 stops smtp-sink (SIGSTOP) until every request is answered, so that the accept path
 # runs alone and the delivery drain is timed after it (a diagnostic: end-to-end is then not the goal's).
 # E2E_STORE_DIR=DIR puts the SQLite file in DIR (e.g. /dev/shm, to see what fsync costs).
@@ -27,8 +27,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=${1:-3000}
 clients=${2:-32}
-connections=${E2E_SMTP_CONNECTIONS:-4}
-workers=${E2E_WORKERS:-8}
+connections=${E2E_SMTP_CONNECTIONS:-8}
+workers=${E2E_WORKERS:-32}
 naive_count=${E2E_NAIVE:-300}
 log_level=${E2E_LOG_LEVEL:-info}
 

@@ -9,7 +9,7 @@
 #   start_gateway NAME SMTP_PORT STORE_URL
 #                                  writes $work/NAME.yaml and starts a gateway on it, waits until ready;
 #                                  sets gateway_pid, gateway_url. Settings: BENCH_CONNECTIONS
-#                                  (smtp.connections, 4), BENCH_WORKERS (delivery.workers, 8),
+#                                  (smtp.connections, 8), BENCH_WORKERS (delivery.workers, 32),
 #                                  BENCH_LOG_LEVEL (info); cooldown off and rate limits lifted.
 #                                  BENCH_GATEWAY_BIN=FILE runs that recovery-gateway binary instead of
 #                                  the release build's (a copy kept from another commit, to compare two
@@ -102,7 +102,7 @@ kratos:
   admin_url: $standin
 smtp:
   url: smtp://127.0.0.1:$smtp_port/?disable_starttls=true
-  connections: ${BENCH_CONNECTIONS:-4}
+  connections: ${BENCH_CONNECTIONS:-8}
 store:
   url: $store_url
 audit:
@@ -111,7 +111,7 @@ courier:
   payload_key_file: $work/courier-payload.key
 delivery:
   cooldown: 0s
-  workers: ${BENCH_WORKERS:-8}
+  workers: ${BENCH_WORKERS:-32}
   rate_per_key: 1000000
   burst_per_key: 1000000
 templates:

@@ -13,8 +13,8 @@
 #
 #   benchmarks/replicas.sh [REQUESTS=3000] [CLIENTS=32]
 #
-# Environment: BENCH_CONNECTIONS (smtp.connections per gateway, 4), BENCH_WORKERS (delivery.workers
-# per gateway, 8), BENCH_LOG_LEVEL (info), BENCH_KEEP=1 keeps the work directory.
+# Environment: BENCH_CONNECTIONS (smtp.connections per gateway, 8), BENCH_WORKERS (delivery.workers
+# per gateway, 32), BENCH_LOG_LEVEL (info), BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=${1:-3000}

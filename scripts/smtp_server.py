@@ -91,8 +91,10 @@ class Handler:
             # Refuse after DATA, as a greylisting or over-quota server does; nothing is kept.
             self.refused += 1
             return self.fail_reply
-        if self.count == 0 and self.hold_first:
-            await asyncio.sleep(self.hold_first)
+        if self.hold_first:
+            # Only the first message: the ones arriving meanwhile are answered at once.
+            hold, self.hold_first = self.hold_first, 0
+            await asyncio.sleep(hold)
         self.count += 1
         base = os.path.join(self.maildir, "%06d" % self.count)
         with open(base + ".json.tmp", "w") as f:

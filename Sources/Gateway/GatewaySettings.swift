@@ -40,7 +40,7 @@ public struct GatewaySettings: Sendable {
         ratePerKey: Double = 10,
         burstPerKey: Int = 20,
         lease: Duration = .seconds(60),
-        workers: Int = 8,
+        workers: Int = 32,
         retry: RetryPolicy
     ) {
         self.from = from

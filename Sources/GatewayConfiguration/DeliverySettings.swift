@@ -29,7 +29,7 @@ public struct DeliverySettings: Sendable, Equatable, Decodable {
     /// A batch's pace when it asks for none, in emails per second (`RecoveryBatch.rates`).
     public var batchRate = 50
 
-    /// The documented defaults (`config/gateway.yaml`): link, 1h, 60s cooldown, 8 attempts, 2s…5m backoff, 60s lease, 8 workers,
+    /// The documented defaults (`config/gateway.yaml`): link, 1h, 60s cooldown, 8 attempts, 2s…5m backoff, 60s lease, 32 workers,
     /// 10 requests/s per key with bursts of 20, 24h idempotency window.
     public static let defaults = DeliverySettings(
         defaultMethod: .link,
@@ -39,7 +39,7 @@ public struct DeliverySettings: Sendable, Equatable, Decodable {
         backoffInitial: .seconds(2),
         backoffMax: .seconds(300),
         lease: .seconds(60),
-        workers: 8,
+        workers: 32,
         ratePerKey: 10,
         burstPerKey: 20,
         idempotencyWindow: .seconds(86_400)

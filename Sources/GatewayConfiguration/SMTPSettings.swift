@@ -21,13 +21,13 @@ public struct SMTPSettings: Sendable, Equatable, Decodable {
     /// The name to announce in EHLO (libcurl's default when `nil`).
     public var localName: String?
 
-    /// `smtp://127.0.0.1:1025/` (STARTTLS required), `Example <no-reply@example.com>`, 4 connections, 10 s.
+    /// `smtp://127.0.0.1:1025/` (STARTTLS required), `Example <no-reply@example.com>`, 8 connections, 10 s.
     public static let defaults = SMTPSettings(
         url: "smtp://127.0.0.1:1025/",
         passwordFile: nil,
         fromAddress: try! EmailAddress("no-reply@example.com"),
         fromName: "Example",
-        connections: 4,
+        connections: 8,
         timeout: .seconds(10),
         caFile: nil,
         localName: nil

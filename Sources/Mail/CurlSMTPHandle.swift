@@ -15,8 +15,7 @@ final class CurlSMTPHandle {
     private var connectTo: UnsafeMutablePointer<curl_slist>?
     private var recipientList: UnsafeMutablePointer<curl_slist>?
     private let password: String?
-    /// The message in flight on this handle and what the callbacks learnt about it.
-    private(set) var job: SMTPJob?
+    /// What the callbacks learn about the message in flight on this handle.
     private var state: TransferState?
     /// Set after a failure that may have left the connection unusable: the next message redials.
     private var needsFreshConnection = false
@@ -105,7 +104,6 @@ final class CurlSMTPHandle {
         _ = ccurl_setopt_long(easy, CURLOPT_FRESH_CONNECT, needsFreshConnection ? 1 : 0)
         errorBuffer[0] = 0
         needsFreshConnection = false
-        self.job = job
         self.state = state
     }
 

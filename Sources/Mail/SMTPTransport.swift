@@ -1,15 +1,17 @@
-import Foundation
 import Synchronization
 
 /// Delivers messages over SMTP through libcurl, on a pool of kept-open connections.
 ///
 /// The transport owns `connections` libcurl easy handles, each keeping its connection open
-/// between messages (a burst costs one handshake per connection, not one per message), and a
-/// few dedicated threads (one per core) that drive them through libcurl's multi interface:
-/// libcurl never blocks Swift's cooperative pool or a NIO event loop, and callers simply
-/// `await` the server's answer. A connection found dead when it is reused is redialled.
+/// between messages (a burst costs one handshake per connection, not one per message) and each
+/// driven by a dedicated thread through libcurl's multi interface (``CurlSMTPDriver``): libcurl
+/// never blocks Swift's cooperative pool or a NIO event loop, and callers simply `await` the
+/// server's answer. Messages wait in one queue, in order, for the first free connection. A
+/// connection found dead when it is reused is redialled.
 public final class SMTPTransport: Sendable {
+    private let queue = SMTPJobQueue()
     private let drivers: [CurlSMTPDriver]
+    private let outstandingCount = Atomic<Int>(0)
     /// How many messages can be in flight at once.
     public let connections: Int
 
@@ -23,13 +25,13 @@ public final class SMTPTransport: Sendable {
                 message: "smtp.connections must be from 1 to 256"
             )
         }
-        // One driver thread per core (at most one per connection): a single thread tops out
-        // well below what two cores can push through libcurl.
-        let count = min(connections, max(1, ProcessInfo.processInfo.activeProcessorCount))
         var drivers: [CurlSMTPDriver] = []
-        for index in 0..<count {
-            let share = connections / count + (index < connections % count ? 1 : 0)
-            drivers.append(try CurlSMTPDriver(configuration: configuration, connections: share))
+        do throws(SMTPError) {
+            for _ in 0..<connections { drivers.append(try CurlSMTPDriver(configuration: configuration, queue: queue)) }
+        } catch {
+            // The threads already started exit: the queue is stopped and empty.
+            queue.stop()
+            throw error
         }
         self.drivers = drivers
         self.connections = connections
@@ -47,16 +49,27 @@ public final class SMTPTransport: Sendable {
         from sender: EmailAddress,
         to recipients: [EmailAddress]
     ) async throws(SMTPError) -> SMTPReceipt {
-        // The least busy driver, so that a slow connection does not hold up messages another could send.
-        let driver = drivers.min { $0.outstanding < $1.outstanding } ?? drivers[0]
-        return try await driver.send(bytes, sender: sender, recipients: recipients).get()
+        outstandingCount.add(1, ordering: .relaxed)
+        defer { outstandingCount.subtract(1, ordering: .relaxed) }
+        return try await withCheckedContinuation { continuation in
+            let job = SMTPJob(message: bytes, sender: sender, recipients: recipients, continuation: continuation)
+            if !queue.submit(job) { continuation.resume(returning: .failure(Self.shutDown)) }
+        }.get()
     }
 
     /// Messages queued or in flight.
-    var outstanding: Int { drivers.reduce(0) { $0 + $1.outstanding } }
+    var outstanding: Int { outstandingCount.load(ordering: .relaxed) }
 
     /// Lets the queued and in-flight messages finish, then stops; later sends fail as transient.
     public func shutdown() async {
-        for driver in drivers { await driver.shutdown() }
+        queue.stop()
+        for driver in drivers { await driver.waitForExit() }
     }
+
+    private static let shutDown = SMTPError(
+        kind: .transient,
+        stage: .connect,
+        code: nil,
+        message: "the SMTP transport has shut down"
+    )
 }

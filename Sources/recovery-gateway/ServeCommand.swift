@@ -22,6 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
     var port: Int?
 
     func run() async throws {
+        MallocArenas.limit()
         var flags: [String: String] = [:]
         if let port { flags["server.port"] = String(port) }
         let configuration = try options.load(flags: flags)

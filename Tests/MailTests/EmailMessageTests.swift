@@ -56,6 +56,21 @@ struct EmailMessageTests {
         #expect(body.allSatisfy { $0.count <= 76 })
     }
 
+    /// The `Date:` header's text, against Python's `datetime` in UTC (day 0, before it, leap days,
+    /// century rules, a fraction of a second dropped).
+    @Test(arguments: [
+        (0.0, "Thu, 1 Jan 1970 00:00:00 +0000"),
+        (-1.0, "Wed, 31 Dec 1969 23:59:59 +0000"),
+        (951_782_400.0, "Tue, 29 Feb 2000 00:00:00 +0000"),
+        (1_709_211_661.0, "Thu, 29 Feb 2024 13:01:01 +0000"),
+        (1_780_000_000.9, "Thu, 28 May 2026 20:26:40 +0000"),
+        (4_102_444_799.0, "Thu, 31 Dec 2099 23:59:59 +0000"),
+        (4_107_542_459.0, "Mon, 1 Mar 2100 00:00:59 +0000"),
+    ])
+    func dateHeaderText(seconds: Double, expected: String) {
+        #expect(RFC5322Date.format(Date(timeIntervalSince1970: seconds)) == expected)
+    }
+
     @Test func headersAreComplete() throws {
         let text = String(decoding: try sampleMessage().rendered(), as: UTF8.self)
         let header = String(text[..<text.range(of: "\r\n\r\n")!.lowerBound])

@@ -180,6 +180,30 @@ struct AiosmtpdDeliveryTests {
         #expect(subjects == ["message 1", "message 2", "message 3"])
     }
 
+    @Test func aServerSlowToAcceptOneMessageDoesNotHoldUpTheOtherConnections() async throws {
+        // The server holds its answer to the final "." of the first message it gets. libcurl waits
+        // for that answer with a blocking poll, so a thread that drove other connections as well
+        // would stall them until the answer came.
+        let server = try await AiosmtpdServer.start(holdFirst: 120)
+        defer { server.stop() }
+        let transport = try SMTPTransport(
+            configuration: SMTPConfiguration(
+                url: "smtp://127.0.0.1:\(server.port)/?disable_starttls=true",
+                timeout: .seconds(90)
+            ),
+            connections: 4
+        )
+        let message = try sampleMessage()
+        let sends = (0..<4).map { _ in Task { try? await transport.send(message) } }
+        // The other three arrive while the first is held (a stalled connection would wait 90 s).
+        #expect(try await waitUntil(seconds: 45) { try server.messages().count == 3 })
+        #expect(transport.outstanding == 1)
+        // Ending the server ends the held message's wait (it fails), and with it the transport.
+        server.stop()
+        for send in sends { _ = await send.value }
+        await transport.shutdown()
+    }
+
     @Test func shutdownLetsQueuedMessagesFinishThenRefusesNewOnes() async throws {
         // The server holds its answer to the first message, so the others queue up behind it.
         let server = try await AiosmtpdServer.start(holdFirst: 0.5)
