@@ -27,15 +27,17 @@ import Store
 enum PostgresAuditLog {
     /// Seals `drafts` one after the other after the head, in their order, and inserts them and moves
     /// the head: one lock of the head and one statement, however many drafts (a group commit's).
+    /// Answers the events and when the head's lock was granted (nil: no drafts, no lock).
     static func append(
         _ drafts: [AuditDraft],
         chain: AuditChain,
         connection: PostgresConnection,
         logger: Logger
-    ) async throws -> [AuditEvent] {
-        guard !drafts.isEmpty else { return [] }
+    ) async throws -> (events: [AuditEvent], lockedAt: ContinuousClock.Instant?) {
+        guard !drafts.isEmpty else { return ([], nil) }
         let head = try await connection.query("SELECT seq, hash, key_id FROM audit_head FOR UPDATE", logger: logger)
             .collect().map { try $0.decode((Int64, String, String?).self) }
+        let lockedAt = ContinuousClock.now
         guard var (seq, prevHash, headKeyID) = head.first else {
             throw StoreError.schemaNotMigrated(missing: ["v3_audit_events"])
         }
@@ -67,7 +69,7 @@ enum PostgresAuditLog {
             ),
             logger: logger
         )
-        return events
+        return (events, lockedAt)
     }
 }
 
@@ -76,13 +78,15 @@ extension PostgresStore {
         let chain = chain
         let logger = logger
         return try await transaction { connection in
-            let events = try await PostgresAuditLog.append(
+            let appended = try await PostgresAuditLog.append(
                 [draft],
                 chain: chain,
                 connection: connection,
                 logger: logger
             )
-            guard let event = events.first else { throw StoreError.database("the audit append answered no event") }
+            guard let event = appended.events.first else {
+                throw StoreError.database("the audit append answered no event")
+            }
             return event
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Store
+import Synchronization
 
 /// One write of a PostgreSQL group commit.
 enum PostgresWrite: Sendable {
@@ -21,6 +22,12 @@ extension PostgresStore {
     /// audit head last of all) and how many statements one transaction sends.
     static let maxBatch = 64
 
+    /// Batches written at the same time, each on a pooled connection of its own: one batch's round
+    /// trips (claims, inserts) overlap another's, and they meet only at the locks `writeBatch` takes
+    /// in one order (the audit head last), so they cannot deadlock. A batch never holds the same key
+    /// as another in this process (`AcceptFlights`).
+    static let groupCommitWriters = 4
+
     /// One group commit: `units` in one transaction (`writeBatch`), committed once.
     ///
     /// PostgreSQL aborts a whole transaction when one of its statements fails, and a savepoint per
@@ -36,20 +43,29 @@ extension PostgresStore {
         chain: AuditChain,
         client: PostgresClient,
         wait: Duration,
-        logger: Logger
+        logger: Logger,
+        headHolds: HeadHolds
     ) async -> GroupCommit<PostgresWrite, PostgresWritten>.Outcome {
         do {
-            return .success(
-                try await transaction(client: client, wait: wait, logger: logger) { connection in
-                    .commit(try await writeBatch(units, chain: chain, connection: connection, logger: logger))
-                }
-            )
+            let (answers, lockedAt) = try await transaction(client: client, wait: wait, logger: logger) {
+                connection in
+                .commit(try await writeBatch(units, chain: chain, connection: connection, logger: logger))
+            }
+            if let lockedAt { headHolds.record(ContinuousClock.now - lockedAt) }
+            return .success(answers)
         } catch {
             if case .unavailable = error { return .failure(error) }
             guard units.count > 1 else { return .success([.failure(error)]) }
             var results: [Result<PostgresWritten, StoreError>] = []
             for unit in units {
-                switch await commit([unit], chain: chain, client: client, wait: wait, logger: logger) {
+                switch await commit(
+                    [unit],
+                    chain: chain,
+                    client: client,
+                    wait: wait,
+                    logger: logger,
+                    headHolds: headHolds
+                ) {
                 case .success(let one): results += one
                 case .failure(let error): results.append(.failure(error))
                 }
@@ -74,12 +90,13 @@ extension PostgresStore {
     /// Between 2 and 4, each accept that was claimed looks for a recent delivery (the batch's own
     /// earlier inserts included) and is inserted, or refused for its cooldown and its claim given
     /// back. A batch never holds two accepts of one key: `AcceptFlights` runs them one at a time.
+    /// Answers also when the head's lock was granted (nil when nothing was appended).
     static func writeBatch(
         _ units: [PostgresWrite],
         chain: AuditChain,
         connection: PostgresConnection,
         logger: Logger
-    ) async throws -> [Result<PostgresWritten, StoreError>] {
+    ) async throws -> (answers: [Result<PostgresWritten, StoreError>], headLockedAt: ContinuousClock.Instant?) {
         var answers = [Result<PostgresWritten, StoreError>?](repeating: nil, count: units.count)
         var accepts: [(index: Int, new: NewDelivery)] = []
         var outcomes: [(index: Int, id: UUID, attempt: Int, outcome: DeliveryOutcome)] = []
@@ -161,16 +178,41 @@ extension PostgresStore {
                 }
             }
         }
-        let events = try await PostgresAuditLog.append(drafts, chain: chain, connection: connection, logger: logger)
+        let (events, headLockedAt) = try await PostgresAuditLog.append(
+            drafts,
+            chain: chain,
+            connection: connection,
+            logger: logger
+        )
         for (index, event) in zip(owners, events) {
             if let delivery = stored.removeValue(forKey: index) {
                 answers[index] = .success(.accept(.accepted(delivery, event: event)))
             }
         }
         for (index, record) in recorded { answers[index] = .success(.finish(record)) }
-        return try answers.map { answer in
+        let answered = try answers.map { answer in
             guard let answer else { throw StoreError.database("a unit of the group commit was left unanswered") }
             return answer
         }
+        return (answered, headLockedAt)
+    }
+}
+
+/// How long group commits held the audit head's lock: from the grant to the end of the commit. The
+/// head serializes every appending transaction of every replica, so 1 ÷ this time bounds the
+/// batches per second of the whole deployment (`benchmarks/replicas.sh` prints that ceiling).
+final class HeadHolds: Sendable {
+    private let state = Mutex((batches: 0, held: Duration.zero))
+
+    func record(_ held: Duration) {
+        state.withLock { state in
+            state.batches += 1
+            state.held += held
+        }
+    }
+
+    /// Batches that appended, and their mean hold (zero when none did).
+    var summary: (batches: Int, mean: Duration) {
+        state.withLock { state in (state.batches, state.batches == 0 ? .zero : state.held / state.batches) }
     }
 }

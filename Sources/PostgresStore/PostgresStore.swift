@@ -28,6 +28,8 @@ public struct PostgresStore: GatewayStore, GroupCommitting {
     let acceptFlights = AcceptFlights()
     /// Accepts and outcomes, batched into shared transactions.
     let groupCommit: GroupCommit<PostgresWrite, PostgresWritten>
+    /// How long the group commits held the audit head.
+    let headHolds = HeadHolds()
     private let runTask: Task<Void, Never>
 
     /// Connects lazily to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=…]`).
@@ -58,8 +60,16 @@ public struct PostgresStore: GatewayStore, GroupCommitting {
         self.chain = chain
         self.logger = logger
         self.connectionWait = connectionWait
-        groupCommit = GroupCommit(maxBatch: Self.maxBatch) { units in
-            await Self.commit(units, chain: chain, client: client, wait: connectionWait, logger: logger)
+        let headHolds = headHolds
+        groupCommit = GroupCommit(maxBatch: Self.maxBatch, writers: Self.groupCommitWriters) { units in
+            await Self.commit(
+                units,
+                chain: chain,
+                client: client,
+                wait: connectionWait,
+                logger: logger,
+                headHolds: headHolds
+            )
         }
         runTask = Task { await client.run() }
     }
@@ -95,6 +105,17 @@ public struct PostgresStore: GatewayStore, GroupCommitting {
     public func close() async {
         runTask.cancel()
         await runTask.value
+        let commits = groupCommit.statistics
+        let holds = headHolds.summary
+        guard commits.batches > 0 else { return }
+        logger.info(
+            "group commits",
+            metadata: [
+                "batches": "\(commits.batches)", "units": "\(commits.units)",
+                "audit_head_batches": "\(holds.batches)",
+                "audit_head_held_us_per_batch": "\(holds.mean / .microseconds(1))",
+            ]
+        )
     }
 
     public func migrate() async throws(StoreError) {

@@ -12,11 +12,15 @@ import Synchronization
 /// This type does the same one level up, for the store's own transactions:
 ///
 /// - A caller ``submit(_:)``s one unit of `Work` and awaits its `Value`.
-/// - A single writer takes **every unit waiting at that moment** (at most `maxBatch`, in the order
-///   they arrived) and hands them to the store's `commit` closure, which runs them in **one**
-///   transaction and commits it once. While that commit is flushed, new units queue up; they form the
-///   next batch. There is no timer and no linger: an idle store commits a lone unit at once, a busy one
-///   batches exactly as much as arrives during one commit.
+/// - A writer takes **every unit waiting at that moment** (at most `maxBatch`, in the order they
+///   arrived) and hands them to the store's `commit` closure, which runs them in **one** transaction
+///   and commits it once. While that commit is flushed, new units queue up; they form the next batch.
+///   There is no timer and no linger: an idle store commits a lone unit at once, a busy one batches
+///   exactly as much as arrives during one commit.
+/// - Up to `writers` batches are written at once, each by a writer of its own (SQLite has one writer
+///   connection, so 1; PostgreSQL overlaps the round trips of one batch with another's, and serializes
+///   only where their locks meet). A writer starts when a unit arrives and fewer than `writers` run,
+///   and ends when it finds the queue empty.
 /// - Only once the commit has returned are the callers resumed, each with its own result: a value
 ///   (which may be a refusal, such as a cooldown, that wrote nothing), or an error that concerns that
 ///   unit alone. A `202 Accepted` therefore still means "durable". When the transaction as a whole
@@ -58,23 +62,27 @@ public final class GroupCommit<Work: Sendable, Value: Sendable>: Sendable {
     private struct State {
         /// Units not yet taken into a batch, oldest first.
         var waiting: [Waiter] = []
-        /// Whether the writer task runs (it ends when it finds the queue empty).
-        var writerRuns = false
+        /// Writer tasks running (each ends when it finds the queue empty).
+        var writers = 0
         var statistics = GroupCommitStatistics()
     }
 
     private let state = Mutex(State())
     private let numbers = Atomic<UInt64>(0)
     private let maxBatch: Int
+    private let maxWriters: Int
     private let commit: @Sendable ([Work]) async -> Outcome
 
     /// - Parameters:
     ///   - maxBatch: the most units one transaction takes (at least 1).
+    ///   - writers: the most batches written at the same time (at least 1).
     ///   - commit: runs a batch in one transaction, each unit undone alone when it fails (see the
     ///     type's comment), and commits it once.
-    public init(maxBatch: Int, commit: @escaping @Sendable ([Work]) async -> Outcome) {
+    public init(maxBatch: Int, writers: Int = 1, commit: @escaping @Sendable ([Work]) async -> Outcome) {
         precondition(maxBatch >= 1, "a batch holds at least one unit")
+        precondition(writers >= 1, "a group commit needs a writer")
         self.maxBatch = maxBatch
+        maxWriters = writers
         self.commit = commit
     }
 
@@ -96,6 +104,7 @@ public final class GroupCommit<Work: Sendable, Value: Sendable>: Sendable {
         state.withLock { state in
             var statistics = state.statistics
             statistics.waiting = state.waiting.count
+            statistics.writers = maxWriters
             return statistics
         }
     }
@@ -105,8 +114,8 @@ public final class GroupCommit<Work: Sendable, Value: Sendable>: Sendable {
         let (queued, startWriter) = state.withLock { state in
             guard !Task.isCancelled else { return (false, false) }
             state.waiting.append(waiter)
-            guard !state.writerRuns else { return (true, false) }
-            state.writerRuns = true
+            guard state.writers < maxWriters else { return (true, false) }
+            state.writers += 1
             return (true, true)
         }
         if !queued { waiter.continuation.resume(returning: .failure(Self.cancelled)) }
@@ -135,7 +144,7 @@ public final class GroupCommit<Work: Sendable, Value: Sendable>: Sendable {
                 results = Array(repeating: .failure(error), count: batch.count)
             }
             state.withLock { state in
-                state.statistics.writing = 0
+                state.statistics.writing -= batch.count
                 guard case .success = outcome else { return }
                 state.statistics.batches += 1
                 state.statistics.units += batch.count
@@ -144,15 +153,15 @@ public final class GroupCommit<Work: Sendable, Value: Sendable>: Sendable {
         }
     }
 
-    /// The units waiting now (at most `maxBatch`), or nil, and the writer stops, when none is.
+    /// The units waiting now (at most `maxBatch`), or nil, and this writer stops, when none is.
     private func nextBatch() -> [Waiter]? {
         state.withLock { state in
             guard !state.waiting.isEmpty else {
-                state.writerRuns = false
+                state.writers -= 1
                 return nil
             }
             let count = min(state.waiting.count, maxBatch)
-            state.statistics.writing = count
+            state.statistics.writing += count
             guard count < state.waiting.count else {
                 defer { state.waiting.removeAll(keepingCapacity: true) }
                 return state.waiting
@@ -175,8 +184,10 @@ public struct GroupCommitStatistics: Sendable, Hashable {
     public var units = 0
     /// Units queued now, waiting for the next batch.
     public var waiting = 0
-    /// Units of the batch being written now.
+    /// Units of the batches being written now.
     public var writing = 0
+    /// The most batches written at the same time.
+    public var writers = 1
 
     public init() {}
 }

@@ -6,9 +6,9 @@ import Testing
 /// Contract: concurrent accepts and outcomes share transactions (group commit), and a unit refused
 /// or failed in a batch is undone alone.
 ///
-/// Each test holds the store's writes (`holdWrites`), lets one unit start its transaction, queues
-/// the others behind it, and only then lets the writes go: the queued units are then one batch, the
-/// same on a loaded machine as on an idle one.
+/// Each test holds the store's writes (`holdWrites`), lets one unit per writer start its transaction,
+/// queues the others behind them, and only then lets the writes go: the queued units are then one
+/// batch, the same on a loaded machine as on an idle one.
 @Suite struct GroupCommitContractTests {
     @Test(arguments: StoreFactory.all)
     func concurrentAcceptsShareTransactions(factory: StoreFactory) async throws {
@@ -19,17 +19,19 @@ import Testing
         let counted = try #require(store as? any GroupCommitting)
         let before = counted.groupCommits
 
-        let results = try await inOneBatch(subject, then: 30) { _ in
+        let accept: @Sendable () async throws -> AcceptResult = {
             try await store.accept(Fixtures.newDelivery(chain: chain))
         }
+        let (first, batch) = try await inOneBatch(subject, first: accept, then: 30) { _ in try await accept() }
 
-        #expect(results.compactMap(\.accepted).count == 31)
+        let writers = before.writers
+        #expect((first + batch).compactMap(\.accepted).count == writers + 30)
         let after = counted.groupCommits
-        #expect(after.batches - before.batches == 2)
-        #expect(after.units - before.units == 31)
+        #expect(after.batches - before.batches == writers + 1)
+        #expect(after.units - before.units == writers + 30)
         let events = try await store.auditEvents(afterSeq: 0, limit: 100)
-        #expect(events.map(\.seq) == Array(1...31))
-        #expect(try await store.verifyAudit(chain: chain) == .ok(events: 31, head: events[30].hash))
+        #expect(events.map(\.seq) == Array(1...Int64(writers + 30)))
+        #expect(try await store.verifyAudit(chain: chain) == .ok(events: writers + 30, head: events.last?.hash ?? ""))
     }
 
     @Test(arguments: StoreFactory.all)
@@ -60,8 +62,16 @@ import Testing
             new.delivery.id = recent.id
             return new
         }()
-        let good = [Fixtures.newDelivery(chain: chain, key: "good-1"), Fixtures.newDelivery(chain: chain, key: "good-2")]
-        let cooled = Fixtures.newDelivery(chain: chain, key: "cooled", identityID: identity, at: Fixtures.t0 + 1, cooldown: 60)
+        let good = [
+            Fixtures.newDelivery(chain: chain, key: "good-1"), Fixtures.newDelivery(chain: chain, key: "good-2"),
+        ]
+        let cooled = Fixtures.newDelivery(
+            chain: chain,
+            key: "cooled",
+            identityID: identity,
+            at: Fixtures.t0 + 1,
+            cooldown: 60
+        )
         let reused = Fixtures.newDelivery(chain: chain, key: "used", requestHash: "hash-b")
         let sent = DeliveryOutcome.sent(reply: "250 ok", at: Fixtures.t0 + 2)
 
@@ -84,25 +94,33 @@ import Testing
             },
             {
                 .finish(
-                    try await store.finish(id: sending.id, attempt: 1, outcome: sent, audit: [Fixtures.draft(.emailSent)])
-                        .status
+                    try await store.finish(
+                        id: sending.id,
+                        attempt: 1,
+                        outcome: sent,
+                        audit: [Fixtures.draft(.emailSent)]
+                    )
+                    .status
                 )
             },
             { .accept(try await store.accept(good[1])) },
         ]
-        let answers = try await inOneBatch(subject, then: units.count) { index in
-            guard index > 0 else { return Answer.accept(try await store.accept(Fixtures.newDelivery(chain: chain))) }
+        let (_, batch) = try await inOneBatch(
+            subject,
+            first: { Answer.accept(try await store.accept(Fixtures.newDelivery(chain: chain))) },
+            then: units.count
+        ) { index in
             do {
-                return try await units[index - 1]()
+                return try await units[index]()
             } catch let error as StoreError {
                 return .failed(error)
             }
         }
-        #expect(counted.groupCommits.batches - before.batches == 2)
+        #expect(counted.groupCommits.batches - before.batches == before.writers + 1)
 
-        // The batch's own units, in the order they were queued.
-        let batch = answers.dropFirst()
-        let accepted = batch.compactMap { answer in if case .accept(let result) = answer { result.accepted } else { nil } }
+        let accepted = batch.compactMap { answer in
+            if case .accept(let result) = answer { result.accepted } else { nil }
+        }
         #expect(Set(accepted.map(\.id)) == Set(good.map(\.delivery.id)))
         #expect(batch.contains(.accept(.cooldown(retryAfter: recent.createdAt + 60))))
         #expect(batch.contains(.accept(.keyReused)))
@@ -120,30 +138,36 @@ import Testing
         #expect(try await store.delivery(id: lost.id)?.status == .sending)
         #expect(try await store.delivery(id: sending.id)?.status == .sent)
         for new in good { #expect(try await store.delivery(id: new.delivery.id)?.status == .queued) }
-        // The first unit's event, the two good accepts' and the one outcome's.
-        #expect(try await store.auditHead() == headBefore + 4)
+        // The first units' events, the two good accepts' and the one outcome's.
+        #expect(try await store.auditHead() == headBefore + Int64(before.writers) + 3)
         #expect(try await store.verifyAudit(chain: chain).isOK)
     }
 
-    /// Runs `body(0)` while the store's writes are held until its transaction has begun, then
-    /// `body(1...count)` until all of them wait behind it, then lets the writes go: the first batch is
-    /// the first unit alone, the second all the others. Answers in index order.
+    /// Runs `first` once per writer of the store's group commit while its writes are held, each
+    /// until its transaction has begun, then `body(0..<count)` until all of them wait behind those,
+    /// then lets the writes go: each `first` is a batch alone, and all the others are one batch.
+    /// Answers `first`'s results and the batch's, in index order.
     private func inOneBatch<Value: Sendable>(
         _ subject: StoreUnderTest,
+        first: @escaping @Sendable () async throws -> Value,
         then count: Int,
         _ body: @escaping @Sendable (Int) async throws -> Value
-    ) async throws -> [Value] {
+    ) async throws -> (first: [Value], batch: [Value]) {
         let counted = try #require(subject.store as? any GroupCommitting)
+        let writers = counted.groupCommits.writers
         let held = try await subject.holdWrites()
         return try await withThrowingTaskGroup(of: (Int, Value).self) { group in
-            group.addTask { (0, try await body(0)) }
-            try await until { counted.groupCommits.writing == 1 }
-            for index in 1...count { group.addTask { (index, try await body(index)) } }
+            for writer in 1...writers {
+                group.addTask { (-writer, try await first()) }
+                try await until { counted.groupCommits.writing == writer }
+            }
+            for index in 0..<count { group.addTask { (index, try await body(index)) } }
             try await until { counted.groupCommits.waiting == count }
             try await held.release()
             var values: [(Int, Value)] = []
             for try await value in group { values.append(value) }
-            return values.sorted { $0.0 < $1.0 }.map(\.1)
+            values.sort { $0.0 < $1.0 }
+            return (values.filter { $0.0 < 0 }.map(\.1), values.filter { $0.0 >= 0 }.map(\.1))
         }
     }
 

@@ -1,8 +1,9 @@
 import Audit
 import Foundation
 import GRDB
-@testable import SQLiteStore
 import Store
+
+@testable import SQLiteStore
 
 /// A fresh, migrated, empty store for one contract test, with the chain that seals its audit log.
 struct StoreUnderTest: Sendable {
