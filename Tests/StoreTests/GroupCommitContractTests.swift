@@ -105,11 +105,10 @@ import Testing
             },
             { .accept(try await store.accept(good[1])) },
         ]
-        let (_, batch) = try await inOneBatch(
-            subject,
-            first: { Answer.accept(try await store.accept(Fixtures.newDelivery(chain: chain))) },
-            then: units.count
-        ) { index in
+        let plain: @Sendable () async throws -> Answer = {
+            .accept(try await store.accept(Fixtures.newDelivery(chain: chain)))
+        }
+        let (_, batch) = try await inOneBatch(subject, first: plain, then: units.count) { index in
             do {
                 return try await units[index]()
             } catch let error as StoreError {
