@@ -26,7 +26,7 @@ extension PostgresStore {
     /// trips (claims, inserts) overlap another's, and they meet only at the locks `writeBatch` takes
     /// in one order (the audit head last), so they cannot deadlock. A batch never holds the same key
     /// as another in this process (`AcceptFlights`).
-    static let groupCommitWriters = 4
+    static let groupCommitWriters = 2
 
     /// One group commit: `units` in one transaction (`writeBatch`), committed once.
     ///
