@@ -38,7 +38,7 @@ import Synchronization
 /// A caller cancelled while its unit still waits in the queue withdraws it and gets
 /// `StoreError.unavailable`: nothing of it was written. Once its unit is in a batch it stays there,
 /// and the caller waits for the batch's outcome like the others: a batch is never cut short, so one
-/// caller's cancellation can neither lose nor half-apply another's work. The writer runs in a task of
+/// caller's cancellation can neither lose nor half-apply another's work. Each writer runs in a task of
 /// its own, which no caller's cancellation reaches.
 ///
 /// ### Memory
