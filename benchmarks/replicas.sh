@@ -11,6 +11,13 @@
 # The last line is a summary: one_per_s=… two_per_s=… ratio=… pg_cpu_ms_per_email=… gateway_cpu_ms_per_email=…
 # (the CPU figures of the one-gateway phase: PostgreSQL's and the gateway's user+system CPU ÷ its emails).
 #
+# Before it, the ceiling of group commit (issue 13): every appending transaction of every replica holds the
+# audit head's row lock from its grant to the end of its commit, so batches/s <= 1 ÷ that hold. Each
+# gateway logs, when it stops, its group commits (batches, units) and the mean hold per batch; with the
+# units one email takes (accept + outcome) and PostgreSQL's committed transactions (pg_stat_database
+# xact_commit) of the same phase, the script prints emails/s <= (1 s ÷ hold) × units per batch ÷ units per
+# email: the bound when the database has its own machine and the gateways are added until the head is busy.
+#
 #   benchmarks/replicas.sh [REQUESTS=3000] [CLIENTS=32]
 #
 # Environment: BENCH_CONNECTIONS (smtp.connections per gateway, 8), BENCH_WORKERS (delivery.workers
@@ -30,6 +37,11 @@ postgres_dir=$(mktemp -d /tmp/replicas-postgres.XXXXXX)
 stop_postgres() { scripts/postgres.sh stop "$postgres_dir" >/dev/null; rm -rf "$postgres_dir"; }
 cleanup_hooks+=(stop_postgres)
 postgres_url=$(scripts/postgres.sh start "$postgres_dir")
+# Transactions committed in DATABASE so far (the statistics collector's figure, after its next flush).
+xact_commits() {
+    sleep 1
+    psql -qtA "$postgres_url" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = '$1'"
+}
 # CPU seconds of the whole PostgreSQL cluster: the postmaster and every backend it forked.
 postgres_cpu() {
     local main total=0 pid
@@ -58,23 +70,44 @@ phase() {
     "$py" benchmarks/e2e/load.py burst "${urls[@]}" --identities "$work/identities" \
         --requests 64 --clients "$clients" --sink-counter "$work/sink.counters" --timeout 30 >/dev/null
     before_pg=$(postgres_cpu)
+    local before_commits
+    before_commits=$(xact_commits "$database")
     before_standin=$(cpu_seconds "$standin_pid")
     before_sink=$(cpu_seconds "$sink_pid")
     "$py" benchmarks/e2e/load.py burst "${urls[@]}" --identities "$work/identities" \
         --requests "$requests" --clients "$clients" --sink-counter "$work/sink.counters" --timeout 300 \
         "${gateway_pids[@]}" >"$work/phase$count.json"
     python3 - "$work/phase$count.json" "$(postgres_cpu)" "$before_pg" "$(cpu_seconds "$standin_pid")" \
-        "$before_standin" "$(cpu_seconds "$sink_pid")" "$before_sink" <<'EOF'
+        "$before_standin" "$(cpu_seconds "$sink_pid")" "$before_sink" "$(xact_commits "$database")" \
+        "$before_commits" <<'EOF'
 import json, sys
-path, pg, pg0, standin, standin0, sink, sink0 = sys.argv[1], *map(float, sys.argv[2:])
+path, pg, pg0, standin, standin0, sink, sink0, commits, commits0 = sys.argv[1], *map(float, sys.argv[2:])
 figures = json.load(open(path))
 figures.update(postgres_cpu_seconds=round(pg - pg0, 2), standin_cpu_seconds=round(standin - standin0, 2),
-               sink_cpu_seconds=round(sink - sink0, 2))
+               sink_cpu_seconds=round(sink - sink0, 2), postgres_commits=int(commits - commits0))
 json.dump(figures, open(path, "w"))
 EOF
     for n in $(seq "$count"); do
         stop_gateway "${gateway_pids[$((2 * n - 1))]}"
     done
+    # Each gateway's group commits over its whole run (warm-up included), logged when it stopped.
+    python3 - "$work/phase$count.json" "$work"/phase"$count"-gateway*.log <<'EOF'
+import json, sys
+path, logs = sys.argv[1], sys.argv[2:]
+batches = units = 0
+held_us = 0.0
+for log in logs:
+    for line in open(log):
+        if '"group commits"' not in line:
+            continue
+        fields = json.loads(line)
+        batches += int(fields["batches"])
+        units += int(fields["units"])
+        held_us += float(fields["audit_head_held_us_per_batch"]) * int(fields["audit_head_batches"])
+figures = json.load(open(path))
+figures.update(group_batches=batches, group_units=units, head_held_us_per_batch=held_us / batches if batches else None)
+json.dump(figures, open(path, "w"))
+EOF
     local accepted
     accepted=$("$py" -c "import json; print(json.load(open('$work/phase$count.json'))['accepted'])")
     [ "$accepted" = "$requests" ] || fail "phase $count: not every request was accepted: $(cat "$work/phase$count.json")"
@@ -102,6 +135,20 @@ for name, f in (("one gateway", one), ("two gateways", two)):
           f" load client {f['client_cpu_seconds']} = {busy / (f['e2e_seconds'] * cores):.0%} of {cores} cores")
 ratio = two["emails_per_second"] / one["emails_per_second"]
 print(f"   ratio two / one = {ratio:.2f} (goal >= 1.6: {'met' if ratio >= 1.6 else 'MISSED'})")
+for name, f in (("one gateway", one), ("two gateways", two)):
+    if not f.get("head_held_us_per_batch"):
+        print(f"   {name}: no group commit figures in the gateways' logs")
+        continue
+    emails = f["accepted"] + 64  # the warm-up's 64 are in the gateways' counters too
+    per_batch, per_email = f["group_units"] / f["group_batches"], f["group_units"] / emails
+    held_ms = f["head_held_us_per_batch"] / 1000
+    ceiling = 1000 / held_ms * per_batch / per_email
+    print(f"   {name + ':':14} {f['group_batches']} group commits for {f['group_units']} writes ({per_batch:.1f} per batch,"
+          f" {per_email:.2f} per email); PostgreSQL commits per email {f['postgres_commits'] / f['accepted']:.2f};"
+          f" audit head held {held_ms:.2f} ms per batch")
+    print(f"   {'':14} ceiling, database on its own machine: 1000 / {held_ms:.2f} ms x {per_batch:.1f} / {per_email:.2f}"
+          f" = {ceiling:,.0f} emails/s at these batch sizes (the hold includes the commit's flush and two round"
+          f" trips on this machine; a network adds its round trips, larger batches under more load raise it)")
 per_email = lambda seconds: f"{seconds * 1000 / one['accepted']:.2f}"
 print(f"one_per_s={one['emails_per_second']} two_per_s={two['emails_per_second']} ratio={ratio:.2f}"
       f" pg_cpu_ms_per_email={per_email(one['postgres_cpu_seconds'])}"

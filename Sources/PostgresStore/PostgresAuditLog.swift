@@ -20,41 +20,56 @@ import Store
 /// `seq` is what the next insert uses, and `audit_events.seq` is the primary key, so a writer
 /// that skipped the lock would fail on the key rather than fork the chain); it also costs one
 /// indexed row read instead of a `MAX` scan, and it shows in `pg_locks` as an ordinary row lock.
-/// The price, the same with any choice, is that appends serialize: every accept and every finish
+/// The price, the same with any choice, is that appends serialize: every transaction that appends
 /// holds the head from its append to its commit. Appends are therefore the last step of each
-/// transaction, so the head is held as briefly as possible.
+/// transaction, so the head is held as briefly as possible, and a group commit appends the events
+/// of its whole batch at once: the head is locked once per batch, not once per email.
 enum PostgresAuditLog {
+    /// Seals `drafts` one after the other after the head, in their order, and inserts them and moves
+    /// the head: one lock of the head and one statement, however many drafts (a group commit's).
+    /// Answers the events and when the head's lock was granted (nil: no drafts, no lock).
     static func append(
-        _ draft: AuditDraft,
+        _ drafts: [AuditDraft],
         chain: AuditChain,
         connection: PostgresConnection,
         logger: Logger
-    ) async throws -> AuditEvent {
+    ) async throws -> (events: [AuditEvent], lockedAt: ContinuousClock.Instant?) {
+        guard !drafts.isEmpty else { return ([], nil) }
         let head = try await connection.query("SELECT seq, hash, key_id FROM audit_head FOR UPDATE", logger: logger)
             .collect().map { try $0.decode((Int64, String, String?).self) }
-        guard let (seq, prevHash, headKeyID) = head.first else {
+        let lockedAt = ContinuousClock.now
+        guard var (seq, prevHash, headKeyID) = head.first else {
             throw StoreError.schemaNotMigrated(missing: ["v3_audit_events"])
         }
-        try AuditHeadRule.check(draft, headSeq: seq, headKeyID: headKeyID, chain: chain)
-        let event = chain.seal(draft, seq: seq + 1, prevHash: prevHash)
-        // The event and the new head in one statement (one round trip).
+        var events: [AuditEvent] = []
+        events.reserveCapacity(drafts.count)
         var binds = PostgresBindings()
-        for column in AuditEventColumn.allCases { binds.append(column.value(of: event)) }
-        let placeholders = (1...binds.count).map { "$\($0)" }.joined(separator: ", ")
+        var rows: [String] = []
+        for draft in drafts {
+            try AuditHeadRule.check(draft, headSeq: seq, headKeyID: headKeyID, chain: chain)
+            let event = chain.seal(draft, seq: seq + 1, prevHash: prevHash)
+            (seq, prevHash, headKeyID) = (event.seq, event.hash, event.keyID)
+            events.append(event)
+            let first = binds.count + 1
+            for column in AuditEventColumn.allCases { binds.append(column.value(of: event)) }
+            rows.append("(" + (first...binds.count).map { "$\($0)" }.joined(separator: ", ") + ")")
+        }
+        // The events and the new head in one statement (one round trip).
         try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
                     WITH event AS (
-                        INSERT INTO audit_events \(AuditEventColumn.list) VALUES (\(placeholders))
+                        INSERT INTO audit_events \(AuditEventColumn.list) VALUES \(rows.joined(separator: ", "))
                         RETURNING seq, hash, key_id
                     )
-                    UPDATE audit_head SET seq = event.seq, hash = event.hash, key_id = event.key_id FROM event
+                    UPDATE audit_head SET seq = last.seq, hash = last.hash, key_id = last.key_id
+                    FROM (SELECT seq, hash, key_id FROM event ORDER BY seq DESC LIMIT 1) AS last
                     """,
                 binds: binds
             ),
             logger: logger
         )
-        return event
+        return (events, lockedAt)
     }
 }
 
@@ -63,7 +78,16 @@ extension PostgresStore {
         let chain = chain
         let logger = logger
         return try await transaction { connection in
-            try await PostgresAuditLog.append(draft, chain: chain, connection: connection, logger: logger)
+            let appended = try await PostgresAuditLog.append(
+                [draft],
+                chain: chain,
+                connection: connection,
+                logger: logger
+            )
+            guard let event = appended.events.first else {
+                throw StoreError.database("the audit append answered no event")
+            }
+            return event
         }
     }
 

@@ -8,22 +8,23 @@ extension PostgresStore {
     /// The advisory lock class (two-int form) of the cooldown check.
     static let cooldownLockClass: Int32 = 0x5247_4331  // "RGC1"
 
-    /// One transaction, every decision taken by the database so that replicas agree:
-    /// (1) claim the key: `INSERT … ON CONFLICT DO UPDATE … WHERE expired` on the primary key. A
-    /// concurrent claim of the same key waits for the first transaction and then finds its record
-    /// (a replay or a reuse) — one delivery per key, whichever replica gets it. (2) Cooldown:
-    /// an advisory transaction lock on identity and recipient, then the look for a recent
-    /// delivery, so two keys for the same person on two replicas cannot both pass. (3) Insert the
-    /// delivery, (4) append the audit event (locks the chain's head, last). Lock order is always
-    /// key → cooldown → head, so these transactions cannot deadlock. Accepts of one key in this
-    /// process run one at a time, the others answered from its outcome (`AcceptFlights`).
+    /// Every decision is taken by the database, so that replicas agree: (1) claim the key:
+    /// `INSERT … ON CONFLICT DO UPDATE … WHERE expired` on the primary key. A concurrent claim of
+    /// the same key waits for the first transaction and then finds its record (a replay or a reuse)
+    /// — one delivery per key, whichever replica gets it. (2) Cooldown: an advisory transaction lock
+    /// on identity and recipient, then the look for a recent delivery, so two keys for the same
+    /// person on two replicas cannot both pass. (3) Insert the delivery, (4) append the audit event
+    /// (locks the chain's head, last). The accept shares its transaction with the others waiting
+    /// at the same time (`writeBatch` says in which order they take their locks). Accepts of one
+    /// key in this process run one at a time, the others answered from its outcome
+    /// (`AcceptFlights`), so a batch never holds two units of one key.
     public func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult {
-        try await acceptFlights.accept(new) { () async throws(StoreError) -> AcceptResult in
-            let chain = chain
-            let logger = logger
-            return try await transaction { connection in
-                try await Self.accept(new, chain: chain, connection: connection, logger: logger)
+        let groupCommit = groupCommit
+        return try await acceptFlights.accept(new) { () async throws(StoreError) -> AcceptResult in
+            guard case .accept(let result) = try await groupCommit.submit(.accept(new)) else {
+                throw StoreError.database("the group commit answered an accept with another write's result")
             }
+            return result
         }
     }
 
@@ -66,23 +67,21 @@ extension PostgresStore {
         )
     }
 
-    private static func accept(
+    /// Step (1): claims the key of `new`, replacing an expired record. Answers nil when it is
+    /// claimed, or the answer of the unexpired record that holds it (a replay or `keyReused`).
+    static func claim(
         _ new: NewDelivery,
-        chain: AuditChain,
         connection: PostgresConnection,
         logger: Logger
-    ) async throws -> TransactionEnd<AcceptResult> {
-        let delivery = new.delivery
+    ) async throws -> Result<AcceptResult, StoreError>? {
         let idempotency = new.idempotency
-        let now = PostgresRows.micros(delivery.createdAt)
-
-        // (1) Claim the key, replacing an expired record; an unexpired one answers for it.
+        let now = PostgresRows.micros(new.delivery.createdAt)
         let claimed = try await connection.query(
             """
             INSERT INTO idempotency_records (api_key_id, key, request_hash, response_status, response_body,
                 delivery_id, expires_at_us)
             VALUES (\(idempotency.apiKeyID), \(idempotency.key), \(idempotency.requestHash),
-                \(Int32(clamping: idempotency.responseStatus)), \(idempotency.responseBody), \(delivery.id),
+                \(Int32(clamping: idempotency.responseStatus)), \(idempotency.responseBody), \(new.delivery.id),
                 \(PostgresRows.micros(idempotency.expiresAt)))
             ON CONFLICT (api_key_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,
                 response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
@@ -92,57 +91,75 @@ extension PostgresStore {
             """,
             logger: logger
         ).collect()
-        if claimed.isEmpty {
-            guard
-                let earlier = try await idempotentAnswer(
-                    apiKeyID: idempotency.apiKeyID,
-                    key: idempotency.key,
-                    now: now,
-                    connection: connection,
-                    logger: logger
-                )
-            else {
-                // The record that refused the claim expired or was purged in between: try again.
-                throw StoreError.database("the idempotency record changed during accept; retry")
-            }
-            return .rollback(earlier.result(forRequestHash: idempotency.requestHash))
-        }
-
-        // (2) Cooldown: the same identity and recipient, recently, under another key.
-        if new.cooldown > 0, let identityID = delivery.identityID {
-            let since = PostgresRows.micros(delivery.createdAt.addingTimeInterval(-new.cooldown))
-            try await connection.query(
-                """
-                SELECT pg_advisory_xact_lock(\(cooldownLockClass),
-                    hashtext(\(identityID.uuidString.lowercased()) || '/' || lower(\(delivery.recipient))))
-                """,
+        guard claimed.isEmpty else { return nil }
+        guard
+            let earlier = try await idempotentAnswer(
+                apiKeyID: idempotency.apiKeyID,
+                key: idempotency.key,
+                now: now,
+                connection: connection,
                 logger: logger
             )
-            let latest = try await connection.query(
-                """
-                SELECT MAX(created_at_us) FROM deliveries
-                WHERE identity_id = \(identityID) AND lower(recipient) = lower(\(delivery.recipient))
-                AND created_at_us > \(since)
-                AND NOT (api_key_id = \(idempotency.apiKeyID) AND idempotency_key = \(idempotency.key))
-                """,
-                logger: logger
-            ).collect().map { try $0.decode(Int64?.self) }
-            if let latest = latest.first ?? nil {
-                let retryAfter = AuditTime.date(microseconds: latest).addingTimeInterval(new.cooldown)
-                return .rollback(.cooldown(retryAfter: retryAfter))
-            }
+        else {
+            // The record that refused the claim expired or was purged in between: try again.
+            return .failure(.database("the idempotency record changed during accept; retry"))
         }
-
-        // (3) The delivery, (4) the audit event.
-        let stored = try await insert(new.queued, idempotency: idempotency, connection: connection, logger: logger)
-        var draft = new.audit
-        draft.deliveryID = stored.id
-        let event = try await PostgresAuditLog.append(draft, chain: chain, connection: connection, logger: logger)
-        return .commit(.accepted(stored, event: event))
+        return .success(earlier.result(forRequestHash: idempotency.requestHash))
     }
 
-    /// Inserts the delivery and answers the row as stored.
-    private static func insert(
+    /// Step (2), the locks: the cooldown lock of every accept in `news` that has a cooldown, in one
+    /// statement and in the order of the locks' keys (see `writeBatch`).
+    static func lockCooldowns(_ news: [NewDelivery], connection: PostgresConnection, logger: Logger) async throws {
+        let cooled = news.filter { $0.cooldown > 0 && $0.delivery.identityID != nil }
+        guard !cooled.isEmpty else { return }
+        let identities = cooled.compactMap { $0.delivery.identityID?.uuidString.lowercased() }
+        let recipients = cooled.map(\.delivery.recipient)
+        try await connection.query(
+            """
+            SELECT pg_advisory_xact_lock(\(cooldownLockClass), lock) FROM (
+                SELECT DISTINCT hashtext(identity || '/' || lower(recipient)) AS lock
+                FROM unnest(\(identities)::text[], \(recipients)::text[]) AS accept(identity, recipient)
+                ORDER BY lock
+            ) AS locks
+            """,
+            logger: logger
+        )
+    }
+
+    /// Step (2), the look, once `new`'s cooldown lock is held: when `new` must wait, until when.
+    static func cooldown(_ new: NewDelivery, connection: PostgresConnection, logger: Logger) async throws -> Date? {
+        let delivery = new.delivery
+        let idempotency = new.idempotency
+        guard new.cooldown > 0, let identityID = delivery.identityID else { return nil }
+        let since = PostgresRows.micros(delivery.createdAt.addingTimeInterval(-new.cooldown))
+        let latest = try await connection.query(
+            """
+            SELECT MAX(created_at_us) FROM deliveries
+            WHERE identity_id = \(identityID) AND lower(recipient) = lower(\(delivery.recipient))
+            AND created_at_us > \(since)
+            AND NOT (api_key_id = \(idempotency.apiKeyID) AND idempotency_key = \(idempotency.key))
+            """,
+            logger: logger
+        ).collect().map { try $0.decode(Int64?.self) }
+        return (latest.first ?? nil).map { AuditTime.date(microseconds: $0).addingTimeInterval(new.cooldown) }
+    }
+
+    /// Gives back the key `new` claimed when it is refused for its cooldown: a refusal stores nothing
+    /// for the key. (A claim that replaced an expired record removes it with the claim; an expired
+    /// record answers nothing any more, and the purge would remove it anyway.)
+    static func unclaim(_ new: NewDelivery, connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            DELETE FROM idempotency_records
+            WHERE api_key_id = \(new.idempotency.apiKeyID) AND key = \(new.idempotency.key)
+            AND delivery_id = \(new.delivery.id)
+            """,
+            logger: logger
+        )
+    }
+
+    /// Step (3): inserts the delivery and answers the row as stored.
+    static func insert(
         _ record: DeliveryRecord,
         idempotency: IdempotencyEntry,
         connection: PostgresConnection,

@@ -34,64 +34,73 @@ extension PostgresStore {
         return leased.inLeaseOrder()
     }
 
-    /// Each UPDATE carries the lease guard (`status = 'sending' AND attempts = attempt`) and
-    /// answers the row as updated: the row stays locked until commit, and a row that a worker on
-    /// another replica leased again in between fails the guard (READ COMMITTED re-checks it on the
-    /// newest version), so the two cannot interleave.
+    /// The outcome shares its transaction with the accepts and outcomes waiting at the same time
+    /// (see `writeBatch`); its audit events are appended at the end of that transaction.
     public func finish(
         id: UUID,
         attempt: Int,
         outcome: DeliveryOutcome,
         audit: [AuditDraft]
     ) async throws(StoreError) -> DeliveryRecord {
-        let chain = chain
-        let logger = logger
-        return try await transaction { connection in
-            let rows: PostgresRowSequence
-            switch outcome {
-            case .sent(let reply, let at):
-                rows = try await connection.query(
-                    """
-                    UPDATE deliveries SET status = 'sent', smtp_reply = \(reply),
-                        sent_at_us = \(PostgresRows.micros(at)), lease_expires_at_us = NULL, next_attempt_at_us = NULL,
-                        sealed_payload = NULL
-                    WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
-                    RETURNING *
-                    """,
-                    logger: logger
-                )
-            case .retry(let at, let errorClass, let error, let countsAsAttempt):
-                rows = try await connection.query(
-                    """
-                    UPDATE deliveries SET status = 'retrying', next_attempt_at_us = \(PostgresRows.micros(at)),
-                        last_error_class = \(errorClass.rawValue), last_error = \(error), lease_expires_at_us = NULL,
-                        attempts = CASE WHEN \(countsAsAttempt) THEN attempts ELSE GREATEST(attempts - 1, 0) END
-                    WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
-                    RETURNING *
-                    """,
-                    logger: logger
-                )
-            case .failed(let failure, let errorClass, let error):
-                rows = try await connection.query(
-                    """
-                    UPDATE deliveries SET status = 'failed', failure = \(failure.rawValue),
-                        last_error_class = COALESCE(\(errorClass?.rawValue), last_error_class),
-                        last_error = COALESCE(\(error), last_error),
-                        lease_expires_at_us = NULL, next_attempt_at_us = NULL,
-                        sealed_payload = NULL
-                    WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
-                    RETURNING *
-                    """,
-                    logger: logger
-                )
-            }
-            let record = try await Self.updated(rows, id: id, connection: connection, logger: logger)
-            for var draft in audit {
-                draft.deliveryID = draft.deliveryID ?? id
-                _ = try await PostgresAuditLog.append(draft, chain: chain, connection: connection, logger: logger)
-            }
-            return record
+        guard
+            case .finish(let record) = try await groupCommit.submit(
+                .finish(id: id, attempt: attempt, outcome: outcome, audit: audit)
+            )
+        else { throw StoreError.database("the group commit answered an outcome with another write's result") }
+        return record
+    }
+
+    /// Records `outcome` of attempt `attempt`. Each UPDATE carries the lease guard
+    /// (`status = 'sending' AND attempts = attempt`) and answers the row as updated: the row stays
+    /// locked until commit, and a row that a worker on another replica leased again in between fails
+    /// the guard (READ COMMITTED re-checks it on the newest version), so the two cannot interleave.
+    /// A failed guard writes nothing and throws `leaseLost` (or `deliveryNotFound`).
+    static func record(
+        _ outcome: DeliveryOutcome,
+        id: UUID,
+        attempt: Int,
+        connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> DeliveryRecord {
+        let rows: PostgresRowSequence
+        switch outcome {
+        case .sent(let reply, let at):
+            rows = try await connection.query(
+                """
+                UPDATE deliveries SET status = 'sent', smtp_reply = \(reply),
+                    sent_at_us = \(PostgresRows.micros(at)), lease_expires_at_us = NULL, next_attempt_at_us = NULL,
+                    sealed_payload = NULL
+                WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
+                RETURNING *
+                """,
+                logger: logger
+            )
+        case .retry(let at, let errorClass, let error, let countsAsAttempt):
+            rows = try await connection.query(
+                """
+                UPDATE deliveries SET status = 'retrying', next_attempt_at_us = \(PostgresRows.micros(at)),
+                    last_error_class = \(errorClass.rawValue), last_error = \(error), lease_expires_at_us = NULL,
+                    attempts = CASE WHEN \(countsAsAttempt) THEN attempts ELSE GREATEST(attempts - 1, 0) END
+                WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
+                RETURNING *
+                """,
+                logger: logger
+            )
+        case .failed(let failure, let errorClass, let error):
+            rows = try await connection.query(
+                """
+                UPDATE deliveries SET status = 'failed', failure = \(failure.rawValue),
+                    last_error_class = COALESCE(\(errorClass?.rawValue), last_error_class),
+                    last_error = COALESCE(\(error), last_error),
+                    lease_expires_at_us = NULL, next_attempt_at_us = NULL,
+                    sealed_payload = NULL
+                WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
+                RETURNING *
+                """,
+                logger: logger
+            )
         }
+        return try await updated(rows, id: id, connection: connection, logger: logger)
     }
 
     public func release(id: UUID, attempt: Int) async throws(StoreError) -> DeliveryRecord {

@@ -11,19 +11,25 @@ import Store
 /// cooldown by a transaction-scoped advisory lock per identity and recipient, leases by
 /// `FOR UPDATE SKIP LOCKED`, the audit chain by the locked head row (see `PostgresAuditLog`).
 /// Within one process, accepts of one key share one transaction (`AcceptFlights`), so that a
-/// burst of retries cannot take the pool's connections to wait on each other.
+/// burst of retries cannot take the pool's connections to wait on each other. Accepts and
+/// outcomes waiting at the same time share one transaction and one commit (a ``GroupCommit``, see
+/// `writeBatch`), which also takes the audit head's lock once per batch instead of once per email.
 ///
 /// The store owns its `PostgresClient` (a connection pool) and runs it in a task of its own from
 /// `init` until `close()`, so it works the same from `serve` and from one-shot commands
 /// (`migrate`, `audit export`). In `serve` the gateway's service group calls `close()`, after
 /// the delivery worker has stopped and recorded the outcome of the sends in flight.
-public struct PostgresStore: GatewayStore {
+public struct PostgresStore: GatewayStore, GroupCommitting {
     let client: PostgresClient
     let chain: AuditChain
     let logger: Logger
     let connectionWait: Duration
     /// Same-key accepts of this process, one transaction at a time.
     let acceptFlights = AcceptFlights()
+    /// Accepts and outcomes, batched into shared transactions.
+    let groupCommit: GroupCommit<PostgresWrite, PostgresWritten>
+    /// How long the group commits held the audit head.
+    let headHolds = HeadHolds()
     private let runTask: Task<Void, Never>
 
     /// Connects lazily to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=…]`).
@@ -54,6 +60,17 @@ public struct PostgresStore: GatewayStore {
         self.chain = chain
         self.logger = logger
         self.connectionWait = connectionWait
+        let headHolds = headHolds
+        groupCommit = GroupCommit(maxBatch: Self.maxBatch, writers: Self.groupCommitWriters) { units in
+            await Self.commit(
+                units,
+                chain: chain,
+                client: client,
+                wait: connectionWait,
+                logger: logger,
+                headHolds: headHolds
+            )
+        }
         runTask = Task { await client.run() }
     }
 
@@ -88,6 +105,17 @@ public struct PostgresStore: GatewayStore {
     public func close() async {
         runTask.cancel()
         await runTask.value
+        let commits = groupCommit.statistics
+        let holds = headHolds.summary
+        guard commits.batches > 0 else { return }
+        logger.info(
+            "group commits",
+            metadata: [
+                "batches": "\(commits.batches)", "units": "\(commits.units)",
+                "audit_head_batches": "\(holds.batches)",
+                "audit_head_held_us_per_batch": "\(holds.mean / .microseconds(1))",
+            ]
+        )
     }
 
     public func migrate() async throws(StoreError) {
@@ -121,11 +149,21 @@ public struct PostgresStore: GatewayStore {
     func transaction<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> TransactionEnd<T>
     ) async throws(StoreError) -> T {
-        let logger = logger
+        try await Self.transaction(client: client, wait: connectionWait, logger: logger, body)
+    }
+
+    /// `transaction(_:)` on `client`'s pool, for the group commit, which `init` makes before the
+    /// store exists.
+    static func transaction<T: Sendable>(
+        client: PostgresClient,
+        wait: Duration,
+        logger: Logger,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> TransactionEnd<T>
+    ) async throws(StoreError) -> T {
         var tries = 0
         while true {
             do {
-                return try await leased { connection in
+                return try await PooledCall.run(client, wait: wait) { connection in
                     try await connection.query("BEGIN", logger: logger)
                     let end: TransactionEnd<T>
                     do {
@@ -170,6 +208,9 @@ public struct PostgresStore: GatewayStore {
     ) async throws -> T {
         try await PooledCall.run(client, wait: connectionWait, body)
     }
+
+    /// The group commit's figures so far.
+    public var groupCommits: GroupCommitStatistics { groupCommit.statistics }
 
     private static func isRetryable(_ error: PSQLError) -> Bool {
         guard let state = error.serverInfo?[.sqlState] else { return false }

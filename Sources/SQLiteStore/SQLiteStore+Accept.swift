@@ -6,7 +6,7 @@ import Store
 extension SQLiteStore {
     public func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult {
         let chain = chain
-        return try await write { db in try Self.accept(new, chain: chain, db: db) }
+        return try await groupWrite { db in try Self.accept(new, chain: chain, db: db) }
     }
 
     public func idempotentAnswer(apiKeyID: String, key: String, now: Date) async throws(StoreError) -> IdempotentAnswer?
@@ -24,11 +24,12 @@ extension SQLiteStore {
     ) throws -> IdempotentAnswer? {
         guard
             let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT request_hash, response_status, response_body, delivery_id FROM idempotency_records
-                    WHERE api_key_id = ? AND key = ? AND expires_at_us > ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT request_hash, response_status, response_body, delivery_id FROM idempotency_records
+                        WHERE api_key_id = ? AND key = ? AND expires_at_us > ?
+                        """
+                ),
                 arguments: [apiKeyID, key, now]
             )
         else { return nil }
@@ -58,12 +59,13 @@ extension SQLiteStore {
         if new.cooldown > 0, let identityID = delivery.identityID {
             let since = SQLiteRows.micros(delivery.createdAt.addingTimeInterval(-new.cooldown))
             let latest = try Int64.fetchOne(
-                db,
-                sql: """
-                    SELECT MAX(created_at_us) FROM deliveries
-                    WHERE identity_id = ? AND recipient = ? COLLATE NOCASE AND created_at_us > ?
-                    AND NOT (api_key_id = ? AND idempotency_key = ?)
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT MAX(created_at_us) FROM deliveries
+                        WHERE identity_id = ? AND recipient = ? COLLATE NOCASE AND created_at_us > ?
+                        AND NOT (api_key_id = ? AND idempotency_key = ?)
+                        """
+                ),
                 arguments: [
                     SQLiteRows.text(identityID), delivery.recipient, since, idempotency.apiKeyID,
                     idempotency.key,
@@ -77,16 +79,15 @@ extension SQLiteStore {
         // (3) The delivery, (4) its idempotency record (replacing an expired one), (5) the audit event.
         let queued = new.queued
         try insert(queued, idempotency: idempotency, db: db)
-        try db.execute(
-            sql: "DELETE FROM idempotency_records WHERE api_key_id = ? AND key = ?",
-            arguments: [idempotency.apiKeyID, idempotency.key]
-        )
-        try db.execute(
+        try db.cachedStatement(sql: "DELETE FROM idempotency_records WHERE api_key_id = ? AND key = ?")
+            .execute(arguments: [idempotency.apiKeyID, idempotency.key])
+        try db.cachedStatement(
             sql: """
                 INSERT INTO idempotency_records (api_key_id, key, request_hash, response_status, response_body,
                     delivery_id, expires_at_us)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 idempotency.apiKeyID, idempotency.key, idempotency.requestHash, idempotency.responseStatus,
                 idempotency.responseBody, SQLiteRows.text(queued.id), SQLiteRows.micros(idempotency.expiresAt),
@@ -104,12 +105,12 @@ extension SQLiteStore {
     private static func insert(_ record: DeliveryRecord, idempotency: IdempotencyEntry, db: Database) throws {
         let columns = DeliveryColumn.allCases
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        try db.execute(
-            sql: "INSERT INTO deliveries \(DeliveryColumn.list) VALUES (\(placeholders))",
-            arguments: StatementArguments(
-                columns.map { SQLiteRows.bind($0.value(of: record, idempotency: idempotency)) }
-            )
+        // Typed: `execute(arguments:)` takes an optional, which would pick GRDB's failable `[Any]` initializer.
+        let arguments: StatementArguments = StatementArguments(
+            columns.map { SQLiteRows.bind($0.value(of: record, idempotency: idempotency)) }
         )
+        try db.cachedStatement(sql: "INSERT INTO deliveries \(DeliveryColumn.list) VALUES (\(placeholders))")
+            .execute(arguments: arguments)
     }
 
     /// A cached statement: preparing `SELECT *` calls GRDB's authorizer once per column, and

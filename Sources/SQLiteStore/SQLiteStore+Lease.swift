@@ -40,39 +40,36 @@ extension SQLiteStore {
         audit: [AuditDraft]
     ) async throws(StoreError) -> DeliveryRecord {
         let chain = chain
-        return try await write { db in
+        return try await groupWrite { db in
             try Self.requireSending(id, attempt: attempt, db: db)
             let idText = SQLiteRows.text(id)
             switch outcome {
             case .sent(let reply, let at):
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE deliveries SET status = 'sent', smtp_reply = ?, sent_at_us = ?,
                             lease_expires_at_us = NULL, next_attempt_at_us = NULL, sealed_payload = NULL
                         WHERE id = ?
-                        """,
-                    arguments: [reply, SQLiteRows.micros(at), idText]
-                )
+                        """
+                ).execute(arguments: [reply, SQLiteRows.micros(at), idText])
             case .retry(let at, let errorClass, let error, let countsAsAttempt):
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE deliveries SET status = 'retrying', next_attempt_at_us = ?, last_error_class = ?,
                             last_error = ?, lease_expires_at_us = NULL,
                             attempts = CASE WHEN ? THEN attempts ELSE MAX(attempts - 1, 0) END
                         WHERE id = ?
-                        """,
-                    arguments: [SQLiteRows.micros(at), errorClass.rawValue, error, countsAsAttempt, idText]
-                )
+                        """
+                ).execute(arguments: [SQLiteRows.micros(at), errorClass.rawValue, error, countsAsAttempt, idText])
             case .failed(let failure, let errorClass, let error):
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE deliveries SET status = 'failed', failure = ?,
                             last_error_class = COALESCE(?, last_error_class), last_error = COALESCE(?, last_error),
                             lease_expires_at_us = NULL, next_attempt_at_us = NULL, sealed_payload = NULL
                         WHERE id = ?
-                        """,
-                    arguments: [failure.rawValue, errorClass?.rawValue, error, idText]
-                )
+                        """
+                ).execute(arguments: [failure.rawValue, errorClass?.rawValue, error, idText])
             }
             for var draft in audit {
                 draft.deliveryID = draft.deliveryID ?? id
@@ -84,7 +81,7 @@ extension SQLiteStore {
     }
 
     public func release(id: UUID, attempt: Int) async throws(StoreError) -> DeliveryRecord {
-        try await write { db in
+        try await groupWrite { db in
             try Self.requireSending(id, attempt: attempt, db: db)
             try db.execute(
                 sql: """

@@ -6,10 +6,22 @@ import Store
 /// `GatewayStore` on one SQLite file (GRDB `DatabasePool`: WAL, one writer, concurrent readers).
 ///
 /// Writes run in `BEGIN IMMEDIATE` transactions, so several processes on one file queue on
-/// `busy_timeout` instead of failing; commits are durable (`synchronous = FULL`).
-public struct SQLiteStore: GatewayStore {
+/// `busy_timeout` instead of failing; commits are durable (`synchronous = FULL`). Accepts,
+/// outcomes, releases and audit appends share transactions through a ``GroupCommit``: the ones
+/// waiting while a commit is flushed are written together, each in a savepoint of its own, and
+/// made durable by one `fsync`.
+public struct SQLiteStore: GatewayStore, GroupCommitting {
     let pool: DatabasePool
     let chain: AuditChain
+    /// Accepts, outcomes, releases and audit appends, batched into shared transactions.
+    let groupCommit: GroupCommit<WriteUnit, any Sendable>
+
+    /// One write of a group commit; it runs in a savepoint of its own inside the batch's transaction.
+    typealias WriteUnit = @Sendable (Database) throws -> any Sendable
+
+    /// The most writes one group commit takes: a batch is one transaction on the one writer, so this
+    /// bounds how long a lease or any other write waits behind it.
+    static let maxBatch = 128
 
     /// Opens (creating if needed) the database at `path`; the parent directory must exist.
     /// Refuses a database migrated by a newer version. Call `migrate()` before use.
@@ -25,6 +37,7 @@ public struct SQLiteStore: GatewayStore {
     )
         throws(StoreError)
     {
+        let pool: DatabasePool
         var configuration = Configuration()
         configuration.label = "gateway-store"
         configuration.foreignKeysEnabled = true
@@ -39,7 +52,9 @@ public struct SQLiteStore: GatewayStore {
         } catch {
             throw Self.storeError(error)
         }
+        self.pool = pool
         self.chain = chain
+        groupCommit = GroupCommit(maxBatch: Self.maxBatch) { units in await Self.commit(units, pool: pool) }
         if readOnly {
             let applied = try appliedMigrations()
             try SchemaVersions.requireExactly(SQLiteSchema.migrator.migrations, applied: applied)
@@ -112,6 +127,61 @@ public struct SQLiteStore: GatewayStore {
             throw Self.storeError(error)
         }
     }
+
+    /// Runs `body` in the next group commit: in a savepoint of its own, inside one transaction with
+    /// the writes waiting beside it (see `GroupCommit`). A thrown error rolls back `body` alone.
+    func groupWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        let value = try await groupCommit.submit { db in try body(db) }
+        guard let typed = value as? T else {
+            throw StoreError.database("a group commit answered \(type(of: value)), not \(T.self)")
+        }
+        return typed
+    }
+
+    /// One group commit: `units` in one `BEGIN IMMEDIATE` transaction, each in a savepoint of its
+    /// own so that one that throws is rolled back alone, then one durable `COMMIT` (one `fsync`).
+    /// The audit chain stays whole: every append reads the head inside the transaction, so it chains
+    /// to the unit before it, and a rolled-back savepoint takes its event, and with it the head it
+    /// moved, along.
+    private static func commit(
+        _ units: [WriteUnit],
+        pool: DatabasePool
+    ) async -> GroupCommit<WriteUnit, any Sendable>.Outcome {
+        do {
+            return .success(
+                try await pool.writeWithoutTransaction { db in
+                    var results: [Result<any Sendable, StoreError>] = []
+                    results.reserveCapacity(units.count)
+                    try db.inTransaction(.immediate) {
+                        for unit in units {
+                            var value: (any Sendable)?
+                            do {
+                                try db.inSavepoint {
+                                    value = try unit(db)
+                                    return .commit
+                                }
+                                // inSavepoint ran the unit to completion, or threw.
+                                results.append(.success(value!))
+                            } catch {
+                                // Some failures (a full disk, I/O) make SQLite roll back the whole
+                                // transaction: the batch fails with it, and no unit may run after it
+                                // outside a transaction.
+                                guard db.isInsideTransaction else { throw error }
+                                results.append(.failure(storeError(error)))
+                            }
+                        }
+                        return .commit
+                    }
+                    return results
+                }
+            )
+        } catch {
+            return .failure(storeError(error))
+        }
+    }
+
+    /// The group commit's figures so far.
+    public var groupCommits: GroupCommitStatistics { groupCommit.statistics }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {

@@ -52,7 +52,7 @@ enum PostgresTestDatabase {
         let (url, name) = try await create()
         let store = try PostgresStore(url: url, chain: chain)
         try await store.migrate()
-        return StoreUnderTest(store: store, chain: chain) {
+        var subject = StoreUnderTest(store: store, chain: chain) {
             try PostgresStore(url: url, chain: $0)
         } cleanup: {
             // The contract suite's cleanup is synchronous: close and drop in the background. The
@@ -61,6 +61,33 @@ enum PostgresTestDatabase {
                 await store.close()
                 await drop(name)
             }
+        }
+        subject.holdWrites = { try await lockAuditHead(url: url) }
+        return subject
+    }
+
+    /// Locks the audit head row from a connection of its own, as another replica's transaction
+    /// does, until released: every transaction that appends to the audit log waits for it.
+    private static func lockAuditHead(url: String) async throws -> HeldWrites {
+        let client = PostgresClient(configuration: try configuration(url))
+        let run = Task { await client.run() }
+        let (locked, lockedSignal) = AsyncStream.makeStream(of: Void.self)
+        let (released, releaseSignal) = AsyncStream.makeStream(of: Void.self)
+        let holder = Task {
+            defer { lockedSignal.finish() }
+            try await client.withConnection { connection in
+                try await connection.query("BEGIN")
+                try await connection.query("SELECT seq FROM audit_head FOR UPDATE")
+                lockedSignal.yield()
+                for await _ in released { break }
+                try await connection.query("COMMIT")
+            }
+        }
+        for await _ in locked { break }
+        return HeldWrites {
+            releaseSignal.yield()
+            defer { run.cancel() }
+            try await holder.value
         }
     }
 

@@ -1,7 +1,9 @@
 import Audit
 import Foundation
-import SQLiteStore
+import GRDB
 import Store
+
+@testable import SQLiteStore
 
 /// A fresh, migrated, empty store for one contract test, with the chain that seals its audit log.
 struct StoreUnderTest: Sendable {
@@ -11,6 +13,17 @@ struct StoreUnderTest: Sendable {
     /// open it; the caller closes it.
     let reopen: @Sendable (AuditChain) throws -> any GatewayStore
     let cleanup: @Sendable () -> Void
+    /// Keeps the store's writes from committing until the answer's `release`: SQLite's one writer
+    /// is busy, PostgreSQL's audit head is locked by another connection. A test sees batches form.
+    var holdWrites: @Sendable () async throws -> HeldWrites = { throw HeldWrites.Unsupported() }
+}
+
+/// Writes held by ``StoreUnderTest/holdWrites``.
+struct HeldWrites: Sendable {
+    struct Unsupported: Error {}
+
+    /// Lets the held writes go on, and waits until the hold has ended.
+    let release: @Sendable () async throws -> Void
 }
 
 /// Makes stores for the contract suite. A new implementation adds itself to `all` and the whole
@@ -26,10 +39,30 @@ struct StoreFactory: Sendable, CustomStringConvertible {
         let chain = AuditChain(key: AuditKey.random())
         let store = try SQLiteStore(path: directory.path("gateway.sqlite"), chain: chain)
         try await store.migrate()
-        return StoreUnderTest(store: store, chain: chain) {
+        var subject = StoreUnderTest(store: store, chain: chain) {
             try SQLiteStore(path: directory.path("gateway.sqlite"), chain: $0)
         } cleanup: {
             directory.remove()
+        }
+        subject.holdWrites = { try await holdWriter(of: store) }
+        return subject
+    }
+
+    /// Occupies the store's one writer connection (on GRDB's writer queue, not on a cooperative
+    /// thread) until released.
+    private static func holdWriter(of store: SQLiteStore) async throws -> HeldWrites {
+        let gate = DispatchSemaphore(value: 0)
+        let (entered, enteredSignal) = AsyncStream.makeStream(of: Void.self)
+        let holder = Task {
+            try await store.write { _ in
+                enteredSignal.yield()
+                gate.wait()
+            }
+        }
+        for await _ in entered { break }
+        return HeldWrites {
+            gate.signal()
+            try await holder.value
         }
     }
 

@@ -1,0 +1,218 @@
+import Audit
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+import Synchronization
+
+/// One write of a PostgreSQL group commit.
+enum PostgresWrite: Sendable {
+    case accept(NewDelivery)
+    case finish(id: UUID, attempt: Int, outcome: DeliveryOutcome, audit: [AuditDraft])
+}
+
+/// What a ``PostgresWrite`` answered.
+enum PostgresWritten: Sendable {
+    case accept(AcceptResult)
+    case finish(DeliveryRecord)
+}
+
+extension PostgresStore {
+    /// The most writes one group commit takes: it bounds how long a batch holds its locks (the
+    /// audit head last of all) and how many statements one transaction sends.
+    static let maxBatch = 64
+
+    /// Batches written at the same time, each on a pooled connection of its own: one batch's round
+    /// trips (claims, inserts) overlap another's, and they meet only at the locks `writeBatch` takes
+    /// in one order (the audit head last), so they cannot deadlock. A batch never holds the same key
+    /// as another in this process (`AcceptFlights`).
+    static let groupCommitWriters = 2
+
+    /// One group commit: `units` in one transaction (`writeBatch`), committed once.
+    ///
+    /// PostgreSQL aborts a whole transaction when one of its statements fails, and a savepoint per
+    /// unit would cost two more round trips per email (and subtransaction IDs). So a unit is kept
+    /// from spoiling the others differently: a refusal is decided by reads and writes nothing that
+    /// stays (a claim refused for the cooldown is given back), a guard that fails is an UPDATE of no
+    /// row; and when a statement does fail (or a unit throws), the batch is rolled back and each
+    /// of its units runs again in a transaction of its own, so that the failure stays with its unit.
+    /// Losing the connection, on the other hand, fails the whole batch: its commit may or may not
+    /// have happened, and no unit may run again.
+    static func commit(
+        _ units: [PostgresWrite],
+        chain: AuditChain,
+        client: PostgresClient,
+        wait: Duration,
+        logger: Logger,
+        headHolds: HeadHolds
+    ) async -> GroupCommit<PostgresWrite, PostgresWritten>.Outcome {
+        do {
+            let (answers, lockedAt) = try await transaction(client: client, wait: wait, logger: logger) {
+                connection in
+                .commit(try await writeBatch(units, chain: chain, connection: connection, logger: logger))
+            }
+            if let lockedAt { headHolds.record(ContinuousClock.now - lockedAt) }
+            return .success(answers)
+        } catch {
+            if case .unavailable = error { return .failure(error) }
+            guard units.count > 1 else { return .success([.failure(error)]) }
+            var results: [Result<PostgresWritten, StoreError>] = []
+            for unit in units {
+                switch await commit(
+                    [unit],
+                    chain: chain,
+                    client: client,
+                    wait: wait,
+                    logger: logger,
+                    headHolds: headHolds
+                ) {
+                case .success(let one): results += one
+                case .failure(let error): results.append(.failure(error))
+                }
+            }
+            return .success(results)
+        }
+    }
+
+    /// Writes a batch in the caller's transaction and answers each unit, in the order of `units`.
+    ///
+    /// Locks are taken in one global order, the same in every transaction of every replica, so that
+    /// two batches can wait for each other only one way and never deadlock:
+    /// 1. the idempotency keys the accepts claim, in key order (a concurrent claim of the same key
+    ///    waits for this transaction, then finds its record);
+    /// 2. the cooldown advisory locks, all in one statement, in the order of the lock keys;
+    /// 3. the rows of the deliveries whose outcomes are recorded, in id order (leasing skips locked
+    ///    rows and waits for none);
+    /// 4. the audit head, last: the events of the whole batch are sealed in the order of `units`
+    ///    and inserted by one statement, so the head is locked once per batch, for the tail of the
+    ///    transaction only.
+    ///
+    /// Between 2 and 4, each accept that was claimed looks for a recent delivery (the batch's own
+    /// earlier inserts included) and is inserted, or refused for its cooldown and its claim given
+    /// back. A batch never holds two accepts of one key: `AcceptFlights` runs them one at a time.
+    /// Answers also when the head's lock was granted (nil when nothing was appended).
+    static func writeBatch(
+        _ units: [PostgresWrite],
+        chain: AuditChain,
+        connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> (answers: [Result<PostgresWritten, StoreError>], headLockedAt: ContinuousClock.Instant?) {
+        var answers = [Result<PostgresWritten, StoreError>?](repeating: nil, count: units.count)
+        var accepts: [(index: Int, new: NewDelivery)] = []
+        var outcomes: [(index: Int, id: UUID, attempt: Int, outcome: DeliveryOutcome)] = []
+        for (index, unit) in units.enumerated() {
+            switch unit {
+            case .accept(let new): accepts.append((index, new))
+            case .finish(let id, let attempt, let outcome, _): outcomes.append((index, id, attempt, outcome))
+            }
+        }
+
+        // 1. Claims, in key order.
+        accepts.sort {
+            ($0.new.idempotency.apiKeyID, $0.new.idempotency.key) < (
+                $1.new.idempotency.apiKeyID, $1.new.idempotency.key
+            )
+        }
+        var claimed: [(index: Int, new: NewDelivery)] = []
+        for accept in accepts {
+            if let answer = try await claim(accept.new, connection: connection, logger: logger) {
+                answers[accept.index] = answer.map(PostgresWritten.accept)
+            } else {
+                claimed.append(accept)
+            }
+        }
+
+        // 2. Cooldown locks; then, in the order of the batch, the look and the insert.
+        claimed.sort { $0.index < $1.index }
+        try await lockCooldowns(claimed.map(\.new), connection: connection, logger: logger)
+        var stored: [Int: DeliveryRecord] = [:]
+        for (index, new) in claimed {
+            if let retryAfter = try await cooldown(new, connection: connection, logger: logger) {
+                try await unclaim(new, connection: connection, logger: logger)
+                answers[index] = .success(.accept(.cooldown(retryAfter: retryAfter)))
+            } else {
+                stored[index] = try await insert(
+                    new.queued,
+                    idempotency: new.idempotency,
+                    connection: connection,
+                    logger: logger
+                )
+            }
+        }
+
+        // 3. Outcomes, in id order.
+        outcomes.sort { $0.id.uuidString < $1.id.uuidString }
+        var recorded: [Int: DeliveryRecord] = [:]
+        for (index, id, attempt, outcome) in outcomes {
+            do {
+                recorded[index] = try await record(
+                    outcome,
+                    id: id,
+                    attempt: attempt,
+                    connection: connection,
+                    logger: logger
+                )
+            } catch let error as StoreError {
+                // The lease guard failed: the UPDATE changed no row, the transaction goes on.
+                answers[index] = .failure(error)
+            }
+        }
+
+        // 4. The audit events of the batch, in its order, after one lock of the head.
+        var drafts: [AuditDraft] = []
+        var owners: [Int] = []
+        for (index, unit) in units.enumerated() {
+            switch unit {
+            case .accept(let new):
+                guard let delivery = stored[index] else { continue }
+                var draft = new.audit
+                draft.deliveryID = delivery.id
+                drafts.append(draft)
+                owners.append(index)
+            case .finish(let id, _, _, let audit):
+                guard recorded[index] != nil else { continue }
+                for var draft in audit {
+                    draft.deliveryID = draft.deliveryID ?? id
+                    drafts.append(draft)
+                    owners.append(index)
+                }
+            }
+        }
+        let (events, headLockedAt) = try await PostgresAuditLog.append(
+            drafts,
+            chain: chain,
+            connection: connection,
+            logger: logger
+        )
+        for (index, event) in zip(owners, events) {
+            if let delivery = stored.removeValue(forKey: index) {
+                answers[index] = .success(.accept(.accepted(delivery, event: event)))
+            }
+        }
+        for (index, record) in recorded { answers[index] = .success(.finish(record)) }
+        let answered = try answers.map { answer in
+            guard let answer else { throw StoreError.database("a unit of the group commit was left unanswered") }
+            return answer
+        }
+        return (answered, headLockedAt)
+    }
+}
+
+/// How long group commits held the audit head's lock: from the grant to the end of the commit. The
+/// head serializes every appending transaction of every replica, so 1 ÷ this time bounds the
+/// batches per second of the whole deployment (`benchmarks/replicas.sh` prints that ceiling).
+final class HeadHolds: Sendable {
+    private let state = Mutex((batches: 0, held: Duration.zero))
+
+    func record(_ held: Duration) {
+        state.withLock { state in
+            state.batches += 1
+            state.held += held
+        }
+    }
+
+    /// Batches that appended, and their mean hold (zero when none did).
+    var summary: (batches: Int, mean: Duration) {
+        state.withLock { state in (state.batches, state.batches == 0 ? .zero : state.held / state.batches) }
+    }
+}
