@@ -61,7 +61,7 @@ extension PostgresStore {
 
     public func completeBatchIngest(id: UUID, total: Int, audit: AuditDraft) async throws(StoreError) -> BatchRecord {
         let (chain, logger) = (chain, logger)
-        return try await transaction { connection in
+        return try await transaction { (connection) async throws -> BatchRecord in
             guard let batch = try await Self.lockBatch(id, connection: connection, logger: logger) else {
                 throw StoreError.batchNotFound(id)
             }
@@ -74,7 +74,7 @@ extension PostgresStore {
                 """,
                 logger: logger
             ).collect()
-            _ = try await PostgresAuditLog.append(audit, chain: chain, connection: connection, logger: logger)
+            _ = try await PostgresAuditLog.append([audit], chain: chain, connection: connection, logger: logger)
             guard let row = rows.first else { throw StoreError.batchNotFound(id) }
             return try PostgresRows.batch(row)
         }
@@ -137,7 +137,7 @@ extension PostgresStore {
         audit: AuditDraft?
     ) async throws(StoreError) -> BatchChange? {
         let (chain, logger) = (chain, logger)
-        return try await transaction { connection in
+        return try await transaction { (connection) async throws -> BatchChange? in
             guard let batch = try await Self.lockBatch(id, connection: connection, logger: logger),
                 from.contains(batch.status)
             else { return nil }
@@ -166,7 +166,7 @@ extension PostgresStore {
             }
             if var audit {
                 if to == .cancelled { audit.details["cancelled_items"] = String(cancelled) }
-                _ = try await PostgresAuditLog.append(audit, chain: chain, connection: connection, logger: logger)
+                _ = try await PostgresAuditLog.append([audit], chain: chain, connection: connection, logger: logger)
             }
             guard let row = rows.first else { throw StoreError.batchNotFound(id) }
             return BatchChange(batch: try PostgresRows.batch(row), cancelledItems: cancelled)
