@@ -9,7 +9,8 @@ public enum GatewayMetric: String, Sendable, CaseIterable {
     case httpRequestDuration = "recovery_gateway_http_request_duration_seconds"
     /// Labels `outcome` (sent, retry, failed, lease_lost), `error_class` (none, transient, permanent, configuration).
     case deliveryAttempts = "recovery_gateway_delivery_attempts_total"
-    /// Labels `outcome` (sent, failed), `failure` (none, rejected, expired, identity_gone, attempts_exhausted).
+    /// Labels `outcome` (sent, failed), `failure` (none, rejected, expired, identity_gone, attempts_exhausted);
+    /// a delivery stopped by its batch's cancel never reached a worker and is not counted here.
     case deliveriesFinished = "recovery_gateway_deliveries_finished_total"
     /// Label `result` (ok, transient, permanent, configuration).
     case smtpSendDuration = "recovery_gateway_smtp_send_duration_seconds"

@@ -193,6 +193,18 @@ enum PostgresSchema {
                 "CREATE INDEX batch_items_outcome ON batch_items (batch_id, outcome, position)",
             ]
         ),
+        (
+            // Deliveries of a cancelled batch that no worker had taken yet end as `failed` with the
+            // failure `cancelled` (issue 16).
+            "v7_cancelled_deliveries",
+            [
+                "ALTER TABLE deliveries DROP CONSTRAINT deliveries_failure_check",
+                """
+                ALTER TABLE deliveries ADD CONSTRAINT deliveries_failure_check
+                    CHECK (failure IN ('rejected', 'expired', 'identity_gone', 'attempts_exhausted', 'cancelled'))
+                """,
+            ]
+        ),
     ]
 
     static var names: [String] { steps.map(\.name) }

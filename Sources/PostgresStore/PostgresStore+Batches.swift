@@ -164,10 +164,42 @@ extension PostgresStore {
                 ).collect().map { try $0.decode(Int64.self) }
                 cancelled = Int(counts.first ?? 0)
             }
+            // The deliveries no worker has taken yet (`queued`, `retrying`) fail as `cancelled`, their
+            // items with them; one in a worker's hands (`sending`) goes on: it may be on the wire.
+            // Row locks in id order, then the audit head last, as in the group commit.
+            let stopped =
+                to == .cancelled
+                ? try await connection.query(
+                    """
+                    UPDATE deliveries SET status = 'failed', failure = \(DeliveryFailure.cancelled.rawValue),
+                        lease_expires_at_us = NULL, next_attempt_at_us = NULL, sealed_payload = NULL
+                    WHERE id IN (
+                        SELECT d.id FROM deliveries d JOIN batch_items i ON i.delivery_id = d.id
+                        WHERE i.batch_id = \(id) AND i.outcome = 'accepted' AND d.status IN ('queued', 'retrying')
+                        ORDER BY d.id FOR UPDATE OF d
+                    )
+                    AND status IN ('queued', 'retrying')
+                    RETURNING *
+                    """,
+                    logger: logger
+                ).collect().map(PostgresRows.delivery) : []
+            if !stopped.isEmpty {
+                try await connection.query(
+                    """
+                    UPDATE batch_items SET outcome = 'cancelled'
+                    WHERE batch_id = \(id) AND delivery_id = ANY(\(stopped.map(\.id))::uuid[])
+                    """,
+                    logger: logger
+                )
+                cancelled += stopped.count
+            }
+            let cancel = audit ?? AuditDraft(at: at, actor: "system", action: .batchCancelled)
+            var drafts = stopped.map { AuditDraft.cancelled($0, batchID: id, by: cancel, chain: chain) }
             if var audit {
                 if to == .cancelled { audit.details["cancelled_items"] = String(cancelled) }
-                _ = try await PostgresAuditLog.append([audit], chain: chain, connection: connection, logger: logger)
+                drafts.append(audit)
             }
+            _ = try await PostgresAuditLog.append(drafts, chain: chain, connection: connection, logger: logger)
             guard let row = rows.first else { throw StoreError.batchNotFound(id) }
             return BatchChange(batch: try PostgresRows.batch(row), cancelledItems: cancelled)
         }

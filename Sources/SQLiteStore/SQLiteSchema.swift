@@ -100,38 +100,7 @@ enum SQLiteSchema {
             // message lives in the row until a final state (`finish` drops it).
             try db.execute(
                 sql: """
-                    CREATE TABLE deliveries_v4 (
-                        id TEXT PRIMARY KEY NOT NULL,
-                        status TEXT NOT NULL
-                            CHECK (status IN ('queued', 'sending', 'retrying', 'sent', 'failed')),
-                        failure TEXT
-                            CHECK (failure IN ('rejected', 'expired', 'identity_gone', 'attempts_exhausted')),
-                        identity_id TEXT,
-                        recipient TEXT NOT NULL,
-                        method TEXT CHECK (method IN ('link', 'code')),
-                        template TEXT,
-                        locale TEXT,
-                        expires_in TEXT NOT NULL,
-                        deadline_us INTEGER NOT NULL,
-                        reason TEXT,
-                        transient_payload TEXT,
-                        message_id TEXT NOT NULL,
-                        actor TEXT NOT NULL,
-                        request_id TEXT,
-                        api_key_id TEXT NOT NULL,
-                        idempotency_key TEXT NOT NULL,
-                        attempts INTEGER NOT NULL DEFAULT 0,
-                        next_attempt_at_us INTEGER,
-                        lease_expires_at_us INTEGER,
-                        last_error_class TEXT,
-                        last_error TEXT,
-                        smtp_reply TEXT,
-                        created_at_us INTEGER NOT NULL,
-                        sent_at_us INTEGER,
-                        source TEXT NOT NULL DEFAULT 'admin_api' CHECK (source IN ('admin_api', 'kratos_courier')),
-                        template_type TEXT,
-                        sealed_payload BLOB
-                    );
+                    \(deliveriesTable("deliveries_v4", failures: v1Failures))
                     INSERT INTO deliveries_v4 (id, status, failure, identity_id, recipient, method, template, locale,
                         expires_in, deadline_us, reason, transient_payload, message_id, actor, request_id, api_key_id,
                         idempotency_key, attempts, next_attempt_at_us, lease_expires_at_us, last_error_class,
@@ -141,13 +110,7 @@ enum SQLiteSchema {
                         idempotency_key, attempts, next_attempt_at_us, lease_expires_at_us, last_error_class,
                         last_error, smtp_reply, created_at_us, sent_at_us
                     FROM deliveries;
-                    DROP TABLE deliveries;
-                    ALTER TABLE deliveries_v4 RENAME TO deliveries;
-                    CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at_us);
-                    CREATE INDEX deliveries_lease ON deliveries (status, lease_expires_at_us);
-                    CREATE INDEX deliveries_cooldown ON deliveries (identity_id, recipient, created_at_us);
-                    CREATE INDEX deliveries_newest ON deliveries (created_at_us DESC, id DESC);
-                    CREATE INDEX deliveries_source_type ON deliveries (source, template_type, created_at_us);
+                    \(replaceDeliveries(with: "deliveries_v4"))
                     """
             )
         }
@@ -198,6 +161,72 @@ enum SQLiteSchema {
                     """
             )
         }
+        // Deliveries of a cancelled batch that no worker had taken yet end as `failed` with the
+        // failure `cancelled` (issue 16): a new value of a CHECK, which SQLite can only change by
+        // rebuilding the table, as in v4.
+        migrator.registerMigration("v7_cancelled_deliveries") { db in
+            try db.execute(
+                sql: """
+                    \(deliveriesTable("deliveries_v7", failures: v1Failures + ", 'cancelled'"))
+                    INSERT INTO deliveries_v7 SELECT * FROM deliveries;
+                    \(replaceDeliveries(with: "deliveries_v7"))
+                    """
+            )
+        }
         return migrator
+    }
+
+    /// The failures a delivery could end with up to v6.
+    private static let v1Failures = "'rejected', 'expired', 'identity_gone', 'attempts_exhausted'"
+
+    /// The `deliveries` table as of v4 under `name`, allowing `failures` (SQL literals).
+    private static func deliveriesTable(_ name: String, failures: String) -> String {
+        """
+                    CREATE TABLE \(name) (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        status TEXT NOT NULL
+                            CHECK (status IN ('queued', 'sending', 'retrying', 'sent', 'failed')),
+                        failure TEXT
+                            CHECK (failure IN (\(failures))),
+                        identity_id TEXT,
+                        recipient TEXT NOT NULL,
+                        method TEXT CHECK (method IN ('link', 'code')),
+                        template TEXT,
+                        locale TEXT,
+                        expires_in TEXT NOT NULL,
+                        deadline_us INTEGER NOT NULL,
+                        reason TEXT,
+                        transient_payload TEXT,
+                        message_id TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        request_id TEXT,
+                        api_key_id TEXT NOT NULL,
+                        idempotency_key TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at_us INTEGER,
+                        lease_expires_at_us INTEGER,
+                        last_error_class TEXT,
+                        last_error TEXT,
+                        smtp_reply TEXT,
+                        created_at_us INTEGER NOT NULL,
+                        sent_at_us INTEGER,
+                        source TEXT NOT NULL DEFAULT 'admin_api' CHECK (source IN ('admin_api', 'kratos_courier')),
+                        template_type TEXT,
+                        sealed_payload BLOB
+                    );
+        """
+    }
+
+    /// Puts the rebuilt table `name` in place of `deliveries`, with its indexes.
+    private static func replaceDeliveries(with name: String) -> String {
+        """
+                    DROP TABLE deliveries;
+                    ALTER TABLE \(name) RENAME TO deliveries;
+                    CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at_us);
+                    CREATE INDEX deliveries_lease ON deliveries (status, lease_expires_at_us);
+                    CREATE INDEX deliveries_cooldown ON deliveries (identity_id, recipient, created_at_us);
+                    CREATE INDEX deliveries_newest ON deliveries (created_at_us DESC, id DESC);
+                    CREATE INDEX deliveries_source_type ON deliveries (source, template_type, created_at_us);
+        """
     }
 }

@@ -132,6 +132,12 @@ extension SQLiteStore {
                     arguments: [SQLiteRows.text(id)]
                 )
                 cancelled = db.changesCount
+                cancelled += try Self.cancelQueuedDeliveries(
+                    batchID: id,
+                    by: audit ?? AuditDraft(at: at, actor: "system", action: .batchCancelled),
+                    chain: chain,
+                    db: db
+                )
             }
             if var audit {
                 if to == .cancelled { audit.details["cancelled_items"] = String(cancelled) }
@@ -140,6 +146,46 @@ extension SQLiteStore {
             guard let stored = try Self.fetchBatch(id: id, db: db) else { throw StoreError.batchNotFound(id) }
             return BatchChange(batch: stored, cancelledItems: cancelled)
         }
+    }
+
+    /// Fails the batch's deliveries that no worker has taken yet (`queued`, `retrying`) as
+    /// `cancelled`, each with its `email.failed` event, and marks their items `cancelled`; answers
+    /// how many. One in a worker's hands (`sending`) goes on: it may be on the wire.
+    private static func cancelQueuedDeliveries(
+        batchID: UUID,
+        by cancel: AuditDraft,
+        chain: AuditChain,
+        db: Database
+    ) throws -> Int {
+        let stopped = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT d.* FROM deliveries d JOIN batch_items i ON i.delivery_id = d.id
+                WHERE i.batch_id = ? AND i.outcome = 'accepted' AND d.status IN ('queued', 'retrying')
+                ORDER BY i.position
+                """,
+            arguments: [SQLiteRows.text(batchID)]
+        ).map(SQLiteRows.delivery)
+        for delivery in stopped {
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET status = 'failed', failure = ?, lease_expires_at_us = NULL,
+                        next_attempt_at_us = NULL, sealed_payload = NULL
+                    WHERE id = ?
+                    """,
+                arguments: [DeliveryFailure.cancelled.rawValue, SQLiteRows.text(delivery.id)]
+            )
+            try db.execute(
+                sql: "UPDATE batch_items SET outcome = 'cancelled' WHERE batch_id = ? AND delivery_id = ?",
+                arguments: [SQLiteRows.text(batchID), SQLiteRows.text(delivery.id)]
+            )
+            _ = try SQLiteAuditLog.append(
+                .cancelled(delivery, batchID: batchID, by: cancel, chain: chain),
+                chain: chain,
+                db: db
+            )
+        }
+        return stopped.count
     }
 
     public func leaseBatches(

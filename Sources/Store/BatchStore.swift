@@ -203,7 +203,10 @@ public struct BatchItemQuery: Sendable, Hashable {
 /// What a change of a batch's status did: the batch after it, and how many pending items it
 /// cancelled (only `cancel` does).
 public struct BatchChange: Sendable, Hashable {
+    /// The batch after the change.
     public var batch: BatchRecord
+    /// For a cancel: the items that will not be sent, whether still pending or accepted with their
+    /// delivery not yet taken by a worker.
     public var cancelledItems: Int
 
     public init(batch: BatchRecord, cancelledItems: Int) {
@@ -261,4 +264,31 @@ public protocol BatchStore: Sendable {
     /// How many deliveries are `queued` and due (not yet leased by a worker): the backlog a
     /// single send would wait behind.
     func queuedDeliveries(now: Date) async throws(StoreError) -> Int
+}
+
+extension AuditDraft {
+    /// The `email.failed` event of `delivery`, stopped before it was sent because its batch was
+    /// cancelled by `cancel` (the `batch.cancelled` event: its actor, request and time).
+    public static func cancelled(
+        _ delivery: DeliveryRecord,
+        batchID: UUID,
+        by cancel: AuditDraft,
+        chain: AuditChain
+    )
+        -> AuditDraft
+    {
+        AuditDraft(
+            at: cancel.at,
+            actor: cancel.actor,
+            sourceIP: cancel.sourceIP,
+            requestID: cancel.requestID,
+            action: .emailFailed,
+            deliveryID: delivery.id,
+            identityID: delivery.identityID,
+            recipientHash: chain.recipientHash(delivery.recipient),
+            recipientMasked: AuditChain.mask(delivery.recipient),
+            outcome: DeliveryFailure.cancelled.rawValue,
+            details: ["batch_id": batchID.uuidString.lowercased()]
+        )
+    }
 }

@@ -20,6 +20,8 @@ public enum DeliveryFailure: String, Sendable, Hashable, Codable, CaseIterable {
     case identityGone = "identity_gone"
     /// Every allowed attempt failed transiently.
     case attemptsExhausted = "attempts_exhausted"
+    /// Its batch was cancelled before it was sent.
+    case cancelled
 }
 
 /// What the email carries: a recovery link or a recovery code.

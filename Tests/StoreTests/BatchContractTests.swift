@@ -211,4 +211,60 @@ import Testing
         )
         #expect(try await store.batchCounts(id: batch.id).outcomes == [.cancelled: 3, .accepted: 1])
     }
+
+    @Test(arguments: StoreFactory.all)
+    func cancelStopsTheDeliveriesNoWorkerHasTakenYet(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let (store, chain) = (subject.store, subject.chain)
+        guard case .created(let batch) = try await store.createBatch(Self.batch()) else { return }
+        try await store.addBatchItems(batchID: batch.id, Self.items(1...3))
+        _ = try await store.completeBatchIngest(
+            id: batch.id,
+            total: 3,
+            audit: AuditDraft(at: Fixtures.t0, actor: "backend", action: .batchCreated)
+        )
+        var deliveries: [DeliveryRecord] = []
+        for _ in 1...2 {
+            guard case .accepted(let record, _) = try await store.accept(Fixtures.newDelivery(chain: chain)) else {
+                Issue.record("not accepted")
+                return
+            }
+            deliveries.append(record)
+        }
+        // A worker has one of them in its hands; the other still waits in the queue.
+        let taken = try #require(try await store.leaseDue(now: Fixtures.t0, limit: 1, leaseFor: 60).first)
+        let waiting = try #require(deliveries.first { $0.id != taken.id })
+        try await store.recordBatchItems(
+            batchID: batch.id,
+            [
+                BatchItemRecord(position: 1, item: nil, outcome: .accepted, deliveryID: waiting.id),
+                BatchItemRecord(position: 2, item: nil, outcome: .accepted, deliveryID: taken.id),
+            ],
+            at: Fixtures.t0
+        )
+        let head = try await store.auditHead()
+        let cancel = try #require(
+            try await store.changeBatchStatus(
+                id: batch.id,
+                from: [.running],
+                to: .cancelled,
+                at: Fixtures.t0 + 1,
+                audit: AuditDraft(at: Fixtures.t0 + 1, actor: "desk", action: .batchCancelled)
+            )
+        )
+        // The pending item and the queued delivery's item; the one being sent goes on.
+        #expect(cancel.cancelledItems == 2)
+        let stopped = try #require(try await store.delivery(id: waiting.id))
+        #expect(stopped.status == .failed && stopped.failure == .cancelled)
+        #expect(try await store.delivery(id: taken.id)?.status == .sending)
+        #expect(try await store.batchCounts(id: batch.id).outcomes == [.cancelled: 2, .accepted: 1])
+        #expect(try await store.leaseDue(now: Fixtures.t0 + 2, limit: 10, leaseFor: 60).isEmpty)
+        let events = try await store.auditEvents(afterSeq: head, limit: 10)
+        #expect(events.map(\.action) == [.emailFailed, .batchCancelled])
+        #expect(events.first?.deliveryID == waiting.id && events.first?.outcome == "cancelled")
+        #expect(events.first?.actor == "desk" && events.first?.details["batch_id"] == batch.id.uuidString.lowercased())
+        #expect(events.last?.details["cancelled_items"] == "2")
+        #expect(try await store.verifyAudit(chain: chain).isOK)
+    }
 }
