@@ -21,13 +21,14 @@ public struct BatchIngest: Sendable {
     }
 
     /// Creates the batch that `fields` (its common fields) describe, or finds the one the key
-    /// already made. A refusal (a bad field, the key reused, the store down) stores nothing.
+    /// already made with the same fields (complete: a replay; else its upload resumes). A refusal
+    /// (a bad field, the key reused for other fields, the store down) stores nothing.
     public func create(
         _ batch: RecoveryBatch,
         fields: [String: JSONValue],
         idempotencyKey: String,
         caller: Caller
-    ) async throws(AcceptRefusal) -> BatchCreation {
+    ) async throws(AcceptRefusal) -> BatchRecord {
         _ = try accept.methodAndTemplate(batch.common)
         var common = fields
         common["dry_run"] = nil
@@ -46,9 +47,10 @@ public struct BatchIngest: Sendable {
             rate: rate,
             createdAt: accept.now()
         )
-        let creation = try await accept.storeCall { () async throws(StoreError) in try await store.createBatch(record) }
-        if case .keyReused = creation { throw .keyReused }
-        return creation
+        switch try await accept.storeCall({ () async throws(StoreError) in try await store.createBatch(record) }) {
+        case .created(let batch), .existing(let batch): return batch
+        case .keyReused: throw .keyReused
+        }
     }
 
     /// Stores `items` into `batch` (created or resumed) and completes its ingest with the

@@ -97,18 +97,10 @@ package struct RecoveryBatchRoutes: Sendable {
         guard let caller = context.caller else { throw Problem.unauthorized() }
         let key = try RecoveryEmailRoutes.idempotencyKey(request)
         let ingest = BatchIngest(accept: accept, store: store)
-        let record: BatchRecord
-        let replayed: Bool
-        switch try await ingest.create(batch, fields: fields, idempotencyKey: key, caller: caller) {
-        case .created(let created):
-            record = try await ingest.ingest(items, of: batch, into: created, caller: caller)
-            replayed = false
-        case .existing(let earlier):
-            record = try await ingest.ingest(items, of: batch, into: earlier, caller: caller)
-            replayed = earlier.ingestComplete
-        case .keyReused:
-            throw AcceptRefusal.keyReused
-        }
+        let stored = try await ingest.create(batch, fields: fields, idempotencyKey: key, caller: caller)
+        // A new batch, or one whose upload was cut short, takes the items; a complete one is a replay.
+        let record = try await ingest.ingest(items, of: batch, into: stored, caller: caller)
+        let replayed = stored.ingestComplete
         let id = record.id.uuidString.lowercased()
         context.logFields.add(["batch_id": "\(id)", "batch_items": "\(record.total)", "replayed": "\(replayed)"])
         var headers: HTTPFields = [.contentType: "application/json", .location: "/v1/recovery-batches/\(id)"]
@@ -119,11 +111,7 @@ package struct RecoveryBatchRoutes: Sendable {
 
     func show(_ context: GatewayRequestContext) async throws -> Response {
         let batch = try await batch(context)
-        do {
-            return jsonResponse(BatchView(batch, counts: try await store.batchCounts(id: batch.id)).json())
-        } catch {
-            throw context.storeUnavailable(error)
-        }
+        return jsonResponse(BatchView(batch, counts: try await counts(batch.id, context)).json())
     }
 
     /// A page of the items (`outcome`, `cursor`, `limit`), or with `Accept: text/csv` all of them
@@ -178,7 +166,7 @@ package struct RecoveryBatchRoutes: Sendable {
     }
 
     /// Pauses, resumes or cancels the batch of the path; 409 when it is in no state of `from`.
-    /// A cancel appends `batch.cancelled` and answers how many pending items it stopped.
+    /// A cancel appends `batch.cancelled` and answers how many items it stopped (see `changeBatchStatus`).
     func change(_ context: GatewayRequestContext, from: Set<BatchStatus>, to: BatchStatus) async throws -> Response {
         guard let caller = context.caller else { throw Problem.unauthorized() }
         let batch = try await batch(context)
