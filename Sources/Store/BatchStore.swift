@@ -200,8 +200,8 @@ public struct BatchItemQuery: Sendable, Hashable {
     }
 }
 
-/// What a change of a batch's status did: the batch after it, and how many pending items it
-/// cancelled (only `cancel` does).
+/// What a change of a batch's status did: the batch after it, and how many items it cancelled
+/// (only `cancel` does).
 public struct BatchChange: Sendable, Hashable {
     /// The batch after the change.
     public var batch: BatchRecord
@@ -238,8 +238,10 @@ public protocol BatchStore: Sendable {
     func batchItems(_ query: BatchItemQuery) async throws(StoreError) -> Page<BatchItemRecord>
 
     /// Moves a batch whose status is one of `from` to `to` and appends `audit` (if any) in one
-    /// transaction; `to == .cancelled` also cancels its pending items. Nil when the batch is
-    /// not in one of `from` (nothing changed) or does not exist.
+    /// transaction; `to == .cancelled` also cancels its pending items and the deliveries of its
+    /// accepted items that no worker has taken yet (`queued`, `retrying`: `failed` as `cancelled`,
+    /// each with its `email.failed` event, their items `cancelled`). Nil when the batch is not in
+    /// one of `from` (nothing changed) or does not exist.
     func changeBatchStatus(
         id: UUID,
         from: Set<BatchStatus>,
