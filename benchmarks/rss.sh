@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Idle RSS of recovery-gateway (issue 13), the way benchmarks/e2e.sh takes its rss_idle_mb, without the
 # burst: release build, the Kratos stand-in, smtp-sink and the gateway on SQLite, a warm-up of 64
-# requests from 32 clients, one second idle, then the RSS and what holds it, from /proc/PID/smaps:
-# each mapping's resident, private dirty and anonymous kB, grouped by file (anonymous mappings and
-# thread stacks together as "[anon]"). The last line is a summary:
+# requests from 32 clients, one second idle (RSS_IDLE_SECONDS), then the RSS and what holds it,
+# from /proc/PID/smaps: each mapping's resident, private dirty and anonymous kB, grouped by file
+# (anonymous mappings and thread stacks together as "[anon]"). The last line is a summary:
 #   rss_idle_mb=… anon_mb=… file_mb=…
 #
 #   benchmarks/rss.sh [WARMUP_REQUESTS=64]
@@ -26,10 +26,10 @@ for assignment in ${RSS_ENV:-}; do export "${assignment?}"; done
 start_gateway main "$sink_port" "sqlite://$work/main.sqlite"
 E2E_API_KEY=$api_key "$py" benchmarks/e2e/load.py burst --gateway "$gateway_url" --identities "$work/identities" \
     --requests "$warmup" --clients 32 --sink-counter "$work/sink.counters" --timeout 30 >"$work/warmup.json"
-sleep 1
+sleep "${RSS_IDLE_SECONDS:-1}"
 
 rss=$(ps -o rss= -p "$gateway_pid" | tr -d ' ')
-echo "== rss: gateway idle after a warm-up of $warmup requests (load average $load_average)"
+echo "== rss: gateway idle ${RSS_IDLE_SECONDS:-1} s after a warm-up of $warmup requests (load average $load_average)"
 awk '
     /^[0-9a-f]+-[0-9a-f]+ / { name = ($6 == "" || $6 ~ /^\[(heap|stack)/) ? "[anon]" : $6; next }
     /^Rss:/ { rss[name] += $2; total += $2 }
