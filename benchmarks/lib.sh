@@ -13,7 +13,8 @@
 #                                  BENCH_LOG_LEVEL (info); cooldown off and rate limits lifted.
 #                                  BENCH_GATEWAY_BIN=FILE runs that recovery-gateway binary instead of
 #                                  the release build's (a copy kept from another commit, to compare two
-#                                  versions in one sitting).
+#                                  versions in one sitting). It gets 10 s to get ready (BENCH_READY_TRIES
+#                                  checks 50 ms apart, 200).
 #   stop_gateway PID               SIGTERM, and fails unless it exits 0
 #   sink_messages                  the messages smtp-sink has counted so far
 #   wait_for_sink COUNT SECONDS    waits until smtp-sink has counted COUNT messages; fails after SECONDS
@@ -128,7 +129,7 @@ EOF
     gateway_pid=$!
     pids+=("$gateway_pid")
     gateway_url="http://127.0.0.1:$port"
-    for _ in $(seq 200); do
+    for _ in $(seq "${BENCH_READY_TRIES:-200}"); do
         curl -sf "$gateway_url/health/ready" >/dev/null 2>&1 && return 0
         kill -0 "$gateway_pid" 2>/dev/null || break
         sleep 0.05

@@ -48,6 +48,8 @@ struct ServeCommand: AsyncParsableCommand {
                     ]
                 )
             }
+            // A child task, cancelled and awaited when this scope ends, i.e. when the application has stopped.
+            async let _ = MallocTrim.whenQuiet()
             // Runs until SIGTERM or SIGINT; the application closes what `start` opened, however it ends.
             try await runtime.application(logger: logger).runService()
         } catch let error as StartupError {
