@@ -7,9 +7,10 @@
 # each request its own Idempotency-Key and identity) from CLIENTS connections: paced at E2E_PACED_RATE
 # (200) requests/s offered, with the deliveries running beside it, for the accept latency a caller
 # sees; then flat out, for the accept ceiling. One block of figures, and as the last line a summary:
-#   e2e_per_s=… naive_per_s=… ratio_naive=… cpu_ms_per_email=… accept_p99_ms=… accepts_per_s_max=… rss_idle_mb=… rss_after_mb=…
+#   e2e_per_s=… naive_per_s=… ratio_naive=… cpu_ms_per_email=… accept_p99_ms=… accepts_per_s_max=… rss_idle_mb=… rss_after_mb=… fsync_p99_ms=…
 # (cpu_ms_per_email: the gateway's user+system CPU of the burst ÷ its emails; accept_p99_ms: wrk paced;
-# accepts_per_s_max: wrk flat out; rss_idle_mb: after the warm-up, idle; rss_after_mb: after the burst).
+# accepts_per_s_max: wrk flat out; rss_idle_mb: after the warm-up, idle; rss_after_mb: after the burst;
+# fsync_p99_ms: the disk's own fdatasync p99 where the SQLite file lives, the floor under a durable 202).
 #
 #   benchmarks/e2e.sh [REQUESTS=3000] [CLIENTS=32]
 #
@@ -60,6 +61,9 @@ if [ "$store_dir" != "$work" ]; then
     remove_store_dir() { rm -rf "$store_dir"; }
     cleanup_hooks+=(remove_store_dir)
 fi
+
+# The disk's own fdatasync latency where the SQLite file lives: no durable commit can beat it.
+read -r fsync_p50 fsync_p99 < <(fsync_latency "$store_dir")
 
 # Probe: one email through the whole chain to the catcher, waited for; it must arrive sent.
 start_gateway probe "$(cat "$work/probe.port")" "sqlite://$store_dir/probe.sqlite"
@@ -142,6 +146,7 @@ verdict() { python3 -c "print('met' if $1 else 'MISSED')" 2>/dev/null || echo MI
 echo
 echo "== recovery-gateway end-to-end, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $load_average at the start"
 echo "   config: SQLite in $(df --output=fstype "$store_dir" | tail -n1) ($store_dir), store pragmas as shipped"
+echo "   disk:   fdatasync of 4 KB p50 / p99 $fsync_p50 / $fsync_p99 ms (each 202 waits for one; a queued one for two)"
 echo "           smtp.connections=$connections, delivery.workers=$workers, logging.level=$log_level,"
 echo "           delivery.cooldown=0s, rate_per_key=burst_per_key=1000000 (benchmark only)"
 [ "${E2E_SPLIT:-0}" = 1 ] && echo "   SPLIT:  smtp-sink was stopped until the last answer (accept path alone, then the drain)"
@@ -170,4 +175,5 @@ cpu_ms=$(python3 -c "print(f'{($(field gateway_cpu_accept_seconds) + $(field gat
 echo "   goals (issue 13): CPU per email <= 0.6 ms: $(verdict "$cpu_ms <= 0.6"); accepts/s flat out >= 3000: $(verdict "$(wrk_figure flat ACCEPTED_PER_SECOND) >= 3000"); idle RSS <= 40 MB: $(verdict "$rss_before <= 40 * 1024")"
 echo "e2e_per_s=$emails_rate naive_per_s=$naive_rate ratio_naive=$ratio_naive cpu_ms_per_email=$cpu_ms" \
     "accept_p99_ms=$(wrk_figure paced P99_MS) accepts_per_s_max=$(wrk_figure flat ACCEPTED_PER_SECOND)" \
-    "rss_idle_mb=$(python3 -c "print(round($rss_before / 1024, 1))") rss_after_mb=$(python3 -c "print(round($rss_after / 1024, 1))")"
+    "rss_idle_mb=$(python3 -c "print(round($rss_before / 1024, 1))") rss_after_mb=$(python3 -c "print(round($rss_after / 1024, 1))")" \
+    "fsync_p99_ms=$fsync_p99"

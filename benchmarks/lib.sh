@@ -18,6 +18,8 @@
 #   stop_gateway PID               SIGTERM, and fails unless it exits 0
 #   sink_messages                  the messages smtp-sink has counted so far
 #   wait_for_sink COUNT SECONDS    waits until smtp-sink has counted COUNT messages; fails after SECONDS
+#   fsync_latency DIR              appends and fdatasyncs 4 KB 300 times in a file in DIR: prints "P50 P99" in ms,
+#                                  the disk's own floor under a durable commit (a reference for commit latency)
 #   free_port, fail, now, cpu_seconds PID
 
 pids=()
@@ -39,6 +41,24 @@ sink_messages() {
     local found
     found=$(tail -c 256 "$work/sink.counters" | tr '\r' '\n' | grep -o 'mesg=[0-9]*' | tail -n1 || true)
     echo "${found#mesg=}" | sed 's/^$/0/'
+}
+fsync_latency() { # DIR
+    python3 - "$1" <<'EOF'
+import os, sys, tempfile, time
+fd, path = tempfile.mkstemp(dir=sys.argv[1])
+took = []
+try:
+    for _ in range(300):
+        os.write(fd, b"x" * 4096)
+        start = time.perf_counter()
+        os.fdatasync(fd)
+        took.append((time.perf_counter() - start) * 1000)
+finally:
+    os.close(fd)
+    os.unlink(path)
+took.sort()
+print(f"{took[len(took) // 2]:.2f} {took[len(took) * 99 // 100]:.2f}")
+EOF
 }
 wait_for_sink() { # COUNT SECONDS
     local deadline
