@@ -4,12 +4,12 @@
 # gateway runs from start-up through a warm-up of 64 requests (SQLite, the Kratos stand-in,
 # smtp-sink), as `valgrind --tool=callgrind` saw them. Laid out together they share pages, so the
 # code resident at idle shrinks (benchmarks/rss.sh); a name no longer in the binary is skipped by the
-# linker, so a stale list costs only memory. Run it again after larger changes; needs valgrind.
+# linker, so a stale list costs only memory. Run it again after larger changes (scripts/install-deps.sh
+# installs valgrind).
 #
 #   benchmarks/link-order.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v valgrind >/dev/null || { echo "link-order: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 
 # shellcheck source=benchmarks/lib.sh
 . benchmarks/lib.sh
