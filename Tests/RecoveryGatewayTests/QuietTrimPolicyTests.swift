@@ -4,23 +4,19 @@ import Testing
 
 @Suite("When the daemon trims its heaps")
 struct QuietTrimPolicyTests {
-    /// A policy checked once a second: quiet is under 10 ms of CPU time in that second.
-    static func policy() -> QuietTrimPolicy { QuietTrimPolicy(interval: .seconds(1), cpu: .zero) }
+    /// What a policy checked once a second (quiet: under 10 ms of CPU time in that second) decides
+    /// at each of `readings`, the process's CPU time so far in milliseconds.
+    static func decisions(_ readings: [Int64]) -> [Bool] {
+        var policy = QuietTrimPolicy(interval: .seconds(1), cpu: .zero)
+        return readings.map { policy.shouldTrim(cpu: .milliseconds($0)) }
+    }
 
     @Test func onceAfterStartUpWhenTheFirstSecondIsQuietThenNotAgainWhileQuiet() {
-        var policy = Self.policy()
-        #expect(policy.shouldTrim(cpu: .milliseconds(5)))
-        #expect(!policy.shouldTrim(cpu: .milliseconds(10)))
-        #expect(!policy.shouldTrim(cpu: .milliseconds(15)))
+        #expect(Self.decisions([5, 10, 15]) == [true, false, false])
     }
 
     @Test func neverWhileBusyAndOnceInTheFirstQuietSecondAfterIt() {
-        var policy = Self.policy()
-        #expect(!policy.shouldTrim(cpu: .milliseconds(400)))
-        #expect(!policy.shouldTrim(cpu: .milliseconds(410)))  // exactly a hundredth: still busy
-        #expect(policy.shouldTrim(cpu: .milliseconds(419)))
-        #expect(!policy.shouldTrim(cpu: .milliseconds(420)))
-        #expect(!policy.shouldTrim(cpu: .milliseconds(900)))
-        #expect(policy.shouldTrim(cpu: .milliseconds(901)))
+        // 410 after 400 is exactly a hundredth of the second: still busy.
+        #expect(Self.decisions([400, 410, 419, 420, 900, 901]) == [false, false, true, false, false, true])
     }
 }
