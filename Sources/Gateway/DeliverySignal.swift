@@ -34,10 +34,16 @@ public final class DeliverySignal: Sendable {
 
     /// Waits for a nudge or until `timeout` passes, whichever is first.
     func wait(timeout: Duration) async {
-        let id = state.withLock { state in
+        // A nudge already came: no timer task, no suspension (the busy worker's common case).
+        let id: UInt64? = state.withLock { state in
+            if state.pending {
+                state.pending = false
+                return nil
+            }
             state.lastID += 1
             return state.lastID
         }
+        guard let id else { return }
         let timer = Task { [self] in
             try? await Task.sleep(for: timeout)
             expire(id)

@@ -138,10 +138,28 @@ public struct KratosClient: Sendable {
     }
 
     private static func recoveryBody(identityID: String, expiresIn: KratosDuration) -> [UInt8] {
-        let object: JSONValue = .object([
-            "identity_id": .string(identityID), "expires_in": .string(expiresIn.description),
-        ])
-        return Array((try? bodyEncoder.encode(object)) ?? Data())
+        let duration = expiresIn.description
+        // An identity id (a UUID) and a Go duration need no escaping: written as they are, without
+        // an encoder. Anything else goes through the encoder.
+        guard identityID.utf8.allSatisfy(isUnescaped), duration.utf8.allSatisfy(isUnescaped) else {
+            let object: JSONValue = .object(["identity_id": .string(identityID), "expires_in": .string(duration)])
+            return Array((try? bodyEncoder.encode(object)) ?? Data())
+        }
+        var body: [UInt8] = []
+        body.reserveCapacity(40 + identityID.utf8.count + duration.utf8.count)
+        body.append(contentsOf: #"{"identity_id":""#.utf8)
+        body.append(contentsOf: identityID.utf8)
+        body.append(contentsOf: #"","expires_in":""#.utf8)
+        body.append(contentsOf: duration.utf8)
+        body.append(contentsOf: #""}"#.utf8)
+        return body
+    }
+
+    /// Letters, digits, `-`, `.` and `_`: octets a JSON string holds as they are.
+    private static func isUnescaped(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
     }
 
     /// The encoder of request bodies, made once.

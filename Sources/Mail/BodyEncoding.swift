@@ -12,9 +12,12 @@ public enum BodyEncoding: String, Sendable {
 
     /// The encoding this module picks for `text`.
     static func choose(for text: String) -> BodyEncoding {
-        var escaped = 0
-        for byte in text.utf8 where byte >= 0x80 || byte == UInt8(ascii: "=") { escaped += 1 }
-        return escaped * 3 > text.utf8.count ? .base64 : .quotedPrintable
+        var text = text
+        return text.withUTF8 { bytes in
+            var escaped = 0
+            for byte in bytes where byte >= 0x80 || byte == UInt8(ascii: "=") { escaped += 1 }
+            return escaped * 3 > bytes.count ? .base64 : .quotedPrintable
+        }
     }
 
     /// `text` with its line ends made CRLF, encoded; the result ends with CRLF.
@@ -27,28 +30,40 @@ public enum BodyEncoding: String, Sendable {
     /// Appends `text` with its line ends made CRLF, encoded, to `output`; what it appends ends with
     /// CRLF (nothing for an empty text in base64).
     func encode(_ text: String, into output: inout [UInt8]) {
-        let bytes = Array(text.utf8)
-        let lines = Self.lines(of: bytes)
-        switch self {
-        case .base64:
-            var joined: [UInt8] = []
-            joined.reserveCapacity(bytes.count + lines.count)
-            for (index, line) in lines.enumerated() {
-                if index > 0 { joined += Self.crlf }
-                joined += bytes[line]
-            }
-            let encoded = Data(joined).base64EncodedData(options: [
-                .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
-            ])
-            if !encoded.isEmpty {
-                output += encoded
-                output += Self.crlf
-            }
-        case .quotedPrintable:
-            output.reserveCapacity(output.count + bytes.count + bytes.count / 8 + 16)
-            for line in lines {
-                Self.appendQuotedPrintable(bytes[line], to: &output)
-                output += Self.crlf
+        var text = text
+        text.withUTF8 { bytes in
+            let lines = Self.lines(of: bytes)
+            switch self {
+            case .base64:
+                var joined: [UInt8] = []
+                joined.reserveCapacity(bytes.count + lines.count)
+                for (index, line) in lines.enumerated() {
+                    if index > 0 { joined += Self.crlf }
+                    joined += bytes[line]
+                }
+                let encoded = Data(joined).base64EncodedData(options: [
+                    .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+                ])
+                if !encoded.isEmpty {
+                    output += encoded
+                    output += Self.crlf
+                }
+            case .quotedPrintable:
+                // At most 3 octets per input octet; a soft break ends at least 73 columns, so at most
+                // one 3-octet break per 24 input octets; CRLF per line.
+                let capacity = 3 * bytes.count + 3 * (bytes.count / 24 + 1) + 2 * lines.count
+                output += [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                    for line in lines {
+                        count = Self.writeQuotedPrintable(
+                            UnsafeBufferPointer(rebasing: bytes[line]),
+                            to: buffer,
+                            at: count
+                        )
+                        buffer[count] = 0x0D
+                        buffer[count + 1] = 0x0A
+                        count += 2
+                    }
+                }
             }
         }
     }
@@ -58,7 +73,7 @@ public enum BodyEncoding: String, Sendable {
     /// The ranges of the lines of `bytes` (UTF-8): split where a `Character` is a newline (CRLF,
     /// LF, CR, VT, FF, NEL, U+2028, U+2029, each a grapheme break on both sides); a final line
     /// end adds no empty line.
-    static func lines(of bytes: [UInt8]) -> [Range<Int>] {
+    static func lines(of bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         var lines: [Range<Int>] = []
         var start = 0
         var index = 0
@@ -87,34 +102,44 @@ public enum BodyEncoding: String, Sendable {
     }
 
     /// One line in quoted-printable, with soft line breaks (`=` CRLF) so that no encoded line
-    /// passes 76 characters. `=`, non-ASCII, control characters, a blank at the end of the line
-    /// and the `F` of a line starting with `From ` (which mbox files would mangle) are escaped.
-    private static func appendQuotedPrintable(_ line: ArraySlice<UInt8>, to output: inout [UInt8]) {
+    /// passes 76 characters, written to `buffer` from `start`; answers where it ended. `=`, non-ASCII,
+    /// control characters, a blank at the end of the line and the `F` of a line starting with `From `
+    /// (which mbox files would mangle) are escaped.
+    private static func writeQuotedPrintable(
+        _ line: UnsafeBufferPointer<UInt8>,
+        to buffer: UnsafeMutableBufferPointer<UInt8>,
+        at start: Int
+    ) -> Int {
         let startsFrom = line.starts(with: "From ".utf8)
+        var end = start
         var column = 0
         for index in line.indices {
             let byte = line[index]
-            let isLast = index == line.endIndex - 1
+            let isLast = index == line.count - 1
             let literal =
-                (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=") && !(startsFrom && index == line.startIndex))
+                (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=") && !(startsFrom && index == 0))
                 || ((byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")) && !isLast)
             let width = literal ? 1 : 3
             // Keep room for the soft break "=" unless this is the line's last token.
             if column + width > (isLast ? 76 : 75) {
-                output.append(UInt8(ascii: "="))
-                output.append(0x0D)
-                output.append(0x0A)
+                buffer[end] = UInt8(ascii: "=")
+                buffer[end + 1] = 0x0D
+                buffer[end + 2] = 0x0A
+                end += 3
                 column = 0
             }
             if literal {
-                output.append(byte)
+                buffer[end] = byte
+                end += 1
             } else {
-                output.append(UInt8(ascii: "="))
-                output.append(hexDigits[Int(byte >> 4)])
-                output.append(hexDigits[Int(byte & 0x0F)])
+                buffer[end] = UInt8(ascii: "=")
+                buffer[end + 1] = hexDigits[Int(byte >> 4)]
+                buffer[end + 2] = hexDigits[Int(byte & 0x0F)]
+                end += 3
             }
             column += width
         }
+        return end
     }
 
     private static let hexDigits = Array("0123456789ABCDEF".utf8)

@@ -106,7 +106,11 @@ public struct EmailMessage: Sendable {
     /// A boundary that cannot occur in the parts: "=_" never appears in quoted-printable or
     /// base64 output.
     private static func boundary(for messageID: MessageID) -> String {
-        let token = messageID.value.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }
-        return "=_rg_" + String(String.UnicodeScalarView(token.prefix(40)))
+        // A Message-ID is ASCII (dot-atoms): its letters and digits.
+        let token = messageID.value.utf8.lazy.filter {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0 | 0x20)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+        }
+        return "=_rg_" + String(decoding: token.prefix(40), as: UTF8.self)
     }
 }

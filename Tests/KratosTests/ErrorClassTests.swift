@@ -42,6 +42,13 @@ func inject(_ fault: String, into url: String) async throws {
             #expect(error?.kind == .badRequest)
             #expect(error?.status == 400)
             #expect(error?.reason.contains("identity_id") == true)
+            // An id that JSON must escape still arrives as one JSON string (the stand-in reads it,
+            // and finds it is no UUID), not as a body that is no JSON at all.
+            let escaped = await expectKratosError {
+                _ = try await client.createRecoveryLink(identityID: "a\"b\\c\n", expiresIn: duration)
+            }
+            #expect(escaped?.status == 400)
+            #expect(escaped?.reason == "Unable to decode JSON payload: identity_id is not a UUID")
             try await inject(#"{"path":"/admin/identities","count":1,"status":409}"#, into: url)
             let conflict = await expectKratosError { _ = try await client.identities(credentialsIdentifier: "a@b.c") }
             #expect(conflict?.kind == .badRequest)

@@ -196,6 +196,40 @@ struct EmailMessageTests {
         #expect(lines[4].hasSuffix("="))
     }
 
+    /// Long lines that escape every octet (the most output per input) and lines that escape none
+    /// come back as they went in, every line within 76 characters.
+    @Test(arguments: [
+        String(repeating: "=", count: 5_000),
+        String(repeating: "a", count: 5_000) + "\n" + String(repeating: "\u{1}", count: 999) + "\n \n",
+        (0..<3_000).map { String(UnicodeScalar(UInt8($0 % 128))) }.joined(),
+    ])
+    func quotedPrintableRoundTripsTheWorstCases(_ text: String) {
+        let encoded = BodyEncoding.quotedPrintable.encode(text)
+        let lines = encoded.components(separatedBy: "\r\n")
+        #expect(lines.allSatisfy { $0.utf8.count <= 76 })
+        var decoded: [UInt8] = []
+        for (index, line) in lines.dropLast().enumerated() {
+            var bytes = Array(line.utf8)[...]
+            let soft = bytes.last == UInt8(ascii: "=")
+            if soft { bytes = bytes.dropLast() }
+            while let byte = bytes.popFirst() {
+                guard byte == UInt8(ascii: "="), bytes.count >= 2 else {
+                    decoded.append(byte)
+                    continue
+                }
+                decoded.append(UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16)!)
+                bytes = bytes.dropFirst(2)
+            }
+            if !soft && index < lines.count - 2 { decoded += [0x0D, 0x0A] }
+        }
+        let expected = text.split(omittingEmptySubsequences: false) { $0.isNewline }.joined(separator: "\r\n")
+        // A final line end adds no empty line (the "\r\n" Character is one, dropped whole).
+        #expect(
+            String(decoding: decoded, as: UTF8.self)
+                == (expected.hasSuffix("\r\n") ? String(expected.dropLast()) : expected)
+        )
+    }
+
     @Test func mostlyNonASCIITextIsBase64() {
         #expect(BodyEncoding.choose(for: "Привет, как дела? Это письмо для восстановления.") == .base64)
         #expect(BodyEncoding.choose(for: "Hello, Grüße!") == .quotedPrintable)
