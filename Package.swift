@@ -58,11 +58,15 @@ let gatewayLinkerSettings =
 
 /// Settings shared by every Swift target: Swift 6 language mode (strict concurrency is its
 /// default) plus the upcoming features the server-side Swift packages we follow enable.
-let swiftSettings: [SwiftSetting] = [
+let testSwiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
-    .unsafeFlags(["-static-stdlib"], staticRuntime),
 ]
+
+/// The shared settings, and in a release build on Linux the static runtime. The tests and their
+/// support keep `testSwiftSettings`: the Testing module is not among the static runtime's, and
+/// `swift build -c release` compiles `TestSupport` too.
+let swiftSettings: [SwiftSetting] = testSwiftSettings + [.unsafeFlags(["-static-stdlib"], staticRuntime)]
 
 let package = Package(
     name: "recovery-gateway",
@@ -306,12 +310,12 @@ let package = Package(
             ],
             path: "Tests/TestSupport",
             exclude: ["parse_message.py"],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "MailTests",
             dependencies: ["Mail", "TestSupport"],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "GatewayTests",
@@ -323,7 +327,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "ServerTests",
@@ -335,19 +339,19 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "GatewayAppTests",
             dependencies: [
                 "GatewayApp", "Audit", "SQLiteStore", "Store", .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "GoDurationTests",
             dependencies: ["GoDuration"],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "KratosTests",
@@ -363,7 +367,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "KratosStandInTests",
@@ -373,20 +377,20 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "TemplatesTests",
             dependencies: ["Templates"],
             resources: [.copy("Fixtures")],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "RecoveryGatewayTests",
             dependencies: [
                 "recovery-gateway", "Audit", "Gateway", "GatewayConfiguration", "SQLiteStore", "Store", "TestSupport",
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
 
         // MARK: Audit log (HMAC chain); the durable store's contract (outbox, idempotency, audit) and
@@ -394,22 +398,22 @@ let package = Package(
         .target(
             name: "Audit",
             dependencies: ["KeyFile", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .target(
             name: "Store",
             dependencies: ["Audit"],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .target(
             name: "SQLiteStore",
             dependencies: ["Audit", "Store", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "AuditTests",
             dependencies: ["Audit"],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "StoreTests",
@@ -419,7 +423,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
 
         // MARK: The same store on PostgreSQL (several replicas on one database)
@@ -432,7 +436,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
 
         // MARK: The gateway's configuration (YAML file, environment, flags)
@@ -450,7 +454,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "GatewayConfigurationTests",
@@ -465,7 +469,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
     ]
 )
