@@ -50,9 +50,7 @@ enum PostgresAuditLog {
             let event = chain.seal(draft, seq: seq + 1, prevHash: prevHash)
             (seq, prevHash, headKeyID) = (event.seq, event.hash, event.keyID)
             events.append(event)
-            let first = binds.count + 1
-            for column in AuditEventColumn.allCases { binds.append(column.value(of: event)) }
-            rows.append("(" + (first...binds.count).map { "$\($0)" }.joined(separator: ", ") + ")")
+            rows.append(binds.row(AuditEventColumn.allCases.map { $0.value(of: event) }))
         }
         // The events and the new head in one statement (one round trip).
         try await connection.query(
@@ -74,21 +72,12 @@ enum PostgresAuditLog {
 }
 
 extension PostgresStore {
+    /// The event shares its transaction with the writes waiting at the same time (see `writeBatch`).
     public func appendAudit(_ draft: AuditDraft) async throws(StoreError) -> AuditEvent {
-        let chain = chain
-        let logger = logger
-        return try await transaction { connection in
-            let appended = try await PostgresAuditLog.append(
-                [draft],
-                chain: chain,
-                connection: connection,
-                logger: logger
-            )
-            guard let event = appended.events.first else {
-                throw StoreError.database("the audit append answered no event")
-            }
-            return event
+        guard case .audit(let event) = try await groupCommit.submit(.audit(draft)) else {
+            throw StoreError.database("the group commit answered an audit append with another write's result")
         }
+        return event
     }
 
     public func auditEvents(afterSeq: Int64, limit: Int) async throws(StoreError) -> [AuditEvent] {

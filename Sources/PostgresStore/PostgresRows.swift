@@ -155,4 +155,11 @@ extension PostgresBindings {
         case nil: appendNull()
         }
     }
+
+    /// Appends `values` and answers their placeholders as one row of a VALUES list, `($n, …)`.
+    mutating func row(_ values: [StoreValue?]) -> String {
+        let first = count + 1
+        for value in values { append(value) }
+        return "(" + (first...count).map { "$\($0)" }.joined(separator: ", ") + ")"
+    }
 }

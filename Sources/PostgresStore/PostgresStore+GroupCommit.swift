@@ -9,12 +9,18 @@ import Synchronization
 enum PostgresWrite: Sendable {
     case accept(NewDelivery)
     case finish(id: UUID, attempt: Int, outcome: DeliveryOutcome, audit: [AuditDraft])
+    /// A leased delivery given back untried (`release`).
+    case release(id: UUID, attempt: Int)
+    /// One audit event of no delivery (`appendAudit`).
+    case audit(AuditDraft)
 }
 
 /// What a ``PostgresWrite`` answered.
 enum PostgresWritten: Sendable {
     case accept(AcceptResult)
-    case finish(DeliveryRecord)
+    /// The delivery as an outcome or a release left it.
+    case delivery(DeliveryRecord)
+    case audit(AuditEvent)
 }
 
 extension PostgresStore {
@@ -90,6 +96,9 @@ extension PostgresStore {
     /// Between 2 and 4, each accept that was claimed looks for a recent delivery (the batch's own
     /// earlier inserts included) and is inserted, or refused for its cooldown and its claim given
     /// back. A batch never holds two accepts of one key: `AcceptFlights` runs them one at a time.
+    /// Each step is one statement for the whole batch (claims, answers of the keys held by others,
+    /// cooldown locks, cooldown looks, give-backs, inserts), so the accepts of a batch cost a fixed
+    /// number of round trips however many there are.
     /// Answers also when the head's lock was granted (nil when nothing was appended).
     static func writeBatch(
         _ units: [PostgresWrite],
@@ -99,62 +108,67 @@ extension PostgresStore {
     ) async throws -> (answers: [Result<PostgresWritten, StoreError>], headLockedAt: ContinuousClock.Instant?) {
         var answers = [Result<PostgresWritten, StoreError>?](repeating: nil, count: units.count)
         var accepts: [(index: Int, new: NewDelivery)] = []
-        var outcomes: [(index: Int, id: UUID, attempt: Int, outcome: DeliveryOutcome)] = []
+        var changes: [(index: Int, id: UUID, attempt: Int, change: DeliveryChange)] = []
         for (index, unit) in units.enumerated() {
             switch unit {
             case .accept(let new): accepts.append((index, new))
-            case .finish(let id, let attempt, let outcome, _): outcomes.append((index, id, attempt, outcome))
+            case .finish(let id, let attempt, let outcome, _): changes.append((index, id, attempt, .outcome(outcome)))
+            case .release(let id, let attempt): changes.append((index, id, attempt, .release))
+            case .audit: break
             }
         }
 
-        // 1. Claims, in key order.
+        // 1. Claims, in key order, in one statement.
         accepts.sort {
             ($0.new.idempotency.apiKeyID, $0.new.idempotency.key) < (
                 $1.new.idempotency.apiKeyID, $1.new.idempotency.key
             )
         }
         var claimed: [(index: Int, new: NewDelivery)] = []
-        for accept in accepts {
-            if let answer = try await claim(accept.new, connection: connection, logger: logger) {
+        let claims = try await claim(accepts.map(\.new), connection: connection, logger: logger)
+        for (accept, answer) in zip(accepts, claims) {
+            if let answer {
                 answers[accept.index] = answer.map(PostgresWritten.accept)
             } else {
                 claimed.append(accept)
             }
         }
 
-        // 2. Cooldown locks; then, in the order of the batch, the look and the insert.
+        // 2. Cooldown locks; then the looks, as in the order of the batch; the refused claims given
+        // back and the others inserted, one statement each.
         claimed.sort { $0.index < $1.index }
         try await lockCooldowns(claimed.map(\.new), connection: connection, logger: logger)
-        var stored: [Int: DeliveryRecord] = [:]
-        for (index, new) in claimed {
-            if let retryAfter = try await cooldown(new, connection: connection, logger: logger) {
-                try await unclaim(new, connection: connection, logger: logger)
-                answers[index] = .success(.accept(.cooldown(retryAfter: retryAfter)))
+        let waits = try await cooldowns(claimed.map(\.new), connection: connection, logger: logger)
+        var refused: [NewDelivery] = []
+        var admitted: [(index: Int, new: NewDelivery)] = []
+        for (accept, wait) in zip(claimed, waits) {
+            if let retryAfter = wait {
+                refused.append(accept.new)
+                answers[accept.index] = .success(.accept(.cooldown(retryAfter: retryAfter)))
             } else {
-                stored[index] = try await insert(
-                    new.queued,
-                    idempotency: new.idempotency,
-                    connection: connection,
-                    logger: logger
-                )
+                admitted.append(accept)
             }
         }
+        try await unclaim(refused, connection: connection, logger: logger)
+        let inserted = try await insert(admitted.map(\.new), connection: connection, logger: logger)
+        var stored: [Int: DeliveryRecord] = [:]
+        for (index, new) in admitted {
+            guard let delivery = inserted[new.delivery.id] else { throw StoreError.deliveryNotFound(new.delivery.id) }
+            stored[index] = delivery
+        }
 
-        // 3. Outcomes, in id order.
-        outcomes.sort { $0.id.uuidString < $1.id.uuidString }
+        // 3. Outcomes and releases, in id order, in one statement; a failed guard stays with its unit.
+        changes.sort { $0.id.uuidString < $1.id.uuidString }
         var recorded: [Int: DeliveryRecord] = [:]
-        for (index, id, attempt, outcome) in outcomes {
-            do {
-                recorded[index] = try await record(
-                    outcome,
-                    id: id,
-                    attempt: attempt,
-                    connection: connection,
-                    logger: logger
-                )
-            } catch let error as StoreError {
-                // The lease guard failed: the UPDATE changed no row, the transaction goes on.
-                answers[index] = .failure(error)
+        let results = try await record(
+            changes.map { ($0.id, $0.attempt, $0.change) },
+            connection: connection,
+            logger: logger
+        )
+        for (change, result) in zip(changes, results) {
+            switch result {
+            case .success(let record): recorded[change.index] = record
+            case .failure(let error): answers[change.index] = .failure(error)
             }
         }
 
@@ -176,6 +190,10 @@ extension PostgresStore {
                     drafts.append(draft)
                     owners.append(index)
                 }
+            case .release: continue
+            case .audit(let draft):
+                drafts.append(draft)
+                owners.append(index)
             }
         }
         let (events, headLockedAt) = try await PostgresAuditLog.append(
@@ -187,9 +205,11 @@ extension PostgresStore {
         for (index, event) in zip(owners, events) {
             if let delivery = stored.removeValue(forKey: index) {
                 answers[index] = .success(.accept(.accepted(delivery, event: event)))
+            } else if case .audit = units[index] {
+                answers[index] = .success(.audit(event))
             }
         }
-        for (index, record) in recorded { answers[index] = .success(.finish(record)) }
+        for (index, record) in recorded { answers[index] = .success(.delivery(record)) }
         let answered = try answers.map { answer in
             guard let answer else { throw StoreError.database("a unit of the group commit was left unanswered") }
             return answer

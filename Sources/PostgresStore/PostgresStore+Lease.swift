@@ -43,98 +43,127 @@ extension PostgresStore {
         audit: [AuditDraft]
     ) async throws(StoreError) -> DeliveryRecord {
         guard
-            case .finish(let record) = try await groupCommit.submit(
+            case .delivery(let record) = try await groupCommit.submit(
                 .finish(id: id, attempt: attempt, outcome: outcome, audit: audit)
             )
         else { throw StoreError.database("the group commit answered an outcome with another write's result") }
         return record
     }
 
-    /// Records `outcome` of attempt `attempt`. Each UPDATE carries the lease guard
-    /// (`status = 'sending' AND attempts = attempt`) and answers the row as updated: the row stays
-    /// locked until commit, and a row that a worker on another replica leased again in between fails
-    /// the guard (READ COMMITTED re-checks it on the newest version), so the two cannot interleave.
-    /// A failed guard writes nothing and throws `leaseLost` (or `deliveryNotFound`).
-    static func record(
-        _ outcome: DeliveryOutcome,
-        id: UUID,
-        attempt: Int,
-        connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> DeliveryRecord {
-        let rows: PostgresRowSequence
-        switch outcome {
-        case .sent(let reply, let at):
-            rows = try await connection.query(
-                """
-                UPDATE deliveries SET status = 'sent', smtp_reply = \(reply),
-                    sent_at_us = \(PostgresRows.micros(at)), lease_expires_at_us = NULL, next_attempt_at_us = NULL,
-                    sealed_payload = NULL
-                WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
-                RETURNING *
-                """,
-                logger: logger
-            )
-        case .retry(let at, let errorClass, let error, let countsAsAttempt):
-            rows = try await connection.query(
-                """
-                UPDATE deliveries SET status = 'retrying', next_attempt_at_us = \(PostgresRows.micros(at)),
-                    last_error_class = \(errorClass.rawValue), last_error = \(error), lease_expires_at_us = NULL,
-                    attempts = CASE WHEN \(countsAsAttempt) THEN attempts ELSE GREATEST(attempts - 1, 0) END
-                WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
-                RETURNING *
-                """,
-                logger: logger
-            )
-        case .failed(let failure, let errorClass, let error):
-            rows = try await connection.query(
-                """
-                UPDATE deliveries SET status = 'failed', failure = \(failure.rawValue),
-                    last_error_class = COALESCE(\(errorClass?.rawValue), last_error_class),
-                    last_error = COALESCE(\(error), last_error),
-                    lease_expires_at_us = NULL, next_attempt_at_us = NULL,
-                    sealed_payload = NULL
-                WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
-                RETURNING *
-                """,
-                logger: logger
-            )
-        }
-        return try await updated(rows, id: id, connection: connection, logger: logger)
-    }
-
+    /// Gives the lease back untried (the attempt does not count); it shares its transaction with
+    /// the writes waiting at the same time, like `finish`.
     public func release(id: UUID, attempt: Int) async throws(StoreError) -> DeliveryRecord {
-        let logger = logger
-        return try await transaction { connection in
-            let rows = try await connection.query(
-                """
-                UPDATE deliveries
-                SET status = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'queued' END,
-                    attempts = GREATEST(attempts - 1, 0), lease_expires_at_us = NULL
-                WHERE id = \(id) AND status = 'sending' AND attempts = \(attempt)
-                RETURNING *
-                """,
-                logger: logger
-            )
-            return try await Self.updated(rows, id: id, connection: connection, logger: logger)
+        guard case .delivery(let record) = try await groupCommit.submit(.release(id: id, attempt: attempt)) else {
+            throw StoreError.database("the group commit answered a release with another write's result")
+        }
+        return record
+    }
+
+    /// Records `outcomes` (outcomes of attempts and releases, in id order) in one statement and
+    /// answers each, in their order. Each row's update carries the lease guard (`status = 'sending'
+    /// AND attempts = attempt`) and answers the row as updated: the rows are locked first, in id
+    /// order, and stay locked until commit, and a row that a worker on another replica leased again
+    /// in between fails the guard (READ COMMITTED re-checks it on the newest version), so the two
+    /// cannot interleave. A failed guard writes nothing and answers `leaseLost` (or
+    /// `deliveryNotFound`) for its outcome alone.
+    static func record(
+        _ outcomes: [(id: UUID, attempt: Int, change: DeliveryChange)],
+        connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [Result<DeliveryRecord, StoreError>] {
+        guard !outcomes.isEmpty else { return [] }
+        var binds = PostgresBindings()
+        let rows = outcomes.map { id, attempt, change in
+            let values: [StoreValue?]
+            switch change {
+            case .release:
+                values = [.text("release"), nil, nil, nil, nil, nil, .integer(0)]
+            case .outcome(.sent(let reply, let at)):
+                values = [.text("sent"), .micros(at), .text(reply), nil, nil, nil, .integer(1)]
+            case .outcome(.retry(let at, let errorClass, let error, let countsAsAttempt)):
+                values = [
+                    .text("retrying"), .micros(at), nil, nil, .text(errorClass.rawValue), .text(error),
+                    .integer(countsAsAttempt ? 1 : 0),
+                ]
+            case .outcome(.failed(let failure, let errorClass, let error)):
+                values = [
+                    .text("failed"), nil, nil, .text(failure.rawValue), errorClass.map { .text($0.rawValue) },
+                    error.map(StoreValue.text), .integer(1),
+                ]
+            }
+            return binds.row([.uuid(id), .integer(Int64(attempt))] + values)
+        }
+        // As the outcomes of one attempt each: `sent` keeps the errors of earlier attempts,
+        // `retrying` and a release keep the sealed payload for the next attempt, `failed` keeps the
+        // last error when it brings none; a release (status `release` here) undoes the lease alone.
+        let updated = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    WITH outcome (id, attempt, status, at_us, reply, failure, error_class, error, counts) AS (
+                        VALUES \(rows.joined(separator: ", "))
+                    ), locked AS (
+                        SELECT id FROM deliveries WHERE id IN (SELECT id::uuid FROM outcome) ORDER BY id FOR UPDATE
+                    )
+                    UPDATE deliveries SET status = CASE WHEN outcome.status <> 'release' THEN outcome.status::text
+                            WHEN deliveries.attempts > 1 THEN 'retrying' ELSE 'queued' END,
+                        smtp_reply = CASE WHEN outcome.status = 'sent' THEN outcome.reply::text ELSE deliveries.smtp_reply END,
+                        sent_at_us = CASE WHEN outcome.status = 'sent' THEN outcome.at_us::bigint ELSE deliveries.sent_at_us END,
+                        next_attempt_at_us = CASE outcome.status WHEN 'retrying' THEN outcome.at_us::bigint
+                            WHEN 'release' THEN deliveries.next_attempt_at_us END,
+                        lease_expires_at_us = NULL,
+                        sealed_payload = CASE WHEN outcome.status IN ('retrying', 'release') THEN deliveries.sealed_payload END,
+                        failure = CASE WHEN outcome.status = 'failed' THEN outcome.failure::text ELSE deliveries.failure END,
+                        last_error_class = CASE WHEN outcome.status = 'sent' THEN deliveries.last_error_class
+                            ELSE COALESCE(outcome.error_class::text, deliveries.last_error_class) END,
+                        last_error = CASE WHEN outcome.status = 'sent' THEN deliveries.last_error
+                            ELSE COALESCE(outcome.error::text, deliveries.last_error) END,
+                        attempts = CASE WHEN outcome.counts::bigint = 1 THEN deliveries.attempts ELSE GREATEST(deliveries.attempts - 1, 0) END
+                    FROM outcome JOIN locked ON locked.id = outcome.id::uuid
+                    WHERE deliveries.id = locked.id AND deliveries.status = 'sending'
+                    AND deliveries.attempts = outcome.attempt::bigint
+                    RETURNING deliveries.*
+                    """,
+                binds: binds
+            ),
+            logger: logger
+        ).collect().map(PostgresRows.delivery)
+        let byID = Dictionary(updated.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let missed = outcomes.map(\.id).filter { byID[$0] == nil }
+        let current = try await statuses(missed, connection: connection, logger: logger)
+        return outcomes.map { outcome in
+            if let record = byID[outcome.id] { return .success(record) }
+            return .failure(Self.guardFailure(outcome.id, status: current[outcome.id]))
         }
     }
 
-    /// The row a guarded UPDATE answered or, when the guard failed, why: the delivery is gone, or
-    /// no longer in the leased attempt (`leaseLost` with its status).
-    private static func updated(
-        _ rows: PostgresRowSequence,
-        id: UUID,
+    /// The statuses of the deliveries `ids` that exist (none read when `ids` is empty).
+    private static func statuses(
+        _ ids: [UUID],
         connection: PostgresConnection,
         logger: Logger
-    ) async throws -> DeliveryRecord {
-        if let row = try await rows.collect().first { return try PostgresRows.delivery(row) }
-        let current = try await connection.query("SELECT status FROM deliveries WHERE id = \(id)", logger: logger)
-            .collect().map { try $0.decode(String.self) }
-        guard let statusText = current.first else { throw StoreError.deliveryNotFound(id) }
-        guard let status = DeliveryStatus(rawValue: statusText) else {
-            throw StoreError.corruptRow(table: "deliveries", column: "status")
-        }
-        throw StoreError.leaseLost(id, status: status)
+    ) async throws -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await connection.query(
+            "SELECT id, status FROM deliveries WHERE id = ANY(\(ids))",
+            logger: logger
+        )
+        .collect().map { try $0.decode((UUID, String).self) }
+        return Dictionary(rows, uniquingKeysWith: { first, _ in first })
     }
+
+    /// Why a guarded UPDATE of `id` changed nothing, given its current status (nil: no such row).
+    private static func guardFailure(_ id: UUID, status statusText: String?) -> StoreError {
+        guard let statusText else { return .deliveryNotFound(id) }
+        guard let status = DeliveryStatus(rawValue: statusText) else {
+            return .corruptRow(table: "deliveries", column: "status")
+        }
+        return .leaseLost(id, status: status)
+    }
+}
+
+/// What a group commit writes to a leased delivery: the outcome of its attempt, or its lease
+/// given back untried.
+enum DeliveryChange: Sendable {
+    case outcome(DeliveryOutcome)
+    case release
 }
