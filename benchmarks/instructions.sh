@@ -85,9 +85,10 @@ echo "   $emails emails from $clients clients end to end on SQLite (shipped defa
 echo "   per email:          $per_email instructions (all threads: accept, Kratos calls, template, SMTP, outcome, audit)"
 echo "   per health request: $per_health instructions"
 echo "   an email costs as much as $((per_email / per_health)) health requests"
-echo "   most instructions of the email phase (self):"
+echo "   most instructions of the email phase (self; callgrind also charges thread entry points, such as"
+echo "   NIO's event loop threads, with work it cannot place in a function):"
 callgrind_annotate --threshold=100 "$work/emails.callgrind" 2>/dev/null |
-    awk -v total="$email_total" '$1 ~ /^[0-9,]+$/ && NF >= 3 {
+    awk -v total="$email_total" '$1 ~ /^[0-9,]+$/ && NF >= 3 && !/PROGRAM TOTALS/ {
         count = $1; gsub(",", "", count); if (++n > 15) exit
         name = $0; sub(/^[^(]*\([^)]*\)[ ]*/, "", name)
         printf "     %5.1f %%  %s\n", 100 * count / total, substr(name, 1, 110) }'
