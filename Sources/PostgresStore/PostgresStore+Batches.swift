@@ -45,7 +45,7 @@ extension PostgresStore {
         let outcomes = items.map { ($0.invalidReason == nil ? BatchItemOutcome.pending : .invalid).rawValue }
         let reasons = items.map { $0.invalidReason ?? "" }
         let logger = logger
-        try await withConnection { connection in
+        _ = try await withConnection { connection in
             try await connection.query(
                 """
                 INSERT INTO batch_items (batch_id, position, item, outcome, reason)

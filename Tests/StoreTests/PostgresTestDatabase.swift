@@ -76,11 +76,11 @@ enum PostgresTestDatabase {
         let holder = Task {
             defer { lockedSignal.finish() }
             try await client.withConnection { connection in
-                try await connection.query("BEGIN")
-                try await connection.query("SELECT seq FROM audit_head FOR UPDATE")
+                _ = try await connection.query("BEGIN")
+                _ = try await connection.query("SELECT seq FROM audit_head FOR UPDATE")
                 lockedSignal.yield()
                 for await _ in released { break }
-                try await connection.query("COMMIT")
+                _ = try await connection.query("COMMIT")
             }
         }
         for await _ in locked { break }
