@@ -348,11 +348,7 @@ let package = Package(
         ),
         .target(
             name: "SQLiteStore",
-            dependencies: [
-                "Audit", "Store", .product(name: "GRDB", package: "GRDB.swift"),
-                // sqlite3_wal_hook, for SQLiteCheckpointer.
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ],
+            dependencies: ["Audit", "Store", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

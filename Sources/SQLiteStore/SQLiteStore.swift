@@ -43,11 +43,6 @@ public struct SQLiteStore: GatewayStore, GroupCommitting {
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(busyTimeout)
         configuration.readonly = readOnly
-        if !readOnly {
-            // Held by the closure, so by the pool, as long as any of its connections is open.
-            let checkpointer = SQLiteCheckpointer(path: path, busyTimeout: busyTimeout)
-            configuration.prepareDatabase { db in checkpointer.install(on: db) }
-        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB sets the writer to `synchronous = NORMAL` when it turns WAL on (after

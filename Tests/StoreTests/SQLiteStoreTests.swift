@@ -99,32 +99,6 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: opened.path + "-wal"))
     }
 
-    /// The writer no longer checkpoints in its commits (SQLiteCheckpointer): a WAL grown past the
-    /// threshold must still be copied into the database file, by the checkpointer, with no other write.
-    @Test func aLargeWALIsCheckpointedBesideTheWriter() async throws {
-        let opened = try await open()
-        defer { opened.directory.remove() }
-        let pages = Int(SQLiteCheckpointer.threshold) * 3 / 2
-        try await opened.store.write { db in
-            try db.execute(sql: "CREATE TABLE filler (data BLOB)")
-            try db.execute(
-                sql: """
-                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-                    INSERT INTO filler SELECT zeroblob(3000) FROM n
-                    """,
-                arguments: [pages]
-            )
-        }
-        func databaseBytes() throws -> Int {
-            try FileManager.default.attributesOfItem(atPath: opened.path)[.size] as? Int ?? 0
-        }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try databaseBytes() < pages * 3000, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        #expect(try databaseBytes() >= pages * 3000)
-    }
-
     @Test func auditRowsCannotBeUpdatedOrDeleted() async throws {
         let opened = try await open()
         defer { opened.directory.remove() }
