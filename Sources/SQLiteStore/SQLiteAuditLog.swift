@@ -11,19 +11,23 @@ enum SQLiteAuditLog {
         let head = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT seq, hash, key_id FROM audit_events ORDER BY seq DESC LIMIT 1")
         )
-        let seq: Int64 = try head.map { try $0.decode(forColumn: "seq") } ?? 0
-        let prevHash: String = try head.map { try $0.decode(forColumn: "hash") } ?? AuditEvent.genesisHash
-        let headKeyID = try head.flatMap { try $0.decode(String?.self, forColumn: "key_id") }
+        // By position: GRDB looks a column up by name with a lower-cased copy of it, per value.
+        let seq: Int64 = try head.map { try $0.decode(atIndex: 0) } ?? 0
+        let prevHash: String = try head.map { try $0.decode(atIndex: 1) } ?? AuditEvent.genesisHash
+        let headKeyID = try head.flatMap { try $0.decode(String?.self, atIndex: 2) }
         try AuditHeadRule.check(draft, headSeq: seq, headKeyID: headKeyID, chain: chain)
         let event = chain.seal(draft, seq: seq + 1, prevHash: prevHash)
-        let columns = AuditEventColumn.allCases
-        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         // Typed: `execute(arguments:)` takes an optional, which would pick GRDB's failable `[Any]` initializer.
-        let arguments: StatementArguments = StatementArguments(columns.map { SQLiteRows.bind($0.value(of: event)) })
-        try db.cachedStatement(sql: "INSERT INTO audit_events \(AuditEventColumn.list) VALUES (\(placeholders))")
-            .execute(arguments: arguments)
+        let arguments: StatementArguments = StatementArguments(
+            AuditEventColumn.allCases.map { SQLiteRows.bind($0.value(of: event)) }
+        )
+        try db.cachedStatement(sql: insertEvent).execute(arguments: arguments)
         return event
     }
+
+    /// `INSERT INTO audit_events (…) VALUES (?, …)`, built once: the statement cache is keyed by this text.
+    private static let insertEvent =
+        "INSERT INTO audit_events \(AuditEventColumn.list) VALUES (\(SQLiteRows.placeholders(AuditEventColumn.allCases.count)))"
 }
 
 extension SQLiteStore {

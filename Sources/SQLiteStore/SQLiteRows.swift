@@ -38,6 +38,22 @@ enum SQLiteRows {
         )
     }
 
+    /// `record` as it reads back once inserted: its instants at the microsecond the row keeps.
+    static func stored(_ record: DeliveryRecord) -> DeliveryRecord {
+        var stored = record
+        stored.deadline = AuditTime.truncated(record.deadline)
+        stored.nextAttemptAt = record.nextAttemptAt.map(AuditTime.truncated)
+        stored.leaseExpiresAt = record.leaseExpiresAt.map(AuditTime.truncated)
+        stored.createdAt = AuditTime.truncated(record.createdAt)
+        stored.sentAt = record.sentAt.map(AuditTime.truncated)
+        return stored
+    }
+
+    /// `?, ?, …`: `count` placeholders, for an INSERT of that many columns.
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
     /// `value` as SQLite keeps it (a UUID as lower-case text); nil is NULL.
     static func bind(_ value: StoreValue?) -> (any DatabaseValueConvertible)? {
         switch value {
