@@ -87,7 +87,7 @@ echo "   per health request: $per_health instructions"
 echo "   an email costs as much as $((per_email / per_health)) health requests"
 echo "   most instructions of the email phase (self; callgrind also charges thread entry points, such as"
 echo "   NIO's event loop threads, with work it cannot place in a function):"
-callgrind_annotate --threshold=100 "$work/emails.callgrind" 2>/dev/null |
+callgrind_annotate --inclusive=no --threshold=100 "$work/emails.callgrind" 2>/dev/null |
     awk -v total="$email_total" '$1 ~ /^[0-9,]+$/ && NF >= 3 && !/PROGRAM TOTALS/ {
         count = $1; gsub(",", "", count); if (++n > 15) exit
         name = $0; sub(/^[^(]*\([^)]*\)[ ]*/, "", name)
