@@ -75,12 +75,16 @@ enum PostgresTestDatabase {
         let (released, releaseSignal) = AsyncStream.makeStream(of: Void.self)
         let holder = Task {
             defer { lockedSignal.finish() }
+            // The async `query` (it takes a logger) waits for each statement's rows: the one without a
+            // logger answers a future, and the head would be reported locked before it is.
+            let logger = Logger(label: "audit-head-holder")
             try await client.withConnection { connection in
-                _ = try await connection.query("BEGIN")
-                _ = try await connection.query("SELECT seq FROM audit_head FOR UPDATE")
+                for try await _ in try await connection.query("BEGIN", logger: logger) {}
+                for try await _ in try await connection.query("SELECT seq FROM audit_head FOR UPDATE", logger: logger) {
+                }
                 lockedSignal.yield()
                 for await _ in released { break }
-                _ = try await connection.query("COMMIT")
+                for try await _ in try await connection.query("COMMIT", logger: logger) {}
             }
         }
         for await _ in locked { break }
