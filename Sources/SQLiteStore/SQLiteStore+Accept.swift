@@ -128,10 +128,13 @@ extension SQLiteStore {
     private static let insertDelivery =
         "INSERT INTO deliveries \(DeliveryColumn.list) VALUES (\(SQLiteRows.placeholders(DeliveryColumn.allCases.count)))"
 
-    /// A cached statement: preparing `SELECT *` calls GRDB's authorizer once per column, and
+    /// `SELECT id, status, … FROM deliveries WHERE id = ?`, built once: the statement cache is keyed by this text.
+    private static let selectDelivery = "SELECT \(SQLiteRows.deliveryColumns()) FROM deliveries WHERE id = ?"
+
+    /// A cached statement: preparing a `SELECT` calls GRDB's authorizer once per column, and
     /// this runs twice per email (the check and read-back of an outcome).
     static func fetchDelivery(_ id: UUID, db: Database) throws -> DeliveryRecord? {
-        let statement = try db.cachedStatement(sql: "SELECT * FROM deliveries WHERE id = ?")
+        let statement = try db.cachedStatement(sql: selectDelivery)
         return try Row.fetchOne(statement, arguments: [SQLiteRows.text(id)]).map(SQLiteRows.delivery)
     }
 }

@@ -160,7 +160,7 @@ extension SQLiteStore {
         let stopped = try Row.fetchAll(
             db,
             sql: """
-                SELECT d.* FROM deliveries d JOIN batch_items i ON i.delivery_id = d.id
+                SELECT \(SQLiteRows.deliveryColumns(qualifiedBy: "d")) FROM deliveries d JOIN batch_items i ON i.delivery_id = d.id
                 WHERE i.batch_id = ? AND i.outcome = 'accepted' AND d.status IN ('queued', 'retrying')
                 ORDER BY i.position
                 """,

@@ -12,7 +12,7 @@ extension SQLiteStore {
         // One statement in one write transaction: SQLite's single writer makes it atomic, so a
         // row cannot be leased twice while its lease runs.
         let leased = try await write { db in
-            // Cached: preparing `RETURNING *` calls GRDB's authorizer once per column.
+            // Cached: preparing the `RETURNING` list calls GRDB's authorizer once per column.
             let statement = try db.cachedStatement(
                 sql: """
                     UPDATE deliveries
@@ -24,7 +24,7 @@ extension SQLiteStore {
                         ORDER BY created_at_us, id
                         LIMIT ?
                     )
-                    RETURNING *
+                    RETURNING \(SQLiteRows.deliveryColumns())
                     """
             )
             return try Row.fetchAll(statement, arguments: [leaseUntil, nowMicros, nowMicros, limit])

@@ -9,7 +9,12 @@ extension SQLiteStore {
     }
 
     public func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<DeliveryRecord> {
-        try await page(try query.filter(), decode: SQLiteRows.delivery, cursor: StoreCursor.after)
+        try await page(
+            try query.filter(),
+            columns: SQLiteRows.deliveryColumns(),
+            decode: SQLiteRows.delivery,
+            cursor: StoreCursor.after
+        )
     }
 
     public func auditHead() async throws(StoreError) -> Int64 {
