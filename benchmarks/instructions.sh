@@ -88,8 +88,8 @@ echo "   an email costs as much as $((per_email / per_health)) health requests"
 echo "   most instructions of the email phase (self; callgrind also charges thread entry points, such as"
 echo "   NIO's event loop threads, with work it cannot place in a function):"
 callgrind_annotate --inclusive=no --threshold=100 "$work/emails.callgrind" 2>/dev/null |
-    awk -v total="$email_total" '$1 ~ /^[0-9,]+$/ && NF >= 3 && !/PROGRAM TOTALS/ {
-        count = $1; gsub(",", "", count); if (++n > 15) exit
+    awk -v total="$email_total" '$1 ~ /^[0-9,]+$/ && NF >= 3 && !/PROGRAM TOTALS/ && ++n <= 15 {
+        count = $1; gsub(",", "", count)
         name = $0; sub(/^[^(]*\([^)]*\)[ ]*/, "", name)
         printf "     %5.1f %%  %s\n", 100 * count / total, substr(name, 1, 110) }'
 echo "instructions_per_email=$per_email instructions_per_health_request=$per_health ratio_email_to_health=$((per_email / per_health))"
