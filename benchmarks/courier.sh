@@ -14,10 +14,7 @@ connections=${2:-32}
 
 # shellcheck source=benchmarks/lib.sh
 . benchmarks/lib.sh
-bench_begin courier
-load_average=$(cut -d' ' -f1-3 /proc/loadavg)
-start_standin
-start_sink
+bench_begin_with_servers courier
 start_gateway main "$sink_port" "sqlite://$work/main.sqlite"
 export BENCH_API_KEY=$api_key COURIER_FIXTURE=$PWD/Tests/Fixtures/kratos-courier/ctx-v26.2/recovery_valid.json
 

@@ -25,12 +25,7 @@ reference=${INSTRUCTIONS_REFERENCE:-1000}
 export BENCH_KEEP=${INSTRUCTIONS_KEEP:-0}
 # shellcheck source=benchmarks/lib.sh
 . benchmarks/lib.sh
-bench_begin instructions
-load_average=$(cut -d' ' -f1-3 /proc/loadavg)
-
-start_standin
-start_sink
-"$py" benchmarks/e2e/load.py identities --standin "$standin" --count "$emails" --out "$work/identities"
+bench_begin_with_servers instructions "$emails"
 
 # valgrind cannot read lld's debug information: it runs a copy without it (the symbols stay). Under
 # callgrind the gateway runs some fifty times slower, on one core: its timeouts are far above that.

@@ -4,6 +4,10 @@
 #
 #   bench_begin NAME               work dir, cleanup trap, deps, release build (BENCH_BUILD=debug: the debug
 #                                  build instead); sets work, bin, py
+#   bench_begin_with_servers NAME [IDENTITIES]
+#                                  bench_begin, the load average before anything starts (load_average), the
+#                                  stand-in and smtp-sink, and IDENTITIES identities at the stand-in (one id per
+#                                  line in $work/identities)
 #   start_standin [ARGS…]          the Kratos stand-in (ARGS: more of its options); sets standin (URL), standin_pid
 #   start_sink                     smtp-sink -c (running counters in $work/sink.counters); sets sink_port, sink_pid
 #   start_gateway NAME SMTP_PORT STORE_URL
@@ -83,6 +87,16 @@ bench_begin() {
     py=.venv/bin/python3
     api_key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
     api_key_hash=$(printf '%s' "$api_key" | sha256sum | cut -d' ' -f1)
+}
+
+bench_begin_with_servers() { # NAME [IDENTITIES]
+    bench_begin "$1"
+    load_average=$(cut -d' ' -f1-3 /proc/loadavg)
+    start_standin
+    start_sink
+    if [ -n "${2:-}" ]; then
+        "$py" benchmarks/e2e/load.py identities --standin "$standin" --count "$2" --out "$work/identities"
+    fi
 }
 
 start_standin() {

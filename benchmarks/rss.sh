@@ -16,12 +16,7 @@ warmup=${1:-64}
 
 # shellcheck source=benchmarks/lib.sh
 . benchmarks/lib.sh
-bench_begin rss
-load_average=$(cut -d' ' -f1-3 /proc/loadavg)
-
-start_standin
-start_sink
-"$py" benchmarks/e2e/load.py identities --standin "$standin" --count "$warmup" --out "$work/identities"
+bench_begin_with_servers rss "$warmup"
 for assignment in ${RSS_ENV:-}; do export "${assignment?}"; done
 start_gateway main "$sink_port" "sqlite://$work/main.sqlite"
 E2E_API_KEY=$api_key "$py" benchmarks/e2e/load.py burst --gateway "$gateway_url" --identities "$work/identities" \
