@@ -8,14 +8,15 @@
 #      HTTP server costs, the reference an email is compared with;
 #   2. EMAILS POST /v1/recovery-emails from CLIENTS connections, until smtp-sink has counted every
 #      email: all one email costs the gateway (accept, Kratos calls, template, SMTP, outcome, audit).
-# One block of figures, with the functions that executed most of phase 2, and as the last line:
+# One block of figures, and as the last line:
 #   instructions_per_email=… instructions_per_health_request=… ratio_email_to_health=…
 #
 #   benchmarks/instructions.sh [EMAILS=300] [CLIENTS=8]
 #
 # Environment: INSTRUCTIONS_REFERENCE (health requests, default 1000); BENCH_GATEWAY_BIN=FILE measures
 # that binary instead (to compare two builds); INSTRUCTIONS_KEEP=1 keeps the work directory with
-# callgrind's files (read them with callgrind_annotate).
+# callgrind's files (read them with callgrind_annotate: its self cost of a thread's entry point, such
+# as an event loop thread's, holds work callgrind could not place in a function).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 emails=${1:-300}
@@ -80,11 +81,4 @@ echo "   $emails emails from $clients clients end to end on SQLite (shipped defa
 echo "   per email:          $per_email instructions (all threads: accept, Kratos calls, template, SMTP, outcome, audit)"
 echo "   per health request: $per_health instructions"
 echo "   an email costs as much as $((per_email / per_health)) health requests"
-echo "   most instructions of the email phase (self; callgrind also charges thread entry points, such as"
-echo "   NIO's event loop threads, with work it cannot place in a function):"
-callgrind_annotate --inclusive=no --threshold=100 "$work/emails.callgrind" 2>/dev/null |
-    awk -v total="$email_total" '$1 ~ /^[0-9,]+$/ && NF >= 3 && !/PROGRAM TOTALS/ && ++n <= 15 {
-        count = $1; gsub(",", "", count)
-        name = $0; sub(/^[^(]*\([^)]*\)[ ]*/, "", name)
-        printf "     %5.1f %%  %s\n", 100 * count / total, substr(name, 1, 110) }'
 echo "instructions_per_email=$per_email instructions_per_health_request=$per_health ratio_email_to_health=$((per_email / per_health))"
