@@ -56,17 +56,17 @@ let gatewayLinkerSettings =
         )
     ]
 
-/// Settings shared by every Swift target: Swift 6 language mode (strict concurrency is its
+/// The language settings every Swift target shares: Swift 6 language mode (strict concurrency is its
 /// default) plus the upcoming features the server-side Swift packages we follow enable.
-let testSwiftSettings: [SwiftSetting] = [
+let languageSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
-/// The shared settings, and in a release build on Linux the static runtime. The tests and their
-/// support keep `testSwiftSettings`: the Testing module is not among the static runtime's, and
-/// `swift build -c release` compiles `TestSupport` too.
-let swiftSettings: [SwiftSetting] = testSwiftSettings + [.unsafeFlags(["-static-stdlib"], staticRuntime)]
+/// The settings of the gateway's targets: the language settings, and in a release build on Linux
+/// the static runtime. The tests and `TestSupport` take `languageSettings` alone: the Testing
+/// module is not among the static runtime's, and `swift build -c release` compiles `TestSupport` too.
+let swiftSettings: [SwiftSetting] = languageSettings + [.unsafeFlags(["-static-stdlib"], staticRuntime)]
 
 let package = Package(
     name: "recovery-gateway",
@@ -310,12 +310,12 @@ let package = Package(
             ],
             path: "Tests/TestSupport",
             exclude: ["parse_message.py"],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .testTarget(
             name: "MailTests",
             dependencies: ["Mail", "TestSupport"],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .testTarget(
             name: "GatewayTests",
@@ -327,7 +327,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .testTarget(
             name: "ServerTests",
@@ -339,19 +339,19 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .testTarget(
             name: "GatewayAppTests",
             dependencies: [
                 "GatewayApp", "Audit", "SQLiteStore", "Store", .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .testTarget(
             name: "GoDurationTests",
             dependencies: ["GoDuration"],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .testTarget(
             name: "KratosTests",
@@ -367,7 +367,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .testTarget(
             name: "KratosStandInTests",
@@ -377,20 +377,20 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .testTarget(
             name: "TemplatesTests",
             dependencies: ["Templates"],
             resources: [.copy("Fixtures")],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .testTarget(
             name: "RecoveryGatewayTests",
             dependencies: [
                 "recovery-gateway", "Audit", "Gateway", "GatewayConfiguration", "SQLiteStore", "Store", "TestSupport",
             ],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
 
         // MARK: Audit log (HMAC chain); the durable store's contract (outbox, idempotency, audit) and
@@ -398,22 +398,22 @@ let package = Package(
         .target(
             name: "Audit",
             dependencies: ["KeyFile", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .target(
             name: "Store",
             dependencies: ["Audit"],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .target(
             name: "SQLiteStore",
             dependencies: ["Audit", "Store", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .testTarget(
             name: "AuditTests",
             dependencies: ["Audit"],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .testTarget(
             name: "StoreTests",
@@ -423,7 +423,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
 
         // MARK: The same store on PostgreSQL (several replicas on one database)
@@ -436,7 +436,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
 
         // MARK: The gateway's configuration (YAML file, environment, flags)
@@ -454,7 +454,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
         .testTarget(
             name: "GatewayConfigurationTests",
@@ -469,7 +469,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: testSwiftSettings
+            swiftSettings: languageSettings
         ),
     ]
 )
