@@ -56,8 +56,14 @@ def run_curl(command, gateway, key):
     """Runs a documented curl command in bash against `gateway` with `$key` set; the answer's status and body."""
     command = command.replace("http://127.0.0.1:8080", gateway.url)
     command = command.replace("curl ", "curl -s -o answer.body -w '%{http_code}' ", 1)
-    result = subprocess.run(["bash", "-c", command], cwd=gateway.workdir, env={"key": key, "PATH": "/usr/bin:/bin"},
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["bash", "-c", command],
+        cwd=gateway.workdir,
+        env={"key": key, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     return int(result.stdout), (pathlib.Path(gateway.workdir) / "answer.body").read_bytes()
 
@@ -67,7 +73,9 @@ def test_the_pages_have_curl_commands():
     assert {"README.md", "docs/api.md", "docs/batches.md"} <= pages, pages
 
 
-@pytest.mark.parametrize("page,command", DOCUMENTED_CURLS, ids=[f"{p}:{i}" for i, (p, _) in enumerate(DOCUMENTED_CURLS)])
+@pytest.mark.parametrize(
+    "page,command", DOCUMENTED_CURLS, ids=[f"{p}:{i}" for i, (p, _) in enumerate(DOCUMENTED_CURLS)]
+)
 def test_every_documented_curl_command_succeeds(stack, page, command):
     gateway = stack.start_gateway()
     status, body = run_curl(command, gateway, KEYS["admin"][0])
@@ -118,9 +126,10 @@ def test_the_documented_kratos_courier_configuration_delivers(stack, tmp_path):
     assert auth["config"]["value"].startswith("Bearer ")
 
     gateway = stack.start_gateway()
-    path = url[url.index("/v1/"):]
-    client = KratosCourierClient(gateway.url + path, "Bearer " + KEYS["kratos"][0],
-                                 header_name=auth["config"]["name"], body=body)
+    path = url[url.index("/v1/") :]
+    client = KratosCourierClient(
+        gateway.url + path, "Bearer " + KEYS["kratos"][0], header_name=auth["config"]["name"], body=body
+    )
     documents = ctx_documents()
     for template_type, ctx in documents.items():
         attempt = client.dispatch(ctx)
