@@ -1,10 +1,12 @@
-"""The documentation's requests, run: every `curl` command of README.md and docs/*.md against a real
-gateway (the stand-in, an SMTP server), the README's answer compared with the real one, and the
+"""The documentation's requests and commands, run: every `curl` command of README.md and docs/*.md
+against a real gateway (the stand-in, an SMTP server), the README's answer compared with the real one,
+the README's `keys new` and docs/api.md's `send`, `status` and `list` lines run as written, and the
 `kratos.yml` courier snippet of docs/kratos.md evaluated with the real jsonnet and posted as Kratos
-posts it. The commands' options and the settings the pages name are checked by the Swift suites
-(DocumentationTests, DocumentedConfigurationTests)."""
+posts it. The options of every command line and the settings the pages name are checked by the Swift
+suites (DocumentationTests, DocumentedConfigurationTests)."""
 
 import base64
+import hashlib
 import json
 import pathlib
 import re
@@ -14,7 +16,7 @@ import subprocess
 import pytest
 import yaml
 
-from harness import ALICE, KEYS, REPO
+from harness import ALICE, GATEWAY_BIN, KEYS, REPO
 from kratos_courier import KratosCourierClient, ctx_documents
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -137,3 +139,58 @@ def test_the_documented_kratos_courier_configuration_delivers(stack, tmp_path):
     sent = gateway.wait_all_sent()
     assert len(sent) == len(documents)
     assert {d["template_type"] for d in sent} == set(documents)
+
+
+def gateway_command_lines(path):
+    """The `recovery-gateway …` lines of a page's sh blocks (without a `$ ` prompt: those show output)."""
+    return [
+        line.strip()
+        for block in fenced_blocks(path, "sh")
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines()
+        if line.startswith("recovery-gateway ")
+    ]
+
+
+def run_gateway_command(line, environment, cwd):
+    words = shlex.split(line.split(" #")[0])
+    return subprocess.run(
+        [str(GATEWAY_BIN), *words[1:]],
+        env={"PATH": "/usr/bin:/bin", **environment},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_readmes_key_command_prints_a_key_and_its_configuration_line(tmp_path):
+    """`keys new` as the README runs it: a key, and the `api_keys` line with its SHA-256 and the scopes."""
+    [line] = [c for c in gateway_command_lines(REPO / "README.md") if c.startswith("recovery-gateway keys new")]
+    result = run_gateway_command(line, {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    key = re.search(r"^key: (rg_\S+)$", result.stdout, re.M).group(1)
+    entry = yaml.safe_load(result.stdout.split("\n", 1)[1])[0]
+    assert entry["sha256"] == hashlib.sha256(key.encode()).hexdigest()
+    assert entry["name"] == "support-desk" and entry["scopes"] == ["recovery:send", "recovery:read"]
+
+
+def test_the_api_pages_command_lines_run_against_a_gateway(stack):
+    """docs/api.md's `send`, `status` and `list` lines, run as written against a real gateway (the
+    key from RECOVERY_GATEWAY_API_KEY, as the page says), the shown delivery id replaced by the one sent."""
+    gateway = stack.start_gateway()
+    environment = {"RECOVERY_GATEWAY_SERVER": gateway.url, "RECOVERY_GATEWAY_API_KEY": KEYS["backend"][0]}
+    lines = gateway_command_lines(REPO / "docs" / "api.md")
+    assert [line.split()[1] for line in lines] == ["send", "status", "list"]
+    sent = run_gateway_command(lines[0], environment, gateway.workdir)
+    assert sent.returncode == 0, sent.stderr
+    delivery = re.search(r"^id\s+(\S+)$", sent.stdout, re.M).group(1)
+    shown = re.search(r"[0-9a-f]{8}-[0-9a-f-]{27}", lines[1]).group(0)
+    for line in lines[1:]:
+        result = run_gateway_command(line.replace(shown, delivery), environment, gateway.workdir)
+        assert result.returncode == 0, (line, result.stderr)
+    assert (
+        json.loads(run_gateway_command(lines[1].replace(shown, delivery), environment, gateway.workdir).stdout)[
+            "status"
+        ]
+        == "sent"
+    )
