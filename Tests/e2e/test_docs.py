@@ -1,6 +1,7 @@
 """The documentation's requests and commands, run: every `curl` command of README.md and docs/*.md
 against a real gateway (the stand-in, an SMTP server), the README's answer compared with the real one,
-the README's `keys new` and docs/api.md's `send`, `status` and `list` lines run as written, and the
+the README's `keys new` and docs/api.md's `send`, `status` and `list` lines run as written,
+docs/auditors.md's procedure (with the binary and with openssl alone) run step by step, and the
 `kratos.yml` courier snippet of docs/kratos.md evaluated with the real jsonnet and posted as Kratos
 posts it. The options of every command line and the settings the pages name are checked by the Swift
 suites (DocumentationTests, DocumentedConfigurationTests)."""
@@ -16,7 +17,7 @@ import subprocess
 import pytest
 import yaml
 
-from harness import ALICE, GATEWAY_BIN, KEYS, REPO
+from harness import ALICE, GATEWAY_BIN, KEYS, REPO, wait_for
 from kratos_courier import KratosCourierClient, ctx_documents
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -194,3 +195,65 @@ def test_the_api_pages_command_lines_run_against_a_gateway(stack):
         ]
         == "sent"
     )
+
+
+def inline_commands(path, prefix):
+    """The inline code spans of a page that start with `prefix`."""
+    return [span for span in re.findall(r"`([^`\n]+)`", path.read_text()) if span.startswith(prefix)]
+
+
+def test_the_auditors_procedure_runs_as_written(stack, tmp_path):
+    """docs/auditors.md, step by step: the operator's export and public-key commands (`F` the gateway's
+    configuration), the auditor's `audit verify` (its output has the lines the page shows), and the check
+    without the binary: the page's openssl commands verify the last checkpoint's signature and print the
+    key id it names."""
+    gateway = stack.start_gateway(overrides={"audit.checkpoint_interval": "200ms", "audit.checkpoint_every_events": 2})
+    for n in range(3):
+        assert gateway.send({"identity_id": ALICE, "reason": f"auditors {n}"}, f"auditors-{n}").status == 202
+    gateway.wait_all_sent()
+    wait_for(lambda: '"audit.checkpoint"' in gateway.cli("audit", "export").stdout.decode(), 30, what="a checkpoint")
+    gateway.stop()
+
+    page = REPO / "docs" / "auditors.md"
+    auditor = tmp_path / "auditor"
+    auditor.mkdir()
+    shell = {"PATH": f"{GATEWAY_BIN.parent}:/usr/bin:/bin"}
+    operator = inline_commands(page, "recovery-gateway audit export") + inline_commands(
+        page, "recovery-gateway audit public-key"
+    )
+    assert len(operator) == 2, operator
+    for command in operator:
+        run = subprocess.run(
+            ["bash", "-c", command.replace(" F ", f" {gateway.config} ")],
+            cwd=auditor,
+            env=shell,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 0, (command, run.stderr)
+
+    [verify_block, openssl_block] = fenced_blocks(page, "sh")
+    command, *shown = verify_block.splitlines()
+    run = subprocess.run(
+        ["bash", "-c", command.removeprefix("$ ")], cwd=auditor, env=shell, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    labels = [line.split(":")[0] for line in run.stdout.splitlines()]
+    documented = [line.split(":")[0] for line in shown]
+    assert labels[:2] == documented[:2] and set(labels) <= set(documented) | {"signing keys"}, run.stdout
+
+    events = [json.loads(line) for line in (auditor / "export.ndjson").read_text().splitlines()]
+    checkpoint = [e for e in events if e["action"] == "audit.checkpoint"][-1]["details"]
+    variables = {"SEQ": "seq", "DIGEST": "digest", "HEAD": "head", "SIGNED_AT": "signed_at", "SIGNATURE": "signature"}
+    run = subprocess.run(
+        ["bash", "-c", openssl_block],
+        cwd=auditor,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**shell, **{name: checkpoint[key] for name, key in variables.items()}},
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Signature Verified Successfully" in run.stdout, run.stdout
+    assert run.stdout.splitlines()[-1].strip() == checkpoint["key_id"], run.stdout
