@@ -243,6 +243,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The version (`VERSION` at the repository root links to it), compiled in.
+            resources: [.embedInCode("VERSION")],
             swiftSettings: swiftSettings
         ),
 
