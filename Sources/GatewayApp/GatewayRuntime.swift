@@ -91,7 +91,8 @@ public struct GatewayRuntime: Sendable {
                 adminURL: configuration.kratos.adminURL,
                 bearerToken: configuration.kratos.token?.value,
                 publicURL: configuration.kratos.publicURL,
-                timeout: configuration.kratos.timeout
+                timeout: configuration.kratos.timeout,
+                userAgent: GatewayVersion.userAgent
             )
         }
         // The resources, once everything else is known to be right.
@@ -114,6 +115,8 @@ public struct GatewayRuntime: Sendable {
             throw error
         }
         let registry = PrometheusCollectorRegistry()
+        let metrics = GatewayMetrics(factory: PrometheusGatewayFactory(registry: registry))
+        metrics.set(.buildInfo, [("version", GatewayVersion.current)], 1)
         return GatewayRuntime(
             configuration: configuration,
             store: store,
@@ -127,7 +130,7 @@ public struct GatewayRuntime: Sendable {
             httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
             settings: settings,
             metricsRegistry: registry,
-            metrics: GatewayMetrics(factory: PrometheusGatewayFactory(registry: registry))
+            metrics: metrics
         )
     }
 
