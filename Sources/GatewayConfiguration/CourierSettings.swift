@@ -18,8 +18,8 @@ public struct CourierSettings: Sendable, Equatable, Decodable {
     public var maxAge: Duration
     /// The largest body accepted (identity documents can be large); more is refused with 413.
     public var maxBodyBytes: Int
-    /// Where the links of a message may point (`allowed_link_origins`); nil when not set, and then
-    /// the origin of `kratos.public_url` (``GatewayConfiguration`` fills it in).
+    /// Where the links of a message may point (`allowed_link_origins`); nil when not set (or
+    /// empty), and then the origin of `kratos.public_url` (``GatewayConfiguration`` fills it in).
     public var allowedLinkOrigins: [LinkOrigin]?
     /// At most this many messages to one address within ``recipientWindow`` (a token bucket that
     /// refills this many per window); more are refused with 429, which Kratos retries later.
@@ -91,8 +91,12 @@ public struct CourierSettings: Sendable, Equatable, Decodable {
             throw reader.error("max_age", "must be from 2m to 168h")
         }
         maxBodyBytes = try reader.int("max_body_bytes", in: 1_024...16_777_216, default: defaults.maxBodyBytes)
-        allowedLinkOrigins = try reader.textList("allowed_link_origins").map { texts in
-            try texts.enumerated().map { index, text in
+        // An empty list is no list: the origin of kratos.public_url.
+        let origins = try reader.textList("allowed_link_origins") ?? []
+        allowedLinkOrigins =
+            try origins.isEmpty
+            ? nil
+            : origins.enumerated().map { index, text in
                 guard let origin = LinkOrigin(configured: text) else {
                     throw reader.error(
                         "allowed_link_origins[\(index)]",
@@ -101,7 +105,6 @@ public struct CourierSettings: Sendable, Equatable, Decodable {
                 }
                 return origin
             }
-        }
         recipientLimit = try reader.int("recipient_limit", in: 1...100_000, default: defaults.recipientLimit)
         recipientWindow = try reader.duration("recipient_window", default: defaults.recipientWindow)
         guard recipientWindow >= .seconds(1), recipientWindow <= .seconds(86_400) else {

@@ -91,6 +91,9 @@ import Testing
             """
         // Neither set: no courier key may be configured.
         #expect(loadError(courierKey)?.key == "courier.allowed_link_origins")
+        #expect(
+            loadError("courier: { allowed_link_origins: [] }\n" + courierKey)?.key == "courier.allowed_link_origins"
+        )
         #expect(try ConfigurationLoader.load(yaml: "", source: "t").courier.linkPolicy.origins.isEmpty)
         // The default: the origin of kratos.public_url.
         let fromKratos = try ConfigurationLoader.load(

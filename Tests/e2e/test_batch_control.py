@@ -15,7 +15,7 @@ import threading
 import time
 
 from harness import ALICE, KEYS, TWO_ADDRESSES, wait_for
-from test_batch import batch_status, make_identities, post_batch, recipients, wait_batch
+from test_batch import batch_status, make_identities, post_batch, recipients
 
 
 def control(gateway, batch_id, action, key="backend", reason=None):
@@ -34,8 +34,9 @@ def audit(gateway, action):
 def accepted_in_store(stack, batch_id):
     """The accepted items of a batch, read from the SQLite file (while the gateway is stopped)."""
     with sqlite3.connect(os.path.join(stack.workdir, "gateway.sqlite")) as db:
-        return db.execute("SELECT COUNT(*) FROM batch_items WHERE batch_id = ? AND outcome = 'accepted'",
-                          (batch_id,)).fetchone()[0]
+        return db.execute(
+            "SELECT COUNT(*) FROM batch_items WHERE batch_id = ? AND outcome = 'accepted'", (batch_id,)
+        ).fetchone()[0]
 
 
 def restart_with(gateway, edit):
@@ -76,8 +77,12 @@ def test_a_batch_is_its_creators_and_batch_admin_may_steer_it(stack):
     assert paused.status == 200, paused
     assert paused.json()["batch"]["paused_reason"] == "operator: legal hold for a***@e***.org", paused
     assert gateway.request("GET", path, key="operator").json()["paused_reason"].startswith("operator: ")
-    assert gateway.request("POST", "/v1/recovery-emails", {"identity_id": ALICE}, key="operator",
-                           headers={"Idempotency-Key": "op-1"}).status == 403
+    assert (
+        gateway.request(
+            "POST", "/v1/recovery-emails", {"identity_id": ALICE}, key="operator", headers={"Idempotency-Key": "op-1"}
+        ).status
+        == 403
+    )
     bad = control(gateway, batch_id, "resume", reason="x" * 1001)
     assert bad.status == 422 and bad.json()["field"] == "reason", bad
     unknown = gateway.request("POST", path + "/resume", {"reason": "go", "force": True})
@@ -102,7 +107,9 @@ def test_a_key_that_is_gone_pauses_its_batches_and_a_lost_scope_applies_at_once(
     assert owned.status == 202, owned
     owned_id = owned.json()["id"]
     # Support may name any recipient: each item of its batch goes to an address of its own choosing.
-    foreign = [json.dumps({"identity_id": i, "recipient": f"elsewhere-{n}@example.net"}) for n, i in enumerate(ids[30:])]
+    foreign = [
+        json.dumps({"identity_id": i, "recipient": f"elsewhere-{n}@example.net"}) for n, i in enumerate(ids[30:])
+    ]
     chosen = post_batch(gateway, foreign, "batch-scope", api_key="support", rate=5)
     assert chosen.status == 202, chosen
     chosen_id = chosen.json()["id"]
@@ -113,29 +120,44 @@ def test_a_key_that_is_gone_pauses_its_batches_and_a_lost_scope_applies_at_once(
     def remove_backend_and_demote_support(text):
         before.update(owned=accepted_in_store(stack, owned_id), chosen=accepted_in_store(stack, chosen_id))
         text = without_key("backend")(text)
-        return text.replace("scopes: [recovery:send, recovery:send:any-recipient, recovery:read]",
-                            "scopes: [recovery:send, recovery:read]")
+        return text.replace(
+            "scopes: [recovery:send, recovery:send:any-recipient, recovery:read]",
+            "scopes: [recovery:send, recovery:read]",
+        )
 
     restart_with(gateway, remove_backend_and_demote_support)
 
     # The batch of the removed key is paused, with why (the runner's lease of the stopped gateway
     # runs out first), and no item of it is accepted any more.
-    gone = wait_for(lambda: (b := gateway.request("GET", f"/v1/recovery-batches/{owned_id}",
-                                                  key="admin").json())["status"] == "paused" and b, 60,
-                    what="the batch of the removed key paused")
+    gone = wait_for(
+        lambda: (
+            (b := gateway.request("GET", f"/v1/recovery-batches/{owned_id}", key="admin").json())["status"] == "paused"
+            and b
+        ),
+        60,
+        what="the batch of the removed key paused",
+    )
     assert gone["paused_reason"] == "the API key backend that created the batch is no longer configured", gone
     assert gone["counts"]["accepted"] == before["owned"] and gone["counts"]["pending"] > 0, (gone, before)
     events = audit(gateway, "batch.paused")
     assert [(e["actor"], e["details"]["batch_id"]) for e in events] == [("system", owned_id)], events
 
     # The other batch goes on, without the right its creator lost: no item to a foreign recipient.
-    done = wait_for(lambda: (b := gateway.request("GET", f"/v1/recovery-batches/{chosen_id}",
-                                                  key="support").json())["status"] == "done" and b, 60,
-                    what="the demoted key's batch done")
+    done = wait_for(
+        lambda: (
+            (b := gateway.request("GET", f"/v1/recovery-batches/{chosen_id}", key="support").json())["status"] == "done"
+            and b
+        ),
+        60,
+        what="the demoted key's batch done",
+    )
     counts = {k: v for k, v in done["counts"].items() if v}
     assert counts == {"accepted": before["chosen"], "recipient_not_allowed": 30 - before["chosen"]}, (counts, before)
-    wait_for(lambda: sum(1 for r in recipients(stack.smtp) if r.endswith("@example.net")) == before["chosen"], 30,
-             what="the emails accepted before the restart")
+    wait_for(
+        lambda: sum(1 for r in recipients(stack.smtp) if r.endswith("@example.net")) == before["chosen"],
+        30,
+        what="the emails accepted before the restart",
+    )
     # Resumed, it is paused again at once: the key is still gone.
     assert control(gateway, owned_id, "resume", key="admin").status == 200
     wait_for(lambda: len(audit(gateway, "batch.paused")) == 2, 40, what="paused again")
@@ -169,9 +191,18 @@ def test_a_cancel_at_a_high_rate_with_a_slow_kratos_stops_exactly_what_it_says(s
     stopped, on_the_wire = cancelled.json()["cancelled_items"], cancelled.json()["on_the_wire"]
     assert stopped > 0, cancelled
     # Every delivery of the batch reaches its end (the slow Kratos slows the sends too).
-    final = wait_for(lambda: (b := batch_status(gateway, batch_id))["deliveries"]["queued"]
-                     + b["deliveries"]["sending"] + b["deliveries"]["retrying"] == 0 and b, 120,
-                     interval=0.5, what="no delivery of the batch in flight")
+    final = wait_for(
+        lambda: (
+            (b := batch_status(gateway, batch_id))["deliveries"]["queued"]
+            + b["deliveries"]["sending"]
+            + b["deliveries"]["retrying"]
+            == 0
+            and b
+        ),
+        120,
+        interval=0.5,
+        what="no delivery of the batch in flight",
+    )
     time.sleep(1)
     final = batch_status(gateway, batch_id)
     counts = {k: v for k, v in final["counts"].items() if v}
@@ -195,8 +226,12 @@ def test_a_cancel_during_the_upload_stops_it(stack):
     lines = [json.dumps(f"upload-{n}@example.org").encode() + b"\n" for n in range(3000)]
     connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=30)
     connection.putrequest("POST", "/v1/recovery-batches?reason=upload&rate=1")
-    for name, value in {"Authorization": "Bearer " + KEYS["backend"][0], "Content-Type": "application/x-ndjson",
-                        "Idempotency-Key": "batch-upload-cancel", "Transfer-Encoding": "chunked"}.items():
+    for name, value in {
+        "Authorization": "Bearer " + KEYS["backend"][0],
+        "Content-Type": "application/x-ndjson",
+        "Idempotency-Key": "batch-upload-cancel",
+        "Transfer-Encoding": "chunked",
+    }.items():
         connection.putheader(name, value)
     connection.endheaders()
 
@@ -224,8 +259,9 @@ def test_a_cancel_during_the_upload_stops_it(stack):
         assert answer.status == 202 and body["status"] == "cancelled" and body["total"] == 1000, body
     except (OSError, http.client.HTTPException):
         pass  # the gateway stopped reading the upload and closed the connection under it
-    batch = wait_for(lambda: (b := batch_status(gateway, batch_id))["ingest_complete"] and b, 30,
-                     what="the upload ended")
+    batch = wait_for(
+        lambda: (b := batch_status(gateway, batch_id))["ingest_complete"] and b, 30, what="the upload ended"
+    )
     assert batch["status"] == "cancelled" and batch["total"] == 1000, batch
     assert {k: v for k, v in batch["counts"].items() if v} == {"cancelled": 1000}, batch
     time.sleep(1)
@@ -245,8 +281,11 @@ def test_a_long_dry_run_streams_its_report_in_flat_memory_and_is_audited(stack):
     lines = 200_000
     connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=120)
     connection.putrequest("POST", "/v1/recovery-batches?reason=probe&dry_run=true")
-    for name, value in {"Authorization": "Bearer " + KEYS["backend"][0], "Content-Type": "application/x-ndjson",
-                        "Transfer-Encoding": "chunked"}.items():
+    for name, value in {
+        "Authorization": "Bearer " + KEYS["backend"][0],
+        "Content-Type": "application/x-ndjson",
+        "Transfer-Encoding": "chunked",
+    }.items():
         connection.putheader(name, value)
     connection.endheaders()
 
