@@ -275,7 +275,7 @@ package struct RecoveryBatchRoutes: Sendable {
         guard let body = try? JSONValue(parsing: bytes.readableBytesView) else { throw Problem.invalidJSON }
         do {
             guard case .object(let fields) = body else {
-                throw RequestError(field: "body", message: "must be a JSON object", kind: .malformed)
+                throw RequestError(field: "body", message: "must be a JSON object")
             }
             return try BatchControlRequest(fields: fields)
         } catch let error as RequestError {
