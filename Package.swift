@@ -3,7 +3,9 @@
 // below and the direction of their dependencies: the domain (`Gateway`) depends on no configuration,
 // HTTP or database module; the wire format (`GatewayAPI`) on none of them either; the HTTP API
 // (`Server`) on the domain and the wire format; the wiring (`GatewayApp`) on everything; the command
-// line on the wiring and the wire format, not on the HTTP API.
+// line on the wiring and the wire format, not on the HTTP API. The targets are listed in that order,
+// each after what it depends on (scripts/order-package.py keeps it), then the tests; how release
+// builds are linked, and why, is `ReleaseLink` at the end.
 
 import PackageDescription
 
@@ -116,10 +118,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(
-            name: "CourierTests",
-            dependencies: ["Courier", "JSONValue", "KeyFile", "Templates"],
-            swiftSettings: swiftSettings
+
+        // MARK: The audit log: events, their HMAC chain and its verification, the audit key
+        .target(
+            name: "Audit",
+            dependencies: ["KeyFile", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: languageSettings
+        ),
+
+        // MARK: The durable store's contract: outbox, idempotency records, audit log
+        .target(
+            name: "Store",
+            dependencies: ["Audit"],
+            swiftSettings: languageSettings
         ),
 
         // MARK: The domain: accept a request, deliver it, retry, audit
@@ -140,6 +151,24 @@ let package = Package(
             name: "GatewayAPI",
             dependencies: ["Audit", "RFC3339", "Store"],
             swiftSettings: swiftSettings
+        ),
+
+        // MARK: The gateway's configuration (YAML file, environment, flags)
+        .target(
+            name: "GatewayConfiguration",
+            dependencies: [
+                "Audit",
+                "Courier",
+                "KeyFile",
+                "Gateway",
+                "GoDuration",
+                "Mail",
+                "Templates",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: languageSettings
         ),
 
         // MARK: The HTTP API, health, metrics
@@ -185,6 +214,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+
+        // MARK: The store on PostgreSQL (several replicas on one database)
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "Audit", "Store",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: languageSettings
+        ),
+
+        // MARK: The store on SQLite (one machine)
+        .target(
+            name: "SQLiteStore",
+            dependencies: ["Audit", "Store", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: languageSettings
+        ),
+
         // MARK: The wiring: configuration -> store, clients, domain services, HTTP application; logging
         .target(
             name: "GatewayApp",
@@ -217,6 +267,7 @@ let package = Package(
             resources: [.embedInCode("stand-in-identities.json")],
             swiftSettings: swiftSettings
         ),
+
         .executableTarget(
             name: "kratos-stand-in",
             dependencies: [
@@ -254,6 +305,7 @@ let package = Package(
             swiftSettings: swiftSettings,
             linkerSettings: ReleaseLink.executable
         ),
+
         .executableTarget(
             name: "metrics-benchmark",
             dependencies: ["Gateway", "Server", .product(name: "Prometheus", package: "swift-prometheus")],
@@ -274,47 +326,19 @@ let package = Package(
             exclude: ["parse_message.py"],
             swiftSettings: languageSettings
         ),
+
         .testTarget(
             name: "MailTests",
             dependencies: ["Mail", "TestSupport"],
             swiftSettings: languageSettings
         ),
-        .testTarget(
-            name: "GatewayTests",
-            dependencies: [
-                "Audit", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos",
-                "KratosStandIn",
-                "Mail",
-                "Server", "SQLiteStore", "Store", "Templates", "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
-            swiftSettings: languageSettings
-        ),
-        .testTarget(
-            name: "ServerTests",
-            dependencies: [
-                "Console", "Server", "Gateway", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "KratosStandIn",
-                "TestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: languageSettings
-        ),
-        .testTarget(
-            name: "GatewayAppTests",
-            dependencies: [
-                "GatewayApp", "Audit", "SQLiteStore", "Store", .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: languageSettings
-        ),
+
         .testTarget(
             name: "GoDurationTests",
             dependencies: ["GoDuration"],
             swiftSettings: languageSettings
         ),
+
         .testTarget(
             name: "KratosTests",
             dependencies: [
@@ -331,52 +355,26 @@ let package = Package(
             ],
             swiftSettings: languageSettings
         ),
-        .testTarget(
-            name: "KratosStandInTests",
-            dependencies: [
-                "KratosStandIn",
-                "JSONValue",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ],
-            swiftSettings: languageSettings
-        ),
+
         .testTarget(
             name: "TemplatesTests",
             dependencies: ["Templates"],
             resources: [.copy("Fixtures")],
             swiftSettings: languageSettings
         ),
+
         .testTarget(
-            name: "RecoveryGatewayTests",
-            dependencies: [
-                "recovery-gateway", "Audit", "Gateway", "GatewayConfiguration", "SQLiteStore", "Store", "TestSupport",
-            ],
-            swiftSettings: languageSettings
+            name: "CourierTests",
+            dependencies: ["Courier", "JSONValue", "KeyFile", "Templates"],
+            swiftSettings: swiftSettings
         ),
 
-        // MARK: Audit log (HMAC chain); the durable store's contract (outbox, idempotency, audit) and
-        // its implementation on SQLite
-        .target(
-            name: "Audit",
-            dependencies: ["KeyFile", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: languageSettings
-        ),
-        .target(
-            name: "Store",
-            dependencies: ["Audit"],
-            swiftSettings: languageSettings
-        ),
-        .target(
-            name: "SQLiteStore",
-            dependencies: ["Audit", "Store", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: languageSettings
-        ),
         .testTarget(
             name: "AuditTests",
             dependencies: ["Audit"],
             swiftSettings: languageSettings
         ),
+
         .testTarget(
             name: "StoreTests",
             dependencies: [
@@ -388,36 +386,19 @@ let package = Package(
             swiftSettings: languageSettings
         ),
 
-        // MARK: The same store on PostgreSQL (several replicas on one database)
-        .target(
-            name: "PostgresStore",
+        .testTarget(
+            name: "GatewayTests",
             dependencies: [
-                "Audit", "Store",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "Audit", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos",
+                "KratosStandIn",
+                "Mail",
+                "Server", "SQLiteStore", "Store", "Templates", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: languageSettings
         ),
 
-        // MARK: The gateway's configuration (YAML file, environment, flags)
-        .target(
-            name: "GatewayConfiguration",
-            dependencies: [
-                "Audit",
-                "Courier",
-                "KeyFile",
-                "Gateway",
-                "GoDuration",
-                "Mail",
-                "Templates",
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: languageSettings
-        ),
         .testTarget(
             name: "GatewayConfigurationTests",
             dependencies: [
@@ -430,6 +411,46 @@ let package = Package(
                 "Templates",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: languageSettings
+        ),
+
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Console", "Server", "Gateway", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "KratosStandIn",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: languageSettings
+        ),
+
+        .testTarget(
+            name: "GatewayAppTests",
+            dependencies: [
+                "GatewayApp", "Audit", "SQLiteStore", "Store", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: languageSettings
+        ),
+
+        .testTarget(
+            name: "KratosStandInTests",
+            dependencies: [
+                "KratosStandIn",
+                "JSONValue",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: languageSettings
+        ),
+
+        .testTarget(
+            name: "RecoveryGatewayTests",
+            dependencies: [
+                "recovery-gateway", "Audit", "Gateway", "GatewayConfiguration", "SQLiteStore", "Store", "TestSupport",
             ],
             swiftSettings: languageSettings
         ),
