@@ -19,9 +19,10 @@ public struct CourierSettings: Sendable, Equatable, Decodable {
     /// The largest body accepted (identity documents can be large); more is refused with 413.
     public var maxBodyBytes: Int
 
-    /// `data/courier-payload.key`, the default locale paths, 15m, 24h, 1h, 256 KiB.
+    /// `keys/courier-payload.key` (beside the audit keys, not the database), the default locale
+    /// paths, 15m, 24h, 1h, 256 KiB.
     public static let defaults = CourierSettings(
-        payloadKeyFile: "data/courier-payload.key",
+        payloadKeyFile: "keys/courier-payload.key",
         // The default paths are valid.
         localePolicy: try! CourierLocalePolicy(),
         invalidDedupWindow: CourierDeduplicator.defaultInvalidWindow,
