@@ -150,6 +150,9 @@ audit:
   key_file: $work/audit.key
 courier:
   payload_key_file: $work/courier-payload.key
+  allowed_link_origins: [https://auth.example.com]  # the Kratos of Tests/Fixtures/kratos-courier
+  recipient_limit: 100000  # a benchmark measures throughput, not the flood limit
+  recipient_window: 1s
 delivery:
   cooldown: 0s
   workers: ${BENCH_WORKERS:-32}
