@@ -11,12 +11,18 @@ import PackageDescription
 import Glibc
 #endif
 
+/// `scripts/fuzz.sh` builds the parsers' libFuzzer targets (`fuzz/`) with `RECOVERY_GATEWAY_FUZZ=1`, in
+/// a scratch path of its own: the gateway's modules are then compiled with libFuzzer's coverage and
+/// AddressSanitizer (the packages they use are not: their code is not what is fuzzed).
+let fuzzing = Context.environment["RECOVERY_GATEWAY_FUZZ"] == "1"
+
 /// The language settings every Swift target shares: Swift 6 language mode (strict concurrency is its
 /// default) plus the upcoming features the server-side Swift packages we follow enable.
-let languageSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("MemberImportVisibility"),
-]
+let languageSettings: [SwiftSetting] =
+    [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+    ] + (fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : [])
 
 /// The settings of the gateway's targets: the language settings, and in a release build on Linux
 /// the static runtime (``ReleaseLink``). The tests and `TestSupport` take `languageSettings` alone: the
@@ -483,4 +489,25 @@ enum ReleaseLink {
         return false
         #endif
     }()
+}
+
+// MARK: The parsers' libFuzzer targets (scripts/fuzz.sh), only in its fuzzing build: `fuzz-parsers`
+// has a main of its own and links libFuzzer's driver without libFuzzer's main (the script passes
+// the toolchain's `libclang_rt.fuzzer_no_main` archive to the linker).
+if fuzzing {
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "fuzz/CLibFuzzer"),
+        .executableTarget(
+            name: "fuzz-parsers",
+            dependencies: [
+                "Audit", "CLibFuzzer", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue",
+                "Kratos",
+                "Mail", "RFC3339", "Server", "Templates",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "fuzz/Parsers",
+            swiftSettings: languageSettings,
+            linkerSettings: [.unsafeFlags(["-sanitize=address", "-use-ld=lld"])]
+        ),
+    ]
 }

@@ -20,8 +20,8 @@ echo "== shellcheck (${#shell_scripts[@]} scripts)"
 shellcheck --external-sources "${shell_scripts[@]}"
 
 ruff=.venv/bin/ruff
-python_files=(Tests scripts benchmarks)
-echo "== ruff check"
+mapfile -t python_files < <(git ls-files '*.py')
+echo "== ruff check (${#python_files[@]} files)"
 "$ruff" check --no-cache "${python_files[@]}"
 echo "== ruff format --check"
 "$ruff" format --no-cache --check "${python_files[@]}"

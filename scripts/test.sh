@@ -26,3 +26,5 @@ KRATOS_STAND_IN="$bin/kratos-stand-in" timeout --kill-after=30s 5m python3 -m py
 RECOVERY_GATEWAY_BIN_DIR="$bin" timeout --kill-after=30s 20m python3 -m pytest -q Tests/e2e
 # The deploy files (deploy/): hadolint, systemd-analyze, Kubernetes' schemas, the real binary in each layout.
 RECOVERY_GATEWAY_BIN_DIR="$bin" timeout --kill-after=30s 10m python3 -m pytest -q Tests/deploy
+# Every parser's libFuzzer target (scripts/fuzz.sh) for a few seconds, so that they keep building and running.
+timeout --kill-after=30s 20m scripts/fuzz.sh 5

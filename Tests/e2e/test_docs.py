@@ -1,6 +1,6 @@
 """The documentation's requests and commands, run: every `curl` command of README.md and docs/*.md
 against a real gateway (the stand-in, an SMTP server), the README's answer compared with the real one,
-the README's `keys new` and docs/api.md's `send`, `status` and `list` lines run as written,
+the README's production configuration served by its `serve` line, the README's `keys new` and docs/api.md's `send`, `status` and `list` lines run as written,
 docs/auditors.md's procedure (with the binary and with openssl alone) run step by step, and the
 `kratos.yml` courier snippet of docs/kratos.md evaluated with the real jsonnet and posted as Kratos
 posts it. The options of every command line and the settings the pages name are checked by the Swift
@@ -12,12 +12,13 @@ import json
 import pathlib
 import re
 import shlex
+import signal
 import subprocess
 
 import pytest
 import yaml
 
-from harness import ALICE, GATEWAY_BIN, KEYS, REPO, wait_for
+from harness import ALICE, GATEWAY_BIN, KEYS, REPO, free_port, http, wait_for
 from kratos_courier import KratosCourierClient, ctx_documents
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -257,3 +258,51 @@ def test_the_auditors_procedure_runs_as_written(stack, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "Signature Verified Successfully" in run.stdout, run.stdout
     assert run.stdout.splitlines()[-1].strip() == checkpoint["key_id"], run.stdout
+
+
+def test_the_readmes_production_configuration_serves(tmp_path):
+    """The README's shortest production configuration, served by the README's `serve` line: its files
+    moved under a temporary directory (secrets made, the templates the repository's), on loopback and a
+    free port; it becomes ready and stops cleanly on SIGTERM."""
+    readme = REPO / "README.md"
+    [block] = [b for b in fenced_blocks(readme, "yaml") if "api_keys:" in b]
+    key = run_gateway_command("recovery-gateway keys new --name support-desk --scope recovery:send", {}, tmp_path)
+    digest = yaml.safe_load(key.stdout.split("\n", 1)[1])[0]["sha256"]
+    text = re.sub(r'sha256: "<[^>]*>"', f'sha256: "{digest}"', block)
+    for path in sorted(set(re.findall(r"(?<=[ /])/(?:run|var|usr)/[^\s\"#]+", text)), key=len, reverse=True):
+        moved = tmp_path / path.lstrip("/")
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        if path.startswith("/run/secrets/"):
+            moved.write_text("secret\n")
+        text = text.replace(path, str(moved))
+    templates = tmp_path / "usr/local/share/recovery-gateway/templates"
+    templates.symlink_to(REPO / "templates")
+    (tmp_path / "gateway.yaml").write_text(text)
+    [serve] = [c for c in gateway_command_lines(readme) if c.startswith("recovery-gateway serve")]
+    port = free_port()
+    words = shlex.split(serve)
+    process = subprocess.Popen(
+        [str(GATEWAY_BIN), *words[1:]],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "RECOVERY_GATEWAY_SERVER_HOST": "127.0.0.1",
+            "RECOVERY_GATEWAY_SERVER_PORT": str(port),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: ready(port, process), 30, what="the README's configuration ready")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=30)[0]
+    assert process.returncode == 0, output[-2000:]
+
+
+def ready(port, process):
+    assert process.poll() is None, process.stdout.read()[-2000:]
+    try:
+        return http("GET", f"http://127.0.0.1:{port}/health/ready", timeout=2).status == 200
+    except OSError:
+        return False
