@@ -61,6 +61,7 @@ measured() { # PHASE FUNCTION
     callgrind_control --zero "$gateway_pid" >/dev/null
     "$2"
     callgrind_control --dump="$1" "$gateway_pid" >/dev/null
+    # shellcheck disable=SC2012  # callgrind.out.PID.N: no odd characters in the names
     mv "$(ls -t "$work"/callgrind.out.* | head -n1)" "$work/$1.callgrind"
     awk '/^(summary|totals):/ { print $2; exit }' "$work/$1.callgrind"
 }

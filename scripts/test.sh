@@ -36,3 +36,5 @@ RECOVERY_GATEWAY_BIN_DIR="$bin" RECOVERY_GATEWAY_RELEASE_BIN="$release/recovery-
 # Instructions per email and per health request of the release build, against
 # benchmarks/instructions-thresholds.json (3 % either way; --update rewrites it).
 BENCH_BIN_DIR="$release" timeout --kill-after=30s 15m benchmarks/instructions-guard.sh
+# Every parser's libFuzzer target (scripts/fuzz.sh) for a few seconds, so that they keep building and running.
+timeout --kill-after=30s 20m scripts/fuzz.sh 5

@@ -91,7 +91,8 @@ public struct GatewayRuntime: Sendable {
                 adminURL: configuration.kratos.adminURL,
                 bearerToken: configuration.kratos.token?.value,
                 publicURL: configuration.kratos.publicURL,
-                timeout: configuration.kratos.timeout
+                timeout: configuration.kratos.timeout,
+                userAgent: GatewayVersion.userAgent
             )
         }
         // The resources, once everything else is known to be right.
@@ -114,6 +115,8 @@ public struct GatewayRuntime: Sendable {
             throw error
         }
         let registry = PrometheusCollectorRegistry()
+        let metrics = GatewayMetrics(factory: PrometheusGatewayFactory(registry: registry))
+        metrics.set(.buildInfo, [("version", GatewayVersion.current)], 1)
         return GatewayRuntime(
             configuration: configuration,
             store: store,
@@ -127,7 +130,7 @@ public struct GatewayRuntime: Sendable {
             httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
             settings: settings,
             metricsRegistry: registry,
-            metrics: GatewayMetrics(factory: PrometheusGatewayFactory(registry: registry))
+            metrics: metrics
         )
     }
 
@@ -295,7 +298,7 @@ public struct GatewayRuntime: Sendable {
             interval: configuration.audit.checkpointInterval,
             logger: logger
         )
-        let (store, httpClient, transport) = (store, httpClient, transport)
+        let (store, httpClient, transport, configuration) = (store, httpClient, transport, configuration)
         return Application(
             router: router(),
             server: ConnectionGuards.server(configuration.server),
@@ -307,7 +310,14 @@ public struct GatewayRuntime: Sendable {
                 worker,
                 IdempotencyPurge(store: store, logger: logger),
                 checkpointer,
-                BatchRunner(accept: acceptService, store: store, signal: signal, logger: logger, metrics: metrics),
+                BatchRunner(
+                    accept: acceptService,
+                    store: store,
+                    signal: signal,
+                    logger: logger,
+                    metrics: metrics,
+                    keys: { name in configuration.apiKey(named: name)?.scopes }
+                ),
             ],
             logger: logger
         )
@@ -335,7 +345,8 @@ public struct GatewayRuntime: Sendable {
             signal: signal,
             maxBodyBytes: configuration.server.maxBodyBytes
         ).add(to: router)
-        RecoveryBatchRoutes(accept: accept, store: store).add(to: router)
+        RecoveryBatchRoutes(accept: accept, store: store, maxBodyBytes: configuration.server.maxBodyBytes)
+            .add(to: router)
         CourierRoutes(
             receiver: CourierReceiver(
                 settings: settings,
@@ -350,6 +361,13 @@ public struct GatewayRuntime: Sendable {
                 answers: AcceptedAnswer(),
                 maxAge: configuration.courier.maxAge,
                 dedupRetention: configuration.courier.dedupRetention,
+                links: configuration.courier.linkPolicy,
+                limits: CourierLimits(
+                    ratePerKey: settings.ratePerKey,
+                    burstPerKey: settings.burstPerKey,
+                    recipientLimit: configuration.courier.recipientLimit,
+                    recipientWindow: configuration.courier.recipientWindow
+                ),
                 metrics: metrics
             ),
             signal: signal,

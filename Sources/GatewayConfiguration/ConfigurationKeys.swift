@@ -17,6 +17,7 @@ enum ConfigurationKeys {
     ]
     static let courier = [
         "payload_key_file", "locale_paths", "invalid_dedup_window", "dedup_retention", "max_age", "max_body_bytes",
+        "allowed_link_origins", "recipient_limit", "recipient_window",
     ]
     static let templates = ["dir", "default_locale"]
     static let logging = ["level", "format"]

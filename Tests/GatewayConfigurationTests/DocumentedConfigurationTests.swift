@@ -165,11 +165,19 @@ struct ConfigurationReference {
                 let value = section.output.2.map(String.init) ?? ""
                 let rows = value.isEmpty ? [] : [Row(key: String(section.output.1), value: value, comment: [])]
                 // The block above a section, up to its first empty line (an example may follow).
-                let about = Array(pending.prefix { !$0.isEmpty })
+                var about = Array(pending.prefix { !$0.isEmpty })
+                if let last = about.last, last.hasSuffix(" Example:") {
+                    about[about.count - 1] = String(last.dropLast(" Example:".count))
+                }
                 sections.append((String(section.output.1), about, rows))
                 pending = []
             } else if let key = line.firstMatch(of: /^  ([a-z_]+): (.*?)(?:\s+# (.*))?$/) {
                 var comment = pending
+                // A block above a section's first key that has a comment of its own describes the section.
+                if let trailing = key.output.3, sections[sections.count - 1].rows.isEmpty, trailing != "above" {
+                    sections[sections.count - 1].about += pending
+                    comment = []
+                }
                 if let trailing = key.output.3, trailing != "above" { comment.append(String(trailing)) }
                 sections[sections.count - 1].rows.append(
                     Row(key: String(key.output.1), value: String(key.output.2), comment: comment)

@@ -130,7 +130,7 @@ def test_entrypoint_port_and_config():
 
 
 def test_no_secret_is_baked_in():
-    for stage, keyword, rest in instructions():
+    for _stage, keyword, rest in instructions():
         if keyword in ("ENV", "ARG", "LABEL"):
             name = rest.split("=", 1)[0].split()[0]
             assert not SECRET_NAME.search(name), rest
