@@ -41,7 +41,10 @@ INSTRUCTIONS_REFERENCE=$health benchmarks/instructions.sh "$emails" "$clients" |
 summary=$(tail -n1 "$output")
 per_email=$(sed -n 's/.*instructions_per_email=\([0-9]*\).*/\1/p' <<<"$summary")
 per_health=$(sed -n 's/.*instructions_per_health_request=\([0-9]*\).*/\1/p' <<<"$summary")
-[ -n "$per_email" ] && [ -n "$per_health" ] || { echo "instructions-guard: no figures in: $summary" >&2; exit 1; }
+if [ -z "$per_email" ] || [ -z "$per_health" ]; then
+    echo "instructions-guard: no figures in: $summary" >&2
+    exit 1
+fi
 
 python3 - "$thresholds" "$mode" "$toolchain" "$per_email" "$per_health" <<'EOF'
 import json, sys

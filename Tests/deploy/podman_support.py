@@ -18,7 +18,9 @@ from deploy_support import DEPLOY, REPO, harness
 CONTAINERS_CONF = pathlib.Path(__file__).resolve().parent / "containers.conf"
 IMAGE = "localhost/recovery-gateway:test"
 # The release binary the image gets (scripts/test.sh builds it once for this test and the instruction guard).
-RELEASE_BIN = pathlib.Path(os.environ.get("RECOVERY_GATEWAY_RELEASE_BIN", REPO / ".build" / "release" / "recovery-gateway"))
+RELEASE_BIN = pathlib.Path(
+    os.environ.get("RECOVERY_GATEWAY_RELEASE_BIN", REPO / ".build" / "release" / "recovery-gateway")
+)
 
 
 def podman(*args, check=True, timeout=600, **kwargs):
@@ -26,9 +28,7 @@ def podman(*args, check=True, timeout=600, **kwargs):
     if not shutil.which("podman"):
         raise RuntimeError("podman is missing: run scripts/install-deps.sh")
     environment = dict(os.environ, CONTAINERS_CONF=str(CONTAINERS_CONF))
-    done = subprocess.run(
-        ["podman", *args], capture_output=True, text=True, timeout=timeout, env=environment, **kwargs
-    )
+    done = subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout, env=environment, **kwargs)
     if check and done.returncode != 0:
         raise AssertionError(f"podman {' '.join(args)} exited {done.returncode}: {done.stderr[-3000:]}")
     return done
@@ -37,12 +37,17 @@ def podman(*args, check=True, timeout=600, **kwargs):
 def base_image():
     """The Containerfile's runtime base (its last FROM), made locally when podman does not have it; the
     seconds that took (0 when it was there)."""
-    froms = [line.split()[1] for line in (DEPLOY / "Containerfile").read_text().splitlines() if line.startswith("FROM ")]
+    froms = [
+        line.split()[1] for line in (DEPLOY / "Containerfile").read_text().splitlines() if line.startswith("FROM ")
+    ]
     name = "docker.io/library/" + froms[-1]
     started = time.monotonic()
     environment = dict(os.environ, CONTAINERS_CONF=str(CONTAINERS_CONF))
     done = subprocess.run(
-        [str(REPO / "scripts" / "debian-base-image.sh"), name], capture_output=True, text=True, timeout=1200,
+        [str(REPO / "scripts" / "debian-base-image.sh"), name],
+        capture_output=True,
+        text=True,
+        timeout=1200,
         env=environment,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -64,10 +69,22 @@ def build_image(workdir):
     started = time.monotonic()
     podman(
         # docker format: OCI images have no HEALTHCHECK (podman drops it with a warning).
-        "build", "--pull=never", "--network=host", "--format=docker", "--file", str(DEPLOY / "Containerfile"),
-        "--ignorefile", str(DEPLOY / "Containerfile.dockerignore"),
-        "--build-arg", "BINARY_FROM=prebuilt", "--build-context", f"release={release}",
-        "--tag", IMAGE, str(REPO), timeout=1200,
+        "build",
+        "--pull=never",
+        "--network=host",
+        "--format=docker",
+        "--file",
+        str(DEPLOY / "Containerfile"),
+        "--ignorefile",
+        str(DEPLOY / "Containerfile.dockerignore"),
+        "--build-arg",
+        "BINARY_FROM=prebuilt",
+        "--build-context",
+        f"release={release}",
+        "--tag",
+        IMAGE,
+        str(REPO),
+        timeout=1200,
     )
     took = time.monotonic() - started
     current = podman("image", "inspect", "--format", "{{.Id}}", IMAGE).stdout.strip()

@@ -120,8 +120,10 @@ def send(container, key, identity=harness.ALICE, wait=None):
     if wait:
         headers["Prefer"] = f"wait={wait}"
     return harness.http(
-        "POST", container.url + "/v1/recovery-emails",
-        {"identity_id": identity, "method": "link", "reason": "image test"}, headers,
+        "POST",
+        container.url + "/v1/recovery-emails",
+        {"identity_id": identity, "method": "link", "reason": "image test"},
+        headers,
     )
 
 
@@ -228,7 +230,7 @@ def test_two_containers_of_the_image_share_the_test_postgresql(image, open_tmp, 
     containers.append(second)
     for container in (first, second):
         container.wait_ready()
-        harness.wait_for(lambda: container.health() == "healthy", 30, interval=0.5, what="healthy")
+        harness.wait_for(lambda c=container: c.health() == "healthy", 30, interval=0.5, what="healthy")
     bob = peers.stand_in.create_identity({"email": "bob@example.org"}, token=peers.token)["id"]
     sent = [send(first, "image-pg-1", wait=20), send(second, "image-pg-2", bob, wait=20)]
     assert [a.status for a in sent] == [200, 200], (sent, first.logs()[-2000:], second.logs()[-2000:])
