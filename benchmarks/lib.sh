@@ -4,7 +4,8 @@
 # work directory (kept when BENCH_KEEP=1).
 #
 #   bench_begin NAME               work dir, cleanup trap, deps, release build (BENCH_BUILD=debug: the debug
-#                                  build instead); sets work, bin, py
+#                                  build instead; BENCH_BIN_DIR=DIR: no build, DIR's recovery-gateway and
+#                                  kratos-stand-in, as scripts/test.sh passes its release build); sets work, bin, py
 #   bench_begin_with_servers NAME [IDENTITIES]
 #                                  bench_begin, the load average before anything starts (load_average), the
 #                                  stand-in and smtp-sink, and IDENTITIES identities at the stand-in (one id per
@@ -81,11 +82,15 @@ bench_begin() {
     trap bench_cleanup EXIT
     trap 'exit 130' INT TERM
     scripts/install-deps.sh >&2
-    local build=${BENCH_BUILD:-release}
-    for product in recovery-gateway kratos-stand-in; do
-        swift build -c "$build" --product "$product" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
-    done
-    bin=$(swift build -c "$build" --show-bin-path)
+    if [ -n "${BENCH_BIN_DIR:-}" ]; then
+        bin=$BENCH_BIN_DIR
+    else
+        local build=${BENCH_BUILD:-release}
+        for product in recovery-gateway kratos-stand-in; do
+            swift build -c "$build" --product "$product" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+        done
+        bin=$(swift build -c "$build" --show-bin-path)
+    fi
     py=.venv/bin/python3
     api_key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
     api_key_hash=$(printf '%s' "$api_key" | sha256sum | cut -d' ' -f1)

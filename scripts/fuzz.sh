@@ -17,17 +17,18 @@ scratch=.build-fuzz
 # libFuzzer's driver without its main (fuzz-parsers has its own, which picks the target).
 resources="$(swiftc -print-target-info | python3 -c 'import json, sys; print(json.load(sys.stdin)["paths"]["runtimeResourcePath"])')"
 driver="$resources/clang/lib/linux/libclang_rt.fuzzer_no_main-$(uname -m).a"
+mkdir -p "$scratch"
 RECOVERY_GATEWAY_FUZZ=1 swift build --scratch-path "$scratch" --product fuzz-parsers \
-    -Xlinker "$driver" -Xlinker -lstdc++ >"$scratch.log" 2>&1 || { tail -40 "$scratch.log"; exit 1; }
+    -Xlinker "$driver" -Xlinker -lstdc++ >"$scratch/fuzz-build.log" 2>&1 || { tail -40 "$scratch/fuzz-build.log"; exit 1; }
 binary="$(RECOVERY_GATEWAY_FUZZ=1 swift build --scratch-path "$scratch" --show-bin-path)/fuzz-parsers"
 
 # The test fixtures of each format, beside the seeds in fuzz/seeds/TARGET.
 fixtures() {
     case "$1" in
-        courier-document) ls Tests/Fixtures/kratos-courier/*/*.json ;;
-        kratos-answer) ls Tests/Fixtures/kratos/fixtures/*.json Sources/KratosStandIn/stand-in-identities.json ;;
+        courier-document) printf '%s\n' Tests/Fixtures/kratos-courier/*/*.json ;;
+        kratos-answer) printf '%s\n' Tests/Fixtures/kratos/fixtures/*.json Sources/KratosStandIn/stand-in-identities.json ;;
         go-template) find Tests/TemplatesTests/Fixtures -name '*.gotmpl' ;;
-        configuration) ls config/gateway.yaml ;;
+        configuration) printf '%s\n' config/gateway.yaml deploy/systemd/gateway.yaml ;;
     esac
 }
 

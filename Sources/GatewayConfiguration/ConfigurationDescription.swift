@@ -16,6 +16,7 @@ extension GatewayConfiguration: CustomStringConvertible {
             "  idle_timeout: \(duration(server.idleTimeout))",
             "  header_timeout: \(duration(server.headerTimeout))",
             "  max_connections: \(server.maxConnections)",
+            "  request_timeout: \(duration(server.requestTimeout))",
             "kratos:",
             "  admin_url: \(kratos.adminURL)",
             "  token_file: \(optional(kratos.tokenFile))\(kratos.token == nil ? "" : "  # token <redacted>")",

@@ -26,10 +26,10 @@ public struct CourierSettings: Sendable, Equatable, Decodable {
     public var recipientLimit: Int
     public var recipientWindow: Duration
 
-    /// `data/courier-payload.key`, the default locale paths, 15m, 24h, 1h, 256 KiB, Kratos's public
-    /// origin, 10 messages to one address an hour.
+    /// `keys/courier-payload.key` (beside the audit keys, not the database), the default locale
+    /// paths, 15m, 24h, 1h, 256 KiB, Kratos's public origin, 10 messages to one address an hour.
     public static let defaults = CourierSettings(
-        payloadKeyFile: "data/courier-payload.key",
+        payloadKeyFile: "keys/courier-payload.key",
         // The default paths are valid.
         localePolicy: try! CourierLocalePolicy(),
         invalidDedupWindow: CourierDeduplicator.defaultInvalidWindow,

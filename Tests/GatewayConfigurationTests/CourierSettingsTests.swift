@@ -7,7 +7,7 @@ import Testing
 @Suite struct CourierSettingsTests {
     @Test func defaultsAreTheDocumentedOnes() throws {
         let courier = try ConfigurationLoader.load(yaml: "", source: "empty").courier
-        #expect(courier.payloadKeyFile == "data/courier-payload.key")
+        #expect(courier.payloadKeyFile == "keys/courier-payload.key")
         #expect(courier.localePolicy == (try CourierLocalePolicy(paths: CourierLocalePolicy.defaultPaths)))
         #expect(courier.invalidDedupWindow == .seconds(900))
         #expect(courier.dedupRetention == .seconds(86_400))

@@ -113,8 +113,8 @@ def test_runs_as_a_fixed_non_root_user():
     assert uid.isdigit() and int(uid) >= 1000 and gid.isdigit() and int(gid) >= 1000, users[-1]
     runtime = " ".join(of("RUN", stage=RUNTIME))
     assert f"useradd --system --uid {uid} --gid {gid}" in runtime
-    # The data directory belongs to that user; nothing else is chowned to it.
-    assert f"install -d -o {uid} -g {gid} -m 0700 /app/data" in runtime
+    # The data and key directories belong to that user; nothing else is chowned to it.
+    assert f"install -d -o {uid} -g {gid} -m 0700 /app/data /app/keys" in runtime
     # The USER line comes before the ENTRYPOINT.
     order = [k for s, k, _ in instructions() if s == RUNTIME]
     assert order.index("USER") < order.index("ENTRYPOINT")
@@ -149,7 +149,8 @@ def test_build_copies_every_target_and_the_ignore_file_lets_it_through():
         if rest.startswith("--from"):
             continue
         copied += [w.rstrip("/") for w in rest.split()[:-1]]
-    manifest = (REPO / "Package.swift").read_text()
+    # The fuzz targets (`if fuzzing { … }`, scripts/fuzz.sh) are not in the manifest the image builds.
+    manifest = (REPO / "Package.swift").read_text().split("\nif fuzzing {")[0]
     explicit = re.findall(r'path:\s*"([^"]+)"', manifest)
     needed = {"Package.swift", "Sources", "Tests", "templates", "config/gateway.yaml"} | {
         p.split("/")[0] for p in explicit
@@ -191,17 +192,18 @@ def healthcheck_command():
 
 def test_image_layout_serves_and_answers_its_healthcheck(open_tmp, processes):
     """The image's /app, rebuilt in a temp dir and run as the image's user: config/gateway.yaml
-    unchanged, its relative defaults (templates, data/gateway.sqlite, data/audit.key) resolved from the
-    WORKDIR, the image's ENV set; only /app/data is writable for that user, as in the image."""
+    unchanged, its relative defaults (templates, data/gateway.sqlite, keys/audit.key) resolved from the
+    WORKDIR, the image's ENV set; only /app/data and /app/keys are writable for that user, as in the image."""
     uid, gid = image_user()
     app = open_tmp / "app"
     shutil.copytree(REPO / "templates", app / "templates")
     (app / "config").mkdir()
     shutil.copy(REPO / "config" / "gateway.yaml", app / "config" / "gateway.yaml")
-    (app / "data").mkdir(mode=0o700)
-    os.chown(app / "data", uid, gid)
+    for volume in ("data", "keys"):
+        (app / volume).mkdir(mode=0o700)
+        os.chown(app / volume, uid, gid)
     for path in [app, *app.rglob("*")]:
-        if path != app / "data":
+        if path not in (app / "data", app / "keys"):
             path.chmod(0o755 if path.is_dir() else 0o644)
     env = dict(rest.split("=", 1) for rest in of("ENV", RUNTIME))
     assert env == {"RECOVERY_GATEWAY_SERVER_HOST": "0.0.0.0"}, env
@@ -213,9 +215,10 @@ def test_image_layout_serves_and_answers_its_healthcheck(open_tmp, processes):
     processes.append(gateway)
     gateway.wait_ready()
     assert f"listening on 0.0.0.0:{gateway.port}" in gateway.log()
-    for name in ("gateway.sqlite", "audit.key"):
-        assert (app / "data" / name).stat().st_uid == (uid if os.geteuid() == 0 else os.geteuid()), name
-    assert oct((app / "data" / "audit.key").stat().st_mode & 0o777) == "0o600"
+    for name in ("data/gateway.sqlite", "keys/audit.key", "keys/audit-signing.key"):
+        assert (app / name).stat().st_uid == (uid if os.geteuid() == 0 else os.geteuid()), name
+    assert oct((app / "keys" / "audit.key").stat().st_mode & 0o777) == "0o600"
+    assert not (app / "data" / "audit.key").exists()
 
     check_env = {"PATH": os.environ["PATH"], "RECOVERY_GATEWAY_SERVER_PORT": str(gateway.port)}
     healthy = subprocess.run(healthcheck_command(), env=check_env, capture_output=True, timeout=10)
@@ -223,6 +226,6 @@ def test_image_layout_serves_and_answers_its_healthcheck(open_tmp, processes):
     assert gateway.stop() == 0, gateway.log()[-3000:]
     unhealthy = subprocess.run(healthcheck_command(), env=check_env, capture_output=True, timeout=10)
     assert unhealthy.returncode != 0
-    # Nothing was written outside the data volume.
+    # Nothing was written outside the data and key volumes.
     written = {p.relative_to(app) for p in app.rglob("*") if p.stat().st_uid == uid} if os.geteuid() == 0 else None
-    assert written is None or {p.parts[0] for p in written} == {"data"}, written
+    assert written is None or {p.parts[0] for p in written} <= {"data", "keys"}, written
