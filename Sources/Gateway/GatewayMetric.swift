@@ -28,6 +28,8 @@ public enum GatewayMetric: String, Sendable, CaseIterable {
     case queueOldestAge = "recovery_gateway_queue_oldest_age_seconds"
     /// No labels.
     case auditHeadSequence = "recovery_gateway_audit_head_sequence"
+    /// Label `found_by` (checkpointer, sequencer).
+    case auditBreaks = "recovery_gateway_audit_breaks_total"
 
     /// The `# HELP` line's text.
     public var help: String {
@@ -44,6 +46,7 @@ public enum GatewayMetric: String, Sendable, CaseIterable {
         case .queueDeliveries: "Deliveries in the queue: waiting (queued or retrying) and sending (leased)."
         case .queueOldestAge: "Age of the oldest waiting delivery (0 when none waits)."
         case .auditHeadSequence: "Sequence number of the last event in the audit chain."
+        case .auditBreaks: "Audit events found not to verify (rewritten, deleted or reordered), by who found them."
         }
     }
 

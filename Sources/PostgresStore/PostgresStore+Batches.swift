@@ -74,7 +74,7 @@ extension PostgresStore {
                 """,
                 logger: logger
             ).collect()
-            _ = try await PostgresAuditLog.append([audit], chain: chain, connection: connection, logger: logger)
+            _ = try await PostgresAuditLog.write([audit], chain: chain, connection: connection, logger: logger)
             guard let row = rows.first else { throw StoreError.batchNotFound(id) }
             return try PostgresRows.batch(row)
         }
@@ -166,7 +166,7 @@ extension PostgresStore {
             }
             // The deliveries no worker has taken yet (`queued`, `retrying`) fail as `cancelled`, their
             // items with them; one in a worker's hands (`sending`) goes on: it may be on the wire.
-            // Row locks in id order, then the audit head last, as in the group commit.
+            // Row locks in id order, as in the group commit; the audit events go to the intake.
             let stopped =
                 to == .cancelled
                 ? try await connection.query(
@@ -199,7 +199,7 @@ extension PostgresStore {
                 if to == .cancelled { audit.details["cancelled_items"] = String(cancelled) }
                 drafts.append(audit)
             }
-            _ = try await PostgresAuditLog.append(drafts, chain: chain, connection: connection, logger: logger)
+            _ = try await PostgresAuditLog.write(drafts, chain: chain, connection: connection, logger: logger)
             guard let row = rows.first else { throw StoreError.batchNotFound(id) }
             return BatchChange(batch: try PostgresRows.batch(row), cancelledItems: cancelled)
         }
