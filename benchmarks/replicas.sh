@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
-# Replica benchmark (issue 7): end-to-end emails/s of ONE gateway and of TWO gateways on the same
-# PostgreSQL, under the same load, in the same run, and their ratio. Release build, a PostgreSQL
-# cluster of its own (scripts/postgres.sh), the Kratos stand-in and postfix's smtp-sink. Each phase
-# gets a fresh database; REQUESTS POST /v1/recovery-emails come from CLIENTS keep-alive connections
-# spread over the phase's gateways in turn (a round-robin load balancer), each with its own
-# Idempotency-Key and identity; a phase ends when smtp-sink has counted every accepted email.
-# The CPU every process used in each phase is printed too: on one machine the replicas, PostgreSQL,
-# the stand-in, the sink and the load generator share its cores.
+# Replica benchmark (issues 7 and 29): end-to-end emails/s of ONE, TWO and FOUR gateways on the same
+# PostgreSQL, under the same load, in the same run. Release build, a PostgreSQL cluster of its own
+# (scripts/postgres.sh), the Kratos stand-in and postfix's smtp-sink. Each phase gets a fresh
+# database; REQUESTS POST /v1/recovery-emails come from CLIENTS keep-alive connections spread over
+# the phase's gateways in turn (a round-robin load balancer), each with its own Idempotency-Key and
+# identity; a phase ends when smtp-sink has counted every accepted email. The CPU every process used
+# in each phase is printed too: on one machine the replicas, PostgreSQL, the stand-in, the sink and
+# the load generator share its cores.
 #
-# The last line is a summary: one_per_s=… two_per_s=… ratio=… pg_cpu_ms_per_email=… gateway_cpu_ms_per_email=…
-# (the CPU figures of the one-gateway phase: PostgreSQL's and the gateway's user+system CPU ÷ its emails).
+# The shared lock (issue 29). Requests write their audit events unlinked into `audit_intake`; no row
+# that every replica shares is locked on the request path, so no shared lock sets a ceiling on accepts
+# (`ceiling_...=none`). What is shared is the sequencer's: one round at a time across the replicas
+# holds the audit head from its lock to its commit, off the request path. Per phase the script prints
+# - the sequencer's rounds, events per round and the head's hold per round (each gateway logs them
+#   when it stops), and the rate it could seal at that round size (1 s / hold x events per round);
+# - lock waits read from PostgreSQL: pg_stat_activity sampled every 100 ms during the burst, each
+#   backend waiting on a heavyweight lock counted as the request path's or the sequencer's (by its
+#   query).
 #
-# Before it, the ceiling of group commit (issue 13): every appending transaction of every replica holds the
-# audit head's row lock from its grant to the end of its commit, so batches/s <= 1 ÷ that hold. Each
-# gateway logs, when it stops, its group commits (batches, units) and the mean hold per batch; with the
-# units one email takes (accept + outcome) and PostgreSQL's committed transactions (pg_stat_database
-# xact_commit) of the same phase, the script prints emails/s <= (1 s ÷ hold) × units per batch ÷ units per
-# email: the bound when the database has its own machine and the gateways are added until the head is busy.
+# The last line is a summary: one_per_s=... two_per_s=... four_per_s=... ratio_two=... ratio_four=...
+# pg_cpu_ms_per_email=... gateway_cpu_ms_per_email=... sequencer_one_per_s=... sequencer_two_per_s=...
+# sequencer_four_per_s=... ceiling_one_per_s=... ceiling_two_per_s=... ceiling_four_per_s=...
+# (the CPU figures of the one-gateway phase: PostgreSQL's and the gateway's user+system CPU / its emails).
 #
 #   benchmarks/replicas.sh [REQUESTS=3000] [CLIENTS=32]
 #
@@ -74,9 +79,18 @@ phase() {
     before_commits=$(xact_commits "$database")
     before_standin=$(cpu_seconds "$standin_pid")
     before_sink=$(cpu_seconds "$sink_pid")
+    # Lock waits during the burst: every 100 ms, the backends of this database waiting on a lock, by whose.
+    psql -qtA -F ' ' "$store_url" -c "SELECT
+            count(*) FILTER (WHERE wait_event_type = 'Lock' AND query !~ '(AS elected|audit_head)'),
+            count(*) FILTER (WHERE wait_event_type = 'Lock' AND query ~ '(AS elected|audit_head)')
+        FROM pg_stat_activity WHERE datname = '$database' AND pid <> pg_backend_pid()" \
+        -c '\watch 0.1' >"$work/locks$count.txt" 2>/dev/null &
+    local sampler=$!
     "$py" benchmarks/e2e/load.py burst "${urls[@]}" --identities "$work/identities" \
         --requests "$requests" --clients "$clients" --sink-counter "$work/sink.counters" --timeout 300 \
         "${gateway_pids[@]}" >"$work/phase$count.json"
+    kill "$sampler" 2>/dev/null || true
+    wait "$sampler" 2>/dev/null || true
     python3 - "$work/phase$count.json" "$(postgres_cpu)" "$before_pg" "$(cpu_seconds "$standin_pid")" \
         "$before_standin" "$(cpu_seconds "$sink_pid")" "$before_sink" "$(xact_commits "$database")" \
         "$before_commits" <<'EOF'
@@ -90,11 +104,12 @@ EOF
     for n in $(seq "$count"); do
         stop_gateway "${gateway_pids[$((2 * n - 1))]}"
     done
-    # Each gateway's group commits over its whole run (warm-up included), logged when it stopped.
-    python3 - "$work/phase$count.json" "$work"/phase"$count"-gateway*.log <<'EOF'
+    # Each gateway's group commits and sequencer rounds over its whole run (warm-up included),
+    # logged when it stopped; the lock samples of the burst.
+    python3 - "$work/phase$count.json" "$work/locks$count.txt" "$work"/phase"$count"-gateway*.log <<'EOF'
 import json, sys
-path, logs = sys.argv[1], sys.argv[2:]
-batches = units = 0
+path, locks, logs = sys.argv[1], sys.argv[2], sys.argv[3:]
+batches = units = rounds = sequenced = 0
 held_us = 0.0
 for log in logs:
     for line in open(log):
@@ -103,9 +118,15 @@ for log in logs:
         fields = json.loads(line)
         batches += int(fields["batches"])
         units += int(fields["units"])
-        held_us += float(fields["audit_head_held_us_per_batch"]) * int(fields["audit_head_batches"])
+        rounds += int(fields["sequencer_rounds"])
+        sequenced += int(fields["sequenced_events"])
+        held_us += float(fields["sequencer_head_held_us_per_round"]) * int(fields["sequencer_rounds"])
+samples = [tuple(map(int, line.split())) for line in open(locks) if line.split() and line.split()[0].isdigit()]
 figures = json.load(open(path))
-figures.update(group_batches=batches, group_units=units, head_held_us_per_batch=held_us / batches if batches else None)
+figures.update(group_batches=batches, group_units=units, sequencer_rounds=rounds, sequenced_events=sequenced,
+               head_held_us_per_round=held_us / rounds if rounds else None, lock_samples=len(samples),
+               request_lock_waits=sum(s[0] for s in samples), sequencer_lock_waits=sum(s[1] for s in samples),
+               request_lock_wait_samples=sum(1 for s in samples if s[0] > 0))
 json.dump(figures, open(path, "w"))
 EOF
     local accepted
@@ -115,42 +136,58 @@ EOF
 
 phase 1
 phase 2
+phase 4
 
-"$py" - "$work/phase1.json" "$work/phase2.json" "$requests" "$clients" "$load_average" <<'EOF'
+"$py" - "$work/phase1.json" "$work/phase2.json" "$work/phase4.json" "$requests" "$clients" "$load_average" <<'EOF'
 import json, os, sys
-one, two = (json.load(open(path)) for path in sys.argv[1:3])
-requests, clients, load = sys.argv[3], sys.argv[4], sys.argv[5]
+one, two, four = (json.load(open(path)) for path in sys.argv[1:4])
+requests, clients, load = sys.argv[4], sys.argv[5], sys.argv[6]
 cores = os.cpu_count()
+phases = (("one", "one gateway", one), ("two", "two gateways", two), ("four", "four gateways", four))
 print(f"\n== recovery-gateway replicas on one PostgreSQL, {cores} cores, load average {load} at the start")
 print(f"   load: {requests} POST /v1/recovery-emails from {clients} keep-alive clients per phase, spread over the gateways")
-for name, f in (("one gateway", one), ("two gateways", two)):
+for _, name, f in phases:
     if f["e2e_seconds"] is None:
         sys.exit(f"{name}: smtp-sink did not count every accepted email in time: {f}")
     busy = (f["gateway_cpu_accept_seconds"] + f["gateway_cpu_drain_seconds"] + f["postgres_cpu_seconds"]
             + f["standin_cpu_seconds"] + f["sink_cpu_seconds"] + f["client_cpu_seconds"])
-    print(f"   {name + ':':14} {f['emails_per_second']:8.1f} emails/s end to end ({f['accepted']} in {f['e2e_seconds']} s),"
+    print(f"   {name + ':':15} {f['emails_per_second']:8.1f} emails/s end to end ({f['accepted']} in {f['e2e_seconds']} s),"
           f" accept p50/p99 {f['accept_p50_ms']}/{f['accept_p99_ms']} ms")
-    print(f"   {'':14} CPU s: gateways {f['gateway_cpu_accept_seconds'] + f['gateway_cpu_drain_seconds']:.1f},"
+    print(f"   {'':15} CPU s: gateways {f['gateway_cpu_accept_seconds'] + f['gateway_cpu_drain_seconds']:.1f},"
           f" postgres {f['postgres_cpu_seconds']}, stand-in {f['standin_cpu_seconds']}, sink {f['sink_cpu_seconds']},"
           f" load client {f['client_cpu_seconds']} = {busy / (f['e2e_seconds'] * cores):.0%} of {cores} cores")
-ratio = two["emails_per_second"] / one["emails_per_second"]
-print(f"   ratio two / one = {ratio:.2f} (goal >= 1.6: {'met' if ratio >= 1.6 else 'MISSED'})")
-for name, f in (("one gateway", one), ("two gateways", two)):
-    if not f.get("head_held_us_per_batch"):
-        print(f"   {name}: no group commit figures in the gateways' logs")
-        continue
+ceilings, sequencers = {}, {}
+for key, name, f in phases:
     emails = f["accepted"] + 64  # the warm-up's 64 are in the gateways' counters too
-    per_batch, per_email = f["group_units"] / f["group_batches"], f["group_units"] / emails
-    held_ms = f["head_held_us_per_batch"] / 1000
-    ceiling = 1000 / held_ms * per_batch / per_email
-    print(f"   {name + ':':14} {f['group_batches']} group commits for {f['group_units']} writes ({per_batch:.1f} per batch,"
-          f" {per_email:.2f} per email); PostgreSQL commits per email {f['postgres_commits'] / f['accepted']:.2f};"
-          f" audit head held {held_ms:.2f} ms per batch")
-    print(f"   {'':14} ceiling, database on its own machine: 1000 / {held_ms:.2f} ms x {per_batch:.1f} / {per_email:.2f}"
-          f" = {ceiling:,.0f} emails/s at these batch sizes (the hold includes the commit's flush and two round"
-          f" trips on this machine; a network adds its round trips, larger batches under more load raise it)")
+    per_batch = f["group_units"] / f["group_batches"] if f["group_batches"] else 0
+    print(f"   {name + ':':15} {f['group_batches']} group commits for {f['group_units']} writes ({per_batch:.1f} per batch);"
+          f" PostgreSQL commits per email {f['postgres_commits'] / f['accepted']:.2f}")
+    print(f"   {'':15} audit head: no shared lock on the request path (events go to audit_intake unlinked);"
+          f" lock waits sampled {f['lock_samples']}x: request path {f['request_lock_waits']} backend-samples"
+          f" ({f['request_lock_wait_samples']} samples with any), sequencer and readers {f['sequencer_lock_waits']}")
+    if f["sequencer_rounds"]:
+        held_ms = f["head_held_us_per_round"] / 1000
+        per_round = f["sequenced_events"] / f["sequencer_rounds"]
+        rate = 1000 / held_ms * per_round / (f["sequenced_events"] / emails)
+        sequencers[key] = f"{rate:.0f}"
+        print(f"   {'':15} sequencer (off the request path): {f['sequencer_rounds']} rounds, {per_round:.1f} events per"
+              f" round, audit head held {held_ms:.2f} ms per round: it seals up to 1000 / {held_ms:.2f} x {per_round:.1f}"
+              f" = {1000 / held_ms * per_round:,.0f} events/s = {rate:,.0f} emails/s at this round size (rounds grow"
+              " with load, up to 1000 events)")
+    else:
+        sequencers[key] = "none"
+        print(f"   {'':15} sequencer: no round in the gateways' logs")
+    ceilings[key] = "none"
+ratio_two = two["emails_per_second"] / one["emails_per_second"]
+ratio_four = four["emails_per_second"] / one["emails_per_second"]
+print(f"   ratio two / one = {ratio_two:.2f}, four / one = {ratio_four:.2f} (on one 2-core machine the replicas share"
+      " its cores with PostgreSQL: the ceilings, not these ratios, say what more machines give)")
 per_email = lambda seconds: f"{seconds * 1000 / one['accepted']:.2f}"
-print(f"one_per_s={one['emails_per_second']} two_per_s={two['emails_per_second']} ratio={ratio:.2f}"
+print(f"one_per_s={one['emails_per_second']} two_per_s={two['emails_per_second']} four_per_s={four['emails_per_second']}"
+      f" ratio_two={ratio_two:.2f} ratio_four={ratio_four:.2f}"
       f" pg_cpu_ms_per_email={per_email(one['postgres_cpu_seconds'])}"
-      f" gateway_cpu_ms_per_email={per_email(one['gateway_cpu_accept_seconds'] + one['gateway_cpu_drain_seconds'])}")
+      f" gateway_cpu_ms_per_email={per_email(one['gateway_cpu_accept_seconds'] + one['gateway_cpu_drain_seconds'])}"
+      f" sequencer_one_per_s={sequencers['one']} sequencer_two_per_s={sequencers['two']}"
+      f" sequencer_four_per_s={sequencers['four']}"
+      f" ceiling_one_per_s={ceilings['one']} ceiling_two_per_s={ceilings['two']} ceiling_four_per_s={ceilings['four']}")
 EOF

@@ -39,6 +39,21 @@ public struct AuditChain: Sendable {
         return event
     }
 
+    /// `draft` as a request's transaction writes it where a sequencer links it later
+    /// (`audit_intake`): sealed under the current key with its own HMAC, but at seq 0 after the
+    /// empty hash, a position no chained event has, so it can never pass for one.
+    public func sealUnlinked(_ draft: AuditDraft, id: UUID = UUID()) -> AuditEvent {
+        seal(draft, seq: 0, id: id, prevHash: "")
+    }
+
+    /// What an event from ``sealUnlinked(_:id:)`` proves once read back: that a held key sealed it
+    /// as it is (`nil`), or why not.
+    public func unlinkedProblem(_ event: AuditEvent) -> AuditUnlinkedProblem? {
+        guard event.seq == 0, event.prevHash.isEmpty, let keyID = event.keyID else { return .notUnlinked }
+        guard let key = keys.key(id: keyID) else { return .unknownKey(keyID) }
+        return Self.mac(of: event, key: key) == event.hash ? nil : .hashMismatch
+    }
+
     /// HMAC-SHA256(key, prevHash ‖ canonical(event)) in lower-case hex; ignores `event.hash`.
     static func mac(of event: AuditEvent, key: AuditKey) -> String {
         Hex.encode(HMAC<SHA256>.authenticationCode(for: macInput(of: event), using: key.symmetricKey))
@@ -140,5 +155,26 @@ public struct AuditChain: Sendable {
         guard text.contains("@") else { return text }
         // A regex literal is built at compile time; Regex is not Sendable, so it is not kept in a static.
         return text.replacing(#/[^\s<>()\[\]@,;:"']+@[^\s<>()\[\]@,;:"']+/#) { match in mask(String(match.output)) }
+    }
+}
+
+/// Why an unlinked event (``AuditChain/sealUnlinked(_:id:)``) does not check out.
+public enum AuditUnlinkedProblem: Sendable, Hashable, CustomStringConvertible {
+    /// Its content does not match its HMAC under the key it names: it was changed after it was written.
+    case hashMismatch
+    /// It names a key this gateway does not hold (a newer key during a rolling rotation, or a foreign one).
+    case unknownKey(String)
+    /// It has a seq, a link or no key id (or a store could not read it back): it was not written by
+    /// ``AuditChain/sealUnlinked(_:id:)``.
+    case notUnlinked
+
+    public var description: String {
+        switch self {
+        case .hashMismatch: "hash does not match the event's content (changed after it was written)"
+        case .unknownKey(let keyID):
+            "sealed by key id \(keyID), which is not in audit.key_file or audit.previous_key_files"
+        case .notUnlinked:
+            "it is not an unsequenced event as a gateway writes one (a seq, a prev_hash, no key id, or unreadable columns)"
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import Gateway
 import GatewayAPI
 import HTTPTypes
 import Hummingbird
@@ -60,17 +61,12 @@ extension ConsoleRoutes {
         page["nextQuery"] = next
         page["filterQuery"] = Self.filterPairs(parameters).map { "&" + $0 }.joined()
         if verify {
-            let result: AuditVerification
-            do {
-                result = try await store.verifyAudit(chain: chain)
-            } catch {
-                throw context.storeUnavailable(error)
-            }
-            let view = AuditVerificationView(result)
+            let view = try await AuditRoutes.verify(auditVerifier, caller: session.name, context: context)
+            let unsequenced = view.unsequenced.map { $0 > 0 ? " \($0) events wait to be sequenced." : "" } ?? ""
             let text =
                 view.ok
-                ? "The chain verifies: \(view.events ?? 0) events, head \(view.head ?? "—")."
-                : "The chain is broken at seq \(view.firstBrokenSeq ?? 0): \(view.reason ?? "")."
+                ? "The chain verifies: \(view.events ?? 0) events, head \(view.head ?? "—").\(unsequenced)"
+                : "The chain is broken at seq \(view.firstBrokenSeq.map(String.init) ?? "—"): \(view.reason ?? "")."
             page["verification"] = ["ok": view.ok, "text": text]
         }
         return ConsolePages.page("audit", page)

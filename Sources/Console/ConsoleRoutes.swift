@@ -21,7 +21,8 @@ package struct ConsoleRoutes: Sendable {
     let accept: AcceptService
     let kratos: KratosClient
     let store: any GatewayStore
-    let chain: AuditChain
+    /// The audit log's verify, shared with the API's (one verification at a time, rate limited).
+    let auditVerifier: AuditOnlineVerifier
     let templates: TemplateCatalog
     let gateway: GatewaySettings
     let signal: DeliverySignal
@@ -39,7 +40,7 @@ package struct ConsoleRoutes: Sendable {
         accept: AcceptService,
         kratos: KratosClient,
         store: any GatewayStore,
-        chain: AuditChain,
+        auditVerifier: AuditOnlineVerifier,
         templates: TemplateCatalog,
         gateway: GatewaySettings,
         signal: DeliverySignal,
@@ -55,7 +56,7 @@ package struct ConsoleRoutes: Sendable {
         self.accept = accept
         self.kratos = kratos
         self.store = store
-        self.chain = chain
+        self.auditVerifier = auditVerifier
         self.templates = templates
         self.gateway = gateway
         self.signal = signal

@@ -43,6 +43,8 @@ public struct GatewayRuntime: Sendable {
     /// This gateway's metrics (its own registry: gateways in one process do not mix their figures).
     public let metricsRegistry: PrometheusCollectorRegistry
     let metrics: GatewayMetrics
+    /// Breaks of the audit log found by the checkpointer or the sequencer (readiness reads it).
+    let auditAlarm: AuditAlarm
 
     /// Checks every part, then opens the resources: creates the audit key file and the SQLite file
     /// if missing, migrates, checks the audit keys against the log (``openStore(_:chain:readOnly:checkKey:)``)
@@ -130,7 +132,8 @@ public struct GatewayRuntime: Sendable {
             httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
             settings: settings,
             metricsRegistry: registry,
-            metrics: metrics
+            metrics: metrics,
+            auditAlarm: AuditAlarm(metrics: metrics)
         )
     }
 
@@ -168,7 +171,8 @@ public struct GatewayRuntime: Sendable {
     }
 
     /// Fails with an error naming `keySetting` (`audit.key_file`) and the first failing seq unless
-    /// `chain` verifies the last `count` events of `store` (0: all of them), the head included.
+    /// `chain` verifies the last `count` events of `store` (0: all of them), the head included, and
+    /// holds the key of every event waiting to be sequenced.
     static func checkAuditKey(
         of store: any GatewayStore,
         chain: AuditChain,
@@ -186,6 +190,23 @@ public struct GatewayRuntime: Sendable {
                 part: keySetting,
                 problem:
                     "the key does not verify the audit log: first failing seq \(seq) (\(reason)); the configured key id is \(chain.keyID)"
+            )
+        }
+        // PostgreSQL: the events not sequenced yet name their keys too (a replica that started
+        // before this one may have written only those).
+        guard let sequencing = store as? any AuditSequencing else { return }
+        let waiting: [UnsequencedAuditEvent]
+        do {
+            waiting = try await sequencing.unsequencedAuditEvents(limit: 1000)
+        } catch {
+            throw StartupError(part: "store.url", problem: "cannot read the audit log: \(error)")
+        }
+        for entry in waiting {
+            guard case .unknownKey(let keyID) = chain.unlinkedProblem(entry.event) else { continue }
+            throw StartupError(
+                part: keySetting,
+                problem:
+                    "the key does not verify the audit log: an unsequenced event is sealed by key id \(keyID), which is not in audit.key_file or audit.previous_key_files; the configured key id is \(chain.keyID)"
             )
         }
     }
@@ -294,31 +315,41 @@ public struct GatewayRuntime: Sendable {
         let checkpointer = AuditCheckpointer(
             store: store,
             key: signingKey,
+            chain: chain,
+            alarm: auditAlarm,
             everyEvents: configuration.audit.checkpointEveryEvents,
             interval: configuration.audit.checkpointInterval,
             logger: logger
         )
         let (store, httpClient, transport, configuration) = (store, httpClient, transport, configuration)
+        var services: [any Service] = [
+            ClosingService(description: "store") { await store.close() },
+            ClosingService(description: "HTTP client") { try? await httpClient.shutdown() },
+            ClosingService(description: "SMTP transport") { await transport.shutdown() },
+        ]
+        // PostgreSQL: requests write audit events unlinked; every replica's sequencer links them.
+        // Before the worker in the list, so it stops after it and links the worker's last events.
+        if let sequencing = store as? any AuditSequencing {
+            services.append(AuditSequencer(store: sequencing, chain: chain, alarm: auditAlarm, logger: logger))
+        }
+        services += [
+            worker,
+            IdempotencyPurge(store: store, logger: logger),
+            checkpointer,
+            BatchRunner(
+                accept: acceptService,
+                store: store,
+                signal: signal,
+                logger: logger,
+                metrics: metrics,
+                keys: { name in configuration.apiKey(named: name)?.scopes }
+            ),
+        ]
         return Application(
             router: router(),
             server: ConnectionGuards.server(configuration.server),
             configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port)),
-            services: [
-                ClosingService(description: "store") { await store.close() },
-                ClosingService(description: "HTTP client") { try? await httpClient.shutdown() },
-                ClosingService(description: "SMTP transport") { await transport.shutdown() },
-                worker,
-                IdempotencyPurge(store: store, logger: logger),
-                checkpointer,
-                BatchRunner(
-                    accept: acceptService,
-                    store: store,
-                    signal: signal,
-                    logger: logger,
-                    metrics: metrics,
-                    keys: { name in configuration.apiKey(named: name)?.scopes }
-                ),
-            ],
+            services: services,
             logger: logger
         )
     }
@@ -336,7 +367,7 @@ public struct GatewayRuntime: Sendable {
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: APIKeyAuthenticator(configuration: configuration))
-        HealthRoutes(store: store).add(to: router)
+        HealthRoutes(store: store, alarm: auditAlarm).add(to: router)
         OpenAPIRoute().add(to: router)
         MetricsRoutes(registry: metricsRegistry, metrics: metrics, store: store).add(to: router)
         RecoveryEmailRoutes(
@@ -373,14 +404,19 @@ public struct GatewayRuntime: Sendable {
             signal: signal,
             maxBodyBytes: configuration.courier.maxBodyBytes
         ).add(to: router)
-        AuditRoutes(store: store, chain: chain).add(to: router)
+        let auditVerifier = AuditOnlineVerifier(
+            store: store,
+            chain: chain,
+            signer: signingKey.publicKey
+        )
+        AuditRoutes(store: store, verifier: auditVerifier).add(to: router)
         if configuration.console.enabled {
             ConsoleRoutes(
                 configuration: configuration,
                 accept: accept,
                 kratos: kratos,
                 store: store,
-                chain: chain,
+                auditVerifier: auditVerifier,
                 templates: templates,
                 gateway: settings,
                 signal: signal

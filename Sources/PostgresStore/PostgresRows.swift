@@ -41,8 +41,28 @@ enum PostgresRows {
     }
 
     static func auditEvent(_ row: PostgresRow) throws -> AuditEvent {
+        try auditEvent(cells: Cells(row: row.makeRandomAccess(), table: "audit_events"))
+    }
+
+    /// A row of `audit_intake`: the columns of `audit_events` and the arrival position `n`. A row
+    /// whose columns cannot be read back (written by something else than a gateway) is answered as an
+    /// event at seq -1, which no held key verifies, so that the sequencer passes over it and reports
+    /// it instead of failing every round.
+    static func unsequencedAuditEvent(_ row: PostgresRow) throws -> UnsequencedAuditEvent {
+        let cells = Cells(row: row.makeRandomAccess(), table: "audit_intake")
+        let position: Int64 = try cells["n"]
+        guard let event = try? auditEvent(cells: cells) else {
+            let draft = AuditDraft(at: Date(timeIntervalSince1970: 0), actor: "", action: AuditAction("unreadable"))
+            return UnsequencedAuditEvent(
+                position: position,
+                event: AuditEvent(seq: -1, id: UUID(), draft: draft, prevHash: "", hash: "")
+            )
+        }
+        return UnsequencedAuditEvent(position: position, event: event)
+    }
+
+    private static func auditEvent(cells: Cells) throws -> AuditEvent {
         typealias C = AuditEventColumn
-        let cells = Cells(row: row.makeRandomAccess(), table: "audit_events")
         let action: String = try cells[C.action.rawValue]
         let draft = AuditDraft(
             at: try cells.date(C.at.rawValue),

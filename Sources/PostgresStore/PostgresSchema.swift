@@ -237,6 +237,44 @@ enum PostgresSchema {
                 """,
             ]
         ),
+        (
+            // The audit sequencer (issue 29): a request's transaction writes its events here, unlinked,
+            // each with its own HMAC (seq 0, an empty prev_hash); the sequencer links them into
+            // audit_events and deletes them here, in one transaction. `n` orders them by arrival (a
+            // sequence: no lock is shared). Rows are inserted and deleted, never changed.
+            "v10_audit_sequencer",
+            [
+                """
+                CREATE TABLE audit_intake (
+                    n bigserial PRIMARY KEY,
+                    seq bigint NOT NULL CHECK (seq = 0),
+                    id uuid NOT NULL,
+                    at_us bigint NOT NULL,
+                    actor text NOT NULL,
+                    source_ip text,
+                    request_id text,
+                    action text NOT NULL,
+                    delivery_id uuid,
+                    identity_id uuid,
+                    recipient_hash text,
+                    recipient_masked text,
+                    outcome text,
+                    details text NOT NULL,
+                    prev_hash text NOT NULL,
+                    hash text NOT NULL,
+                    key_id text NOT NULL
+                )
+                """,
+                """
+                CREATE FUNCTION audit_intake_unchanged() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'audit_intake rows are inserted and sequenced, never changed'; END $$
+                """,
+                """
+                CREATE TRIGGER audit_intake_no_update BEFORE UPDATE ON audit_intake
+                FOR EACH ROW EXECUTE FUNCTION audit_intake_unchanged()
+                """,
+            ]
+        ),
     ]
 
     static var names: [String] { steps.map(\.name) }

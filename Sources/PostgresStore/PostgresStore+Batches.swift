@@ -86,7 +86,7 @@ extension PostgresStore {
             let stored = try PostgresRows.batch(row)
             var audit = audit
             audit.outcome = stored.status.rawValue
-            _ = try await PostgresAuditLog.append([audit], chain: chain, connection: connection, logger: logger)
+            _ = try await PostgresAuditLog.write([audit], chain: chain, connection: connection, logger: logger)
             return stored
         }
     }
@@ -185,7 +185,7 @@ extension PostgresStore {
                 }
                 drafts.append(audit)
             }
-            _ = try await PostgresAuditLog.append(drafts, chain: chain, connection: connection, logger: logger)
+            _ = try await PostgresAuditLog.write(drafts, chain: chain, connection: connection, logger: logger)
             return change
         }
     }

@@ -24,13 +24,13 @@ enum PostgresWritten: Sendable {
 }
 
 extension PostgresStore {
-    /// The most writes one group commit takes: it bounds how long a batch holds its locks (the
-    /// audit head last of all) and how many statements one transaction sends.
+    /// The most writes one group commit takes: it bounds how long a batch holds its locks and how
+    /// many statements one transaction sends.
     static let maxBatch = 64
 
     /// Batches written at the same time, each on a pooled connection of its own: one batch's round
     /// trips (claims, inserts) overlap another's, and they meet only at the locks `writeBatch` takes
-    /// in one order (the audit head last), so they cannot deadlock. A batch never holds the same key
+    /// in one order, so they cannot deadlock. A batch never holds the same key
     /// as another in this process (`AcceptFlights`).
     static let groupCommitWriters = 2
 
@@ -49,16 +49,14 @@ extension PostgresStore {
         chain: AuditChain,
         client: PostgresClient,
         wait: Duration,
-        logger: Logger,
-        headHolds: HeadHolds
+        logger: Logger
     ) async -> GroupCommit<PostgresWrite, PostgresWritten>.Outcome {
         do {
-            let (answers, lockedAt) = try await transaction(client: client, wait: wait, logger: logger) {
-                connection in
-                .commit(try await writeBatch(units, chain: chain, connection: connection, logger: logger))
-            }
-            if let lockedAt { headHolds.record(ContinuousClock.now - lockedAt) }
-            return .success(answers)
+            return .success(
+                try await transaction(client: client, wait: wait, logger: logger) { connection in
+                    .commit(try await writeBatch(units, chain: chain, connection: connection, logger: logger))
+                }
+            )
         } catch {
             if case .unavailable = error { return .failure(error) }
             guard units.count > 1 else { return .success([.failure(error)]) }
@@ -69,8 +67,7 @@ extension PostgresStore {
                     chain: chain,
                     client: client,
                     wait: wait,
-                    logger: logger,
-                    headHolds: headHolds
+                    logger: logger
                 ) {
                 case .success(let one): results += one
                 case .failure(let error): results.append(.failure(error))
@@ -89,9 +86,9 @@ extension PostgresStore {
     /// 2. the cooldown advisory locks, all in one statement, in the order of the lock keys;
     /// 3. the rows of the deliveries whose outcomes are recorded, in id order (leasing skips locked
     ///    rows and waits for none);
-    /// 4. the audit head, last: the events of the whole batch are sealed in the order of `units`
-    ///    and inserted by one statement, so the head is locked once per batch, for the tail of the
-    ///    transaction only.
+    /// 4. none for the audit events: the batch's events are written unlinked, each with its own HMAC,
+    ///    into the audit intake by one statement (`PostgresAuditLog.write`), for the sequencer to link
+    ///    later; no row every replica shares is locked (a key rotation, at start-up, is the exception).
     ///
     /// Between 2 and 4, each accept that was claimed looks for a recent delivery (the batch's own
     /// earlier inserts included) and is inserted, or refused for its cooldown and its claim given
@@ -99,13 +96,12 @@ extension PostgresStore {
     /// Each step is one statement for the whole batch (claims, answers of the keys held by others,
     /// cooldown locks, cooldown looks, give-backs, inserts), so the accepts of a batch cost a fixed
     /// number of round trips however many there are.
-    /// Answers also when the head's lock was granted (nil when nothing was appended).
     static func writeBatch(
         _ units: [PostgresWrite],
         chain: AuditChain,
         connection: PostgresConnection,
         logger: Logger
-    ) async throws -> (answers: [Result<PostgresWritten, StoreError>], headLockedAt: ContinuousClock.Instant?) {
+    ) async throws -> [Result<PostgresWritten, StoreError>] {
         var answers = [Result<PostgresWritten, StoreError>?](repeating: nil, count: units.count)
         var accepts: [(index: Int, new: NewDelivery)] = []
         var changes: [(index: Int, id: UUID, attempt: Int, change: DeliveryChange)] = []
@@ -172,7 +168,7 @@ extension PostgresStore {
             }
         }
 
-        // 4. The audit events of the batch, in its order, after one lock of the head.
+        // 4. The audit events of the batch, in its order, into the intake.
         var drafts: [AuditDraft] = []
         var owners: [Int] = []
         for (index, unit) in units.enumerated() {
@@ -196,7 +192,7 @@ extension PostgresStore {
                 owners.append(index)
             }
         }
-        let (events, headLockedAt) = try await PostgresAuditLog.append(
+        let events = try await PostgresAuditLog.write(
             drafts,
             chain: chain,
             connection: connection,
@@ -214,25 +210,29 @@ extension PostgresStore {
             guard let answer else { throw StoreError.database("a unit of the group commit was left unanswered") }
             return answer
         }
-        return (answered, headLockedAt)
+        return answered
     }
 }
 
-/// How long group commits held the audit head's lock: from the grant to the end of the commit. The
-/// head serializes every appending transaction of every replica, so 1 ÷ this time bounds the
-/// batches per second of the whole deployment (`benchmarks/replicas.sh` prints that ceiling).
+/// How long sequencer rounds held the audit head's lock: from the grant to the end of the commit.
+/// The head serializes the rounds of every replica (only theirs: requests do not take it), so this
+/// time bounds how fast the log is sequenced, not how fast requests are accepted
+/// (`benchmarks/replicas.sh` prints it).
 final class HeadHolds: Sendable {
-    private let state = Mutex((batches: 0, held: Duration.zero))
+    private let state = Mutex((batches: 0, events: 0, held: Duration.zero))
 
-    func record(_ held: Duration) {
+    func record(_ held: Duration, events: Int) {
         state.withLock { state in
             state.batches += 1
+            state.events += events
             state.held += held
         }
     }
 
-    /// Batches that appended, and their mean hold (zero when none did).
-    var summary: (batches: Int, mean: Duration) {
-        state.withLock { state in (state.batches, state.batches == 0 ? .zero : state.held / state.batches) }
+    /// Rounds that sealed, the events they sealed, and their mean hold (zero when none did).
+    var summary: (batches: Int, events: Int, mean: Duration) {
+        state.withLock { state in
+            (state.batches, state.events, state.batches == 0 ? .zero : state.held / state.batches)
+        }
     }
 }

@@ -15,16 +15,6 @@ extension PostgresStore {
         try await page(try query.filter(), decode: PostgresRows.delivery, cursor: StoreCursor.after)
     }
 
-    /// Read from the chain's head row (see `PostgresAuditLog`), not by scanning the log.
-    public func auditHead() async throws(StoreError) -> Int64 {
-        let logger = logger
-        return try await withConnection { connection in
-            let rows = try await connection.query("SELECT seq FROM audit_head", logger: logger)
-                .collect().map { try $0.decode(Int64.self) }
-            return rows.first ?? 0
-        }
-    }
-
     public func purgeIdempotency(before: Date) async throws(StoreError) -> Int {
         let logger = logger
         return try await withConnection { connection in

@@ -9,11 +9,11 @@ import Store
 /// Everything that must hold across replicas is decided by the database, never by a lock in this
 /// process: idempotency keys by the primary key of `idempotency_records` (`INSERT … ON CONFLICT`),
 /// cooldown by a transaction-scoped advisory lock per identity and recipient, leases by
-/// `FOR UPDATE SKIP LOCKED`, the audit chain by the locked head row (see `PostgresAuditLog`).
+/// `FOR UPDATE SKIP LOCKED`, the audit chain by a sequencer that alone locks the head row (see `PostgresAuditLog`).
 /// Within one process, accepts of one key share one transaction (`AcceptFlights`), so that a
 /// burst of retries cannot take the pool's connections to wait on each other. Accepts and
 /// outcomes waiting at the same time share one transaction and one commit (a ``GroupCommit``, see
-/// `writeBatch`), which also takes the audit head's lock once per batch instead of once per email.
+/// `writeBatch`); their audit events go to the intake unlinked, and no request waits for the chain.
 ///
 /// The store owns its `PostgresClient` (a connection pool) and runs it in a task of its own from
 /// `init` until `close()`, so it works the same from `serve` and from one-shot commands
@@ -28,8 +28,12 @@ public struct PostgresStore: GatewayStore, GroupCommitting {
     let acceptFlights = AcceptFlights()
     /// Accepts and outcomes, batched into shared transactions.
     let groupCommit: GroupCommit<PostgresWrite, PostgresWritten>
-    /// How long the group commits held the audit head.
+    /// How long the sequencer's rounds held the audit head.
     let headHolds = HeadHolds()
+    /// The unsequenced audit events found rewritten.
+    let intakeRejections = IntakeRejections()
+    /// Every session is read-only: reads do not sequence the intake.
+    let readOnly: Bool
     private let runTask: Task<Void, Never>
 
     /// Connects lazily to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=…]`).
@@ -60,15 +64,14 @@ public struct PostgresStore: GatewayStore, GroupCommitting {
         self.chain = chain
         self.logger = logger
         self.connectionWait = connectionWait
-        let headHolds = headHolds
+        self.readOnly = readOnly
         groupCommit = GroupCommit(maxBatch: Self.maxBatch, writers: Self.groupCommitWriters) { units in
             await Self.commit(
                 units,
                 chain: chain,
                 client: client,
                 wait: connectionWait,
-                logger: logger,
-                headHolds: headHolds
+                logger: logger
             )
         }
         runTask = Task { await client.run() }
@@ -107,13 +110,13 @@ public struct PostgresStore: GatewayStore, GroupCommitting {
         await runTask.value
         let commits = groupCommit.statistics
         let holds = headHolds.summary
-        guard commits.batches > 0 else { return }
+        guard commits.batches > 0 || holds.batches > 0 else { return }
         logger.info(
             "group commits",
             metadata: [
                 "batches": "\(commits.batches)", "units": "\(commits.units)",
-                "audit_head_batches": "\(holds.batches)",
-                "audit_head_held_us_per_batch": "\(holds.mean / .microseconds(1))",
+                "sequencer_rounds": "\(holds.batches)", "sequenced_events": "\(holds.events)",
+                "sequencer_head_held_us_per_round": "\(holds.mean / .microseconds(1))",
             ]
         )
     }

@@ -12,11 +12,11 @@ import Store
 /// and `GET /v1/audit-events/verify`.
 package struct AuditRoutes: Sendable {
     let store: any GatewayStore
-    let chain: AuditChain
+    let verifier: AuditOnlineVerifier
 
-    package init(store: any GatewayStore, chain: AuditChain) {
+    package init(store: any GatewayStore, verifier: AuditOnlineVerifier) {
         self.store = store
-        self.chain = chain
+        self.verifier = verifier
     }
 
     package func add(to router: Router<GatewayRequestContext>) {
@@ -82,13 +82,29 @@ package struct AuditRoutes: Sendable {
     }
 
     func verify(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let result: AuditVerification
+        let view = try await Self.verify(verifier, caller: context.caller?.name ?? "", context: context)
+        return jsonResponse(view.json())
+    }
+
+    /// Runs `verifier` for `caller`: a refusal is a 429 with `Retry-After`, a store failure a 503.
+    package static func verify(
+        _ verifier: AuditOnlineVerifier,
+        caller: String,
+        context: GatewayRequestContext
+    ) async throws(Problem) -> AuditVerificationView {
         do {
-            result = try await store.verifyAudit(chain: chain)
+            return AuditVerificationView(try await verifier.verify(caller: caller))
+        } catch AuditOnlineVerifier.Refusal.tooSoon(let retryAfter) {
+            throw Problem(
+                .tooManyRequests,
+                code: .rateLimited,
+                title: "Too many requests",
+                detail: "the audit log is verified at most once at a time and a few times a minute per caller",
+                retryAfter: retryAfter
+            )
         } catch {
             throw context.storeUnavailable(error)
         }
-        return jsonResponse(AuditVerificationView(result).json())
     }
 
     private func page(_ query: AuditQuery, context: GatewayRequestContext) async throws(Problem) -> Page<AuditEvent> {
@@ -98,6 +114,23 @@ package struct AuditRoutes: Sendable {
             throw .badParameter("cursor", "is not a cursor this list gave out")
         } catch {
             throw context.storeUnavailable(error)
+        }
+    }
+}
+
+extension AuditVerificationView {
+    /// The online verify's answer: the chain's verdict, where it resumed, and the unsequenced events.
+    init(_ online: AuditOnlineVerification) {
+        self.init(online.result)
+        resumedAfter = online.resumedAfter
+        unsequenced = online.unsequenced
+        if let rejected = online.rejected, online.result.isOK {
+            ok = false
+            events = nil
+            head = nil
+            reason =
+                "unsequenced event \(rejected.entry.event.id.uuidString.lowercased()) at intake position "
+                + "\(rejected.entry.position): \(rejected.problem)"
         }
     }
 }

@@ -3,9 +3,8 @@ import Synchronization
 /// Group commit: concurrent writes share one transaction and one durable commit.
 ///
 /// A durable commit costs one flush to disk (SQLite's `fsync` with `synchronous = FULL`,
-/// PostgreSQL's WAL flush with `synchronous_commit = on`) and, on PostgreSQL, a lock on the audit
-/// chain's head until that flush is done. Paid once per request, it bounds the accept rate to the
-/// flushes per second of the disk, whatever the number of cores or replicas. Databases solve this
+/// PostgreSQL's WAL flush with `synchronous_commit = on`). Paid once per request, it bounds the
+/// accept rate to the flushes per second of the disk, whatever the number of cores. Databases solve this
 /// inside their log writer (group commit), Kafka with its linger: whoever arrives while a flush is
 /// under way waits for the next one, which then makes all of them durable at once.
 ///

@@ -13,6 +13,7 @@ import Testing
 @Suite struct AuditCheckpointerTests {
     let chain = AuditChain(key: try! AuditKey(bytes: [UInt8](repeating: 3, count: 32)))
     let key = AuditSigningKey(seed: [UInt8](repeating: 4, count: 32))
+    let alarm = AuditAlarm(metrics: .disabled)
 
     func append(_ count: Int, to store: SQLiteStore) async throws {
         for index in 0..<count {
@@ -29,6 +30,8 @@ import Testing
         let checkpointer = AuditCheckpointer(
             store: store,
             key: key,
+            chain: chain,
+            alarm: alarm,
             everyEvents: everyEvents,
             interval: .seconds(60),
             logger: Logger(label: "test")
@@ -45,7 +48,7 @@ import Testing
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (store, checkpointer) = try await checkpointing(in: directory, everyEvents: 5)
-        var state = AuditCheckpointer.State()
+        var state = AuditCheckpointer.State(chain: chain)
         let start = Date()
 
         try await append(4, to: store)
@@ -68,7 +71,7 @@ import Testing
         // A second replica's checkpointer, starting from the log as it is, writes the next one; the
         // first then counts it as a checkpoint and writes none of its own.
         try await append(1, to: store)
-        var replica = AuditCheckpointer.State()
+        var replica = AuditCheckpointer.State(chain: chain)
         try await checkpointer.step(&replica, now: Date().addingTimeInterval(61))
         try await checkpointer.step(&state, now: start.addingTimeInterval(200))
         #expect(try await store.auditHead() == 11)
@@ -90,7 +93,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let (store, checkpointer) = try await checkpointing(in: directory, everyEvents: 100)
         // The state first: its clock starts when it is made, and every time below is after that.
-        var state = AuditCheckpointer.State()
+        var state = AuditCheckpointer.State(chain: chain)
         let start = Date()
         try await append(2, to: store)
         let events = try await store.auditEvents(afterSeq: 0, limit: 10)
@@ -117,7 +120,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let (store, checkpointer) = try await checkpointing(in: directory, everyEvents: 5)
         #expect(try await checkpointer.resume().seq == 0, "no checkpoint yet: from seq 1")
-        var first = AuditCheckpointer.State()
+        var first = AuditCheckpointer.State(chain: chain)
         try await append(7, to: store)
         try await checkpointer.step(&first, now: Date())
         try await append(2, to: store)
@@ -126,7 +129,7 @@ import Testing
         var resumed = try await checkpointer.resume()
         let seventh = try await store.auditEvents(afterSeq: 6, limit: 1)[0]
         #expect(resumed.seq == 7 && resumed.head == seventh.hash)
-        var fresh = AuditCheckpointer.State()
+        var fresh = AuditCheckpointer.State(chain: chain)
         let now = Date()
         try await checkpointer.step(&resumed, now: now)
         try await checkpointer.step(&fresh, now: now)
@@ -137,10 +140,51 @@ import Testing
         let other = AuditCheckpointer(
             store: store,
             key: AuditSigningKey(seed: [UInt8](repeating: 5, count: 32)),
+            chain: chain,
+            alarm: alarm,
             everyEvents: 5,
             interval: .seconds(60),
             logger: Logger(label: "test")
         )
         #expect(try await other.resume().seq == 0)
     }
+
+    /// Issue 23: with the append-only triggers dropped, an event rewritten in the database after a
+    /// checkpoint is not folded into the next one: the checkpointer stops before it, signs only
+    /// what comes before, and raises the alarm naming its seq.
+    @Test func aRewrittenEventIsNeverSignedAndRaisesTheAlarm() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (store, checkpointer) = try await checkpointing(in: directory, everyEvents: 3)
+        var state = AuditCheckpointer.State(chain: chain)
+        try await append(3, to: store)
+        try await checkpointer.step(&state, now: Date())
+        #expect(try await store.auditHead() == 4, "a checkpoint at seq 4 covering 1-3")
+        try await append(3, to: store)
+        let path = directory.appendingPathComponent("gateway.sqlite").path
+        try runSQLite(
+            path,
+            "DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'mallory' WHERE seq = 6;"
+        )
+
+        try await checkpointer.step(&state, now: Date().addingTimeInterval(120))
+        #expect(state.stopped)
+        #expect(state.seq == 5, "folded up to the event before the rewritten one")
+        #expect(alarm.broken?.seq == 6)
+        let checkpoints = try await store.auditEvents(afterSeq: 0, limit: 100).filter { $0.action == .auditCheckpoint }
+        let covered = try checkpoints.map { try AuditCheckpoint(details: $0.details).seq }
+        #expect(covered.allSatisfy { $0 < 6 }, "no checkpoint covers the rewritten seq 6: \(covered)")
+        let report = try AuditExportCheck.verify(ndjson: try await export(store), publicKeys: [key.publicKey])
+        #expect(report.lastCheckpoint.map { $0.checkpoint.seq < 6 } ?? true)
+    }
+}
+
+/// Runs `sql` on the SQLite file at `path` with the sqlite3 shell (what an intruder with the file would do).
+func runSQLite(_ path: String, _ sql: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["sqlite3", path, sql]
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
 }

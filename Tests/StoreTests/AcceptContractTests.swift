@@ -23,12 +23,18 @@ import Testing
         #expect(record.nextAttemptAt == Fixtures.t0)
         #expect(record == new.delivery.with { $0.nextAttemptAt = Fixtures.t0 })
         #expect(try await subject.store.delivery(id: record.id) == record)
-        #expect(event.seq == 1)
         #expect(event.action == .emailRequested)
         #expect(event.deliveryID == record.id)
         #expect(event.recipientMasked == "j***@e***.com")
-        #expect(event.prevHash == AuditEvent.genesisHash)
-        #expect(try await subject.store.verifyAudit(chain: subject.chain) == .ok(events: 1, head: event.hash))
+        // Sealed into the chain at once (SQLite), or written unlinked and sequenced before a read (PostgreSQL).
+        let stored = try await subject.store.auditEvents(afterSeq: 0, limit: 10)
+        #expect(stored.map(\.id) == [event.id])
+        #expect(stored.first?.seq == 1)
+        #expect(stored.first?.prevHash == AuditEvent.genesisHash)
+        #expect(stored.first?.draft == event.draft)
+        #expect(
+            try await subject.store.verifyAudit(chain: subject.chain) == .ok(events: 1, head: stored.first?.hash ?? "")
+        )
     }
 
     @Test(arguments: StoreFactory.all)

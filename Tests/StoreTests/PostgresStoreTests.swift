@@ -143,8 +143,12 @@ import Testing
         await #expect(throws: StoreError.schemaNotMigrated(missing: PostgresSchema.names)) { try await store.ping() }
         try await store.migrate()
         _ = try await store.appendAudit(Fixtures.draft(.emailRefused))
-
         let reader = try await PostgresStore.openReadOnly(url: url, chain: chain)
+        // A read-only store seals nothing: the event waits unsequenced until a writer reads the log.
+        #expect(try await reader.verifyAudit(chain: chain).eventCount == 0)
+        #expect(try await reader.unsequencedAuditEvents(limit: 10).count == 1)
+        #expect(try await store.auditHead() == 1)
+
         #expect(try await reader.verifyAudit(chain: chain).eventCount == 1)
         await #expect {
             try await reader.appendAudit(Fixtures.draft(.emailRefused))
@@ -237,7 +241,9 @@ import Testing
     }
 
     /// The race no start-up check sees: two replicas with different keys start on an empty log and
-    /// append at once. The first append decides the key; every append of the other is refused.
+    /// append at once. Requests share no head to check, so both write; but the first sequencer round
+    /// decides the chain's key, and no event of the other key is ever sealed into it: they wait
+    /// unsequenced, and the online verify names them.
     @Test func replicasWithDifferentKeysAppendingOnAnEmptyLogNeverMixTheirKeys() async throws {
         let (url, name) = try await PostgresTestDatabase.create()
         let chains = [AuditChain(key: AuditKey.random()), AuditChain(key: AuditKey.random())]
@@ -245,30 +251,88 @@ import Testing
         try await stores[0].migrate()
         let writers = 4
         let perWriter = 5
-        // (replica, appended, refused) per writer.
-        let outcomes = try await concurrently(2 * writers) { index in
-            let replica = index % 2
-            var (appended, refused) = (0, 0)
+        _ = try await concurrently(2 * writers) { index in
             for _ in 0..<perWriter {
-                do {
-                    _ = try await stores[replica].appendAudit(Fixtures.draft(.emailRefused, actor: "r\(replica)"))
-                    appended += 1
-                } catch StoreError.auditKeyMismatch(_, let keyID, let current) {
-                    #expect(keyID == chains[1 - replica].keyID && current == chains[replica].keyID)
-                    refused += 1
-                }
+                _ = try await stores[index % 2].appendAudit(Fixtures.draft(.emailRefused, actor: "r\(index % 2)"))
             }
-            return (replica, appended, refused)
         }
-        let appended = [0, 1].map { replica in outcomes.filter { $0.0 == replica }.map(\.1).reduce(0, +) }
-        let winner = appended[0] > 0 ? 0 : 1
-        #expect(appended[winner] == writers * perWriter && appended[1 - winner] == 0, "\(outcomes)")
+        // Both replicas' sequencers take their rounds at once.
+        _ = try await concurrently(2) { index in try await stores[index].auditHead() }
         let events = try await stores[0].auditEvents(afterSeq: 0, limit: 100)
-        #expect(Set(events.map(\.keyID)) == [chains[winner].keyID])
+        let winner = chains.firstIndex { $0.keyID == events.first?.keyID } ?? -1
+        #expect(winner >= 0)
+        #expect(events.count == writers * perWriter && Set(events.map(\.keyID)) == [chains[winner].keyID])
+        #expect(Set(events.map(\.actor)) == ["r\(winner)"])
         #expect(
             try await stores[1].verifyAudit(chain: chains[winner]) == .ok(events: events.count, head: events.last!.hash)
         )
+        let waiting = try await stores[winner].unsequencedAuditEvents(limit: 100)
+        #expect(waiting.count == writers * perWriter)
+        #expect(
+            waiting.allSatisfy { chains[winner].unlinkedProblem($0.event) == .unknownKey(chains[1 - winner].keyID) }
+        )
         for store in stores { await store.close() }
+        await PostgresTestDatabase.drop(name)
+    }
+
+    /// An unsequenced event rewritten in the intake (the triggers let no UPDATE through; an intruder
+    /// deletes and re-inserts) is never sealed: the sequencer leaves it, reports it, and seals the rest.
+    @Test func aRewrittenUnsequencedEventIsNeverSealed() async throws {
+        let replicas = try await replicas(1)
+        let store = replicas.stores[0]
+        for index in 0..<3 { _ = try await store.appendAudit(Fixtures.draft(.emailRefused, actor: "a\(index)")) }
+        let url = try PostgresTestDatabase.url(forDatabase: replicas.name)
+        let raw = PostgresClient(configuration: try PostgresTestDatabase.configuration(url))
+        let runner = Task { await raw.run() }
+        await #expect(throws: PSQLError.self) { try await raw.query("UPDATE audit_intake SET actor = 'mallory'") }
+        try await raw.query(
+            """
+            WITH gone AS (DELETE FROM audit_intake WHERE actor = 'a1' RETURNING *)
+            INSERT INTO audit_intake SELECT n, seq, id, at_us, 'mallory', source_ip, request_id, action, delivery_id,
+                identity_id, recipient_hash, recipient_masked, outcome, details, prev_hash, hash, key_id FROM gone
+            """
+        )
+        runner.cancel()
+        let events = try await store.auditEvents(afterSeq: 0, limit: 10)
+        #expect(events.map(\.actor) == ["a0", "a2"])
+        #expect(try await store.verifyAudit(chain: replicas.chain).isOK)
+        let rejected = store.rejectedAuditEvents
+        #expect(rejected.map(\.event.actor) == ["mallory"])
+        #expect(rejected.first.flatMap { replicas.chain.unlinkedProblem($0.event) } == .hashMismatch)
+        #expect(try await store.unsequencedAuditEvents(limit: 10).count == 1, "left as evidence")
+        await replicas.close()
+    }
+
+    /// A rolling key rotation: a replica restarted with the new key (the old one kept as previous)
+    /// rotates the chain; from then on only its sequencer seals, the old replica's rounds skip, and
+    /// the old replica's events (under the old key) are sealed by the new one. Nothing is refused,
+    /// nothing is lost, the chain verifies with the new replica's keys.
+    @Test func aRollingKeyRotationLosesNoEventAndMixesNoKeys() async throws {
+        let (url, name) = try await PostgresTestDatabase.create()
+        let old = AuditKey.random()
+        let new = AuditKey.random()
+        let oldChain = AuditChain(key: old)
+        let newChain = AuditChain(keys: AuditKeyRing(current: new, previous: [old]))
+        let before = try PostgresStore(url: url, chain: oldChain)
+        try await before.migrate()
+        _ = try await before.appendAudit(Fixtures.draft(.emailRefused, actor: "old"))
+        #expect(try await before.auditHead() == 1)
+
+        let after = try PostgresStore(url: url, chain: newChain)
+        let rotation = try await after.appendAudit(AuditKeyRotation.draft(from: old.id, at: Fixtures.t0))
+        #expect(rotation.seq == 2 && rotation.keyID == new.id, "the rotation is linked at once")
+        _ = try await concurrently(6) { index in
+            try await [before, after][index % 2].appendAudit(Fixtures.draft(.emailRefused, actor: "w\(index % 2)"))
+        }
+        let skipped = try await before.sequenceAudit(wait: true, limit: 100)
+        #expect(skipped.sealed == 0 && skipped.headOnOtherKey == new.id)
+        #expect(try await after.auditHead() == 8)
+        let events = try await after.auditEvents(afterSeq: 0, limit: 100)
+        #expect(events.dropFirst(2).allSatisfy { $0.keyID == new.id })
+        #expect(events.filter { $0.actor == "w0" }.count == 3, "the old replica's events are in the chain")
+        #expect(try await after.verifyAudit(chain: newChain) == .ok(events: 8, head: events.last!.hash))
+        await before.close()
+        await after.close()
         await PostgresTestDatabase.drop(name)
     }
 
@@ -276,6 +340,7 @@ import Testing
         let replicas = try await replicas(1)
         let store = replicas.stores[0]
         _ = try await store.appendAudit(Fixtures.draft(.emailRefused))
+        #expect(try await store.auditHead() == 1, "sequenced into audit_events")
         let url = try PostgresTestDatabase.url(forDatabase: replicas.name)
         let raw = PostgresClient(configuration: try PostgresTestDatabase.configuration(url))
         let runner = Task { await raw.run() }

@@ -66,8 +66,8 @@ enum PostgresTestDatabase {
         return subject
     }
 
-    /// Locks the audit head row from a connection of its own, as another replica's transaction
-    /// does, until released: every transaction that appends to the audit log waits for it.
+    /// Locks the audit intake against writes from a connection of its own until released: every
+    /// transaction that writes an audit event waits for it (requests share no lock otherwise).
     private static func lockAuditHead(url: String) async throws -> HeldWrites {
         let client = PostgresClient(configuration: try configuration(url))
         let run = Task { await client.run() }
@@ -80,7 +80,10 @@ enum PostgresTestDatabase {
             let logger = Logger(label: "audit-head-holder")
             try await client.withConnection { connection in
                 for try await _ in try await connection.query("BEGIN", logger: logger) {}
-                for try await _ in try await connection.query("SELECT seq FROM audit_head FOR UPDATE", logger: logger) {
+                for try await _ in try await connection.query(
+                    "LOCK TABLE audit_intake IN EXCLUSIVE MODE",
+                    logger: logger
+                ) {
                 }
                 lockedSignal.yield()
                 for await _ in released { break }

@@ -14,7 +14,7 @@ struct StoreUnderTest: Sendable {
     let reopen: @Sendable (AuditChain) throws -> any GatewayStore
     let cleanup: @Sendable () -> Void
     /// Keeps the store's writes from committing until the answer's `release`: SQLite's one writer
-    /// is busy, PostgreSQL's audit head is locked by another connection. A test sees batches form.
+    /// is busy, PostgreSQL's audit intake is locked by another connection. A test sees batches form.
     var holdWrites: @Sendable () async throws -> HeldWrites = { throw HeldWrites.Unsupported() }
 }
 

@@ -100,6 +100,7 @@ def test_a_second_replica_with_another_key_refuses_to_start(stack, postgres):
     answer = first.send({"identity_id": ALICE, "reason": "first replica"}, "first-replica", wait=10)
     assert answer.status == 200 and answer.json()["status"] == "sent", answer
     database = postgres.last_database
+    first.audit_ndjson()  # a read of the log: every event written so far is sequenced
     rows = postgres.query(database, "SELECT seq, hash FROM audit_events ORDER BY seq")
 
     # Its own key file, created on the spot: the replica was given its own key.
