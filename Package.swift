@@ -65,10 +65,13 @@ let package = Package(
         // MARK: glibc's malloc tuning (mallopt), which the Glibc module leaves out
         .systemLibrary(name: "CMalloc"),
 
+        // MARK: A delivery's vocabulary: addresses, Message-IDs, the recovery method, Kratos's template types
+        .target(name: "DeliveryVocabulary", swiftSettings: swiftSettings),
+
         // MARK: Email: building RFC 5322 messages and delivering them over SMTP
         .target(
             name: "Mail",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", "DeliveryVocabulary"],
             swiftSettings: swiftSettings
         ),
 
@@ -101,6 +104,7 @@ let package = Package(
         .target(
             name: "Templates",
             dependencies: [
+                "DeliveryVocabulary",
                 "JSONValue",
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
@@ -130,7 +134,7 @@ let package = Package(
         // MARK: The durable store's contract: outbox, idempotency records, audit log
         .target(
             name: "Store",
-            dependencies: ["Audit"],
+            dependencies: ["Audit", "DeliveryVocabulary", "JSONValue"],
             swiftSettings: languageSettings
         ),
 
@@ -381,7 +385,8 @@ let package = Package(
             name: "StoreTests",
             dependencies: [
                 "TestSupport",
-                "Store", "Audit", "PostgresStore", "SQLiteStore", .product(name: "GRDB", package: "GRDB.swift"),
+                "Store", "Audit", "JSONValue", "PostgresStore", "SQLiteStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -37,7 +37,7 @@ extension ConsoleRoutes {
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
             throw ConsoleError(.notFound, "No such delivery.")
         }
-        let record: DeliveryRecord?
+        let record: Delivery?
         do {
             record = try await store.delivery(id: id)
         } catch {

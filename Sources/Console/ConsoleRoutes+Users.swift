@@ -83,7 +83,7 @@ extension ConsoleRoutes {
         page["addresses"] = addresses
         page["hasAddresses"] = !addresses.isEmpty
         page["canSend"] = session.scopes.contains(.send)
-        let deliveries: Page<DeliveryRecord>
+        let deliveries: Page<Delivery>
         do {
             deliveries = try await store.deliveries(DeliveryQuery(identityID: UUID(uuidString: identity.id), limit: 20))
         } catch {

@@ -138,21 +138,23 @@ public struct AcceptService: Sendable {
         }
         let expiresIn = request.expiresIn ?? settings.defaultExpiresIn
         let id = UUID()
-        let record = DeliveryRecord(
+        let record = Delivery(
             id: id,
             status: .queued,
-            identityID: identityID,
-            recipient: recipient.description,
-            method: DeliveryMethod(method),
-            template: template,
-            locale: request.locale?.description,
-            expiresIn: expiresIn.description,
+            recipient: recipient,
+            content: .recovery(
+                RecoveryOrder(
+                    identityID: identityID,
+                    method: method,
+                    template: template,
+                    locale: request.locale?.description,
+                    expiresIn: expiresIn.description,
+                    transientPayload: request.transientPayload
+                )
+            ),
             deadline: started.addingTimeInterval(expiresIn.duration / .seconds(1)),
             reason: request.reason,
-            transientPayload: request.transientPayload.flatMap {
-                try? String(decoding: JSONEncoder().encode($0), as: UTF8.self)
-            },
-            messageID: MessageID.generate(domain: settings.from.address.domain).value,
+            messageID: MessageID.generate(domain: settings.from.address.domain),
             actor: caller.name,
             requestID: caller.requestID,
             nextAttemptAt: started,

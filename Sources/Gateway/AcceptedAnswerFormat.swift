@@ -5,5 +5,5 @@ import Store
 /// retried request gets it byte for byte, without knowing its status code or its format.
 public protocol AcceptedAnswerFormat: Sendable {
     /// The status and body of the answer to the request that queued `delivery`.
-    func answer(for delivery: DeliveryRecord) -> (status: Int, body: Data)
+    func answer(for delivery: Delivery) -> (status: Int, body: Data)
 }

@@ -166,20 +166,21 @@ public struct CourierReceiver: Sendable {
 
         let id = UUID()
         let identityID = message.templateData["identity"]?["id"]?.stringValue.flatMap(UUID.init(uuidString:))
-        let record = DeliveryRecord(
+        let record = Delivery(
             id: id,
             status: .queued,
-            identityID: identityID,
-            recipient: recipient.description,
-            method: type.secretKey.map { $0.hasSuffix("_url") ? .link : .code },
-            template: nil,
-            source: .kratosCourier,
-            templateType: type.rawValue,
-            sealedPayload: payloadKey.seal(message, context: id.uuidString),
-            locale: email.contentLanguage,
-            expiresIn: "\(Int(lifetime / .seconds(60)))m",
+            recipient: recipient,
+            content: .courier(
+                SealedCourierMessage(
+                    identityID: identityID,
+                    templateType: type,
+                    locale: email.contentLanguage,
+                    expiresIn: "\(Int(lifetime / .seconds(60)))m",
+                    sealed: payloadKey.seal(message, context: id.uuidString)
+                )
+            ),
             deadline: deadline,
-            messageID: MessageID.generate(domain: settings.from.address.domain).value,
+            messageID: MessageID.generate(domain: settings.from.address.domain),
             actor: caller.name,
             requestID: caller.requestID,
             nextAttemptAt: receivedAt,

@@ -9,17 +9,16 @@ import Store
 import Synchronization
 import Templates
 
-/// The delivery worker: leases due deliveries, runs up to `delivery.workers` attempts at once,
-/// records each outcome (sent, retry later, failed) with its audit event, and takes back the
+/// The delivery worker: leases due deliveries, runs up to `delivery.workers` attempts at once (each
+/// composed and sent by the ``DeliveryDispatcher``), records each outcome (sent, retry later,
+/// failed) once with its one audit event, and takes back the
 /// deliveries of a crashed worker once their lease runs out. On graceful shutdown it stops
 /// leasing and lets the attempts in flight finish (each is bounded by the Kratos and SMTP
 /// timeouts); nothing it had leased is left behind.
 public struct DeliveryWorker: Service {
     let settings: GatewaySettings
     let store: any GatewayStore
-    let sender: RecoverySender
-    /// Sends the rows Kratos's courier posted; without it they wait (a configuration failure).
-    let courier: CourierSender?
+    let dispatcher: DeliveryDispatcher
     let chain: AuditChain
     let signal: DeliverySignal
     let logger: Logger
@@ -31,8 +30,7 @@ public struct DeliveryWorker: Service {
     public init(
         settings: GatewaySettings,
         store: any GatewayStore,
-        sender: RecoverySender,
-        courier: CourierSender? = nil,
+        dispatcher: DeliveryDispatcher,
         chain: AuditChain,
         signal: DeliverySignal,
         logger: Logger,
@@ -42,8 +40,7 @@ public struct DeliveryWorker: Service {
     ) {
         self.settings = settings
         self.store = store
-        self.sender = sender
-        self.courier = courier
+        self.dispatcher = dispatcher
         self.chain = chain
         self.signal = signal
         self.logger = logger
@@ -57,7 +54,7 @@ public struct DeliveryWorker: Service {
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 let free = settings.workers - inFlight.value.load(ordering: .relaxed)
-                var leased: [DeliveryRecord] = []
+                var leased: [Delivery] = []
                 if free > 0 {
                     do {
                         leased = try await store.leaseDue(
@@ -86,9 +83,9 @@ public struct DeliveryWorker: Service {
     }
 
     /// One attempt of a leased delivery, and its outcome recorded.
-    func process(_ record: DeliveryRecord) async {
+    func process(_ record: Delivery) async {
         let started = ContinuousClock.now
-        let masked = AuditChain.mask(record.recipient)
+        let masked = AuditChain.mask(record.recipient.description)
         var metadata: Logger.Metadata = [
             "delivery_id": "\(record.id.uuidString.lowercased())", "recipient": "\(masked)",
             "attempt": "\(record.attempts)",
@@ -96,7 +93,7 @@ public struct DeliveryWorker: Service {
         if let requestID = record.requestID { metadata["request_id"] = "\(requestID)" }
         let outcome: DeliveryOutcome
         var audit: AuditDraft
-        switch await attempt(record) {
+        switch await dispatcher.attempt(record) {
         case .success(let receipt):
             outcome = .sent(reply: receipt.reply, at: now())
             audit = draft(.emailSent, record, outcome: "sent", details: ["smtp_reply": receipt.reply])
@@ -152,9 +149,9 @@ public struct DeliveryWorker: Service {
     private func recordOutcome(
         _ outcome: DeliveryOutcome,
         audit: AuditDraft,
-        of record: DeliveryRecord,
+        of record: Delivery,
         metadata: Logger.Metadata
-    ) async throws(StoreError) -> (DeliveryRecord, waits: Int) {
+    ) async throws(StoreError) -> (Delivery, waits: Int) {
         let giveUp = ContinuousClock.now + Self.recordPatience
         var pause = Duration.milliseconds(100)
         var waits = 0
@@ -200,57 +197,14 @@ public struct DeliveryWorker: Service {
         }
     }
 
-    private func attempt(_ record: DeliveryRecord) async -> Result<SMTPReceipt, DeliveryError> {
-        if record.source == .kratosCourier {
-            guard let courier else {
-                return .failure(
-                    DeliveryError(
-                        errorClass: .configuration,
-                        source: "gateway",
-                        message: "this gateway sends no Kratos courier messages"
-                    )
-                )
-            }
-            return await courier.attempt(record)
-        }
-        let job: DeliveryJob
-        do {
-            guard let identityID = record.identityID, let method = record.method, let template = record.template else {
-                throw StoredDeliveryError.incomplete
-            }
-            job = DeliveryJob(
-                identityID: identityID.uuidString.lowercased(),
-                recipient: try EmailAddress(record.recipient),
-                method: RecoveryMethod(method),
-                template: template,
-                locale: record.locale,
-                messageID: try MessageID(record.messageID),
-                deadline: record.deadline,
-                transientPayload: record.transientPayload.flatMap {
-                    try? JSONValue(parsing: Array($0.utf8))
-                }
-            )
-        } catch {
-            return .failure(
-                DeliveryError(
-                    errorClass: .permanent,
-                    failure: .rejected,
-                    source: "gateway",
-                    message: "stored delivery is not sendable: \(error)"
-                )
-            )
-        }
-        return await sender.attempt(job)
-    }
-
     private func draft(
         _ action: AuditAction,
-        _ record: DeliveryRecord,
+        _ record: Delivery,
         outcome: String,
         details: [String: String]
     ) -> AuditDraft {
         var details = details
-        if let templateType = record.templateType { details["template_type"] = templateType }
+        if let templateType = record.templateType { details["template_type"] = templateType.rawValue }
         return AuditDraft(
             at: now(),
             actor: "system",
@@ -258,19 +212,12 @@ public struct DeliveryWorker: Service {
             action: action,
             deliveryID: record.id,
             identityID: record.identityID,
-            recipientHash: chain.recipientHash(record.recipient),
-            recipientMasked: AuditChain.mask(record.recipient),
+            recipientHash: chain.recipientHash(record.recipient.description),
+            recipientMasked: AuditChain.mask(record.recipient.description),
             outcome: outcome,
             details: details
         )
     }
-}
-
-/// An admin delivery row without the identity, method or template it needs.
-private enum StoredDeliveryError: Error, CustomStringConvertible {
-    case incomplete
-
-    var description: String { "the row lacks its identity, method or template" }
 }
 
 /// The number of attempts in flight, shared by the loop and the attempt tasks.

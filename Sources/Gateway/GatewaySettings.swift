@@ -2,7 +2,9 @@ import Kratos
 import Mail
 import Templates
 
-/// The settings of the domain, taken from the configuration file.
+/// The settings of the domain, taken from the configuration file. Every delivery default has one
+/// home, the configuration's (`DeliverySettings.defaults`, which `config/gateway.yaml` documents):
+/// nothing here defaults a setting.
 public struct GatewaySettings: Sendable {
     /// The sender of every email (`smtp.from_address`, `smtp.from_name`).
     public var from: Mailbox
@@ -26,22 +28,23 @@ public struct GatewaySettings: Sendable {
     public var workers: Int
     /// `delivery.max_attempts`, `delivery.backoff_initial`, `delivery.backoff_max`.
     public var retry: RetryPolicy
-    /// A batch's pace when it asks for none: items accepted per second.
-    public var batchRate = 50
+    /// `delivery.batch_rate`: a batch's pace when it asks for none, items accepted per second.
+    public var batchRate: Int
 
     public init(
         from: Mailbox,
-        defaultMethod: RecoveryMethod = .link,
+        defaultMethod: RecoveryMethod,
         linkTemplate: String = "recovery",
         codeTemplate: String = "recovery_code",
         defaultExpiresIn: KratosDuration,
-        cooldown: Duration = .seconds(60),
-        idempotencyWindow: Duration = .seconds(24 * 3600),
-        ratePerKey: Double = 10,
-        burstPerKey: Int = 20,
-        lease: Duration = .seconds(60),
-        workers: Int = 32,
-        retry: RetryPolicy
+        cooldown: Duration,
+        idempotencyWindow: Duration,
+        ratePerKey: Double,
+        burstPerKey: Int,
+        lease: Duration,
+        workers: Int,
+        retry: RetryPolicy,
+        batchRate: Int
     ) {
         self.from = from
         self.defaultMethod = defaultMethod
@@ -55,6 +58,7 @@ public struct GatewaySettings: Sendable {
         self.lease = lease
         self.workers = workers
         self.retry = retry
+        self.batchRate = batchRate
     }
 
     /// The template a request without one uses for `method`.

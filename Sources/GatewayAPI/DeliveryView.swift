@@ -46,22 +46,22 @@ public struct DeliveryView: Sendable, Codable, Equatable, APIJSONEncodable {
         case sentAt = "sent_at"
     }
 
-    public init(_ record: DeliveryRecord) {
+    public init(_ record: Delivery) {
         id = record.id.uuidString.lowercased()
         status = record.status.rawValue
         failure = record.failure?.rawValue
         identityID = record.identityID?.uuidString.lowercased()
-        recipient = AuditChain.mask(record.recipient)
+        recipient = AuditChain.mask(record.recipient.description)
         method = record.method?.rawValue
         template = record.template
         source = record.source.rawValue
-        templateType = record.templateType
+        templateType = record.templateType?.rawValue
         locale = record.locale
         attempts = record.attempts
         nextAttemptAt = record.status.isFinal ? nil : record.nextAttemptAt.map(Timestamp.format)
         lastError = record.lastErrorClass.map { LastError(class: $0.rawValue, message: record.lastError ?? "") }
         smtpReply = record.smtpReply
-        messageID = record.messageID
+        messageID = record.messageID.value
         createdAt = Timestamp.format(record.createdAt)
         sentAt = record.sentAt.map(Timestamp.format)
     }

@@ -36,8 +36,13 @@ public struct GatewayRuntime: Sendable {
     /// Seals Kratos's courier messages at rest and keys their deduplication.
     let payloadKey: CourierPayloadKey
     let transport: SMTPTransport
-    let kratosConfiguration: KratosConfiguration
     let httpClient: HTTPClient
+    /// The Kratos admin API client.
+    let kratos: KratosClient
+    /// Kratos's courier messages as emails: the gateway's templates in the configured locale lookup.
+    let composer: CourierComposer
+    /// Accepts single sends (the API, the console) and the items of batches (the batch runner).
+    let acceptService: AcceptService
     let signal = DeliverySignal()
     let settings: GatewaySettings
     /// This gateway's metrics (its own registry: gateways in one process do not mix their figures).
@@ -71,7 +76,7 @@ public struct GatewayRuntime: Sendable {
         guard let expiresIn = KratosDuration(delivery.expiresIn) else {
             throw StartupError(part: "delivery.expires_in", problem: "must be a positive duration")
         }
-        var settings = GatewaySettings(
+        let settings = GatewaySettings(
             from: configuration.smtp.from,
             defaultMethod: delivery.defaultMethod,
             defaultExpiresIn: expiresIn,
@@ -85,9 +90,9 @@ public struct GatewayRuntime: Sendable {
                 maxAttempts: delivery.maxAttempts,
                 initialBackoff: delivery.backoffInitial,
                 maxBackoff: delivery.backoffMax
-            )
+            ),
+            batchRate: delivery.batchRate
         )
-        settings.batchRate = delivery.batchRate
         let kratosConfiguration = try step("kratos.admin_url") {
             try KratosConfiguration(
                 adminURL: configuration.kratos.adminURL,
@@ -119,6 +124,8 @@ public struct GatewayRuntime: Sendable {
         let registry = PrometheusCollectorRegistry()
         let metrics = GatewayMetrics(factory: PrometheusGatewayFactory(registry: registry))
         metrics.set(.buildInfo, [("version", GatewayVersion.current)], 1)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let kratos = KratosClient(configuration: kratosConfiguration, httpClient: httpClient)
         return GatewayRuntime(
             configuration: configuration,
             store: store,
@@ -128,8 +135,18 @@ public struct GatewayRuntime: Sendable {
             templates: templates,
             payloadKey: payloadKey,
             transport: transport,
-            kratosConfiguration: kratosConfiguration,
-            httpClient: HTTPClient(eventLoopGroupProvider: .singleton),
+            httpClient: httpClient,
+            kratos: kratos,
+            composer: CourierComposer(catalog: templates, localePolicy: configuration.courier.localePolicy),
+            acceptService: AcceptService(
+                settings: settings,
+                store: store,
+                kratos: kratos,
+                templates: templates,
+                chain: chain,
+                answers: AcceptedAnswer(),
+                metrics: metrics
+            ),
             settings: settings,
             metricsRegistry: registry,
             metrics: metrics,
@@ -288,25 +305,16 @@ public struct GatewayRuntime: Sendable {
     /// accepting, the worker finishes the sends in flight and records them, then the resources
     /// close. An error (the port is taken) cancels them all; each resource still closes once.
     public func application(logger: Logger) -> some ApplicationProtocol {
-        let sender = RecoverySender(
-            issuer: kratos,
+        let dispatcher = DeliveryDispatcher(
+            recovery: RecoveryComposer(issuer: kratos, templates: templates, from: settings.from, metrics: metrics),
+            courier: CourierMessageComposer(payloadKey: payloadKey, composer: composer, from: settings.from),
             mail: transport,
-            templates: templates,
-            from: settings.from,
-            metrics: metrics
-        )
-        let courier = CourierSender(
-            payloadKey: payloadKey,
-            composer: composer,
-            mail: transport,
-            from: settings.from,
             metrics: metrics
         )
         let worker = DeliveryWorker(
             settings: settings,
             store: store,
-            sender: sender,
-            courier: courier,
+            dispatcher: dispatcher,
             chain: chain,
             signal: signal,
             logger: logger,
@@ -423,29 +431,6 @@ public struct GatewayRuntime: Sendable {
             ).add(to: router)
         }
         return router
-    }
-
-    /// Accepts single sends (the API, the console) and the items of batches (the batch runner).
-    private var acceptService: AcceptService {
-        AcceptService(
-            settings: settings,
-            store: store,
-            kratos: kratos,
-            templates: templates,
-            chain: chain,
-            answers: AcceptedAnswer(),
-            metrics: metrics
-        )
-    }
-
-    /// Kratos's courier messages as emails: the gateway's templates in the configured locale lookup.
-    private var composer: CourierComposer {
-        CourierComposer(catalog: templates, localePolicy: configuration.courier.localePolicy)
-    }
-
-    /// The Kratos admin API client.
-    private var kratos: KratosClient {
-        KratosClient(configuration: kratosConfiguration, httpClient: httpClient)
     }
 
     private static func step<T>(_ part: String, _ body: () throws -> T) throws(StartupError) -> T {

@@ -7,20 +7,17 @@ import Store
 /// Decoding of stored rows into the protocol's records; a value that cannot be read back is a
 /// `corruptRow` naming its table and column.
 enum PostgresRows {
-    static func delivery(_ row: PostgresRow) throws -> DeliveryRecord {
+    static func delivery(_ row: PostgresRow) throws -> Delivery {
         typealias C = DeliveryColumn
         let cells = Cells(row: row.makeRandomAccess(), table: "deliveries")
-        return DeliveryRecord(
+        return try Delivery.decoding(
             id: try cells[C.id.rawValue],
-            status: try cells.enumValue(C.status.rawValue),
-            failure: try cells.optionalEnum(C.failure.rawValue),
+            status: try cells[C.status.rawValue],
+            failure: try cells[C.failure.rawValue],
             identityID: try cells[C.identityID.rawValue],
             recipient: try cells[C.recipient.rawValue],
-            method: try cells.optionalEnum(C.method.rawValue),
+            method: try cells[C.method.rawValue],
             template: try cells[C.template.rawValue],
-            source: try cells.enumValue(C.source.rawValue),
-            templateType: try cells[C.templateType.rawValue],
-            sealedPayload: try cells[C.sealedPayload.rawValue],
             locale: try cells[C.locale.rawValue],
             expiresIn: try cells[C.expiresIn.rawValue],
             deadline: try cells.date(C.deadline.rawValue),
@@ -32,11 +29,14 @@ enum PostgresRows {
             attempts: try cells[C.attempts.rawValue],
             nextAttemptAt: try cells.optionalDate(C.nextAttemptAt.rawValue),
             leaseExpiresAt: try cells.optionalDate(C.leaseExpiresAt.rawValue),
-            lastErrorClass: try cells.optionalEnum(C.lastErrorClass.rawValue),
+            lastErrorClass: try cells[C.lastErrorClass.rawValue],
             lastError: try cells[C.lastError.rawValue],
             smtpReply: try cells[C.smtpReply.rawValue],
             createdAt: try cells.date(C.createdAt.rawValue),
-            sentAt: try cells.optionalDate(C.sentAt.rawValue)
+            sentAt: try cells.optionalDate(C.sentAt.rawValue),
+            source: try cells[C.source.rawValue],
+            templateType: try cells[C.templateType.rawValue],
+            sealedPayload: try cells[C.sealedPayload.rawValue]
         )
     }
 

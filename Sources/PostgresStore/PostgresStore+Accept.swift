@@ -152,7 +152,7 @@ extension PostgresStore {
         let cooled = news.filter { $0.cooldown > 0 && $0.delivery.identityID != nil }
         guard !cooled.isEmpty else { return }
         let identities = cooled.compactMap { $0.delivery.identityID?.uuidString.lowercased() }
-        let recipients = cooled.map(\.delivery.recipient)
+        let recipients = cooled.map(\.delivery.recipient.description)
         try await connection.query(
             """
             SELECT pg_advisory_xact_lock(\(cooldownLockClass), lock) FROM (
@@ -187,7 +187,7 @@ extension PostgresStore {
             )
             FROM (
                 SELECT position, identity_id, lower(recipient) AS lowered, since_us, api_key_id, key
-                FROM unnest(\(looks.compactMap(\.delivery.identityID))::uuid[], \(looks.map(\.delivery.recipient))::text[],
+                FROM unnest(\(looks.compactMap(\.delivery.identityID))::uuid[], \(looks.map(\.delivery.recipient.description))::text[],
                     \(looks.map(Self.cooldownSince))::bigint[], \(looks.map(\.idempotency.apiKeyID))::text[],
                     \(looks.map(\.idempotency.key))::text[])
                     WITH ORDINALITY AS asked(identity_id, recipient, since_us, api_key_id, key, position)
@@ -244,7 +244,7 @@ extension PostgresStore {
         _ news: [NewDelivery],
         connection: PostgresConnection,
         logger: Logger
-    ) async throws -> [UUID: DeliveryRecord] {
+    ) async throws -> [UUID: Delivery] {
         guard !news.isEmpty else { return [:] }
         var binds = PostgresBindings()
         let rows = news.map { new in
@@ -266,7 +266,7 @@ extension PostgresStore {
         _ id: UUID,
         connection: PostgresConnection,
         logger: Logger
-    ) async throws -> DeliveryRecord? {
+    ) async throws -> Delivery? {
         try await connection.query("SELECT * FROM deliveries WHERE id = \(id)", logger: logger).collect()
             .first.map(PostgresRows.delivery)
     }

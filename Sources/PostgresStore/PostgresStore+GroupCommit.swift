@@ -19,7 +19,7 @@ enum PostgresWrite: Sendable {
 enum PostgresWritten: Sendable {
     case accept(AcceptResult)
     /// The delivery as an outcome or a release left it.
-    case delivery(DeliveryRecord)
+    case delivery(Delivery)
     case audit(AuditEvent)
 }
 
@@ -147,7 +147,7 @@ extension PostgresStore {
         }
         try await unclaim(refused, connection: connection, logger: logger)
         let inserted = try await insert(admitted.map(\.new), connection: connection, logger: logger)
-        var stored: [Int: DeliveryRecord] = [:]
+        var stored: [Int: Delivery] = [:]
         for (index, new) in admitted {
             guard let delivery = inserted[new.delivery.id] else { throw StoreError.deliveryNotFound(new.delivery.id) }
             stored[index] = delivery
@@ -155,7 +155,7 @@ extension PostgresStore {
 
         // 3. Outcomes and releases, in id order, in one statement; a failed guard stays with its unit.
         changes.sort { $0.id.uuidString < $1.id.uuidString }
-        var recorded: [Int: DeliveryRecord] = [:]
+        var recorded: [Int: Delivery] = [:]
         let results = try await record(
             changes.map { ($0.id, $0.attempt, $0.change) },
             connection: connection,

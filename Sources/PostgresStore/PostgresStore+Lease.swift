@@ -8,7 +8,7 @@ extension PostgresStore {
     /// `FOR UPDATE SKIP LOCKED`: concurrent leasers on any replica lock disjoint due rows and skip
     /// the ones another holds; a row updated by a leaser that committed first is re-checked against
     /// the condition (READ COMMITTED), so a row is never leased twice while its lease runs.
-    public func leaseDue(now: Date, limit: Int, leaseFor: TimeInterval) async throws(StoreError) -> [DeliveryRecord] {
+    public func leaseDue(now: Date, limit: Int, leaseFor: TimeInterval) async throws(StoreError) -> [Delivery] {
         guard limit >= 1 else { throw .invalidQuery(parameter: "limit", reason: "must be at least 1") }
         guard leaseFor > 0 else { throw .invalidQuery(parameter: "leaseFor", reason: "must be positive") }
         let nowMicros = PostgresRows.micros(now)
@@ -41,7 +41,7 @@ extension PostgresStore {
         attempt: Int,
         outcome: DeliveryOutcome,
         audit: [AuditDraft]
-    ) async throws(StoreError) -> DeliveryRecord {
+    ) async throws(StoreError) -> Delivery {
         guard
             case .delivery(let record) = try await groupCommit.submit(
                 .finish(id: id, attempt: attempt, outcome: outcome, audit: audit)
@@ -52,7 +52,7 @@ extension PostgresStore {
 
     /// Gives the lease back untried (the attempt does not count); it shares its transaction with
     /// the writes waiting at the same time, like `finish`.
-    public func release(id: UUID, attempt: Int) async throws(StoreError) -> DeliveryRecord {
+    public func release(id: UUID, attempt: Int) async throws(StoreError) -> Delivery {
         guard case .delivery(let record) = try await groupCommit.submit(.release(id: id, attempt: attempt)) else {
             throw StoreError.database("the group commit answered a release with another write's result")
         }
@@ -70,7 +70,7 @@ extension PostgresStore {
         _ outcomes: [(id: UUID, attempt: Int, change: DeliveryChange)],
         connection: PostgresConnection,
         logger: Logger
-    ) async throws -> [Result<DeliveryRecord, StoreError>] {
+    ) async throws -> [Result<Delivery, StoreError>] {
         guard !outcomes.isEmpty else { return [] }
         var binds = PostgresBindings()
         let rows = outcomes.map { id, attempt, change in

@@ -4,14 +4,14 @@ import PostgresNIO
 import Store
 
 extension PostgresStore {
-    public func delivery(id: UUID) async throws(StoreError) -> DeliveryRecord? {
+    public func delivery(id: UUID) async throws(StoreError) -> Delivery? {
         let logger = logger
         return try await withConnection { connection in
             try await Self.fetchDelivery(id, connection: connection, logger: logger)
         }
     }
 
-    public func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<DeliveryRecord> {
+    public func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<Delivery> {
         try await page(try query.filter(), decode: PostgresRows.delivery, cursor: StoreCursor.after)
     }
 

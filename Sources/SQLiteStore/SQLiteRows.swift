@@ -15,20 +15,17 @@ enum SQLiteRows {
     }
 
     /// A row selected with ``deliveryColumns(qualifiedBy:)``.
-    static func delivery(_ row: Row) throws -> DeliveryRecord {
+    static func delivery(_ row: Row) throws -> Delivery {
         typealias C = DeliveryColumn
         let table = "deliveries"
-        return DeliveryRecord(
+        return try Delivery.decoding(
             id: try uuid(row, C.id, table: table),
-            status: try enumValue(row, C.status, table: table),
-            failure: try optionalEnum(row, C.failure, table: table),
+            status: try C.status.value(in: row),
+            failure: try C.failure.valueOrNil(in: row),
             identityID: try optionalUUID(row, C.identityID, table: table),
             recipient: try C.recipient.value(in: row),
-            method: try optionalEnum(row, C.method, table: table),
+            method: try C.method.valueOrNil(in: row),
             template: try C.template.valueOrNil(in: row),
-            source: try enumValue(row, C.source, table: table),
-            templateType: try C.templateType.valueOrNil(in: row),
-            sealedPayload: try C.sealedPayload.valueOrNil(in: row),
             locale: try C.locale.valueOrNil(in: row),
             expiresIn: try C.expiresIn.value(in: row),
             deadline: try date(row, C.deadline),
@@ -40,16 +37,19 @@ enum SQLiteRows {
             attempts: try C.attempts.value(in: row),
             nextAttemptAt: try optionalDate(row, C.nextAttemptAt),
             leaseExpiresAt: try optionalDate(row, C.leaseExpiresAt),
-            lastErrorClass: try optionalEnum(row, C.lastErrorClass, table: table),
+            lastErrorClass: try C.lastErrorClass.valueOrNil(in: row),
             lastError: try C.lastError.valueOrNil(in: row),
             smtpReply: try C.smtpReply.valueOrNil(in: row),
             createdAt: try date(row, C.createdAt),
-            sentAt: try optionalDate(row, C.sentAt)
+            sentAt: try optionalDate(row, C.sentAt),
+            source: try C.source.value(in: row),
+            templateType: try C.templateType.valueOrNil(in: row),
+            sealedPayload: try C.sealedPayload.valueOrNil(in: row)
         )
     }
 
     /// `record` as it reads back once inserted: its instants at the microsecond the row keeps.
-    static func stored(_ record: DeliveryRecord) -> DeliveryRecord {
+    static func stored(_ record: Delivery) -> Delivery {
         var stored = record
         stored.deadline = AuditTime.truncated(record.deadline)
         stored.nextAttemptAt = record.nextAttemptAt.map(AuditTime.truncated)

@@ -83,7 +83,7 @@ extension SQLiteStore {
                         """
                 ),
                 arguments: [
-                    SQLiteRows.text(identityID), delivery.recipient, since, idempotency.apiKeyID,
+                    SQLiteRows.text(identityID), delivery.recipient.description, since, idempotency.apiKeyID,
                     idempotency.key,
                 ]
             )
@@ -116,7 +116,7 @@ extension SQLiteStore {
         return .accepted(SQLiteRows.stored(queued), event: event)
     }
 
-    private static func insert(_ record: DeliveryRecord, idempotency: IdempotencyEntry, db: Database) throws {
+    private static func insert(_ record: Delivery, idempotency: IdempotencyEntry, db: Database) throws {
         // Typed: `execute(arguments:)` takes an optional, which would pick GRDB's failable `[Any]` initializer.
         let arguments: StatementArguments = StatementArguments(
             DeliveryColumn.allCases.map { SQLiteRows.bind($0.value(of: record, idempotency: idempotency)) }
@@ -133,7 +133,7 @@ extension SQLiteStore {
 
     /// A cached statement: preparing a `SELECT` calls GRDB's authorizer once per column, and
     /// this runs twice per email (the check and read-back of an outcome).
-    static func fetchDelivery(_ id: UUID, db: Database) throws -> DeliveryRecord? {
+    static func fetchDelivery(_ id: UUID, db: Database) throws -> Delivery? {
         let statement = try db.cachedStatement(sql: selectDelivery)
         return try Row.fetchOne(statement, arguments: [SQLiteRows.text(id)]).map(SQLiteRows.delivery)
     }

@@ -4,7 +4,7 @@ import GRDB
 import Store
 
 extension SQLiteStore {
-    public func leaseDue(now: Date, limit: Int, leaseFor: TimeInterval) async throws(StoreError) -> [DeliveryRecord] {
+    public func leaseDue(now: Date, limit: Int, leaseFor: TimeInterval) async throws(StoreError) -> [Delivery] {
         guard limit >= 1 else { throw .invalidQuery(parameter: "limit", reason: "must be at least 1") }
         guard leaseFor > 0 else { throw .invalidQuery(parameter: "leaseFor", reason: "must be positive") }
         let nowMicros = SQLiteRows.micros(now)
@@ -38,7 +38,7 @@ extension SQLiteStore {
         attempt: Int,
         outcome: DeliveryOutcome,
         audit: [AuditDraft]
-    ) async throws(StoreError) -> DeliveryRecord {
+    ) async throws(StoreError) -> Delivery {
         let chain = chain
         return try await groupWrite { db in
             try Self.requireSending(id, attempt: attempt, db: db)
@@ -80,7 +80,7 @@ extension SQLiteStore {
         }
     }
 
-    public func release(id: UUID, attempt: Int) async throws(StoreError) -> DeliveryRecord {
+    public func release(id: UUID, attempt: Int) async throws(StoreError) -> Delivery {
         try await groupWrite { db in
             try Self.requireSending(id, attempt: attempt, db: db)
             try db.execute(

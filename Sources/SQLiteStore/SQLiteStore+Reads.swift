@@ -4,11 +4,11 @@ import GRDB
 import Store
 
 extension SQLiteStore {
-    public func delivery(id: UUID) async throws(StoreError) -> DeliveryRecord? {
+    public func delivery(id: UUID) async throws(StoreError) -> Delivery? {
         try await read { db in try Self.fetchDelivery(id, db: db) }
     }
 
-    public func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<DeliveryRecord> {
+    public func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<Delivery> {
         try await page(
             try query.filter(),
             columns: SQLiteRows.deliveryColumns(),

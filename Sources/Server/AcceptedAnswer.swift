@@ -7,7 +7,7 @@ import Store
 public struct AcceptedAnswer: AcceptedAnswerFormat {
     public init() {}
 
-    public func answer(for delivery: DeliveryRecord) -> (status: Int, body: Data) {
+    public func answer(for delivery: Delivery) -> (status: Int, body: Data) {
         (202, DeliveryView(delivery).json())
     }
 }

@@ -107,7 +107,7 @@ package struct RecoveryEmailRoutes: Sendable {
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
             throw Problem.notFound("recovery email")
         }
-        let record: DeliveryRecord?
+        let record: Delivery?
         do {
             record = try await store.delivery(id: id)
         } catch {
@@ -145,7 +145,7 @@ package struct RecoveryEmailRoutes: Sendable {
             }
             query.templateType = parsed.rawValue
         }
-        let page: Page<DeliveryRecord>
+        let page: Page<Delivery>
         do {
             page = try await store.deliveries(query)
         } catch StoreError.invalidQuery {

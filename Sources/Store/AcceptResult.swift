@@ -4,7 +4,7 @@ import Foundation
 /// The answer of `accept`: queued, replayed, or refused (a refusal writes nothing).
 public enum AcceptResult: Sendable, Hashable {
     /// The delivery was queued; `event` is the sealed `email.requested` event.
-    case accepted(DeliveryRecord, event: AuditEvent)
+    case accepted(Delivery, event: AuditEvent)
     /// The same key with the same request: answer what was answered the first time.
     case replay(status: Int, body: Data, deliveryID: UUID)
     /// The same key with another request.

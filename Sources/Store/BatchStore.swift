@@ -299,7 +299,7 @@ extension AuditDraft {
     /// The `email.failed` event of `delivery`, stopped before it was sent because its batch was
     /// cancelled by `cancel` (the `batch.cancelled` event: its actor, request and time).
     public static func cancelled(
-        _ delivery: DeliveryRecord,
+        _ delivery: Delivery,
         batchID: UUID,
         by cancel: AuditDraft,
         chain: AuditChain
@@ -314,8 +314,8 @@ extension AuditDraft {
             action: .emailFailed,
             deliveryID: delivery.id,
             identityID: delivery.identityID,
-            recipientHash: chain.recipientHash(delivery.recipient),
-            recipientMasked: AuditChain.mask(delivery.recipient),
+            recipientHash: chain.recipientHash(delivery.recipient.description),
+            recipientMasked: AuditChain.mask(delivery.recipient.description),
             outcome: DeliveryFailure.cancelled.rawValue,
             details: ["batch_id": batchID.uuidString.lowercased()]
         )

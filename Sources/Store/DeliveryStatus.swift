@@ -23,9 +23,3 @@ public enum DeliveryFailure: String, Sendable, Hashable, Codable, CaseIterable {
     /// Its batch was cancelled before it was sent.
     case cancelled
 }
-
-/// What the email carries: a recovery link or a recovery code.
-public enum DeliveryMethod: String, Sendable, Hashable, Codable, CaseIterable {
-    case link
-    case code
-}

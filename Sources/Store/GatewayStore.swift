@@ -16,7 +16,7 @@ public protocol GatewayStore: AcceptStore, BatchStore {
     /// Atomically leases up to `limit` due deliveries: `queued`/`retrying` with
     /// `nextAttemptAt <= now`, or `sending` whose lease expired. Marks them `sending`, sets
     /// `leaseExpiresAt = now + leaseFor` and counts the attempt. Oldest due first.
-    func leaseDue(now: Date, limit: Int, leaseFor: TimeInterval) async throws(StoreError) -> [DeliveryRecord]
+    func leaseDue(now: Date, limit: Int, leaseFor: TimeInterval) async throws(StoreError) -> [Delivery]
 
     /// Records the outcome of attempt number `attempt` of a leased (`sending`) delivery and appends
     /// `audit` in one transaction. Throws `leaseLost` when the delivery is no longer in that
@@ -27,14 +27,14 @@ public protocol GatewayStore: AcceptStore, BatchStore {
         outcome: DeliveryOutcome,
         audit: [AuditDraft]
     ) async throws(StoreError)
-        -> DeliveryRecord
+        -> Delivery
 
     /// Gives a leased delivery back (shutdown) without counting the attempt; it is due at once.
-    func release(id: UUID, attempt: Int) async throws(StoreError) -> DeliveryRecord
+    func release(id: UUID, attempt: Int) async throws(StoreError) -> Delivery
 
-    func delivery(id: UUID) async throws(StoreError) -> DeliveryRecord?
+    func delivery(id: UUID) async throws(StoreError) -> Delivery?
 
-    func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<DeliveryRecord>
+    func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<Delivery>
 
     func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent>
 

@@ -5,7 +5,7 @@ import Foundation
 /// and the `email.requested` audit draft.
 public struct NewDelivery: Sendable, Hashable {
     /// The delivery to insert; its status is forced to `queued` and attempts to 0.
-    public var delivery: DeliveryRecord
+    public var delivery: Delivery
     public var idempotency: IdempotencyEntry
     /// A delivery for the same identity and recipient, created within this many seconds before
     /// `delivery.createdAt` under another idempotency key, refuses this one. 0 turns it off, and so
@@ -14,7 +14,7 @@ public struct NewDelivery: Sendable, Hashable {
     /// Sealed by the store with the next seq; its `deliveryID` is set to the delivery's id.
     public var audit: AuditDraft
 
-    public init(delivery: DeliveryRecord, idempotency: IdempotencyEntry, cooldown: TimeInterval, audit: AuditDraft) {
+    public init(delivery: Delivery, idempotency: IdempotencyEntry, cooldown: TimeInterval, audit: AuditDraft) {
         self.delivery = delivery
         self.idempotency = idempotency
         self.cooldown = cooldown
@@ -23,7 +23,7 @@ public struct NewDelivery: Sendable, Hashable {
 
     /// `delivery` as every store inserts it: `queued`, no attempt yet, due at once unless a later
     /// first attempt was asked for.
-    public var queued: DeliveryRecord {
+    public var queued: Delivery {
         var queued = delivery
         queued.status = .queued
         queued.failure = nil

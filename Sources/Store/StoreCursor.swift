@@ -33,7 +33,7 @@ package enum StoreCursor {
     }
 
     /// The cursor of the page after the one that ends with `record`.
-    package static func after(_ record: DeliveryRecord) -> String {
+    package static func after(_ record: Delivery) -> String {
         delivery(createdAtMicros: AuditTime.microseconds(record.createdAt), id: record.id)
     }
 

@@ -1,4 +1,5 @@
 import Audit
+import Foundation
 
 /// The columns of the `deliveries` table, named once for every store: each store's exhaustive
 /// `switch` over them writes a row and its decoder reads one, so a new column is a case here, a
@@ -37,39 +38,52 @@ package enum DeliveryColumn: String, CaseIterable, Sendable {
     /// `(id, status, …)`: every column, in declaration order, for an INSERT.
     package static let list = "(" + allCases.map(\.rawValue).joined(separator: ", ") + ")"
 
-    /// The value of this column in the row that stores `record` (accepted under `idempotency`).
-    package func value(of record: DeliveryRecord, idempotency: IdempotencyEntry) -> StoreValue? {
+    /// The value of this column in the row that stores `delivery` (accepted under `idempotency`).
+    package func value(of delivery: Delivery, idempotency: IdempotencyEntry) -> StoreValue? {
         switch self {
-        case .id: .uuid(record.id)
-        case .status: .text(record.status.rawValue)
-        case .failure: record.failure.map { .text($0.rawValue) }
-        case .identityID: record.identityID.map(StoreValue.uuid)
-        case .recipient: .text(record.recipient)
-        case .method: record.method.map { .text($0.rawValue) }
-        case .template: record.template.map(StoreValue.text)
-        case .locale: record.locale.map(StoreValue.text)
-        case .expiresIn: .text(record.expiresIn)
-        case .deadline: .micros(record.deadline)
-        case .reason: record.reason.map(StoreValue.text)
-        case .transientPayload: record.transientPayload.map(StoreValue.text)
-        case .messageID: .text(record.messageID)
-        case .actor: .text(record.actor)
-        case .requestID: record.requestID.map(StoreValue.text)
+        case .id: .uuid(delivery.id)
+        case .status: .text(delivery.status.rawValue)
+        case .failure: delivery.failure.map { .text($0.rawValue) }
+        case .identityID: delivery.identityID.map(StoreValue.uuid)
+        case .recipient: .text(delivery.recipient.description)
+        case .method: delivery.method.map { .text($0.rawValue) }
+        case .template: delivery.template.map(StoreValue.text)
+        case .locale: delivery.locale.map(StoreValue.text)
+        case .expiresIn: .text(delivery.expiresIn)
+        case .deadline: .micros(delivery.deadline)
+        case .reason: delivery.reason.map(StoreValue.text)
+        case .transientPayload: Self.transientPayload(of: delivery).map(StoreValue.text)
+        case .messageID: .text(delivery.messageID.value)
+        case .actor: .text(delivery.actor)
+        case .requestID: delivery.requestID.map(StoreValue.text)
         case .apiKeyID: .text(idempotency.apiKeyID)
         case .idempotencyKey: .text(idempotency.key)
-        case .attempts: .integer(Int64(record.attempts))
-        case .nextAttemptAt: record.nextAttemptAt.map(StoreValue.micros)
-        case .leaseExpiresAt: record.leaseExpiresAt.map(StoreValue.micros)
-        case .lastErrorClass: record.lastErrorClass.map { .text($0.rawValue) }
-        case .lastError: record.lastError.map(StoreValue.text)
-        case .smtpReply: record.smtpReply.map(StoreValue.text)
-        case .createdAt: .micros(record.createdAt)
-        case .sentAt: record.sentAt.map(StoreValue.micros)
-        case .source: .text(record.source.rawValue)
-        case .templateType: record.templateType.map(StoreValue.text)
-        case .sealedPayload: record.sealedPayload.map(StoreValue.bytes)
+        case .attempts: .integer(Int64(delivery.attempts))
+        case .nextAttemptAt: delivery.nextAttemptAt.map(StoreValue.micros)
+        case .leaseExpiresAt: delivery.leaseExpiresAt.map(StoreValue.micros)
+        case .lastErrorClass: delivery.lastErrorClass.map { .text($0.rawValue) }
+        case .lastError: delivery.lastError.map(StoreValue.text)
+        case .smtpReply: delivery.smtpReply.map(StoreValue.text)
+        case .createdAt: .micros(delivery.createdAt)
+        case .sentAt: delivery.sentAt.map(StoreValue.micros)
+        case .source: .text(delivery.source.rawValue)
+        case .templateType: delivery.templateType.map { .text($0.rawValue) }
+        case .sealedPayload:
+            if case .courier(let message) = delivery.content { message.sealed.map(StoreValue.bytes) } else { nil }
         }
     }
+
+    /// A recovery order's transient payload as JSON text (sorted keys).
+    private static func transientPayload(of delivery: Delivery) -> String? {
+        guard case .recovery(let order) = delivery.content, let payload = order.transientPayload else { return nil }
+        return (try? payloadEncoder.encode(payload)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private static let payloadEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
 }
 
 /// The columns of the `audit_events` table, named once for every store, as ``DeliveryColumn`` is for

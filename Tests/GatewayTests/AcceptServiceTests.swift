@@ -34,7 +34,7 @@ struct AcceptServiceTests {
         let standIn: KratosStandIn
 
         /// Every delivery stored.
-        func deliveries() async throws -> [DeliveryRecord] {
+        func deliveries() async throws -> [Delivery] {
             try await store.deliveries(DeliveryQuery(limit: 200)).items
         }
 

@@ -74,17 +74,14 @@ struct CourierWorkerTests {
             worker: DeliveryWorker(
                 settings: settings,
                 store: store,
-                sender: RecoverySender(
-                    issuer: kratos,
-                    mail: transport,
-                    templates: try shippedTemplates(),
-                    from: settings.from
-                ),
-                courier: CourierSender(
-                    payloadKey: workerKey ?? key,
-                    composer: composer,
-                    mail: transport,
-                    from: settings.from
+                dispatcher: DeliveryDispatcher(
+                    recovery: RecoveryComposer(issuer: kratos, templates: try shippedTemplates(), from: settings.from),
+                    courier: CourierMessageComposer(
+                        payloadKey: workerKey ?? key,
+                        composer: composer,
+                        from: settings.from
+                    ),
+                    mail: transport
                 ),
                 chain: chain,
                 signal: DeliverySignal(),
@@ -97,7 +94,7 @@ struct CourierWorkerTests {
     }
 
     /// Posts `set/type`, leases it and runs one attempt.
-    func attemptOne(_ parts: Parts, _ type: String, set: String = "ctx-v26.2") async throws -> DeliveryRecord {
+    func attemptOne(_ parts: Parts, _ type: String, set: String = "ctx-v26.2") async throws -> Delivery {
         let json = try Data(contentsOf: Self.fixtures.appendingPathComponent("\(set)/\(type).json"))
         let answer = try await parts.receiver.receive(
             json: json,
@@ -115,7 +112,7 @@ struct CourierWorkerTests {
             let record = try await attemptOne(parts, "login_code_valid")
             #expect(record.status == .sent, "\(record.lastError ?? "")")
             #expect(record.sealedPayload == nil)
-            #expect(record.source == .kratosCourier && record.templateType == "login_code_valid")
+            #expect(record.source == .kratosCourier && record.templateType?.rawValue == "login_code_valid")
             let message = try #require(try parts.smtp.messages().first)
             let raw = String(decoding: message.raw, as: UTF8.self)
             #expect(raw.contains("Content-Language: de\r\n"))

@@ -42,7 +42,10 @@ struct DeliveryWorkerTests {
         let settings = try GatewaySettings.forTests()
         try await withStandIn { _, adminURL in
             let kratos = KratosClient(configuration: try KratosConfiguration(adminURL: adminURL), httpClient: .shared)
-            let sender = RecoverySender(issuer: kratos, mail: transport, templates: templates, from: settings.from)
+            let dispatcher = DeliveryDispatcher(
+                recovery: RecoveryComposer(issuer: kratos, templates: templates, from: settings.from),
+                mail: transport
+            )
             let parts = Parts(
                 store: store,
                 accept: AcceptService(
@@ -56,7 +59,7 @@ struct DeliveryWorkerTests {
                 worker: DeliveryWorker(
                     settings: settings,
                     store: store,
-                    sender: sender,
+                    dispatcher: dispatcher,
                     chain: chain,
                     signal: DeliverySignal(),
                     logger: Logger(label: "test")
@@ -68,7 +71,7 @@ struct DeliveryWorkerTests {
     }
 
     /// Accepts one request for foobar@ory.sh's identity, leases it and runs one attempt.
-    func attemptOne(_ parts: Parts) async throws -> DeliveryRecord {
+    func attemptOne(_ parts: Parts) async throws -> Delivery {
         let body: JSONValue = .object(["identity_id": .string("a251ebc2-880c-4f76-a8f3-38e6940eab0e")])
         let answer = try await parts.accept.accept(
             body: body,

@@ -17,7 +17,7 @@ struct RecoverySenderTests {
 
     func withSender(
         templatesDirectory: String = repositoryRoot.appendingPathComponent("templates").path,
-        _ body: @Sendable (RecoverySender, KratosStandIn, AiosmtpdServer) async throws -> Void
+        _ body: @Sendable (DeliveryDispatcher, KratosStandIn, AiosmtpdServer) async throws -> Void
     ) async throws {
         let server = try await AiosmtpdServer.start()
         defer { server.stop() }
@@ -28,27 +28,42 @@ struct RecoverySenderTests {
         let templates = try TemplateCatalog.load(directory: templatesDirectory, defaultLocale: "en")
         try await withStandIn { standIn, adminURL in
             let kratos = KratosClient(configuration: try KratosConfiguration(adminURL: adminURL), httpClient: .shared)
-            let sender = RecoverySender(
-                issuer: kratos,
-                mail: transport,
-                templates: templates,
-                from: try Mailbox(displayName: "Example", address: EmailAddress("no-reply@example.com"))
+            let sender = DeliveryDispatcher(
+                recovery: RecoveryComposer(
+                    issuer: kratos,
+                    templates: templates,
+                    from: try Mailbox(displayName: "Example", address: EmailAddress("no-reply@example.com"))
+                ),
+                mail: transport
             )
             try await body(sender, standIn, server)
         }
         await transport.shutdown()
     }
 
-    func job(method: RecoveryMethod, locale: String? = nil, deadline: Date = Date() + 3600) throws -> DeliveryJob {
-        DeliveryJob(
-            identityID: Self.identity,
+    func job(
+        method: RecoveryMethod,
+        locale: String? = nil,
+        deadline: Date = Date() + 3600,
+        identityID: String = Self.identity
+    ) throws -> Delivery {
+        Delivery(
+            id: UUID(),
+            status: .sending,
             recipient: try EmailAddress("foobar@ory.sh"),
-            method: method,
-            template: method == .link ? "recovery" : "recovery_code",
-            locale: locale,
-            messageID: try MessageID("<fixed-\(method.rawValue)@example.com>"),
+            content: .recovery(
+                RecoveryOrder(
+                    identityID: try #require(UUID(uuidString: identityID)),
+                    method: method,
+                    template: method == .link ? "recovery" : "recovery_code",
+                    locale: locale,
+                    expiresIn: "1h"
+                )
+            ),
             deadline: deadline,
-            transientPayload: nil
+            messageID: try MessageID("<fixed-\(method.rawValue)@example.com>"),
+            actor: "backend",
+            createdAt: Date()
         )
     }
 
@@ -84,8 +99,7 @@ struct RecoverySenderTests {
 
     @Test func aDeletedIdentityIsGone() async throws {
         try await withSender { sender, standIn, server in
-            var gone = try job(method: .link)
-            gone.identityID = "11111111-2222-4333-8444-555555555555"
+            let gone = try job(method: .link, identityID: "11111111-2222-4333-8444-555555555555")
             let error = try #require(await sender.attempt(gone).failureValue)
             #expect(error.errorClass == .permanent)
             #expect(error.failure == .identityGone)

@@ -21,11 +21,16 @@ extension GatewaySettings {
     ) throws -> GatewaySettings {
         GatewaySettings(
             from: try Mailbox(displayName: "Example", address: EmailAddress("no-reply@example.com")),
+            defaultMethod: .link,
             defaultExpiresIn: try KratosDuration(parsing: "1h"),
             cooldown: cooldown,
+            idempotencyWindow: .seconds(86_400),
             ratePerKey: ratePerKey,
             burstPerKey: burstPerKey,
-            retry: RetryPolicy(maxAttempts: 3, initialBackoff: .seconds(2), maxBackoff: .seconds(10))
+            lease: .seconds(60),
+            workers: 32,
+            retry: RetryPolicy(maxAttempts: 3, initialBackoff: .seconds(2), maxBackoff: .seconds(10)),
+            batchRate: 50
         )
     }
 }

@@ -233,8 +233,8 @@ import Testing
     }
 }
 
-extension DeliveryRecord {
-    func with(_ change: (inout DeliveryRecord) -> Void) -> DeliveryRecord {
+extension Delivery {
+    func with(_ change: (inout Delivery) -> Void) -> Delivery {
         var copy = self
         change(&copy)
         return copy

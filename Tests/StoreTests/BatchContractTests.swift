@@ -230,7 +230,7 @@ import Testing
             total: 3,
             audit: AuditDraft(at: Fixtures.t0, actor: "backend", action: .batchCreated)
         )
-        var deliveries: [DeliveryRecord] = []
+        var deliveries: [Delivery] = []
         for _ in 1...2 {
             guard case .accepted(let record, _) = try await store.accept(Fixtures.newDelivery(chain: chain)) else {
                 Issue.record("not accepted")

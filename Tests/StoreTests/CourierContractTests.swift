@@ -18,14 +18,16 @@ import Testing
     ) -> NewDelivery {
         var new = Fixtures.newDelivery(chain: chain, key: dedupKey, apiKeyID: "kratos_courier:kratos", at: at)
         new.delivery = new.delivery.with {
-            $0.identityID = nil
-            $0.method = type.hasSuffix("_invalid") ? nil : .code
-            $0.template = nil
             $0.reason = nil
-            $0.transientPayload = nil
-            $0.source = .kratosCourier
-            $0.templateType = type
-            $0.sealedPayload = sealed
+            $0.content = .courier(
+                SealedCourierMessage(
+                    identityID: nil,
+                    templateType: CourierTemplateType(rawValue: type)!,  // every caller passes a known type
+                    locale: $0.locale,
+                    expiresIn: $0.expiresIn,
+                    sealed: sealed
+                )
+            )
         }
         new.idempotency.requestHash = dedupKey
         new.audit.identityID = nil

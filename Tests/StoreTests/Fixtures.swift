@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import JSONValue
 import Store
 
 /// Builders of realistic requests for the contract suite.
@@ -19,19 +20,23 @@ enum Fixtures {
         keyExpiresAfter: TimeInterval = 86_400
     ) -> NewDelivery {
         let id = UUID()
-        let delivery = DeliveryRecord(
+        let delivery = Delivery(
             id: id,
             status: .queued,
-            identityID: identityID,
-            recipient: recipient,
-            method: .link,
-            template: "recovery",
-            locale: "de-CH",
-            expiresIn: "1h",
+            recipient: try! EmailAddress(recipient),  // every caller passes a valid address
+            content: .recovery(
+                RecoveryOrder(
+                    identityID: identityID,
+                    method: .link,
+                    template: "recovery",
+                    locale: "de-CH",
+                    expiresIn: "1h",
+                    transientPayload: .object(["ticket": .number(4711)])
+                )
+            ),
             deadline: at.addingTimeInterval(3600),
             reason: "ticket #4711",
-            transientPayload: #"{"ticket":4711}"#,
-            messageID: "<\(id.uuidString.lowercased())@gateway.example>",
+            messageID: try! MessageID("<\(id.uuidString.lowercased())@gateway.example>"),
             actor: apiKeyID,
             requestID: "req-\(key)",
             createdAt: at
@@ -70,7 +75,23 @@ enum Fixtures {
 
 extension AcceptResult {
     /// The accepted record, or nil for any other answer.
-    var accepted: DeliveryRecord? {
+    var accepted: Delivery? {
         if case .accepted(let record, _) = self { record } else { nil }
     }
+}
+
+extension Delivery {
+    /// The sealed courier document the row holds, nil for a recovery order or a final courier row.
+    var sealedPayload: Data? {
+        if case .courier(let message) = content { message.sealed } else { nil }
+    }
+}
+
+// Addresses and Message-IDs written as literals in the suite's expectations (each a valid one).
+extension EmailAddress: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { try! self.init(value) }
+}
+
+extension MessageID: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { try! self.init(value) }
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// Contract: leasing, finishing, retrying, releasing and crash recovery by lease expiry.
 @Suite struct LeaseContractTests {
-    func accept(_ subject: StoreUnderTest, at: Date = Fixtures.t0) async throws -> DeliveryRecord {
+    func accept(_ subject: StoreUnderTest, at: Date = Fixtures.t0) async throws -> Delivery {
         try #require(try await subject.store.accept(Fixtures.newDelivery(chain: subject.chain, at: at)).accepted)
     }
 

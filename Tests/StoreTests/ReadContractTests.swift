@@ -28,7 +28,7 @@ import Testing
             let new = Fixtures.newDelivery(chain: subject.chain, at: Fixtures.t0 + Double(index / 2))
             ids.append(try #require(try await subject.store.accept(new).accepted).id)
         }
-        var seen: [DeliveryRecord] = []
+        var seen: [Delivery] = []
         var cursor: String?
         var pages = 0
         repeat {
@@ -57,7 +57,7 @@ import Testing
         defer { subject.cleanup() }
         let store = subject.store
         let identity = UUID()
-        var mine: [DeliveryRecord] = []
+        var mine: [Delivery] = []
         for index in 0..<4 {
             let new = Fixtures.newDelivery(chain: subject.chain, identityID: identity, at: Fixtures.t0 + Double(index))
             mine.append(try #require(try await store.accept(new).accepted))

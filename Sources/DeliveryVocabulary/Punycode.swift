@@ -1,6 +1,6 @@
 /// RFC 3492 Punycode, the encoding behind internationalized domain names (`müller.de` is sent
 /// as `xn--mller-kva.de`).
-enum Punycode {
+package enum Punycode {
     private static let base = 36
     private static let tMin = 1
     private static let tMax = 26
@@ -10,7 +10,7 @@ enum Punycode {
     private static let initialN = 128
 
     /// The Punycode form of one label (without the `xn--` prefix), or `nil` if it would overflow.
-    static func encode(_ label: String) -> String? {
+    package static func encode(_ label: String) -> String? {
         let scalars = label.unicodeScalars.map { Int($0.value) }
         var output = scalars.filter { $0 < 0x80 }.map { Character(Unicode.Scalar(UInt8($0))) }
         let basicCount = output.count

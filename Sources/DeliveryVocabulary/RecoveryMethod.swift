@@ -1,5 +1,5 @@
 /// How the user recovers: by following a link or by typing a code. Every template serves exactly one.
-public enum RecoveryMethod: String, Sendable, CaseIterable {
+public enum RecoveryMethod: String, Sendable, Hashable, Codable, CaseIterable {
     case link
     case code
 

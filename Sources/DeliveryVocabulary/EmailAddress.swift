@@ -45,7 +45,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(localPart)@\(domain)" }
 
     /// RFC 5322 `atext`: the characters a dot-atom may contain besides the dot.
-    static func isAtext(_ scalar: Unicode.Scalar) -> Bool {
+    package static func isAtext(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar {
         case "a"..."z", "A"..."Z", "0"..."9": return true
         default: return "!#$%&'*+-/=?^_`{|}~".unicodeScalars.contains(scalar)
@@ -69,7 +69,10 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     ) throws(MessageError) -> String {
         guard !raw.isEmpty else { throw refuse("the domain is empty") }
         if raw.hasPrefix("[") { throw refuse("address literals ([…]) are not supported") }
-        let normalized = raw.precomposedStringWithCanonicalMapping.lowercased()
+        // An ASCII domain is its own NFC form: only a Unicode one is normalized (through Foundation,
+        // the costly part of checking an address, which every stored delivery's decoding does).
+        let normalized = (raw.utf8.allSatisfy { $0 < 0x80 } ? raw : raw.precomposedStringWithCanonicalMapping)
+            .lowercased()
         let labels = normalized.split(separator: ".", omittingEmptySubsequences: false)
         var asciiLabels: [String] = []
         for label in labels {
@@ -97,20 +100,5 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         let domain = asciiLabels.joined(separator: ".")
         guard domain.utf8.count <= 253 else { throw refuse("the domain is longer than 253 octets") }
         return domain
-    }
-}
-
-/// An address with an optional display name, as in `From: Example <no-reply@example.com>`.
-public struct Mailbox: Sendable, Hashable {
-    /// The name shown by mail clients; may be any Unicode text without CR/LF.
-    public let displayName: String?
-    /// The address itself.
-    public let address: EmailAddress
-
-    /// Builds a mailbox; a display name with CR, LF or other control characters is refused.
-    public init(displayName: String? = nil, address: EmailAddress, field: String = "address") throws(MessageError) {
-        if let displayName { try HeaderText.check(displayName, field: field) }
-        self.displayName = displayName?.isEmpty == true ? nil : displayName
-        self.address = address
     }
 }

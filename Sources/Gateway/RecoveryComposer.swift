@@ -1,0 +1,90 @@
+import Foundation
+import JSONValue
+import Kratos
+import Mail
+import Store
+import Templates
+
+/// Composes the email of one attempt of a recovery order: fetches the identity (if the template
+/// prints it), creates the link or code at Kratos (now, so that it is fresh, and valid until the
+/// delivery's deadline) and renders the template. The link and code live only in this call's
+/// memory, between Kratos and SMTP.
+public struct RecoveryComposer: Sendable {
+    let issuer: MeasuredKratos
+    let templates: TemplateCatalog
+    let from: Mailbox
+    let now: @Sendable () -> Date
+
+    /// - Parameter metrics: where the Kratos calls are timed.
+    public init(
+        issuer: KratosClient,
+        templates: TemplateCatalog,
+        from: Mailbox,
+        metrics: GatewayMetrics = .disabled,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.issuer = MeasuredKratos(issuer, metrics: metrics)
+        self.templates = templates
+        self.from = from
+        self.now = now
+    }
+
+    /// The email `delivery` sends for `order`, or why this attempt cannot send one.
+    func message(for delivery: Delivery, _ order: RecoveryOrder) async throws(DeliveryError) -> EmailMessage {
+        let remaining = Duration.seconds(delivery.deadline.timeIntervalSince(now()).rounded(.down))
+        guard remaining >= LinkLifetime.minimumAtSend, let lifetime = KratosDuration(remaining) else {
+            throw DeliveryError(
+                errorClass: .permanent,
+                failure: .expired,
+                source: "gateway",
+                message: "the link's lifetime has passed"
+            )
+        }
+        let identityID = order.identityID.uuidString.lowercased()
+        // The identity is fetched only for a template that prints it; a deleted identity shows
+        // anyway, as Kratos refuses to create its link or code.
+        var traits: JSONValue = .object([:])
+        let secret: (url: String, code: String?, expiresAt: Date)
+        do {
+            if templates.usesIdentity(order.template) {
+                traits = try await issuer.identity(id: identityID).traits
+            }
+            switch order.method {
+            case .link:
+                let link = try await issuer.createRecoveryLink(identityID: identityID, expiresIn: lifetime)
+                secret = (link.url, nil, link.expiresAt)
+            case .code:
+                let code = try await issuer.createRecoveryCode(identityID: identityID, expiresIn: lifetime)
+                secret = (code.url, code.code, code.expiresAt)
+            }
+        } catch {
+            throw DeliveryError(error)
+        }
+        let minutes = max(1, Int((secret.expiresAt.timeIntervalSince(now()) / 60).rounded()))
+        let data = TemplateData(
+            to: delivery.recipient.description,
+            recoveryURL: secret.url,
+            recoveryCode: secret.code,
+            identityID: identityID,
+            traits: traits,
+            expiresInMinutes: minutes,
+            transientPayload: order.transientPayload ?? .object([:])
+        )
+        do {
+            let rendered = try templates.render(order.template, locale: order.locale, method: order.method, data: data)
+            return try EmailMessage(
+                from: from,
+                to: Mailbox(address: delivery.recipient),
+                subject: rendered.subject,
+                text: rendered.text,
+                html: rendered.html,
+                messageID: delivery.messageID,
+                date: now()
+            )
+        } catch let error as TemplateError {
+            throw DeliveryError(error)
+        } catch {
+            throw DeliveryError(errorClass: .configuration, source: "template", message: "\(error)")
+        }
+    }
+}
