@@ -22,7 +22,7 @@ import Testing
 
     @Test func kratosIsCalledWithTheVersionsUserAgent() async throws {
         try await withGatewayRuntime { runtime, _, _ in
-            #expect(runtime.kratosConfiguration.userAgent == "recovery-gateway/\(GatewayVersion.current)")
+            #expect(runtime.kratos.configuration.userAgent == "recovery-gateway/\(GatewayVersion.current)")
             // The application closes the runtime's resources.
             try await runtime.application(logger: Logger(label: "test")).test(.live) { _ in }
         }
