@@ -30,4 +30,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let batchCreated = AuditAction("batch.created")
     /// A batch was cancelled (details: how many items it stopped).
     public static let batchCancelled = AuditAction("batch.cancelled")
+    /// A console agent looked an identity up by login email (the address masked and hashed;
+    /// outcome `found`, `not_found` or `several`).
+    public static let identityLookedUp = AuditAction("identity.looked_up")
 }

@@ -368,7 +368,9 @@ public struct GatewayRuntime: Sendable {
                 chain: chain,
                 templates: templates,
                 gateway: settings,
-                signal: signal
+                signal: signal,
+                httpClient: httpClient,
+                logger: Logger(label: "recovery-gateway.console")
             ).add(to: router)
         }
         return router
