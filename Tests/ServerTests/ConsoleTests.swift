@@ -31,7 +31,7 @@ import Testing
 
             let wrong = try await client.postSignIn("rg_not_a_key")
             #expect(wrong.status == .unauthorized)
-            #expect(wrong.text.contains("id=\"api_key-error\">This is not a valid API key.</p>"))
+            #expect(wrong.text.contains("id=\"sign-in-error\">This is not a valid API key.</p>"))
             #expect(!wrong.headers[values: .setCookie].contains { $0.hasPrefix("__Host-rg_console=") })
         }
     }
