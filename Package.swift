@@ -49,10 +49,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Up to 4.x: vapor/jwt-kit (the console's ID tokens) needs 4.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
     ],
     targets: [
         // MARK: libcurl
@@ -197,12 +199,36 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: OpenID Connect sign-in: discovery, the code flow with PKCE, ID tokens checked with jwt-kit
+        .target(
+            name: "OIDC",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OIDCTests",
+            dependencies: [
+                "OIDC",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: languageSettings
+        ),
+
         // MARK: The support console at /console: HTML pages, sessions and CSRF over the domain services
         .target(
             name: "Console",
             dependencies: [
-                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "Server",
-                "Store", "Templates",
+                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "OIDC",
+                "Server", "Store", "Templates",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -215,7 +241,8 @@ let package = Package(
                 .embedInCode("Assets/sign-in.mustache"), .embedInCode("Assets/users.mustache"),
                 .embedInCode("Assets/identity.mustache"), .embedInCode("Assets/send.mustache"),
                 .embedInCode("Assets/delivery.mustache"), .embedInCode("Assets/audit.mustache"),
-                .embedInCode("Assets/error.mustache"), .embedInCode("Assets/console.css"),
+                .embedInCode("Assets/error.mustache"), .embedInCode("Assets/continue.mustache"),
+                .embedInCode("Assets/console.css"),
                 .embedInCode("Assets/console.js"), .embedInCode("Assets/icon.svg"),
             ],
             swiftSettings: swiftSettings

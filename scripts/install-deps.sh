@@ -2,10 +2,10 @@
 # Installs what building, running and testing recovery-gateway needs on Debian/Ubuntu, once:
 # libcurl's -dev package, curl, postfix (for smtp-sink and smtp-source, not as a mail server),
 # PostgreSQL's server (the tests run a throwaway cluster of their own), Python 3 with venv, wrk and
-# valgrind for the benchmarks, Chromium and chromedriver for the console's browser tests, shellcheck
-# for the lint, systemd-analyze and readelf for the deploy tests, podman, runc and debootstrap for
-# the image test, and the Python packages of Tests/requirements.txt in .venv. Safe to run again: it
-# only installs what is missing.
+# valgrind for the benchmarks, Chromium and chromedriver for the console's browser tests, nginx as
+# their proxy in front of two replicas, shellcheck for the lint, systemd-analyze and readelf for the
+# deploy tests, podman, runc and debootstrap for the image test, and the Python packages of
+# Tests/requirements.txt in .venv. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +18,9 @@ packages+=(postgresql)
 packages+=(chromium chromium-driver)
 # podman with runc, and debootstrap for its base image: Tests/deploy/test_image.py builds and runs the image.
 packages+=(podman runc debootstrap)
+# nginx as the round-robin proxy in front of two gateways (Tests/e2e/test_console_oidc.py); the
+# tests run it with a configuration of their own, never as a system service.
+packages+=(nginx)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -36,4 +36,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let batchResumed = AuditAction("batch.resumed")
     /// A batch was checked without sending (details: the items looked up, the counts, the reason).
     public static let batchDryRun = AuditAction("batch.dry_run")
+    /// A console agent looked an identity up by login email (the address masked and hashed;
+    /// outcome `found`, `not_found` or `several`).
+    public static let identityLookedUp = AuditAction("identity.looked_up")
 }

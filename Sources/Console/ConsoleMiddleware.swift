@@ -50,13 +50,14 @@ struct ConsoleHeadersMiddleware: RouterMiddleware {
     }
 }
 
-/// Reads the session cookie and makes its agent the request's caller — with the key's name and
-/// scopes, this request's source IP and id — so that ``RequireScopeMiddleware`` and the domain
-/// see exactly what the API would. An `Authorization` header counts for nothing here: the
-/// console is the session's alone.
+/// Reads the session cookie and makes its agent the request's caller — with the agent's audit
+/// name and scopes, this request's source IP and id — so that ``RequireScopeMiddleware`` and the
+/// domain see exactly what the API would; the session itself is ``ConsoleSession/current`` for the
+/// handlers. An `Authorization` header counts for nothing here: the console is the session's alone.
 struct ConsoleSessionMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
     let sessions: ConsoleSessions
+    let cookies: ConsoleCookies
 
     func handle(
         _ request: Request,
@@ -65,9 +66,19 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
     ) async throws -> Response {
         var context = context
         context.caller = nil
-        if let id = request.cookies[ConsoleRoutes.sessionCookie]?.value, let session = await sessions.use(id) {
-            context.caller = context.caller(name: session.name, scopes: session.scopes)
+        var session: ConsoleSession?
+        if let id = request.cookies[cookies.session]?.value {
+            do {
+                session = try await sessions.use(id)
+            } catch {
+                throw context.storeUnavailable(error)
+            }
         }
-        return try await next(request, context)
+        if let session {
+            context.caller = context.caller(name: session.agent.actor, scopes: session.scopes)
+            context.logFields.add(["console_agent": "\(session.agent.actor)"])
+        }
+        let caller = context
+        return try await ConsoleSession.$current.withValue(session) { try await next(request, caller) }
     }
 }

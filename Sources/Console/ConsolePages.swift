@@ -16,7 +16,7 @@ enum ConsolePages {
             ("sign-in", PackageResources.sign_in_mustache), ("users", PackageResources.users_mustache),
             ("identity", PackageResources.identity_mustache), ("send", PackageResources.send_mustache),
             ("delivery", PackageResources.delivery_mustache), ("audit", PackageResources.audit_mustache),
-            ("error", PackageResources.error_mustache),
+            ("error", PackageResources.error_mustache), ("continue", PackageResources.continue_mustache),
         ]
         for (name, bytes) in sources {
             // The templates are part of the build; ConsoleTests renders each of them.

@@ -18,7 +18,7 @@ extension ConsoleRoutes {
     ]
 
     func auditPage(_ request: Request, context: GatewayRequestContext, verify: Bool = false) async throws -> Response {
-        let session = try await session(request)
+        let session = try session(request)
         let parameters = request.uri.queryParameters
         var page = chrome(verify ? "Audit log: verification" : "Audit log", session: session)
         var error: (field: String, message: String)?

@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 import Gateway
 import GatewayAPI
@@ -22,27 +23,43 @@ extension ConsoleRoutes {
         var reason: String
         var idempotencyKey: String
 
-        /// The JSON body the API would be sent for this form.
-        func body(identityID: String) -> JSONValue {
+        /// The JSON body the API would be sent for this form. The recipient is chosen by its place
+        /// among `addresses` (the identity's own, which the page may show masked), or is the other
+        /// address typed in; a choice that names neither is sent empty, and refused as the API refuses it.
+        func body(identityID: String, addresses: [String]) -> JSONValue {
+            let chosen = Self.index(of: recipient).flatMap { addresses.indices.contains($0) ? addresses[$0] : nil }
             var body: [String: JSONValue] = [
                 "identity_id": .string(identityID), "method": .string(method), "template": .string(template),
-                "recipient": .string(recipient == "other" ? otherRecipient : recipient), "reason": .string(reason),
+                "recipient": .string(recipient == "other" ? otherRecipient : chosen ?? ""), "reason": .string(reason),
             ]
             if !locale.isEmpty { body["locale"] = .string(locale) }
             return .object(body)
         }
+
+        /// The form's value for the identity's address at `index`.
+        static func choice(_ index: Int) -> String { "address-\(index)" }
+
+        /// The index a choice names, if it names one.
+        static func index(of choice: String) -> Int? {
+            choice.hasPrefix("address-") ? Int(choice.dropFirst("address-".count)) : nil
+        }
     }
 
     func sendPage(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let session = try await session(request)
+        let session = try session(request)
         let identity = try await identity(context)
-        let open = await sessions.sendForm(session.id, identity: identity.id)
+        let open: ConsoleSendForm
+        do {
+            open = try await sessions.sendForm(session, identity: identity.id)
+        } catch {
+            throw context.storeUnavailable(error)
+        }
         let method = gateway.defaultMethod
         let form = SendForm(
             method: method.rawValue,
             template: gateway.defaultTemplate(for: method),
             locale: "",
-            recipient: identity.emailRecoveryAddresses.first?.value ?? "",
+            recipient: identity.emailRecoveryAddresses.isEmpty ? "" : SendForm.choice(0),
             otherRecipient: "",
             reason: "",
             idempotencyKey: open.idempotencyKey
@@ -52,15 +69,19 @@ extension ConsoleRoutes {
 
     /// Starts a new send form for the identity (the open one has sent its email) and shows it.
     func newSend(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let session = try await session(request)
+        let session = try session(request)
         _ = try await form(request, "send", session: session)
         let identity = try await identity(context)
-        _ = await sessions.sendForm(session.id, identity: identity.id, renew: true)
+        do {
+            _ = try await sessions.sendForm(session, identity: identity.id, renew: true)
+        } catch {
+            throw context.storeUnavailable(error)
+        }
         return ConsolePages.redirect("/console/identities/\(identity.id)/send")
     }
 
     func send(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let session = try await session(request)
+        let session = try session(request)
         let fields = try await form(request, "send", session: session)
         // The scope middleware has made the session's agent the caller.
         guard let caller = context.caller else { throw ConsoleError.signInFirst }
@@ -93,10 +114,10 @@ extension ConsoleRoutes {
         guard !form.reason.isEmpty else {
             return refused("reason", "Give the ticket or reason: it goes into the audit log.", status: .badRequest)
         }
-        let body = form.body(identityID: identity.id)
+        let body = form.body(identityID: identity.id, addresses: identity.emailRecoveryAddresses.map(\.value))
         if fields["action"] == "preview" {
             do {
-                let rendered = try preview(body, identity: identity)
+                let rendered = try preview(body, identity: identity, full: session.scopes.contains(.identityRead))
                 return sendPage(session: session, identity: identity, form: form, preview: rendered)
             } catch {
                 return refused(error.field, error.message, status: .unprocessableContent)
@@ -121,7 +142,12 @@ extension ConsoleRoutes {
         }
         if !answer.replayed { signal.nudge() }
         let deliveryID = answer.deliveryID.uuidString.lowercased()
-        await sessions.sent(session.id, identity: identity.id, key: form.idempotencyKey, deliveryID: deliveryID)
+        do {
+            try await sessions.sent(session, identity: identity.id, key: form.idempotencyKey, deliveryID: deliveryID)
+        } catch {
+            // The email is on its way; only the form's memory of it is lost (its key still replays it).
+            context.logger.warning("console send form not recorded", metadata: ["error": "\(error)"])
+        }
         if let masked = answer.recipientMasked { context.logFields.add(["recipient": "\(masked)"]) }
         context.logFields.add(["delivery_id": "\(deliveryID)"])
         return ConsolePages.redirect("/console/deliveries/\(deliveryID)")
@@ -131,17 +157,19 @@ extension ConsoleRoutes {
     static let formFields: Set<String> = ["method", "template", "locale", "recipient", "reason"]
 
     /// The email as it would be rendered for `body` (checked as the API checks it), with a fake
-    /// link and code: the real ones exist only when the email is sent.
-    func preview(_ body: JSONValue, identity: Identity) throws(RequestError) -> RenderedEmail {
+    /// link and code: the real ones exist only when the email is sent. Without `full`
+    /// (`identity:read`), the recipient and traits in it are what the API would show: the address
+    /// masked, no traits.
+    func preview(_ body: JSONValue, identity: Identity, full: Bool) throws(RequestError) -> RenderedEmail {
         let request = try RecoveryEmailRequest(json: body)
         let method = request.method ?? gateway.defaultMethod
         let template = request.template ?? gateway.defaultTemplate(for: method)
         let data = TemplateData(
-            to: request.recipient?.description ?? "",
+            to: request.recipient.map { full ? $0.description : AuditChain.mask($0.description) } ?? "",
             recoveryURL: "https://recovery.invalid/preview-only-this-is-not-a-real-link",
             recoveryCode: method == .code ? "000000" : nil,
             identityID: identity.id,
-            traits: identity.traits,
+            traits: full ? identity.traits : .object([:]),
             expiresInMinutes: max(1, Int(gateway.defaultExpiresIn.duration / .seconds(60))),
             transientPayload: .object([:])
         )
@@ -181,9 +209,14 @@ extension ConsoleRoutes {
         page["locales"] =
             [["value": "", "label": "Default (\(templates.defaultLocale))", "selected": form.locale.isEmpty]]
             + locales.map { ["value": $0, "label": $0, "selected": $0 == form.locale] }
-        let own = identity.emailRecoveryAddresses.map(\.value)
-        page["recipients"] = own.enumerated().map { index, value in
-            ["index": index, "value": value, "selected": value == form.recipient] as [String: Any]
+        // The identity's own addresses, chosen by their place: masked as the API masks them unless
+        // the agent may see identities in full (identity:read).
+        let full = session.scopes.contains(.identityRead)
+        page["recipients"] = identity.emailRecoveryAddresses.map(\.value).enumerated().map { index, value in
+            [
+                "index": index, "value": SendForm.choice(index), "label": full ? value : AuditChain.mask(value),
+                "selected": SendForm.choice(index) == form.recipient,
+            ] as [String: Any]
         }
         page["canSendAny"] = session.scopes.contains(.sendAnyRecipient)
         page["otherSelected"] = form.recipient == "other"

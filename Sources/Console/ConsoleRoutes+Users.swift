@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 import Gateway
 import GatewayAPI
@@ -12,7 +13,7 @@ import Store
 /// Finding a user and the identity's page.
 extension ConsoleRoutes {
     func findPage(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let session = try await session(request)
+        let session = try session(request)
         return findPage(session: session, query: "")
     }
 
@@ -25,6 +26,7 @@ extension ConsoleRoutes {
     ) -> Response {
         var page = chrome("Find a user", session: session)
         page["csrf"] = session.csrfToken("find")
+        page["byEmail"] = session.scopes.contains(.identityRead)
         page["query"] = query
         if let error { page["error"] = error }
         page["matches"] = matches
@@ -34,12 +36,22 @@ extension ConsoleRoutes {
 
     /// By identity id (opened directly), or by login email: Kratos's `credentials_identifier`
     /// lookup, as the API's `email` field. Posted, so that the address stays out of URLs and logs.
+    /// A lookup by email needs `identity:read`, takes a token from the agent's rate limit and is
+    /// audited (the address masked and hashed) before its answer is shown.
     func find(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let session = try await session(request)
+        let session = try session(request)
         let form = try await form(request, "find", session: session)
         let query = (form["query"] ?? "").trimmingCharacters(in: .whitespaces)
         if let id = UUID(uuidString: query) {
             return ConsolePages.redirect("/console/identities/\(id.uuidString.lowercased())")
+        }
+        guard session.scopes.contains(.identityRead) else {
+            return findPage(
+                session: session,
+                query: query,
+                error: "Enter an identity id (a UUID): looking a user up by email needs the identity:read scope.",
+                status: .forbidden
+            )
         }
         let email: EmailAddress
         do {
@@ -52,10 +64,40 @@ extension ConsoleRoutes {
                 status: .badRequest
             )
         }
+        guard let caller = context.caller else { throw ConsoleError.signInFirst }
+        if let wait = accept.rateLimiter.take(caller.name) {
+            let seconds = Int((wait / .seconds(1)).rounded(.up))
+            var response = findPage(
+                session: session,
+                query: query,
+                error: "Too many lookups and sends in a short time. Try again in \(seconds) seconds.",
+                status: .tooManyRequests
+            )
+            response.headers[.retryAfter] = "\(seconds)"
+            return response
+        }
         let found = try await kratosCall(context) { () async throws(KratosError) in
             try await kratos.identities(credentialsIdentifier: email.description)
         }
         let ids = Array(Set(found.map(\.id))).sorted()
+        do {
+            _ = try await store.appendAudit(
+                AuditDraft(
+                    at: Date(),
+                    actor: caller.name,
+                    sourceIP: caller.sourceIP,
+                    requestID: caller.requestID,
+                    action: .identityLookedUp,
+                    identityID: ids.count == 1 ? UUID(uuidString: ids[0]) : nil,
+                    recipientHash: chain.recipientHash(email.description),
+                    recipientMasked: AuditChain.mask(email.description),
+                    outcome: ids.isEmpty ? "not_found" : ids.count == 1 ? "found" : "several",
+                    details: ["matches": "\(ids.count)"]
+                )
+            )
+        } catch {
+            throw context.storeUnavailable(error)
+        }
         switch ids.count {
         case 0:
             return findPage(
@@ -72,14 +114,19 @@ extension ConsoleRoutes {
     }
 
     func identityPage(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let session = try await session(request)
+        let session = try session(request)
         let identity = try await identity(context)
         var page = chrome("User", session: session)
         page["id"] = identity.id
         page["state"] = identity.state ?? "—"
         page["schema"] = identity.schemaID
-        page["traits"] = Self.prettyJSON(identity.traits)
-        let addresses = identity.recoveryAddresses.map { ["value": $0.value, "via": $0.via] }
+        // Traits and full addresses need identity:read; otherwise the page shows what the API would.
+        let full = session.scopes.contains(.identityRead)
+        page["traits"] = full ? Self.prettyJSON(identity.traits) : nil
+        page["canSeeTraits"] = full
+        let addresses = identity.recoveryAddresses.map {
+            ["value": full ? $0.value : AuditChain.mask($0.value), "via": $0.via]
+        }
         page["addresses"] = addresses
         page["hasAddresses"] = !addresses.isEmpty
         page["canSend"] = session.scopes.contains(.send)

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Audit
 import Foundation
 import Gateway
@@ -12,12 +13,15 @@ import Store
 import Templates
 
 /// The support console at `/console`: HTML pages over the same domain services and scope checks
-/// as the API — sign-in with an API key (exchanged once for a session), find a user, send with a
-/// reason and a preview, watch a delivery, and the auditor's view of the audit log.
+/// as the API — sign-in with the company's identity provider (OpenID Connect) or an API key, find
+/// a user, send with a reason and a preview, watch a delivery, and the auditor's view of the audit
+/// log. Sessions live in the store, so any replica serves any request.
 package struct ConsoleRoutes: Sendable {
     let settings: ConsoleSettings
     let configuration: GatewayConfiguration
     let sessions: ConsoleSessions
+    let cookies: ConsoleCookies
+    let signIns: ConsoleSignIns
     let accept: AcceptService
     let kratos: KratosClient
     let store: any GatewayStore
@@ -28,13 +32,10 @@ package struct ConsoleRoutes: Sendable {
     let signal: DeliverySignal
 
     static let signInPath = "/console/sign-in"
-    /// The session cookie: 256 random bits naming a session in memory.
-    static let sessionCookie = "rg_console"
-    /// The sign-in form's own cookie, which its CSRF token is bound to.
-    static let signInCookie = "rg_console_signin"
 
-    /// - Parameter configuration: the API keys to sign in with, `console` (cookies, timeouts) and
-    ///   `server.max_body_bytes` (the largest form).
+    /// - Parameter configuration: the API keys to sign in with, `console` (cookies, timeouts, the
+    ///   identity provider) and `server.max_body_bytes` (the largest form).
+    /// - Parameter httpClient: what the console reaches the identity provider with.
     package init(
         configuration: GatewayConfiguration,
         accept: AcceptService,
@@ -44,15 +45,24 @@ package struct ConsoleRoutes: Sendable {
         templates: TemplateCatalog,
         gateway: GatewaySettings,
         signal: DeliverySignal,
+        httpClient: HTTPClient,
+        logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
-        self.settings = configuration.console
+        let settings = configuration.console
+        self.settings = settings
         self.configuration = configuration
         self.sessions = ConsoleSessions(
-            idleTimeout: configuration.console.idleTimeout,
-            lifetime: configuration.console.sessionLifetime,
+            store: store,
+            limits: ConsoleSessionLimits(
+                idleTimeout: settings.idleTimeout / .seconds(1),
+                lifetime: settings.sessionLifetime / .seconds(1),
+                perAgent: settings.sessionsPerAgent
+            ),
             now: now
         )
+        self.cookies = ConsoleCookies(secure: settings.secureCookie)
+        self.signIns = ConsoleSignIns(oidc: settings.oidc, httpClient: httpClient, logger: logger)
         self.accept = accept
         self.kratos = kratos
         self.store = store
@@ -66,13 +76,15 @@ package struct ConsoleRoutes: Sendable {
         func group(_ path: String, _ scope: Scope? = nil) -> RouterGroup<GatewayRequestContext> {
             let group = router.group(RouterPath(path))
                 .add(middleware: ConsoleHeadersMiddleware())
-                .add(middleware: ConsoleSessionMiddleware(sessions: sessions))
+                .add(middleware: ConsoleSessionMiddleware(sessions: sessions, cookies: cookies))
             return scope.map { group.add(middleware: RequireScopeMiddleware($0)) } ?? group
         }
         group("console")
             .get { _, context in ConsolePages.redirect(context.caller.map(Self.home) ?? Self.signInPath) }
             .get("sign-in") { _, _ in signInPage() }
             .post("sign-in") { request, context in try await signIn(request, context: context) }
+            .get("oidc/start") { request, context in try await oidcStart(request, context: context) }
+            .get("oidc/callback") { request, context in try await oidcCallback(request, context: context) }
             .post("sign-out") { request, context in try await signOut(request, context: context) }
             .get("assets/console.css") { _, _ in
                 ConsolePages.asset(PackageResources.console_css, contentType: "text/css; charset=utf-8")
@@ -108,11 +120,9 @@ package struct ConsoleRoutes: Sendable {
 
     // MARK: Sessions and forms
 
-    /// The request's live session (the session middleware has made its agent the caller).
-    func session(_ request: Request) async throws -> ConsoleSession {
-        guard let id = request.cookies[Self.sessionCookie]?.value, let session = await sessions.use(id) else {
-            throw ConsoleError.signInFirst
-        }
+    /// The request's live session (``ConsoleSessionMiddleware`` has read it and made its agent the caller).
+    func session(_ request: Request) throws -> ConsoleSession {
+        guard let session = ConsoleSession.current else { throw ConsoleError.signInFirst }
         return session
     }
 
@@ -132,14 +142,6 @@ package struct ConsoleRoutes: Sendable {
         return fields
     }
 
-    /// A `Set-Cookie` value for the console's paths, `Secure` unless configured off.
-    func cookie(_ name: String, _ value: String, path: String = "/console", maxAge: Int? = nil) -> String {
-        var cookie = "\(name)=\(value); Path=\(path); HttpOnly; SameSite=Strict"
-        if settings.secureCookie { cookie += "; Secure" }
-        if let maxAge { cookie += "; Max-Age=\(maxAge)" }
-        return cookie
-    }
-
     /// What every page's header needs: the title, and for a signed-in agent their name, the
     /// sign-out form's token and which parts of the console their scopes open.
     func chrome(_ title: String, session: ConsoleSession?) -> [String: Any] {
@@ -155,47 +157,6 @@ package struct ConsoleRoutes: Sendable {
         return context
     }
 
-    // MARK: Sign-in and sign-out
-
-    func signInPage(error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
-        let nonce = ConsoleSessions.randomHex()
-        var context = chrome("Sign in", session: nil)
-        context["csrf"] = sessions.signInToken(for: nonce)
-        if let error { context["error"] = error }
-        var response = ConsolePages.page("sign-in", context, status: status)
-        response.headers.append(
-            HTTPField(name: .setCookie, value: cookie(Self.signInCookie, nonce, path: Self.signInPath, maxAge: 900))
-        )
-        return response
-    }
-
-    func signIn(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let form = try await form(request, "sign-in", session: nil)
-        guard sessions.acceptsSignIn(form["csrf"], cookie: request.cookies[Self.signInCookie]?.value) else {
-            throw ConsoleError.staleForm
-        }
-        guard let key = configuration.apiKey(matching: form["api_key"] ?? "") else {
-            context.logger.notice("console sign-in refused: unknown key")
-            return signInPage(error: "This is not a valid API key.", status: .unauthorized)
-        }
-        let session = await sessions.create(name: key.name, scopes: key.scopes)
-        context.logFields.add(["console_agent": "\(key.name)"])
-        let home = Self.home(Caller(name: key.name, scopes: key.scopes))
-        return ConsolePages.redirect(
-            home,
-            cookies: [
-                cookie(Self.sessionCookie, session.id),
-                cookie(Self.signInCookie, "", path: Self.signInPath, maxAge: 0),
-            ]
-        )
-    }
-
-    func signOut(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let session = try await session(request)
-        _ = try await form(request, "sign-out", session: session)
-        await sessions.end(session.id)
-        return ConsolePages.redirect(Self.signInPath, cookies: [cookie(Self.sessionCookie, "", maxAge: 0)])
-    }
 }
 
 /// A console refusal that is not the API's: a stale form, no session, a form too large. Its

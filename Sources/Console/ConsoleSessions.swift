@@ -2,41 +2,60 @@ import Audit
 import Crypto
 import Foundation
 import Gateway
+import Store
 
-/// One signed-in agent: the key's name and scopes (the console grants exactly those), and the
-/// secret its forms' CSRF tokens are made with. The API key itself is not kept.
-struct ConsoleSession: Sendable {
-    /// 256 random bits as hex: the cookie's value.
-    let id: String
-    let name: String
+/// Who signs in: the agent (`oidc:<issuer>#<subject>` or `key:<name>`, for the per-agent bound),
+/// the audit log's name for them, the name the pages show, and the scopes the session grants.
+struct ConsoleAgent: Sendable, Equatable {
+    let agent: String
+    let actor: String
+    let displayName: String
     let scopes: Set<Scope>
-    let signedInAt: Date
-    var lastSeen: Date
-    /// 256 random bits (kept as bytes: `SymmetricKey` is not `Sendable` here).
-    let csrfKey: [UInt8]
-    /// The send form open for each identity (by id), kept until the agent starts a new one.
-    var sendForms: [String: ConsoleSendForm] = [:]
 
-    /// The token that form `form` of this session carries (HMAC-SHA256 of the form's name).
-    func csrfToken(_ form: String) -> String {
-        Self.token(key: csrfKey, form)
-    }
+    /// Whether these scopes open at least one console page (finding users, or the audit log):
+    /// a key or role that opens none gets no session.
+    var opensAPage: Bool { scopes.contains(.read) || scopes.contains(.auditRead) }
+}
+
+/// One signed-in agent, as the request's cookie and the store know it. Its CSRF tokens are keyed
+/// by the session id itself, which only the cookie holds, so any replica can check them and the
+/// store holds nothing they could be made from.
+struct ConsoleSession: Sendable {
+    /// 256 random bits as hex: the cookie's value (never stored; the store has its SHA-256).
+    let id: String
+    let agent: ConsoleAgent
+    let signedInAt: Date
+    /// The send form open for each identity (by id), kept until the agent starts a new one.
+    let sendForms: [String: ConsoleSendForm]
+
+    var name: String { agent.displayName }
+    var scopes: Set<Scope> { agent.scopes }
+    /// Whether the identity provider signed this agent in (sign-out goes on to the provider).
+    var isOIDC: Bool { agent.agent.hasPrefix(ConsoleSessions.oidcPrefix) }
+
+    /// The token that form `form` of this session carries.
+    func csrfToken(_ form: String) -> String { ConsoleCSRF.token(secret: id, form) }
 
     /// Whether `token` is this session's token for `form` (compared in constant time).
-    func accepts(_ token: String?, for form: String) -> Bool {
-        Self.isValid(token, key: csrfKey, form)
+    func accepts(_ token: String?, for form: String) -> Bool { ConsoleCSRF.isValid(token, secret: id, form) }
+
+    /// The session of the request being served, set by ``ConsoleSessionMiddleware``.
+    @TaskLocal static var current: ConsoleSession?
+}
+
+/// CSRF tokens: HMAC-SHA256 of the form's name under a secret only the browser's cookie holds
+/// (the session id, or before sign-in the sign-in cookie's random value).
+enum ConsoleCSRF {
+    static func token(secret: String, _ form: String) -> String {
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(form.utf8), using: SymmetricKey(data: Data(secret.utf8))))
     }
 
-    static func token(key: [UInt8], _ message: String) -> String {
-        Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: key)))
-    }
-
-    static func isValid(_ token: String?, key: [UInt8], _ message: String) -> Bool {
+    static func isValid(_ token: String?, secret: String, _ form: String) -> Bool {
         guard let token, let bytes = Hex.decode(token) else { return false }
         return HMAC<SHA256>.isValidAuthenticationCode(
             bytes,
-            authenticating: Data(message.utf8),
-            using: SymmetricKey(data: key)
+            authenticating: Data(form.utf8),
+            using: SymmetricKey(data: Data(secret.utf8))
         )
     }
 }
@@ -44,115 +63,111 @@ struct ConsoleSession: Sendable {
 /// A send form as the session remembers it: its Idempotency-Key, and once it has sent, the delivery.
 /// The key outlives the page, so a form shown again (Back, reload) and submitted again shows that
 /// delivery instead of sending a second email; the agent starts a new form to send another.
-struct ConsoleSendForm: Sendable, Equatable {
+struct ConsoleSendForm: Sendable, Equatable, Codable {
     let idempotencyKey: String
     var deliveryID: String?
 
     static func new() -> ConsoleSendForm { ConsoleSendForm(idempotencyKey: "console-" + ConsoleSessions.randomHex()) }
 }
 
-/// The console's sessions, in memory (a restart signs every agent out): created at sign-in, ended
-/// by sign-out, by `idleTimeout` without a request, or `lifetime` after sign-in. At most
-/// `capacity` at once: the oldest goes first.
-actor ConsoleSessions {
-    let idleTimeout: Duration
-    let lifetime: Duration
-    let capacity: Int
+/// The console's sessions, kept in the store so that every replica serves them: created at
+/// sign-in, ended by sign-out, by `idleTimeout` without a request, or `lifetime` after sign-in, on
+/// every replica at once. The store keeps only the SHA-256 of a session id; each agent has at most
+/// `perAgent` sessions (a new one ends their oldest), so no agent can push another out.
+struct ConsoleSessions: Sendable {
+    let store: any ConsoleSessionStore
+    let limits: ConsoleSessionLimits
     let now: @Sendable () -> Date
-    private var sessions: [String: ConsoleSession] = [:]
-    /// Signs the sign-in form's token, before there is a session (see ``signInToken(for:)``).
-    nonisolated let signInKey = ConsoleSessions.randomBytes()
 
-    init(
-        idleTimeout: Duration,
-        lifetime: Duration,
-        capacity: Int = 10_000,
-        now: @escaping @Sendable () -> Date = { Date() }
-    ) {
-        self.idleTimeout = idleTimeout
-        self.lifetime = lifetime
-        self.capacity = capacity
-        self.now = now
-    }
+    static let oidcPrefix = "oidc:"
+    static let sendFormsPerSession = 200
 
-    /// A new session for the key `name` with `scopes`.
-    func create(name: String, scopes: Set<Scope>) -> ConsoleSession {
+    /// A new session for `agent`.
+    func create(_ agent: ConsoleAgent) async throws(StoreError) -> ConsoleSession {
+        let id = Self.randomHex()
         let at = now()
-        sessions = sessions.filter { isLive($0.value, at: at) }
-        if sessions.count >= capacity, let oldest = sessions.values.min(by: { $0.signedInAt < $1.signedInAt }) {
-            sessions[oldest.id] = nil
-        }
-        let session = ConsoleSession(
-            id: Self.randomHex(),
-            name: name,
-            scopes: scopes,
-            signedInAt: at,
-            lastSeen: at,
-            csrfKey: Self.randomBytes()
+        try await store.createConsoleSession(
+            ConsoleSessionRecord(
+                idHash: Self.hash(id),
+                agent: agent.agent,
+                actor: agent.actor,
+                displayName: agent.displayName,
+                scopes: agent.scopes.map(\.rawValue).sorted(),
+                signedInAt: at,
+                lastSeen: at
+            ),
+            limits: limits
         )
-        sessions[session.id] = session
-        return session
+        return ConsoleSession(id: id, agent: agent, signedInAt: at, sendForms: [:])
     }
 
-    /// The live session with cookie value `id`, marked as used now; an expired one is removed.
-    func use(_ id: String) -> ConsoleSession? {
-        let at = now()
-        guard var session = sessions[id] else { return nil }
-        guard isLive(session, at: at) else {
-            sessions[id] = nil
-            return nil
-        }
-        session.lastSeen = at
-        sessions[id] = session
-        return session
+    /// The live session with cookie value `id`, marked as used now.
+    func use(_ id: String) async throws(StoreError) -> ConsoleSession? {
+        guard Self.isSessionID(id),
+            let record = try await store.useConsoleSession(idHash: Self.hash(id), now: now(), limits: limits)
+        else { return nil }
+        let agent = ConsoleAgent(
+            agent: record.agent,
+            actor: record.actor,
+            displayName: record.displayName,
+            scopes: Set(record.scopes.compactMap(Scope.init(rawValue:)))
+        )
+        let forms =
+            (try? JSONDecoder().decode([String: ConsoleSendForm].self, from: Data(record.sendForms.utf8))) ?? [:]
+        return ConsoleSession(id: id, agent: agent, signedInAt: record.signedInAt, sendForms: forms)
     }
 
-    /// The send form open in session `id` for `identity`, or a new one when there is none or
-    /// `renew` (the agent starts a new send). A session remembers at most `sendFormsPerSession`.
-    func sendForm(_ id: String, identity: String, renew: Bool = false) -> ConsoleSendForm {
-        if !renew, let open = sessions[id]?.sendForms[identity] { return open }
+    /// Ends the session (sign-out), on every replica.
+    func end(_ id: String) async throws(StoreError) {
+        try await store.endConsoleSession(idHash: Self.hash(id))
+    }
+
+    /// The send form open in `session` for `identity`, or a new one when there is none or `renew`
+    /// (the agent starts a new send).
+    func sendForm(
+        _ session: ConsoleSession,
+        identity: String,
+        renew: Bool = false
+    ) async throws(StoreError)
+        -> ConsoleSendForm
+    {
+        if !renew, let open = session.sendForms[identity] { return open }
         let form = ConsoleSendForm.new()
-        remember(form, identity: identity, in: id)
+        try await remember(form, identity: identity, in: session)
         return form
     }
 
     /// Records that the form with `key` for `identity` made `deliveryID`, so that it is the form
     /// shown again. A newer form the agent started since keeps its place.
-    func sent(_ id: String, identity: String, key: String, deliveryID: String) {
-        if let open = sessions[id]?.sendForms[identity], open.idempotencyKey != key { return }
-        remember(ConsoleSendForm(idempotencyKey: key, deliveryID: deliveryID), identity: identity, in: id)
+    func sent(_ session: ConsoleSession, identity: String, key: String, deliveryID: String) async throws(StoreError) {
+        if let open = session.sendForms[identity], open.idempotencyKey != key { return }
+        try await remember(
+            ConsoleSendForm(idempotencyKey: key, deliveryID: deliveryID),
+            identity: identity,
+            in: session
+        )
     }
 
-    /// Keeps `form` as the one open for `identity` in session `id` (if it is live), within the bound.
-    private func remember(_ form: ConsoleSendForm, identity: String, in id: String) {
-        guard var session = sessions[id] else { return }
-        if session.sendForms[identity] == nil, session.sendForms.count >= Self.sendFormsPerSession {
-            session.sendForms.removeAll()
-        }
-        session.sendForms[identity] = form
-        sessions[id] = session
+    /// Keeps `form` as the one open for `identity` in `session`, within the bound.
+    private func remember(
+        _ form: ConsoleSendForm,
+        identity: String,
+        in session: ConsoleSession
+    ) async throws(StoreError) {
+        var forms = session.sendForms
+        if forms[identity] == nil, forms.count >= Self.sendFormsPerSession { forms.removeAll() }
+        forms[identity] = form
+        let json = (try? JSONEncoder().encode(forms)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        try await store.updateConsoleSendForms(idHash: Self.hash(session.id), sendForms: json)
     }
 
-    static let sendFormsPerSession = 200
+    /// The SHA-256 of a session id, as the store keeps it.
+    static func hash(_ id: String) -> String { Hex.encode(SHA256.hash(data: Data(id.utf8))) }
 
-    /// Ends the session (sign-out).
-    func end(_ id: String) { sessions[id] = nil }
-
-    private func isLive(_ session: ConsoleSession, at: Date) -> Bool {
-        at.timeIntervalSince(session.lastSeen) < idleTimeout / .seconds(1)
-            && at.timeIntervalSince(session.signedInAt) < lifetime / .seconds(1)
-    }
-
-    /// The sign-in form's CSRF token, bound to the random value of its own cookie (there is no
-    /// session yet): a page of another origin can neither read nor set that cookie.
-    nonisolated func signInToken(for cookie: String) -> String {
-        ConsoleSession.token(key: signInKey, "sign-in:" + cookie)
-    }
-
-    /// Whether `token` is the sign-in token for `cookie`.
-    nonisolated func acceptsSignIn(_ token: String?, cookie: String?) -> Bool {
-        guard let cookie else { return false }
-        return ConsoleSession.isValid(token, key: signInKey, "sign-in:" + cookie)
+    /// Whether `text` has the shape of a session id (64 lowercase hex digits): anything else is not
+    /// looked up at all.
+    static func isSessionID(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
     /// 256 random bits as 64 hex digits.

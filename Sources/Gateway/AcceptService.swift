@@ -46,7 +46,8 @@ public struct AcceptService: Sendable {
     let kratos: MeasuredKratos
     let templates: TemplateCatalog
     let chain: AuditChain
-    let rateLimiter: RateLimiter
+    /// The per-key limit on sends; the console's identity lookups take from it too.
+    public let rateLimiter: RateLimiter
     let metrics: GatewayMetrics
     let answers: any AcceptedAnswerFormat
     let now: @Sendable () -> Date

@@ -6,6 +6,9 @@ public enum Scope: String, Sendable, Equatable, Hashable, CaseIterable, Comparab
     case sendAnyRecipient = "recovery:send:any-recipient"
     /// Reading deliveries.
     case read = "recovery:read"
+    /// In the console: looking an identity up by login email, and seeing its traits and its
+    /// recovery addresses in full (without it, addresses are masked as the API masks them).
+    case identityRead = "identity:read"
     /// Reading, exporting and verifying the audit log.
     case auditRead = "audit:read"
     /// `POST /v1/courier/kratos`: the key Kratos's HTTP courier holds.

@@ -427,7 +427,9 @@ public struct GatewayRuntime: Sendable {
                 auditVerifier: auditVerifier,
                 templates: templates,
                 gateway: settings,
-                signal: signal
+                signal: signal,
+                httpClient: httpClient,
+                logger: Logger(label: "recovery-gateway.console")
             ).add(to: router)
         }
         return router

@@ -72,8 +72,21 @@ extension GatewayConfiguration: CustomStringConvertible {
             "  secure_cookie: \(console.secureCookie)",
             "  idle_timeout: \(duration(console.idleTimeout))",
             "  session_lifetime: \(duration(console.sessionLifetime))",
-            "api_keys:\(apiKeys.isEmpty ? " []" : "")",
+            "  sessions_per_agent: \(console.sessionsPerAgent)",
+            "  api_key_sign_in: \(console.apiKeySignIn)",
         ]
+        if let oidc = console.oidc {
+            lines += [
+                "  oidc_issuer: \(oidc.issuer)",
+                "  oidc_client_id: \(oidc.clientID)",
+                "  oidc_client_secret_file: \(oidc.clientSecretFile)",
+                "  oidc_redirect_url: \(oidc.redirectURL)",
+                "  oidc_scopes: [\(oidc.scopes.joined(separator: ", "))]",
+                "  oidc_roles_claim: \(oidc.rolesClaim)",
+                "  oidc_roles: { \(oidc.roles.sorted { $0.key < $1.key }.map { "\($0.key): [\($0.value.sorted().map(\.rawValue).joined(separator: ", "))]" }.joined(separator: ", ")) }",
+            ]
+        }
+        lines.append("api_keys:\(apiKeys.isEmpty ? " []" : "")")
         for key in apiKeys {
             let scopes = key.scopes.sorted().map(\.rawValue).joined(separator: ", ")
             lines.append("  - { name: \(key.name), sha256: \(key.sha256), scopes: [\(scopes)] }")

@@ -23,7 +23,11 @@ enum ConfigurationKeys {
     ]
     static let templates = ["dir", "default_locale"]
     static let logging = ["level", "format"]
-    static let console = ["enabled", "secure_cookie", "idle_timeout", "session_lifetime"]
+    static let console = [
+        "enabled", "secure_cookie", "idle_timeout", "session_lifetime", "sessions_per_agent", "api_key_sign_in",
+        "oidc_issuer", "oidc_client_id", "oidc_client_secret_file", "oidc_redirect_url", "oidc_scopes",
+        "oidc_roles_claim", "oidc_roles",
+    ]
     static let apiKey = ["name", "sha256", "scopes"]
 
     /// The sections that hold a mapping of scalar keys, in document order.
@@ -34,7 +38,11 @@ enum ConfigurationKeys {
     ]
 
     /// The settings whose value is a list: an environment variable or flag gives them as YAML (`[a, b]`).
-    static let lists: Set = ["audit.previous_key_files"]
+    static let lists: Set = ["audit.previous_key_files", "console.oidc_scopes"]
+
+    /// The settings whose value is a mapping: an environment variable or flag gives them as YAML
+    /// (`{support-l1: [recovery:read]}`).
+    static let mappings: Set = ["console.oidc_roles"]
 
     /// The list of API keys: a top-level sequence of mappings.
     static let apiKeys = "api_keys"

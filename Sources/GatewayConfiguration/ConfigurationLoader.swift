@@ -132,17 +132,21 @@ public enum ConfigurationLoader {
     }
 
     /// The node an override of `section.key` puts in the document: a string, or for a list setting
-    /// (``ConfigurationKeys/lists``) the YAML of its value (`[a, b]`; one value alone is a list of one).
+    /// (``ConfigurationKeys/lists``) the YAML of its value (`[a, b]`; one value alone is a list of one),
+    /// or for a mapping setting (``ConfigurationKeys/mappings``) the YAML of its value as it is.
     private static func value(of override: ConfigurationOverride) throws(ConfigurationError) -> Node {
-        guard ConfigurationKeys.lists.contains(override.path) else { return Node(override.value, Tag(.str)) }
+        let isMapping = ConfigurationKeys.mappings.contains(override.path)
+        guard ConfigurationKeys.lists.contains(override.path) || isMapping else {
+            return Node(override.value, Tag(.str))
+        }
         let node: Node?
         do {
             node = try Yams.compose(yaml: override.value)
         } catch {
             throw ConfigurationError(key: override.path, problem: "is not valid YAML", origin: override.origin)
         }
-        guard let node, node.null == nil else { return Node([Node]()) }
-        return node.sequence == nil ? Node([node]) : node
+        guard let node, node.null == nil else { return isMapping ? Node([(Node, Node)]()) : Node([Node]()) }
+        return node.sequence == nil && !isMapping ? Node([node]) : node
     }
 
     /// Sets the override's value in the document, creating its section if needed.

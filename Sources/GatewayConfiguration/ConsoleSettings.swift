@@ -1,5 +1,5 @@
-/// `console`: the support console at `/console` — whether it is served, its session cookie and how
-/// long a session lasts.
+/// `console`: the support console at `/console` — whether it is served, its session cookie, how
+/// long a session lasts, and how agents sign in (OpenID Connect, API keys, or both).
 public struct ConsoleSettings: Sendable, Equatable, Decodable {
     /// Whether `/console` is served at all.
     public var enabled: Bool
@@ -10,6 +10,13 @@ public struct ConsoleSettings: Sendable, Equatable, Decodable {
     public var idleTimeout: Duration
     /// A session ends this long after sign-in, however busy.
     public var sessionLifetime: Duration
+    /// At most this many sessions per agent: signing in again ends the agent's oldest.
+    public var sessionsPerAgent: Int = 5
+    /// Whether agents may sign in with an API key (small setups); off when only the identity
+    /// provider should sign agents in.
+    public var apiKeySignIn: Bool = true
+    /// Signing in with the company's OpenID Connect provider; `nil` when not configured.
+    public var oidc: ConsoleOIDCSettings?
 
     /// Served, `Secure` cookie, 15 minutes idle, 8 hours at most.
     public static let defaults = ConsoleSettings(
@@ -40,6 +47,12 @@ public struct ConsoleSettings: Sendable, Equatable, Decodable {
         sessionLifetime = try reader.duration("session_lifetime", default: defaults.sessionLifetime)
         guard sessionLifetime >= idleTimeout, sessionLifetime <= .seconds(7 * 24 * 3_600) else {
             throw reader.error("session_lifetime", "must be from console.idle_timeout to 168h")
+        }
+        sessionsPerAgent = try reader.int("sessions_per_agent", in: 1...100, default: defaults.sessionsPerAgent)
+        apiKeySignIn = try reader.choice("api_key_sign_in", yesNo, default: "\(defaults.apiKeySignIn)") == "true"
+        oidc = try ConsoleOIDCSettings.read(reader)
+        guard apiKeySignIn || oidc != nil || !enabled else {
+            throw reader.error("api_key_sign_in", "may be false only when console.oidc_issuer is set")
         }
     }
 

@@ -238,6 +238,26 @@ enum PostgresSchema {
             ]
         ),
         (
+            // The console's sessions, which every replica sees (issue 25): the session id's SHA-256,
+            // never the id itself.
+            "v9_console_sessions",
+            [
+                """
+                CREATE TABLE console_sessions (
+                    id_hash text PRIMARY KEY,
+                    agent text NOT NULL,
+                    actor text NOT NULL,
+                    display_name text NOT NULL,
+                    scopes text NOT NULL,
+                    signed_in_at_us bigint NOT NULL,
+                    last_seen_us bigint NOT NULL,
+                    send_forms text NOT NULL DEFAULT '{}'
+                )
+                """,
+                "CREATE INDEX console_sessions_agent ON console_sessions (agent, signed_in_at_us)",
+            ]
+        ),
+        (
             // The audit sequencer (issue 29): a request's transaction writes its events here, unlinked,
             // each with its own HMAC (seq 0, an empty prev_hash); the sequencer links them into
             // audit_events and deletes them here, in one transaction. `n` orders them by arrival (a

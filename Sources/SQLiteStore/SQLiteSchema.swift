@@ -195,6 +195,25 @@ enum SQLiteSchema {
                     """
             )
         }
+        // The console's sessions, which every replica sees (issue 25): the session id's SHA-256,
+        // never the id itself.
+        migrator.registerMigration("v9_console_sessions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE console_sessions (
+                        id_hash TEXT PRIMARY KEY NOT NULL,
+                        agent TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        display_name TEXT NOT NULL,
+                        scopes TEXT NOT NULL,
+                        signed_in_at_us INTEGER NOT NULL,
+                        last_seen_us INTEGER NOT NULL,
+                        send_forms TEXT NOT NULL DEFAULT '{}'
+                    );
+                    CREATE INDEX console_sessions_agent ON console_sessions (agent, signed_in_at_us);
+                    """
+            )
+        }
         return migrator
     }
 

@@ -5,8 +5,8 @@ import Foundation
 ///
 /// Implementations (SQLite now, PostgreSQL later) pass the same contract test suite. No method
 /// takes or returns a recovery link, code or API key. The accept path's part is ``AcceptStore``,
-/// the batches' ``BatchStore``.
-public protocol GatewayStore: AcceptStore, BatchStore {
+/// the batches' ``BatchStore``, the console's ``ConsoleSessionStore``.
+public protocol GatewayStore: AcceptStore, BatchStore, ConsoleSessionStore {
     /// Creates or upgrades the schema; idempotent. Throws `schemaTooNew` on a newer schema.
     func migrate() async throws(StoreError)
 

@@ -118,7 +118,7 @@ struct AuditCommandTests {
             #expect(result.status == 1, "\(command)")
             #expect(result.stderrIsOneLine)
             #expect(result.stderr.contains("at v2_idempotency_records, older than"), "\(result.stderr)")
-            #expect(result.stderr.contains("v8_batch_control"), "\(result.stderr)")
+            #expect(result.stderr.contains("v9_console_sessions"), "\(result.stderr)")
             #expect(result.stdout.isEmpty)
             #expect(try await schema(fixture) == older)
         }
@@ -130,7 +130,7 @@ struct AuditCommandTests {
         )
         let result = try await run(["audit", "verify", "--config", fixture.config])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("at v99_next, newer than this recovery-gateway's v8_batch_control"))
+        #expect(result.stderr.contains("at v99_next, newer than this recovery-gateway's v9_console_sessions"))
         #expect(try await schema(fixture) == newer)
     }
 

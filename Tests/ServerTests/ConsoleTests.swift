@@ -4,7 +4,6 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import Synchronization
 import Testing
 
 @testable import Console
@@ -21,7 +20,7 @@ import Testing
             #expect(page.status == .ok)
             let session = try await client.signIn(Keys.backend)
             #expect(
-                session.setCookie.contains("rg_console=\(session.id); Path=/console; HttpOnly; SameSite=Strict; Secure")
+                session.setCookie.contains("__Host-rg_console=\(session.id); Path=/; HttpOnly; SameSite=Strict; Secure")
             )
             #expect(session.id.count == 64)
             // The key is in no answer.
@@ -32,8 +31,8 @@ import Testing
 
             let wrong = try await client.postSignIn("rg_not_a_key")
             #expect(wrong.status == .unauthorized)
-            #expect(wrong.text.contains("id=\"api_key-error\">This is not a valid API key.</p>"))
-            #expect(!wrong.headers[values: .setCookie].contains { $0.hasPrefix("rg_console=") })
+            #expect(wrong.text.contains("id=\"sign-in-error\">This is not a valid API key.</p>"))
+            #expect(!wrong.headers[values: .setCookie].contains { $0.hasPrefix("__Host-rg_console=") })
         }
     }
 
@@ -47,7 +46,7 @@ import Testing
                 body: ByteBuffer(string: "csrf=\(page.text.hidden("csrf"))&api_key=\(Keys.backend)")
             )
             #expect(answer.status == .forbidden)
-            #expect(!answer.headers[values: .setCookie].contains { $0.hasPrefix("rg_console=") })
+            #expect(!answer.headers[values: .setCookie].contains { $0.hasPrefix("__Host-rg_console=") })
         }
     }
 
@@ -81,7 +80,9 @@ import Testing
             let reader = try await client.signIn(Keys.reader)
             let identity = try await client.console(.get, "/console/identities/\(Self.alice)", session: reader)
             #expect(identity.status == .ok)
-            #expect(identity.text.contains("foobar@ory.sh"))
+            // Without identity:read the page shows what the API would: the address masked, no traits.
+            #expect(identity.text.contains("f***@o***.sh") && !identity.text.contains("foobar@ory.sh"))
+            #expect(!identity.text.contains("id=\"traits\""))
             #expect(!identity.text.contains("/send\""))
             let form = try await client.console(.get, "/console/identities/\(Self.alice)/send", session: reader)
             #expect(form.status == .forbidden)
@@ -214,7 +215,7 @@ import Testing
                 form: "csrf=\(session.signOut)"
             )
             #expect(out.status == .seeOther)
-            #expect(out.headers[values: .setCookie].contains { $0.hasPrefix("rg_console=; Path=/console") })
+            #expect(out.headers[values: .setCookie].contains { $0.hasPrefix("__Host-rg_console=; Path=/;") })
             let after = try await client.console(.get, "/console/users", session: session)
             #expect(after.status == .seeOther && after.headers[.location] == "/console/sign-in")
             let bearer = try await client.call(.get, "/console/users")
@@ -222,43 +223,83 @@ import Testing
         }
     }
 
-    @Test func aSessionEndsWhenIdleOrOld() async {
-        let clock = TestClock()
-        let sessions = ConsoleSessions(idleTimeout: .seconds(60), lifetime: .seconds(300), now: { clock.now })
-        let idle = await sessions.create(name: "alice@support", scopes: [.send])
-        clock.advance(59)
-        #expect(await sessions.use(idle.id) != nil)
-        clock.advance(59)
-        #expect(await sessions.use(idle.id) != nil)
-        clock.advance(60)
-        #expect(await sessions.use(idle.id) == nil)
-        let busy = await sessions.create(name: "alice@support", scopes: [.send])
-        for _ in 0..<5 {
-            clock.advance(50)
-            #expect(await sessions.use(busy.id) != nil)
-        }
-        clock.advance(50)
-        #expect(await sessions.use(busy.id) == nil)
-        #expect(await sessions.use("not-a-session") == nil)
-    }
-
-    @Test func csrfTokensAreBoundToTheSessionAndTheForm() async {
-        let sessions = ConsoleSessions(idleTimeout: .seconds(60), lifetime: .seconds(300))
-        let one = await sessions.create(name: "a", scopes: [])
-        let two = await sessions.create(name: "a", scopes: [])
+    @Test func csrfTokensAreBoundToTheSessionAndTheForm() {
+        let agent = ConsoleAgent(agent: "key:a", actor: "a", displayName: "a", scopes: [.read])
+        let one = ConsoleSession(id: ConsoleSessions.randomHex(), agent: agent, signedInAt: Date(), sendForms: [:])
+        let two = ConsoleSession(id: ConsoleSessions.randomHex(), agent: agent, signedInAt: Date(), sendForms: [:])
         #expect(one.accepts(one.csrfToken("send"), for: "send"))
         #expect(!one.accepts(one.csrfToken("find"), for: "send"))
         #expect(!two.accepts(one.csrfToken("send"), for: "send"))
         #expect(!one.accepts(nil, for: "send") && !one.accepts("zz", for: "send"))
-        #expect(one.id != two.id)
+        // The store keeps the id's hash only, and looks up nothing that is not an id's shape.
+        #expect(ConsoleSessions.hash(one.id) != one.id && ConsoleSessions.hash(one.id).count == 64)
+        #expect(!ConsoleSessions.isSessionID("not-a-session") && ConsoleSessions.isSessionID(one.id))
     }
-}
 
-/// A settable clock for the session store.
-final class TestClock: Sendable {
-    private let seconds = Mutex<Double>(0)
-    var now: Date { Date(timeIntervalSince1970: 1_800_000_000 + seconds.withLock { $0 }) }
-    func advance(_ by: Double) { seconds.withLock { $0 += by } }
+    @Test func aKeyThatOpensNoConsolePageCannotSignIn() async throws {
+        try await withGateway { client, _, _ in
+            let answer = try await client.postSignIn(Keys.kratos)
+            #expect(answer.status == .forbidden)
+            #expect(answer.text.contains("opens no console page"))
+            #expect(!answer.headers[values: .setCookie].contains { $0.hasPrefix("__Host-rg_console=") })
+        }
+    }
+
+    @Test func lookingAUserUpByEmailNeedsIdentityReadAndIsAudited() async throws {
+        try await withGateway { client, _, _ in
+            let reader = try await client.signIn(Keys.reader)
+            let page = try await client.console(.get, "/console/users", session: reader)
+            let csrf = page.text.hidden("csrf", after: "action=\"/console/users\"")
+            let refused = try await client.console(
+                .post,
+                "/console/users",
+                session: reader,
+                form: "csrf=\(csrf)&query=foobar%40ory.sh"
+            )
+            #expect(refused.status == .forbidden && refused.text.contains("identity:read"))
+            // By id the reader may open it (as the API's recovery:read would show it).
+            let byID = try await client.console(
+                .post,
+                "/console/users",
+                session: reader,
+                form: "csrf=\(csrf)&query=\(Self.alice)"
+            )
+            #expect(byID.status == .seeOther && byID.headers[.location] == "/console/identities/\(Self.alice)")
+
+            let agent = try await client.signIn(Keys.backend)
+            let form = try await client.console(.get, "/console/users", session: agent)
+            let found = try await client.console(
+                .post,
+                "/console/users",
+                session: agent,
+                form: "csrf=\(form.text.hidden("csrf", after: "action=\"/console/users\""))&query=foobar%40ory.sh"
+            )
+            #expect(found.status == .seeOther && found.headers[.location] == "/console/identities/\(Self.alice)")
+            let events = try await client.call(.get, "/v1/audit-events?action=identity.looked_up")
+            let items = try #require(events.object["items"] as? [[String: Any]])
+            #expect(items.count == 1)
+            let event = try #require(items.first)
+            #expect(event["actor"] as? String == "backend" && event["outcome"] as? String == "found")
+            #expect(
+                event["recipient_masked"] as? String == "f***@o***.sh" && event["identity_id"] as? String == Self.alice
+            )
+            #expect(!"\(event)".contains("foobar@ory.sh"))
+            let identity = try await client.console(.get, "/console/identities/\(Self.alice)", session: agent)
+            #expect(identity.text.contains("foobar@ory.sh") && identity.text.contains("id=\"traits\""))
+        }
+    }
+
+    @Test func signInIsThrottledPerClientAddress() async throws {
+        try await withGateway { client, _, _ in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<11 { statuses.append(try await client.postSignIn("rg_not_a_key").status) }
+            #expect(statuses.prefix(10).allSatisfy { $0 == .unauthorized })
+            #expect(statuses.last == .tooManyRequests)
+            // The right key too is refused until the address has tokens again.
+            let answer = try await client.postSignIn(Keys.backend)
+            #expect(answer.status == .tooManyRequests && answer.headers[.retryAfter] != nil)
+        }
+    }
 }
 
 /// A signed-in console session as a browser holds it.
@@ -275,20 +316,20 @@ extension TestClientProtocol {
     func signIn(_ key: String) async throws -> ConsoleCookie {
         let answer = try await postSignIn(key)
         #expect(answer.status == .seeOther)
-        let setCookie = try #require(answer.headers[values: .setCookie].first { $0.hasPrefix("rg_console=") })
-        let id = String(setCookie.dropFirst("rg_console=".count).prefix { $0 != ";" })
-        let page = try await execute(uri: "/console", method: .get, headers: [.cookie: "rg_console=\(id)"])
+        let setCookie = try #require(answer.headers[values: .setCookie].first { $0.hasPrefix("__Host-rg_console=") })
+        let id = String(setCookie.dropFirst("__Host-rg_console=".count).prefix { $0 != ";" })
+        let page = try await execute(uri: "/console", method: .get, headers: [.cookie: "__Host-rg_console=\(id)"])
         let home = try await execute(
             uri: page.headers[.location] ?? "",
             method: .get,
-            headers: [.cookie: "rg_console=\(id)"]
+            headers: [.cookie: "__Host-rg_console=\(id)"]
         )
         return ConsoleCookie(id: id, setCookie: setCookie, signOut: home.text.hidden("csrf"))
     }
 
     func postSignIn(_ key: String) async throws -> TestResponse {
         let page = try await execute(uri: "/console/sign-in", method: .get)
-        let cookie = try #require(page.headers[values: .setCookie].first { $0.hasPrefix("rg_console_signin=") })
+        let cookie = try #require(page.headers[values: .setCookie].first { $0.hasPrefix("__Host-rg_console_signin=") })
         return try await execute(
             uri: "/console/sign-in",
             method: .post,
@@ -310,7 +351,7 @@ extension TestClientProtocol {
             "/console/identities/\(ConsoleTests.alice)/send",
             session: session,
             form: "csrf=\(csrf)&idempotency_key=\(idempotencyKey)&method=link&template=recovery&locale="
-                + "&recipient=foobar%40ory.sh&reason=\(reason)&action=send"
+                + "&recipient=address-0&reason=\(reason)&action=send"
         )
     }
 
@@ -327,7 +368,7 @@ extension TestClientProtocol {
         session: ConsoleCookie,
         form: String? = nil
     ) async throws -> TestResponse {
-        var headers: HTTPFields = [.cookie: "rg_console=\(session.id)"]
+        var headers: HTTPFields = [.cookie: "__Host-rg_console=\(session.id)"]
         if form != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
         return try await execute(uri: uri, method: method, headers: headers, body: form.map { ByteBuffer(string: $0) })
     }

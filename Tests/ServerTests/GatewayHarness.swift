@@ -55,7 +55,7 @@ func withGatewayRuntime(
             templates: { dir: "\(repositoryRoot.appendingPathComponent("templates").path)" }
             delivery: { backoff_initial: 100ms, cooldown: 0s, rate_per_key: 100000, burst_per_key: 100000 }
             api_keys:
-              - { name: backend, sha256: "\(APIKey.sha256Hex(of: Keys.backend))", scopes: [recovery:send, recovery:read, audit:read] }
+              - { name: backend, sha256: "\(APIKey.sha256Hex(of: Keys.backend))", scopes: [recovery:send, recovery:read, audit:read, identity:read] }
               - { name: reader, sha256: "\(APIKey.sha256Hex(of: Keys.reader))", scopes: [recovery:read] }
               - { name: kratos, sha256: "\(APIKey.sha256Hex(of: Keys.kratos))", scopes: [courier:kratos] }
             \(extra)

@@ -14,11 +14,13 @@ struct RouteAccessTests {
         "GET /health/alive", "GET /health/ready", "GET /openapi.yaml", "GET /metrics",
     ]
 
-    /// The console's ways in, which need no session: its root, the sign-in form and its post, and
-    /// its stylesheet and script. Every other console route needs a session (a Bearer key is none).
+    /// The console's ways in, which need no session: its root, the sign-in form and its post, the
+    /// identity provider's sign-in and its answer, and its stylesheet and script. Every other console
+    /// route needs a session (a Bearer key is none).
     static let consoleEntrances: Set<String> = [
         "GET /console", "GET /console/sign-in", "POST /console/sign-in", "GET /console/assets/console.css",
-        "GET /console/assets/console.js", "GET /console/assets/icon.svg",
+        "GET /console/assets/console.js", "GET /console/assets/icon.svg", "GET /console/oidc/start",
+        "GET /console/oidc/callback",
     ]
 
     @Test func everyRouteButTheDocumentedPublicOnesAnswers401WithoutAKey() async throws {

@@ -94,6 +94,7 @@ def write_credentials(directory, smtp_password, kratos_token, audit_key_bytes=No
     (directory / "audit-signing.key").write_bytes(os.urandom(32))
     (directory / "courier-payload.key").write_bytes(os.urandom(32))
     (directory / "courier-payload.key").chmod(0o600)  # the gateway refuses a key file others may read
+    (directory / "oidc-client-secret").write_text("console-client-secret\n")  # the console's OpenID client
     return directory
 
 

@@ -182,7 +182,8 @@ def test_config_secret_and_mounts_agree():
     volume, mount_path = secret_mount()
     items = {item["path"]: item["key"] for item in volume["items"]}
     files = [config["smtp"]["password_file"], config["kratos"]["token_file"], config["audit"]["key_file"],
-             config["audit"]["signing_key_file"], config["courier"]["payload_key_file"]]
+             config["audit"]["signing_key_file"], config["courier"]["payload_key_file"],
+             config["console"]["oidc_client_secret_file"]]
     for path in files:
         directory, _, name = path.rpartition("/")
         assert directory == mount_path and items[name] in secret, path

@@ -36,12 +36,13 @@ NO_RECOVERY = "3d4e5f6a-7b8c-4d9e-8f0a-2b3c4d5e6f70"
 
 # API keys: the key itself goes to the caller, its SHA-256 to the gateway's config.
 KEYS = {
-    "backend": ("rg_backend_e2e_7f3c9a2b5d8e1f4a6c0b", ["recovery:send", "recovery:read", "audit:read"]),
+    "backend": ("rg_backend_e2e_7f3c9a2b5d8e1f4a6c0b", ["recovery:send", "recovery:read", "audit:read",
+                                                      "identity:read"]),
     "support": ("rg_support_e2e_1a2b3c4d5e6f7a8b9c0d", ["recovery:send", "recovery:send:any-recipient", "recovery:read"]),
     "reader": ("rg_reader_e2e_9e8d7c6b5a4f3e2d1c0b", ["recovery:read"]),
     # Every scope (Tests/e2e/test_openapi.py: schemathesis exercises every operation with it).
     "admin": ("rg_admin_e2e_5c4b3a2f1e0d9c8b7a6f", ["recovery:send", "recovery:send:any-recipient", "recovery:read", "audit:read",
-                                                    "courier:kratos", "batch:admin"]),
+                                                    "courier:kratos", "batch:admin", "identity:read"]),
     # Steers every key's batches, and may do nothing else (Tests/e2e/test_batch.py).
     "operator": ("rg_operator_e2e_8b7a6f5e4d3c2b1a0f9e", ["batch:admin"]),
     # The key Kratos's HTTP courier holds (Tests/e2e/test_kratos_courier.py).
