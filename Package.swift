@@ -11,62 +11,23 @@ import PackageDescription
 import Glibc
 #endif
 
-/// Release builds on Linux link the Swift runtime and Foundation into each executable, as
-/// `--static-swift-stdlib` does (the Containerfile's build): only the code the gateway uses is
-/// linked, and the loader has no Swift libraries to map and relocate. That is about 4 MB less
-/// resident memory at idle (benchmarks/rss.sh). Compiling with `-static-stdlib` too makes the
-/// Foundation modules name the static libraries they need. Debug builds (the tests) stay dynamic.
-let staticRuntime = BuildSettingCondition.when(platforms: [.linux], configuration: .release)
-
-/// glibc 2.36 or later reads packed relative relocations (DT_RELR, `-z pack-relative-relocs`).
-let glibcReadsPackedRelocations: Bool = {
-    #if canImport(Glibc)
-    var text = [CChar](repeating: 0, count: 64)  // "glibc 2.36"
-    guard confstr(Int32(_CS_GNU_LIBC_VERSION), &text, text.count) > 0 else { return false }
-    let version = String(cString: text).split(separator: " ").last?.split(separator: ".").compactMap { Int($0) } ?? []
-    return version.count >= 2 && (version[0], version[1]) >= (2, 36)
-    #else
-    return false
-    #endif
-}()
-
-/// How each executable is linked in a static release build: by lld, which packs the relative
-/// relocations (the loader reads 3.5 MB of them otherwise, resident for good), with no dynamic
-/// symbol table for the linked-in runtime (`-export-dynamic` of the toolchain's static-stdlib
-/// arguments: 2.5 MB more the loader reads; crash backtraces read the file's own symbol table).
-let executableLinkerSettings: [LinkerSetting] = [
-    .unsafeFlags(
-        ["-static-stdlib", "-use-ld=lld", "-Xlinker", "--no-export-dynamic"]
-            + (glibcReadsPackedRelocations ? ["-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"] : []),
-        staticRuntime
-    )
-]
-
-/// The gateway's code that runs, laid out together (lld's `--symbol-ordering-file`; the list is made by
-/// benchmarks/link-order.sh): the pages of code resident at idle go from 22 to 14 MB.
-let gatewayLinkerSettings =
-    executableLinkerSettings + [
-        .unsafeFlags(
-            [
-                "-Xlinker",
-                "--symbol-ordering-file=\(Context.packageDirectory)/Sources/recovery-gateway/link-order.txt",
-                "-Xlinker", "--no-warn-symbol-ordering",
-            ],
-            staticRuntime
-        )
-    ]
+/// `scripts/fuzz.sh` builds the parsers' libFuzzer targets (`fuzz/`) with `RECOVERY_GATEWAY_FUZZ=1`, in
+/// a scratch path of its own: the gateway's modules are then compiled with libFuzzer's coverage and
+/// AddressSanitizer (the packages they use are not: their code is not what is fuzzed).
+let fuzzing = Context.environment["RECOVERY_GATEWAY_FUZZ"] == "1"
 
 /// The language settings every Swift target shares: Swift 6 language mode (strict concurrency is its
 /// default) plus the upcoming features the server-side Swift packages we follow enable.
-let languageSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("MemberImportVisibility"),
-]
+let languageSettings: [SwiftSetting] =
+    [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+    ] + (fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : [])
 
 /// The settings of the gateway's targets: the language settings, and in a release build on Linux
-/// the static runtime. The tests and `TestSupport` take `languageSettings` alone: the Testing
-/// module is not among the static runtime's, and `swift build -c release` compiles `TestSupport` too.
-let swiftSettings: [SwiftSetting] = languageSettings + [.unsafeFlags(["-static-stdlib"], staticRuntime)]
+/// the static runtime (``ReleaseLink``). The tests and `TestSupport` take `languageSettings` alone: the
+/// Testing module is not among the static runtime's, and `swift build -c release` compiles `TestSupport` too.
+let swiftSettings: [SwiftSetting] = languageSettings + ReleaseLink.swiftSettings
 
 let package = Package(
     name: "recovery-gateway",
@@ -79,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
@@ -192,6 +154,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -237,6 +200,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The version (`VERSION` at the repository root links to it), compiled in.
+            resources: [.embedInCode("VERSION")],
             swiftSettings: swiftSettings
         ),
 
@@ -262,7 +227,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings
+            linkerSettings: ReleaseLink.executable
         ),
 
         // MARK: The gateway's command line
@@ -279,9 +244,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            exclude: ["link-order.txt"],
             swiftSettings: swiftSettings,
-            linkerSettings: gatewayLinkerSettings
+            linkerSettings: ReleaseLink.gateway
         ),
 
         // MARK: Benchmarks (run by benchmarks/*.sh)
@@ -290,14 +254,14 @@ let package = Package(
             dependencies: ["Mail"],
             path: "benchmarks/smtp-benchmark",
             swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings
+            linkerSettings: ReleaseLink.executable
         ),
         .executableTarget(
             name: "metrics-benchmark",
             dependencies: ["Gateway", "Server", .product(name: "Prometheus", package: "swift-prometheus")],
             path: "benchmarks/metrics-benchmark",
             swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings
+            linkerSettings: ReleaseLink.executable
         ),
 
         // MARK: Tests
@@ -473,3 +437,79 @@ let package = Package(
         ),
     ]
 )
+
+// MARK: - Release link
+
+/// How release builds on Linux link each executable, and why; debug builds (the tests) keep the
+/// toolchain's defaults. Each step was measured with benchmarks/rss.sh (idle memory, 63 MB before
+/// them, 43 MB after; docs/performance/ has the figures).
+enum ReleaseLink {
+    /// Release builds on Linux only.
+    static let condition = BuildSettingCondition.when(platforms: [.linux], configuration: .release)
+
+    /// The Swift runtime and Foundation are linked into each executable, as `--static-swift-stdlib`
+    /// does (the Containerfile's build): only the code the gateway uses is linked, and the loader has
+    /// no Swift libraries to map and relocate (about 4 MB less resident memory at idle). Compiling with
+    /// `-static-stdlib` too makes the Foundation modules name the static libraries they need.
+    static let swiftSettings: [SwiftSetting] = [.unsafeFlags(["-static-stdlib"], condition)]
+
+    /// Every executable: linked statically by lld, which packs the relative relocations (the loader
+    /// reads 3.5 MB of them otherwise, resident for good), with no dynamic symbol table for the
+    /// linked-in runtime (`-export-dynamic` of the toolchain's static-stdlib arguments: 2.5 MB more the
+    /// loader reads; crash backtraces read the file's own symbol table).
+    static let executable: [LinkerSetting] = [
+        .unsafeFlags(
+            ["-static-stdlib", "-use-ld=lld", "-Xlinker", "--no-export-dynamic"]
+                + (glibcReadsPackedRelocations ? ["-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"] : []),
+            condition
+        )
+    ]
+
+    /// The gateway: as every executable, with the code that runs laid out together (lld's
+    /// `--symbol-ordering-file`, from the list benchmarks/link-order.sh makes beside itself): the pages
+    /// of code resident at idle go from 22 to 14 MB. A stale list costs memory, never correctness.
+    static let gateway: [LinkerSetting] =
+        executable + [
+            .unsafeFlags(
+                [
+                    "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/benchmarks/link-order.txt",
+                    "-Xlinker", "--no-warn-symbol-ordering",
+                ],
+                condition
+            )
+        ]
+
+    /// glibc 2.36 or later reads packed relative relocations (DT_RELR, `-z pack-relative-relocs`).
+    static let glibcReadsPackedRelocations: Bool = {
+        #if canImport(Glibc)
+        var text = [CChar](repeating: 0, count: 64)  // "glibc 2.36"
+        guard confstr(Int32(_CS_GNU_LIBC_VERSION), &text, text.count) > 0 else { return false }
+        let name = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let version = name.split(separator: " ").last?.split(separator: ".").compactMap { Int($0) } ?? []
+        return version.count >= 2 && (version[0], version[1]) >= (2, 36)
+        #else
+        return false
+        #endif
+    }()
+}
+
+// MARK: The parsers' libFuzzer targets (scripts/fuzz.sh), only in its fuzzing build: `fuzz-parsers`
+// has a main of its own and links libFuzzer's driver without libFuzzer's main (the script passes
+// the toolchain's `libclang_rt.fuzzer_no_main` archive to the linker).
+if fuzzing {
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "fuzz/CLibFuzzer"),
+        .executableTarget(
+            name: "fuzz-parsers",
+            dependencies: [
+                "Audit", "CLibFuzzer", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue",
+                "Kratos",
+                "Mail", "RFC3339", "Server", "Templates",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "fuzz/Parsers",
+            swiftSettings: languageSettings,
+            linkerSettings: [.unsafeFlags(["-sanitize=address", "-use-ld=lld"])]
+        ),
+    ]
+}

@@ -1,9 +1,11 @@
+# shellcheck shell=bash
 # Shared by the end-to-end benchmarks (e2e.sh, replicas.sh); source it from the repository root after
 # `set -euo pipefail`. It keeps every process it starts in `pids` and kills them on exit, with the
 # work directory (kept when BENCH_KEEP=1).
 #
 #   bench_begin NAME               work dir, cleanup trap, deps, release build (BENCH_BUILD=debug: the debug
-#                                  build instead); sets work, bin, py
+#                                  build instead; BENCH_BIN_DIR=DIR: no build, DIR's recovery-gateway and
+#                                  kratos-stand-in, as scripts/test.sh passes its release build); sets work, bin, py
 #   bench_begin_with_servers NAME [IDENTITIES]
 #                                  bench_begin, the load average before anything starts (load_average), the
 #                                  stand-in and smtp-sink, and IDENTITIES identities at the stand-in (one id per
@@ -44,7 +46,8 @@ cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/pr
 sink_messages() {
     local found
     found=$(tail -c 256 "$work/sink.counters" | tr '\r' '\n' | grep -o 'mesg=[0-9]*' | tail -n1 || true)
-    echo "${found#mesg=}" | sed 's/^$/0/'
+    found=${found#mesg=}
+    echo "${found:-0}"
 }
 fsync_latency() { # DIR
     python3 - "$1" <<'EOF'
@@ -79,11 +82,15 @@ bench_begin() {
     trap bench_cleanup EXIT
     trap 'exit 130' INT TERM
     scripts/install-deps.sh >&2
-    local build=${BENCH_BUILD:-release}
-    for product in recovery-gateway kratos-stand-in; do
-        swift build -c "$build" --product "$product" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
-    done
-    bin=$(swift build -c "$build" --show-bin-path)
+    if [ -n "${BENCH_BIN_DIR:-}" ]; then
+        bin=$BENCH_BIN_DIR
+    else
+        local build=${BENCH_BUILD:-release}
+        for product in recovery-gateway kratos-stand-in; do
+            swift build -c "$build" --product "$product" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+        done
+        bin=$(swift build -c "$build" --show-bin-path)
+    fi
     py=.venv/bin/python3
     api_key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
     api_key_hash=$(printf '%s' "$api_key" | sha256sum | cut -d' ' -f1)
@@ -91,6 +98,7 @@ bench_begin() {
 
 bench_begin_with_servers() { # NAME [IDENTITIES]
     bench_begin "$1"
+    # shellcheck disable=SC2034  # for the scripts that source this file
     load_average=$(cut -d' ' -f1-3 /proc/loadavg)
     start_standin
     start_sink
@@ -99,8 +107,10 @@ bench_begin_with_servers() { # NAME [IDENTITIES]
     fi
 }
 
-start_standin() {
+# shellcheck disable=SC2120  # its options are the stand-in's (batch.sh passes --identities FILE)
+start_standin() { # [STAND-IN OPTIONS]
     "$bin/kratos-stand-in" --host 127.0.0.1 --port 0 "$@" >"$work/stand-in.log" 2>&1 &
+    # shellcheck disable=SC2034  # for the scripts that source this file
     standin_pid=$!
     pids+=($!)
     standin=""
@@ -121,6 +131,7 @@ start_sink() {
     [ "$(id -u)" = 0 ] && user_option=(-u nobody)
     /usr/sbin/smtp-sink "${user_option[@]}" -c -h smtp-sink.bench "127.0.0.1:$sink_port" 256 \
         >"$work/sink.counters" 2>"$work/sink.log" &
+    # shellcheck disable=SC2034  # for the scripts that source this file
     sink_pid=$!
     pids+=($!)
     for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$sink_port") 2>/dev/null && return 0; sleep 0.1; done
@@ -144,6 +155,9 @@ audit:
   key_file: $work/audit.key
 courier:
   payload_key_file: $work/courier-payload.key
+  allowed_link_origins: [https://auth.example.com]  # the Kratos of Tests/Fixtures/kratos-courier
+  recipient_limit: 100000  # a benchmark measures throughput, not the flood limit
+  recipient_window: 1s
 delivery:
   cooldown: 0s
   workers: ${BENCH_WORKERS:-32}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes Sources/recovery-gateway/link-order.txt, the order in which the release build's linker (lld,
+# Writes benchmarks/link-order.txt, the order in which the release build's linker (lld,
 # `--symbol-ordering-file`, see Package.swift) lays out the gateway's code: every function the
 # gateway runs from start-up through a warm-up of 64 requests (SQLite, the Kratos stand-in,
 # smtp-sink), as `valgrind --tool=callgrind` saw them. Laid out together they share pages, so the
@@ -39,5 +39,5 @@ awk -v binary="$work/recovery-gateway" '
     /^fn=/ && object == binary { print substr($0, 4) }
     /^cob=/ { callee_object = substr($0, 5) }
     /^cfn=/ { if ((callee_object != "" ? callee_object : object) == binary) print substr($0, 5); callee_object = "" }
-' "$work/callgrind.out" | sed "s/'[0-9]*\$//" | grep -v '^0x' | LC_ALL=C sort -u >Sources/recovery-gateway/link-order.txt
-echo "link-order: $(wc -l <Sources/recovery-gateway/link-order.txt) functions in Sources/recovery-gateway/link-order.txt"
+' "$work/callgrind.out" | sed "s/'[0-9]*\$//" | grep -v '^0x' | LC_ALL=C sort -u >benchmarks/link-order.txt
+echo "link-order: $(wc -l <benchmarks/link-order.txt) functions in benchmarks/link-order.txt"

@@ -36,7 +36,8 @@ awk '
         close("sort -rn")
         printf "%9d %9s %9d  total\n", total, "", anon_total
     }' "/proc/$gateway_pid/smaps"
-echo "threads: $(ls "/proc/$gateway_pid/task" | wc -l)"
+threads=("/proc/$gateway_pid/task"/*)
+echo "threads: ${#threads[@]}"
 anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$gateway_pid/status")
 file=$(awk '/^RssFile:/ {print $2}' "/proc/$gateway_pid/status")
 stop_gateway "$gateway_pid"

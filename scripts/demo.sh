@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's first command: installs what is needed, builds, and runs the whole thing on one
+# The README's first set-up command: installs what is needed, builds, and runs the whole thing on one
 # machine with nothing else installed — the Kratos stand-in, a local mail catcher that writes what it
 # receives to data/demo/mail/, and the gateway on its embedded defaults (SQLite under data/demo) —
 # then sends one recovery email through the API and shows the delivery's state, the email that

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing recovery-gateway needs on Debian/Ubuntu, once:
 # libcurl's -dev package, curl, postfix (for smtp-sink and smtp-source, not as a mail server),
-# PostgreSQL's server (the tests run a throwaway cluster of their own), Python 3 with venv, wrk and valgrind for
-# the benchmarks, Chromium and chromedriver for the console's browser tests, systemd-analyze and
-# readelf for the deploy tests, and the Python packages of Tests/requirements.txt in .venv. Safe to
-# run again: it only installs what is missing.
+# PostgreSQL's server (the tests run a throwaway cluster of their own), Python 3 with venv, wrk and
+# valgrind for the benchmarks, Chromium and chromedriver for the console's browser tests, shellcheck
+# for the lint, systemd-analyze and readelf for the deploy tests, podman, runc and debootstrap for
+# the image test, and the Python packages of Tests/requirements.txt in .venv. Safe to run again: it
+# only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libcurl4-openssl-dev pkg-config ca-certificates curl postfix python3 python3-venv python3-pip wrk valgrind)
+# ShellCheck for scripts/lint.sh (the shell scripts' linter; ruff comes with the Python packages).
+packages+=(shellcheck)
 # PostgreSQL's server for the PostgreSQL store's tests (scripts/postgres.sh runs a throwaway cluster).
 packages+=(postgresql)
 # Debian's Chromium and its WebDriver: the console's browser tests (Tests/e2e/test_console.py) drive it headless.
 packages+=(chromium chromium-driver)
+# podman with runc, and debootstrap for its base image: Tests/deploy/test_image.py builds and runs the image.
+packages+=(podman runc debootstrap)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -18,7 +18,7 @@ mkdir -p "$2"
 dir="$(cd "$2" && pwd)"
 
 # The newest installed server version (Debian: /usr/lib/postgresql/<major>/bin).
-bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+bin="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     echo "$0: no PostgreSQL server under /usr/lib/postgresql/*/bin; install Debian's postgresql package" >&2
     exit 1
@@ -38,9 +38,10 @@ free_port() {
 # Closes every descriptor above 2 that this shell inherited, so the server does not keep its
 # caller's pipes open (a caller waiting for this script's end would wait for the server's).
 close_inherited_fds() {
-    local fd
-    for fd in $(ls /proc/$$/fd); do
-        [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true
+    local path fd
+    for path in "/proc/$$/fd"/*; do
+        fd=${path##*/}
+        if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
     done
 }
 

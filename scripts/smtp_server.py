@@ -29,7 +29,7 @@ def make_certificate(directory):
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -96,7 +96,7 @@ class Handler:
             hold, self.hold_first = self.hold_first, 0
             await asyncio.sleep(hold)
         self.count += 1
-        base = os.path.join(self.maildir, "%06d" % self.count)
+        base = os.path.join(self.maildir, f"{self.count:06d}")
         with open(base + ".json.tmp", "w") as f:
             json.dump(
                 {
@@ -110,7 +110,7 @@ class Handler:
         with open(base + ".eml", "wb") as f:
             f.write(envelope.original_content)
         os.rename(base + ".json.tmp", base + ".json")
-        return "250 2.0.0 Ok: queued as TEST%06d" % self.count
+        return f"250 2.0.0 Ok: queued as TEST{self.count:06d}"
 
 
 def main():
@@ -170,7 +170,7 @@ def main():
             with open(args.ready_file + ".tmp", "w") as f:
                 f.write(str(port))
             os.rename(args.ready_file + ".tmp", args.ready_file)
-        print("smtp_server: listening on %s:%d, writing messages to %s" % (args.host, port, args.maildir), flush=True)
+        print(f"smtp_server: listening on {args.host}:{port}, writing messages to {args.maildir}", flush=True)
         async with server:
             await server.serve_forever()
 

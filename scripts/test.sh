@@ -8,6 +8,11 @@ scripts/install-deps.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 swift build --build-tests
+# The release build, once: the image test (Tests/deploy/test_image.py) puts its binary in the image
+# users build, and the instruction guard (benchmarks/instructions-guard.sh) measures it.
+swift build -c release --product recovery-gateway
+swift build -c release --product kratos-stand-in
+release="$(swift build -c release --show-bin-path)"
 
 # A throwaway PostgreSQL for the PostgreSQL store's tests, removed at exit.
 postgres_dir="$(mktemp -d)"
@@ -24,5 +29,12 @@ KRATOS_STAND_IN="$bin/kratos-stand-in" timeout --kill-after=30s 5m python3 -m py
 # Tests/e2e/test_openapi.py runs schemathesis (every operation of openapi.yaml) against it too;
 # SCHEMATHESIS_MAX_EXAMPLES (default 200) and SCHEMATHESIS_SEED (default 1) tune that run.
 RECOVERY_GATEWAY_BIN_DIR="$bin" timeout --kill-after=30s 20m python3 -m pytest -q Tests/e2e
-# The deploy files (deploy/): hadolint, systemd-analyze, Kubernetes' schemas, the real binary in each layout.
-RECOVERY_GATEWAY_BIN_DIR="$bin" timeout --kill-after=30s 10m python3 -m pytest -q Tests/deploy
+# The deploy files (deploy/): hadolint, systemd-analyze, Kubernetes' schemas, the real binary in each layout,
+# and the image built from deploy/Containerfile with the release binary and run with podman.
+RECOVERY_GATEWAY_BIN_DIR="$bin" RECOVERY_GATEWAY_RELEASE_BIN="$release/recovery-gateway" \
+    timeout --kill-after=30s 20m python3 -m pytest -q Tests/deploy
+# Instructions per email and per health request of the release build, against
+# benchmarks/instructions-thresholds.json (3 % either way; --update rewrites it).
+BENCH_BIN_DIR="$release" timeout --kill-after=30s 15m benchmarks/instructions-guard.sh
+# Every parser's libFuzzer target (scripts/fuzz.sh) for a few seconds, so that they keep building and running.
+timeout --kill-after=30s 20m scripts/fuzz.sh 5

@@ -28,6 +28,12 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let auditKeyRotated = AuditAction("audit.key_rotated")
     /// A batch's items were stored and it started (details: its counts and rate).
     public static let batchCreated = AuditAction("batch.created")
-    /// A batch was cancelled (details: how many items it stopped).
+    /// A batch was cancelled (details: how many items it stopped, how many were on the wire).
     public static let batchCancelled = AuditAction("batch.cancelled")
+    /// A batch was paused, by a caller or by the runner (details: the reason).
+    public static let batchPaused = AuditAction("batch.paused")
+    /// A paused batch was resumed (details: the reason).
+    public static let batchResumed = AuditAction("batch.resumed")
+    /// A batch was checked without sending (details: the items looked up, the counts, the reason).
+    public static let batchDryRun = AuditAction("batch.dry_run")
 }

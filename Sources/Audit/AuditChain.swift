@@ -56,20 +56,33 @@ public struct AuditChain: Sendable {
 
     /// HMAC-SHA256(key, prevHash ‖ canonical(event)) in lower-case hex; ignores `event.hash`.
     static func mac(of event: AuditEvent, key: AuditKey) -> String {
-        var mac = HMAC<SHA256>(key: key.symmetricKey)
-        mac.update(data: Array(event.prevHash.utf8))
-        mac.update(data: AuditCanonicalEncoding.encode(event))
-        return Hex.encode(mac.finalize())
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: macInput(of: event), using: key.symmetricKey))
+    }
+
+    /// Whether `hex` is ``mac(of:key:)`` of `event`, compared in constant time (swift-crypto's
+    /// check), so that how long a refusal takes says nothing about how much of a forged MAC was right.
+    static func isMAC(_ hex: String, of event: AuditEvent, key: AuditKey) -> Bool {
+        guard let code = Hex.decode(hex, allowingUpperCase: false) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(
+            code,
+            authenticating: macInput(of: event),
+            using: key.symmetricKey
+        )
+    }
+
+    /// What the MAC covers: prevHash ‖ canonical(event).
+    private static func macInput(of event: AuditEvent) -> [UInt8] {
+        Array(event.prevHash.utf8) + AuditCanonicalEncoding.encode(event)
     }
 
     /// The held key that sealed `event`: the one its `key_id` names, or for an event that names
     /// none (version 1) the one whose HMAC matches, `preferred` tried first; `nil` when none did.
     func sealingKey(of event: AuditEvent, preferred: String? = nil) -> AuditKey? {
         if let id = event.keyID {
-            return keys.key(id: id).flatMap { Self.mac(of: event, key: $0) == event.hash ? $0 : nil }
+            return keys.key(id: id).flatMap { Self.isMAC(event.hash, of: event, key: $0) ? $0 : nil }
         }
         let first = preferred.flatMap { keys.key(id: $0) }
-        return ([first].compactMap { $0 } + keys.all).first { Self.mac(of: event, key: $0) == event.hash }
+        return ([first].compactMap { $0 } + keys.all).first { Self.isMAC(event.hash, of: event, key: $0) }
     }
 
     /// ``AuditKey/id`` of the held key that sealed `event` (see ``sealingKey(of:preferred:)``).
@@ -86,7 +99,7 @@ public struct AuditChain: Sendable {
             let oldMAC = unsigned.details.removeValue(forKey: AuditKeyRotation.oldKeyMAC)
         else { return .malformedRotation }
         guard let old = keys.key(id: from) else { return .unknownKey(seq: event.seq, keyID: from) }
-        return Self.mac(of: unsigned, key: old) == oldMAC ? nil : .malformedRotation
+        return Self.isMAC(oldMAC, of: unsigned, key: old) ? nil : .malformedRotation
     }
 
     /// HMAC-SHA256 of the lower-cased address under the audit key, hex: lets compliance find

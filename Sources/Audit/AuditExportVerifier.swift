@@ -3,15 +3,18 @@
 /// `audit.checkpoint` is signed by the key it names, one of the given keys (several when the signing
 /// key was changed), and its digest and head match the events it covers.
 /// Feed the events in file order, from seq 1; stops at the first break.
+///
+/// Memory: a checkpoint may cover a seq a few events before its own (events appended while it
+/// was signed), so the digest and hash after each seq a checkpoint covers are kept until the
+/// checkpoint comes; given the covered seqs up front (a first pass over the export,
+/// ``coveredSeq(of:)``), only those are kept, whatever the export's size.
 public struct AuditExportVerifier: Sendable {
     private let publicKeys: [AuditPublicKey]
+    private let coveredSeqs: Set<Int64>?
     private var link = AuditLink()
     private var digest = AuditDigest()
-    /// ``AuditDigest`` after each event, 32 bytes per seq from seq 1: a checkpoint may cover a seq
-    /// a few events before its own (events appended while it was signed).
-    private var digests: [UInt8] = []
-    /// Each event's hash, as 64 UTF-8 hex digits per seq.
-    private var hashes: [UInt8] = []
+    /// ``AuditDigest`` and the event's hash after each seq that a checkpoint covers.
+    private var kept: [Int64: (digest: [UInt8], hash: String)] = [:]
     private var checkpointSeqs: [Int64] = []
     private var state = AuditExportReport()
 
@@ -24,10 +27,18 @@ public struct AuditExportVerifier: Sendable {
         return report
     }
 
-    /// A verifier that accepts checkpoints signed by any of `publicKeys` (at least one).
-    public init(publicKeys: [AuditPublicKey]) {
+    /// A verifier that accepts checkpoints signed by any of `publicKeys` (at least one); it keeps
+    /// what checkpoints need for the seqs in `coveredSeqs` only (`nil`: for every seq).
+    public init(publicKeys: [AuditPublicKey], coveredSeqs: Set<Int64>? = nil) {
         precondition(!publicKeys.isEmpty, "an export is checked with at least one public key")
         self.publicKeys = publicKeys
+        self.coveredSeqs = coveredSeqs
+    }
+
+    /// The seq that `event` claims to cover if it is a checkpoint (not checked: the verifier does that).
+    public static func coveredSeq(of event: AuditEvent) -> Int64? {
+        guard event.action == .auditCheckpoint else { return nil }
+        return try? AuditCheckpoint(details: event.details).seq
     }
 
     public init(publicKey: AuditPublicKey) {
@@ -44,9 +55,9 @@ public struct AuditExportVerifier: Sendable {
         }
         link.advance(past: event)
         digest.add(event)
-        digests += digest.bytes
-        hashes += Array(event.hash.utf8)
+        if coveredSeqs?.contains(event.seq) ?? true { kept[event.seq] = (digest.bytes, event.hash) }
         state.lastSeq = event.seq
+        state.head = event.hash
         if event.action == .auditCheckpoint { checkpointSeqs.append(event.seq) }
         return true
     }
@@ -66,13 +77,11 @@ public struct AuditExportVerifier: Sendable {
         }
         guard checkpoint.isSigned(by: publicKey) else { return .badSignature }
         guard checkpoint.seq >= 1, checkpoint.seq < event.seq else { return .coversLater(seq: checkpoint.seq) }
-        let index = Int(checkpoint.seq - 1)
-        guard Hex.encode(digests[index * 32..<(index + 1) * 32]) == checkpoint.digest else {
+        // Not kept only when the first pass saw no checkpoint covering it: then it matches nothing.
+        guard let covered = kept[checkpoint.seq], Hex.encode(covered.digest) == checkpoint.digest else {
             return .digestMismatch(covers: checkpoint.seq)
         }
-        guard String(decoding: hashes[index * 64..<(index + 1) * 64], as: UTF8.self) == checkpoint.head else {
-            return .headMismatch(covers: checkpoint.seq)
-        }
+        guard covered.hash == checkpoint.head else { return .headMismatch(covers: checkpoint.seq) }
         state.checkpoints += 1
         state.signers.add(checkpoint)
         if checkpoint.seq >= state.lastCheckpoint?.checkpoint.seq ?? 0 {
@@ -92,6 +101,8 @@ public struct AuditExportReport: Sendable, Hashable {
 
     /// The last seq checked (0 when nothing was).
     public var lastSeq: Int64 = 0
+    /// The hash of ``lastSeq``: the head of the log as far as the export goes.
+    public var head: String?
     /// Checkpoints that verified.
     public var checkpoints = 0
     /// The verified checkpoint that covers the most events.

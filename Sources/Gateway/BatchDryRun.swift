@@ -53,38 +53,33 @@ public struct BatchItemReport: Sendable, Equatable, Encodable {
     }
 }
 
-/// The answer to a dry run: the counts by outcome and every item's finding, in order.
-public struct BatchDryRunReport: Sendable, Equatable, Encodable {
-    public var total: Int
-    public var counts: [String: Int]
-    public var items: [BatchItemReport]
+/// The counts of a dry run so far: the items read, by outcome (every outcome, 0 included).
+public struct BatchDryRunTally: Sendable, Equatable {
+    public private(set) var total = 0
+    public private(set) var counts = Dictionary(uniqueKeysWithValues: BatchOutcome.allCases.map { ($0.rawValue, 0) })
 
-    init(items: [BatchItemReport]) {
-        self.total = items.count
-        self.items = items.sorted { $0.position < $1.position }
-        var counts = Dictionary(uniqueKeysWithValues: BatchOutcome.allCases.map { ($0.rawValue, 0) })
-        for item in items { counts[item.outcome.rawValue, default: 0] += 1 }
-        self.counts = counts
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case total, counts, items
-        case dryRun = "dry_run"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(true, forKey: .dryRun)
-        try container.encode(total, forKey: .total)
-        try container.encode(counts, forKey: .counts)
-        try container.encode(items, forKey: .items)
+    mutating func add(_ report: BatchItemReport) {
+        total += 1
+        counts[report.outcome.rawValue, default: 0] += 1
     }
 }
 
+/// How a dry run ended: its counts, and the outage that cut it short (the ``AcceptRefusal`` a
+/// single send would have got), if one did.
+public struct BatchDryRunResult: Sendable {
+    public var tally: BatchDryRunTally
+    public var failure: AcceptRefusal?
+}
+
 /// The dry run of a batch: each item checked with the rules of a single send (identity,
-/// recovery address, recipient scope, cooldown), a few at a time toward Kratos. Creates no
-/// link, stores nothing, writes no audit event. A Kratos or store outage ends it with the
-/// ``AcceptRefusal`` a single send would get; a bad item is reported and the rest goes on.
+/// recovery address, recipient scope, cooldown), a few at a time toward Kratos. Creates no link
+/// and stores nothing but its `batch.dry_run` audit event.
+///
+/// Bounded and accountable: each item's finding is handed on as soon as it and those before it
+/// are known (memory stays flat in the item count), each item looked up at Kratos takes a token
+/// of the caller's rate limit as a single send does (the run waits for it), and the event records
+/// the caller, the counts and the reason. A Kratos or store outage ends it; a bad item is reported
+/// and the rest goes on.
 public struct BatchDryRun: Sendable {
     let accept: AcceptService
     let batch: RecoveryBatch
@@ -92,6 +87,8 @@ public struct BatchDryRun: Sendable {
 
     /// How many items are resolved at Kratos at once.
     public static let concurrency = 8
+    /// How many findings wait at most for an earlier, slower one before no more are started.
+    static let window = 64
 
     /// Checks the batch's common fields against the template catalog (a refusal names the field).
     public init(accept: AcceptService, batch: RecoveryBatch, caller: Caller) throws(AcceptRefusal) {
@@ -101,28 +98,60 @@ public struct BatchDryRun: Sendable {
         self.caller = caller
     }
 
-    /// Runs over `items` (read as they come: never more than ``concurrency`` ahead of Kratos).
-    public func run<Items: AsyncSequence & Sendable>(_ items: Items) async throws -> BatchDryRunReport
-    where Items.Element == BatchInput {
-        try await withThrowingTaskGroup(of: BatchItemReport.self) { group in
-            var reports: [BatchItemReport] = []
-            var running = 0
-            for try await input in items {
-                if running == Self.concurrency, let report = try await group.next() {
-                    reports.append(report)
-                    running -= 1
-                }
-                group.addTask { try await check(input) }
-                running += 1
-            }
-            while let report = try await group.next() { reports.append(report) }
-            return BatchDryRunReport(items: reports)
+    /// Runs over `items` (read as they come: never more than ``window`` ahead of the findings
+    /// handed on), hands each finding in order to `emit` with how many were handed on before it,
+    /// and appends the `batch.dry_run` event (a failure to append it is the result's failure).
+    /// Throws what reading `items` or `emit` throws.
+    public func run<Items: AsyncSequence & Sendable>(
+        _ items: Items,
+        emit: (BatchItemReport, Int) async throws -> Void
+    ) async throws -> BatchDryRunResult where Items.Element == BatchInput {
+        var tally = BatchDryRunTally()
+        var failure: AcceptRefusal?
+        do {
+            try await walk(items, tally: &tally, emit: emit)
+        } catch let refusal as AcceptRefusal {
+            failure = refusal
         }
+        do {
+            _ = try await accept.store.appendAudit(audit(tally, complete: failure == nil))
+        } catch {
+            failure = failure ?? .storeUnavailable(error)
+        }
+        return BatchDryRunResult(tally: tally, failure: failure)
     }
 
-    /// Runs over the items of a JSON body, numbered from 1.
-    public func run(_ items: [JSONValue]) async throws -> BatchDryRunReport {
-        try await run(BatchInput.numbered(items))
+    /// Checks every item, at most ``concurrency`` at once, and hands the findings on in order.
+    private func walk<Items: AsyncSequence & Sendable>(
+        _ items: Items,
+        tally: inout BatchDryRunTally,
+        emit: (BatchItemReport, Int) async throws -> Void
+    ) async throws where Items.Element == BatchInput {
+        try await withThrowingTaskGroup(of: (Int, BatchItemReport).self) { group in
+            var waiting: [Int: BatchItemReport] = [:]
+            var (read, running) = (0, 0)
+            func collect() async throws {
+                guard let found = try await group.next() else { return }
+                running -= 1
+                waiting[found.0] = found.1
+                while let next = waiting.removeValue(forKey: tally.total) {
+                    try await emit(next, tally.total)
+                    tally.add(next)
+                }
+            }
+            for try await input in items {
+                while running == Self.concurrency || running + waiting.count >= Self.window {
+                    try await collect()
+                }
+                let index = read
+                group.addTask {
+                    let report = try await check(input)
+                    return (index, report)
+                }
+                (read, running) = (read + 1, running + 1)
+            }
+            while running > 0 { try await collect() }
+        }
     }
 
     /// One item's finding; an outage is thrown, not reported.
@@ -136,6 +165,7 @@ public struct BatchDryRun: Sendable {
             return report
         }
         do throws(AcceptRefusal) {
+            try await takeToken()
             let identity = try await accept.resolveIdentity(request.target)
             report.identityID = identity.id.lowercased()
             let (recipient, _) = try accept.resolveRecipient(request, identity: identity, caller: caller)
@@ -153,6 +183,31 @@ public struct BatchDryRun: Sendable {
             }
         }
         return report
+    }
+
+    /// Waits for a token of the caller's rate limit, as a single send would take one (refused as
+    /// rate-limited if the run is cancelled meanwhile: the caller went away).
+    private func takeToken() async throws(AcceptRefusal) {
+        while let wait = accept.rateLimiter.take(caller.name, now: accept.now()) {
+            guard !Task.isCancelled else { throw .rateLimited(retryAfter: wait) }
+            try? await Task.sleep(for: wait)
+        }
+    }
+
+    /// The `batch.dry_run` event: who asked, why, and what was found.
+    func audit(_ tally: BatchDryRunTally, complete: Bool) -> AuditDraft {
+        var details = ["items": String(tally.total)]
+        for (outcome, count) in tally.counts { details[outcome] = String(count) }
+        if let reason = batch.common.reason { details["reason"] = AuditChain.maskingAddresses(in: reason) }
+        return AuditDraft(
+            at: accept.now(),
+            actor: caller.name,
+            sourceIP: caller.sourceIP,
+            requestID: caller.requestID,
+            action: .batchDryRun,
+            outcome: complete ? "complete" : "incomplete",
+            details: details
+        )
     }
 }
 

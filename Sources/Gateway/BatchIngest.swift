@@ -55,7 +55,9 @@ public struct BatchIngest: Sendable {
 
     /// Stores `items` into `batch` (created or resumed) and completes its ingest with the
     /// `batch.created` event; answers the batch as stored. A batch whose ingest was complete, or
-    /// that was cancelled meanwhile, is answered as it is, its items not read.
+    /// that was cancelled before, is answered as it is, its items not read; one cancelled during
+    /// the upload stops it there (the rest of the body is not read, no item is stored after the
+    /// cancel) and its `batch.created` event says `cancelled`, with the items stored before.
     public func ingest<Items: AsyncSequence>(
         _ items: Items,
         of request: RecoveryBatch,
@@ -65,26 +67,29 @@ public struct BatchIngest: Sendable {
         guard !batch.ingestComplete, batch.status != .cancelled else { return batch }
         var chunk: [NewBatchItem] = []
         chunk.reserveCapacity(Self.chunkSize)
-        var total = 0
-        var invalid = 0
+        var (total, invalid) = (0, 0)
+        var open = true
         for try await input in items {
             let item = Self.newItem(input, of: request)
-            total += 1
-            if item.invalidReason != nil { invalid += 1 }
             chunk.append(item)
             if chunk.count == Self.chunkSize {
-                try await store.addBatchItems(batchID: batch.id, chunk)
+                open = try await store.addBatchItems(batchID: batch.id, chunk)
+                guard open else { break }
+                (total, invalid) = (total + chunk.count, invalid + chunk.count(where: { $0.invalidReason != nil }))
                 chunk.removeAll(keepingCapacity: true)
             }
         }
-        try await store.addBatchItems(batchID: batch.id, chunk)
+        if open, try await store.addBatchItems(batchID: batch.id, chunk) {
+            (total, invalid) = (total + chunk.count, invalid + chunk.count(where: { $0.invalidReason != nil }))
+        }
         let draft = AuditDraft(
             at: accept.now(),
             actor: caller.name,
             sourceIP: caller.sourceIP,
             requestID: caller.requestID,
             action: .batchCreated,
-            outcome: "running",
+            // The store writes the status it leaves the batch in.
+            outcome: BatchStatus.running.rawValue,
             details: [
                 "batch_id": batch.id.uuidString.lowercased(),
                 "items": String(total),

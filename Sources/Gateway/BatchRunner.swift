@@ -14,12 +14,19 @@ import Store
 /// Fair to single sends: it adds no item while the queue of deliveries not yet taken by a worker
 /// holds half a second of the batch's pace (at least `delivery.workers`), so a single send never
 /// waits behind more than that.
+///
+/// A batch has no more rights than its creator has now: before each chunk the runner looks the
+/// creating key up in the running configuration (``keys``). A key that is gone, or no longer has
+/// `recovery:send`, pauses its batches (`batch.paused`, actor `system`, the reason shown with the
+/// batch); a lost `recovery:send:any-recipient` applies to the next item.
 public struct BatchRunner: Service {
     let accept: AcceptService
     let store: any GatewayStore
     let signal: DeliverySignal
     let logger: Logger
     let metrics: GatewayMetrics
+    /// The scopes the running configuration gives the API key of this name; nil for no such key.
+    let keys: @Sendable (String) -> Set<Scope>?
     /// This runner's name in a batch's lease.
     let owner = UUID().uuidString.lowercased()
 
@@ -37,13 +44,15 @@ public struct BatchRunner: Service {
         store: any GatewayStore,
         signal: DeliverySignal,
         logger: Logger,
-        metrics: GatewayMetrics
+        metrics: GatewayMetrics,
+        keys: @escaping @Sendable (String) -> Set<Scope>?
     ) {
         self.accept = accept
         self.store = store
         self.signal = signal
         self.logger = logger
         self.metrics = metrics
+        self.keys = keys
     }
 
     /// The items each batch may still take now, refilled at its rate.
@@ -105,6 +114,7 @@ public struct BatchRunner: Service {
     /// Accepts up to `limit` pending items of `batch` and records their outcomes; answers how many
     /// got one, and whether an outage (Kratos or the store) left some pending for later.
     func send(_ batch: BatchRecord, limit: Int) async throws(StoreError) -> (taken: Int, waiting: Bool) {
+        guard let caller = try await creator(of: batch) else { return (0, false) }
         let items = try await store.pendingBatchItems(batchID: batch.id, limit: limit)
         guard !items.isEmpty else {
             // Nothing pending (all invalid, or the last items recorded while it was paused): done.
@@ -118,12 +128,6 @@ public struct BatchRunner: Service {
             // The fields were checked when the batch was made: only a hand-edited row gets here.
             throw .corruptRow(table: "recovery_batches", column: "common")
         }
-        let caller = Caller(
-            name: batch.apiKeyID,
-            scopes: batch.anyRecipient ? [.send, .sendAnyRecipient] : [.send],
-            sourceIP: batch.sourceIP,
-            requestID: batch.requestID
-        )
         let results = await withTaskGroup(of: BatchItemRecord?.self) { group in
             var results: [BatchItemRecord] = []
             var running = 0
@@ -146,8 +150,53 @@ public struct BatchRunner: Service {
         return (results.count, waiting)
     }
 
-    /// The outcome of one item, or nil when Kratos or the store did not answer (the item stays
-    /// pending).
+    /// The caller the items of `batch` are accepted for: its creator with the scopes it had at
+    /// creation and still has now. Nil when the creating key is gone or may no longer send: then
+    /// the batch is paused, with the reason and a `batch.paused` event.
+    func creator(of batch: BatchRecord) async throws(StoreError) -> Caller? {
+        let problem: String
+        if let scopes = keys(batch.apiKeyID) {
+            if scopes.contains(.send) {
+                let anyRecipient = batch.anyRecipient && scopes.contains(.sendAnyRecipient)
+                return Caller(
+                    name: batch.apiKeyID,
+                    scopes: anyRecipient ? [.send, .sendAnyRecipient] : [.send],
+                    sourceIP: batch.sourceIP,
+                    requestID: batch.requestID
+                )
+            }
+            problem = "the API key \(batch.apiKeyID) that created the batch no longer has \(Scope.send.rawValue)"
+        } else {
+            problem = "the API key \(batch.apiKeyID) that created the batch is no longer configured"
+        }
+        let now = accept.now()
+        let audit = AuditDraft(
+            at: now,
+            actor: "system",
+            action: .batchPaused,
+            outcome: BatchStatus.paused.rawValue,
+            details: ["batch_id": batch.id.uuidString.lowercased(), "reason": problem]
+        )
+        let paused = try await store.changeBatchStatus(
+            id: batch.id,
+            from: [.running],
+            to: .paused,
+            at: now,
+            reason: problem,
+            audit: audit
+        )
+        if paused != nil {
+            logger.warning(
+                "batch runner: a batch is paused",
+                metadata: ["batch_id": "\(batch.id.uuidString.lowercased())", "reason": "\(problem)"]
+            )
+        }
+        return nil
+    }
+
+    /// The outcome of one item, or nil when Kratos or the store did not answer, or the batch was
+    /// paused or cancelled meanwhile (the store refused the item's delivery): the item stays
+    /// pending (or is the cancel's).
     func outcome(
         of item: BatchItemRecord,
         in batch: BatchRecord,
@@ -163,7 +212,7 @@ public struct BatchRunner: Service {
             let answer = try await accept.accept(
                 single,
                 requestHash: AcceptService.hash(.array([.string(batch.id.uuidString), .string(text)])),
-                idempotencyKey: "batch:\(batch.id.uuidString.lowercased()):\(item.position)",
+                idempotencyKey: batch.itemKey(position: item.position),
                 caller: caller,
                 batch: batch.id
             )
@@ -173,6 +222,8 @@ public struct BatchRunner: Service {
             result.recipientMasked = answer.recipientMasked
         } catch .keyReused {
             result.reason = "its idempotency key batch:<id>:<position> was used by another request"
+        } catch .storeUnavailable(.batchNotRunning) {
+            return nil
         } catch {
             guard let (finding, reason) = error.itemFinding else {
                 logger.warning(

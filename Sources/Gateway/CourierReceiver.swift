@@ -14,6 +14,8 @@ public enum CourierRefusal: Error, Sendable, Equatable {
     case template(TemplateError)
     /// The store failed; the error (which names no secret) is for the operator's log.
     case storeUnavailable(StoreError)
+    /// The key posts too fast, or (`field` `recipient`) too many messages go to one address.
+    case rateLimited(retryAfter: Duration, field: String?)
 }
 
 /// Receives the messages of Kratos's HTTP courier (`POST /v1/courier/kratos`): checks the document,
@@ -34,10 +36,15 @@ public struct CourierReceiver: Sendable {
     let dedupRetention: Duration
     let metrics: GatewayMetrics
     let now: @Sendable () -> Date
+    /// Where the message's links may point.
+    let links: CourierLinkPolicy
+    let limits: CourierLimits
 
     /// - Parameters:
     ///   - maxAge: the lifetime of a message whose document has no `expires_in_minutes`.
     ///   - dedupRetention: how long a message is recognized when posted again.
+    ///   - links: where the links of a message may point (Kratos's own origins).
+    ///   - limits: the per-key and per-recipient rate limits.
     public init(
         settings: GatewaySettings,
         store: any AcceptStore,
@@ -48,9 +55,13 @@ public struct CourierReceiver: Sendable {
         answers: any AcceptedAnswerFormat,
         maxAge: Duration,
         dedupRetention: Duration,
+        links: CourierLinkPolicy,
+        limits: CourierLimits,
         metrics: GatewayMetrics = .disabled,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.links = links
+        self.limits = limits
         self.settings = settings
         self.store = store
         self.composer = composer
@@ -71,6 +82,10 @@ public struct CourierReceiver: Sendable {
     /// answer (`replayed`) for a message posted before.
     public func receive(json: Data, caller: Caller) async throws(CourierRefusal) -> AcceptAnswer {
         let receivedAt = now()
+        if let wait = limits.perKey.take(caller.name, now: receivedAt) {
+            count("unknown", "rate_limited")
+            throw .rateLimited(retryAfter: wait, field: nil)
+        }
         let message: KratosCourierMessage
         do {
             message = try KratosCourierMessage(json: json)
@@ -82,7 +97,11 @@ public struct CourierReceiver: Sendable {
         do {
             return try await receive(message, caller: caller, receivedAt: receivedAt)
         } catch {
-            if case .storeUnavailable = error {} else { count(type, "refused") }
+            switch error {
+            case .storeUnavailable: break
+            case .rateLimited: count(type, "rate_limited")
+            default: count(type, "refused")
+            }
             throw error
         }
     }
@@ -110,6 +129,11 @@ public struct CourierReceiver: Sendable {
             case .template(let problem): throw .template(problem)
             }
         }
+        do {
+            try links.check(message, source: email.source)
+        } catch {
+            throw .invalid(error)
+        }
         let lifetime = message.expiresInMinutes.map { Duration.seconds($0 * 60) } ?? maxAge
         let deadline = receivedAt.addingTimeInterval(lifetime / .seconds(1))
         // A 2xx must be sendable: the first attempt needs the sender's minimum lifetime left.
@@ -133,6 +157,11 @@ public struct CourierReceiver: Sendable {
             if let earlier {
                 return duplicate(type, status: earlier.status, body: earlier.body, id: earlier.deliveryID)
             }
+        }
+        // A repost from the previous time bucket was answered above and takes nothing; one of the
+        // current bucket (answered by the store's accept) takes a token like a new message.
+        if let wait = limits.perRecipient.take(recipient.description.lowercased(), now: receivedAt) {
+            throw .rateLimited(retryAfter: wait, field: "recipient")
         }
 
         let id = UUID()

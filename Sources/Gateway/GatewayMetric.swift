@@ -30,6 +30,8 @@ public enum GatewayMetric: String, Sendable, CaseIterable {
     case auditHeadSequence = "recovery_gateway_audit_head_sequence"
     /// Label `found_by` (checkpointer, sequencer).
     case auditBreaks = "recovery_gateway_audit_breaks_total"
+    /// Label `version`; always 1.
+    case buildInfo = "recovery_gateway_build_info"
 
     /// The `# HELP` line's text.
     public var help: String {
@@ -47,6 +49,7 @@ public enum GatewayMetric: String, Sendable, CaseIterable {
         case .queueOldestAge: "Age of the oldest waiting delivery (0 when none waits)."
         case .auditHeadSequence: "Sequence number of the last event in the audit chain."
         case .auditBreaks: "Audit events found not to verify (rewritten, deleted or reordered), by who found them."
+        case .buildInfo: "The gateway's version (label version); always 1."
         }
     }
 

@@ -87,3 +87,17 @@ public struct RecoveryBatch: Sendable, Equatable {
         return request
     }
 }
+
+/// The body of `POST /v1/recovery-batches/{id}/pause`, `resume` or `cancel`: an optional `reason`
+/// (a single send's rules), kept in the audit event and, for a pause, shown with the batch.
+public struct BatchControlRequest: Sendable, Equatable {
+    public var reason: String?
+
+    /// Checks `fields`: `reason` is the only field.
+    public init(fields: [String: JSONValue]) throws(RequestError) {
+        if let unknown = fields.keys.sorted().first(where: { $0 != "reason" }) {
+            throw RequestError(field: unknown, message: "is not a field of this request")
+        }
+        reason = try RecoveryEmailRequest.reason(in: fields)
+    }
+}

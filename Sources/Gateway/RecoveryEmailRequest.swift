@@ -86,18 +86,7 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
             }
             self.expiresIn = duration
         }
-        if let reason = try Self.string(body, "reason") {
-            guard reason.count <= Self.maximumReasonLength else {
-                throw RequestError(field: "reason", message: "must be at most \(Self.maximumReasonLength) characters")
-            }
-            guard !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                throw RequestError(
-                    field: "reason",
-                    message: "must not contain control characters (line breaks, tabs, …)"
-                )
-            }
-            self.reason = reason
-        }
+        reason = try Self.reason(in: body)
         if let payload = body["transient_payload"] {
             guard case .object = payload else {
                 throw RequestError(field: "transient_payload", message: "must be a JSON object")
@@ -125,6 +114,19 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
         case (.some, .some):
             throw RequestError(field: "email", message: "give identity_id or email, not both")
         }
+    }
+
+    /// The `reason` of `body`, if any: at most ``maximumReasonLength`` characters, no control
+    /// character.
+    static func reason(in body: [String: JSONValue]) throws(RequestError) -> String? {
+        guard let reason = try string(body, "reason") else { return nil }
+        guard reason.count <= maximumReasonLength else {
+            throw RequestError(field: "reason", message: "must be at most \(maximumReasonLength) characters")
+        }
+        guard !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw RequestError(field: "reason", message: "must not contain control characters (line breaks, tabs, …)")
+        }
+        return reason
     }
 
     static func string(_ body: [String: JSONValue], _ field: String) throws(RequestError) -> String? {

@@ -10,6 +10,9 @@ public enum Scope: String, Sendable, Equatable, Hashable, CaseIterable, Comparab
     case auditRead = "audit:read"
     /// `POST /v1/courier/kratos`: the key Kratos's HTTP courier holds.
     case courierKratos = "courier:kratos"
+    /// Reading, pausing, resuming and cancelling any key's batches (without it, only the creating
+    /// key's own: another key's batch is not found).
+    case batchAdmin = "batch:admin"
 
     public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -26,9 +26,16 @@ public enum AuditExportFormat: String, Sendable, CaseIterable {
         }
     }
 
-    /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
+    /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled. A value a
+    /// spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+    /// return: OWASP's CSV injection rule; `X-Request-Id` and other caller-chosen text land in
+    /// these files) gets a `'` before it, which spreadsheets show as text.
     static func csvField(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let neutral = value.unicodeScalars.first.map(formulaStarts.contains) == true ? "'" + value : value
+        guard neutral.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return neutral }
+        return "\"" + neutral.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
+
+    /// The first characters that make a spreadsheet read a cell as a formula.
+    private static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
 }

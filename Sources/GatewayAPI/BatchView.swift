@@ -21,9 +21,12 @@ public struct BatchView: Sendable, Encodable, APIJSONEncodable {
     public var etaSeconds: Int?
     /// When that is.
     public var eta: String?
+    /// Why a paused batch is held (who paused it and why, or the runner's reason); nil unless paused.
+    public var pausedReason: String?
 
     enum CodingKeys: String, CodingKey {
         case id, status, rate, total, counts, deliveries, eta
+        case pausedReason = "paused_reason"
         case ingestComplete = "ingest_complete"
         case createdAt = "created_at"
         case finishedAt = "finished_at"
@@ -44,6 +47,7 @@ public struct BatchView: Sendable, Encodable, APIJSONEncodable {
         )
         createdAt = Timestamp.format(batch.createdAt)
         finishedAt = batch.finishedAt.map(Timestamp.format)
+        pausedReason = batch.status == .paused ? batch.pausedReason : nil
         if batch.status == .running || batch.status == .ingesting {
             let seconds = ((counts.outcomes[.pending] ?? 0) + batch.rate - 1) / max(batch.rate, 1)
             etaSeconds = seconds
@@ -65,6 +69,7 @@ public struct BatchView: Sendable, Encodable, APIJSONEncodable {
         try container.encode(finishedAt, forKey: .finishedAt)
         try container.encode(etaSeconds, forKey: .etaSeconds)
         try container.encode(eta, forKey: .eta)
+        try container.encode(pausedReason, forKey: .pausedReason)
     }
 }
 

@@ -93,7 +93,8 @@ public struct GatewayRuntime: Sendable {
                 adminURL: configuration.kratos.adminURL,
                 bearerToken: configuration.kratos.token?.value,
                 publicURL: configuration.kratos.publicURL,
-                timeout: configuration.kratos.timeout
+                timeout: configuration.kratos.timeout,
+                userAgent: GatewayVersion.userAgent
             )
         }
         // The resources, once everything else is known to be right.
@@ -117,6 +118,7 @@ public struct GatewayRuntime: Sendable {
         }
         let registry = PrometheusCollectorRegistry()
         let metrics = GatewayMetrics(factory: PrometheusGatewayFactory(registry: registry))
+        metrics.set(.buildInfo, [("version", GatewayVersion.current)], 1)
         return GatewayRuntime(
             configuration: configuration,
             store: store,
@@ -319,7 +321,7 @@ public struct GatewayRuntime: Sendable {
             interval: configuration.audit.checkpointInterval,
             logger: logger
         )
-        let (store, httpClient, transport) = (store, httpClient, transport)
+        let (store, httpClient, transport, configuration) = (store, httpClient, transport, configuration)
         var services: [any Service] = [
             ClosingService(description: "store") { await store.close() },
             ClosingService(description: "HTTP client") { try? await httpClient.shutdown() },
@@ -334,7 +336,14 @@ public struct GatewayRuntime: Sendable {
             worker,
             IdempotencyPurge(store: store, logger: logger),
             checkpointer,
-            BatchRunner(accept: acceptService, store: store, signal: signal, logger: logger, metrics: metrics),
+            BatchRunner(
+                accept: acceptService,
+                store: store,
+                signal: signal,
+                logger: logger,
+                metrics: metrics,
+                keys: { name in configuration.apiKey(named: name)?.scopes }
+            ),
         ]
         return Application(
             router: router(),
@@ -367,7 +376,8 @@ public struct GatewayRuntime: Sendable {
             signal: signal,
             maxBodyBytes: configuration.server.maxBodyBytes
         ).add(to: router)
-        RecoveryBatchRoutes(accept: accept, store: store).add(to: router)
+        RecoveryBatchRoutes(accept: accept, store: store, maxBodyBytes: configuration.server.maxBodyBytes)
+            .add(to: router)
         CourierRoutes(
             receiver: CourierReceiver(
                 settings: settings,
@@ -382,6 +392,13 @@ public struct GatewayRuntime: Sendable {
                 answers: AcceptedAnswer(),
                 maxAge: configuration.courier.maxAge,
                 dedupRetention: configuration.courier.dedupRetention,
+                links: configuration.courier.linkPolicy,
+                limits: CourierLimits(
+                    ratePerKey: settings.ratePerKey,
+                    burstPerKey: settings.burstPerKey,
+                    recipientLimit: configuration.courier.recipientLimit,
+                    recipientWindow: configuration.courier.recipientWindow
+                ),
                 metrics: metrics
             ),
             signal: signal,

@@ -29,12 +29,20 @@ public struct APIKey: Sendable, Equatable, Decodable {
 
     /// Whether the SHA-256 of `presentedKey` (its UTF-8 bytes) is ``sha256``, compared in constant time.
     public func matches(presentedKey: String) -> Bool {
+        matches(digest: Self.digest(of: presentedKey))
+    }
+
+    /// Whether `actual` (a presented key's ``digest(of:)``, hashed once for all configured keys) is
+    /// ``sha256``, compared in constant time.
+    public func matches(digest actual: [UInt8]) -> Bool {
         guard let expected = Self.digest(ofHex: sha256) else { return false }
-        let actual = Array(SHA256.hash(data: Data(presentedKey.utf8)))
         var difference: UInt8 = 0
         for (left, right) in zip(actual, expected) { difference |= left ^ right }
         return difference == 0 && actual.count == expected.count
     }
+
+    /// The SHA-256 of `key`'s UTF-8 bytes.
+    public static func digest(of key: String) -> [UInt8] { Array(SHA256.hash(data: Data(key.utf8))) }
 
     /// The hex form of the SHA-256 of `key`: what goes into `api_keys[].sha256`.
     public static func sha256Hex(of key: String) -> String {

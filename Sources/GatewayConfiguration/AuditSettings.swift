@@ -23,12 +23,14 @@ public struct AuditSettings: Sendable, Equatable, Decodable {
     /// before anything is written; 0 verifies the whole log.
     public var startupVerifyEvents: Int
 
-    /// `data/audit.key`, `data/audit-signing.key`, a checkpoint every 1,000 events or minute, the
-    /// last 1,000 events verified at start-up.
+    /// `keys/audit.key`, `keys/audit-signing.key`, a checkpoint every 1,000 events or minute, the
+    /// last 1,000 events verified at start-up. The keys have a directory of their own (created
+    /// 0700), not `data/` beside the database: reading or copying the database's directory (a
+    /// backup, a support bundle) must not give away the keys with it.
     public static let defaults = AuditSettings(
-        keyFile: "data/audit.key",
+        keyFile: "keys/audit.key",
         key: nil,
-        signingKeyFile: "data/audit-signing.key",
+        signingKeyFile: "keys/audit-signing.key",
         checkpointEveryEvents: 1000,
         checkpointInterval: .seconds(60),
         startupVerifyEvents: 1000

@@ -1,7 +1,9 @@
 /// The keys the YAML document may contain, section by section: the one list that unknown-key checks,
 /// environment variable names and flag overrides are checked against.
 enum ConfigurationKeys {
-    static let server = ["host", "port", "max_body_bytes", "idle_timeout", "header_timeout", "max_connections"]
+    static let server = [
+        "host", "port", "max_body_bytes", "idle_timeout", "header_timeout", "max_connections", "request_timeout",
+    ]
     static let kratos = ["admin_url", "token_file", "public_url", "timeout"]
     static let smtp = [
         "url", "password_file", "from_address", "from_name", "connections", "timeout", "ca_file", "local_name",
@@ -17,6 +19,7 @@ enum ConfigurationKeys {
     ]
     static let courier = [
         "payload_key_file", "locale_paths", "invalid_dedup_window", "dedup_retention", "max_age", "max_body_bytes",
+        "allowed_link_origins", "recipient_limit", "recipient_window",
     ]
     static let templates = ["dir", "default_locale"]
     static let logging = ["level", "format"]

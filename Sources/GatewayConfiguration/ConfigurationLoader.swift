@@ -68,11 +68,37 @@ public enum ConfigurationLoader {
                 )
             }
         }
+        try checkMovedKeyFiles(configuration)
         try configuration.audit.checkExistingKeyFiles()
         if FileManager.default.fileExists(atPath: configuration.courier.payloadKeyFile) {
             _ = try configuration.courier.resolvePayloadKey(createIfMissing: false)
         }
         return configuration
+    }
+
+    /// Key files defaulted to `data/`, beside the SQLite database, before they got `keys/`: a key
+    /// still at the old default is not silently replaced by a new one (a new audit key would break
+    /// the chain); the start stops, saying where the key is and how to move it.
+    private static func checkMovedKeyFiles(_ configuration: GatewayConfiguration) throws(ConfigurationError) {
+        let settings: [(String, String?, String)] = [
+            (
+                "audit.key_file", configuration.audit.key == nil ? configuration.audit.keyFile : nil,
+                AuditSettings.defaults.keyFile
+            ),
+            ("audit.signing_key_file", configuration.audit.signingKeyFile, AuditSettings.defaults.signingKeyFile),
+            ("courier.payload_key_file", configuration.courier.payloadKeyFile, CourierSettings.defaults.payloadKeyFile),
+        ]
+        for case let (key, path?, defaultPath) in settings where path == defaultPath {
+            let old = "data/" + URL(fileURLWithPath: defaultPath).lastPathComponent
+            guard !FileManager.default.fileExists(atPath: path), FileManager.default.fileExists(atPath: old) else {
+                continue
+            }
+            throw ConfigurationError(
+                key: key,
+                problem: "the key is in \(old), the default before key files got a directory of their own: move it "
+                    + "(mkdir -m 700 keys && mv \(old) \(path)) or set \(key): \(old)"
+            )
+        }
     }
 
     /// The document's root mapping (empty for an empty document); syntax errors give line and column only,

@@ -18,10 +18,18 @@ public struct CourierSettings: Sendable, Equatable, Decodable {
     public var maxAge: Duration
     /// The largest body accepted (identity documents can be large); more is refused with 413.
     public var maxBodyBytes: Int
+    /// Where the links of a message may point (`allowed_link_origins`); nil when not set (or
+    /// empty), and then the origin of `kratos.public_url` (``GatewayConfiguration`` fills it in).
+    public var allowedLinkOrigins: [LinkOrigin]?
+    /// At most this many messages to one address within ``recipientWindow`` (a token bucket that
+    /// refills this many per window); more are refused with 429, which Kratos retries later.
+    public var recipientLimit: Int
+    public var recipientWindow: Duration
 
-    /// `data/courier-payload.key`, the default locale paths, 15m, 24h, 1h, 256 KiB.
+    /// `keys/courier-payload.key` (beside the audit keys, not the database), the default locale
+    /// paths, 15m, 24h, 1h, 256 KiB, Kratos's public origin, 10 messages to one address an hour.
     public static let defaults = CourierSettings(
-        payloadKeyFile: "data/courier-payload.key",
+        payloadKeyFile: "keys/courier-payload.key",
         // The default paths are valid.
         localePolicy: try! CourierLocalePolicy(),
         invalidDedupWindow: CourierDeduplicator.defaultInvalidWindow,
@@ -37,7 +45,10 @@ public struct CourierSettings: Sendable, Equatable, Decodable {
         invalidDedupWindow: Duration,
         dedupRetention: Duration,
         maxAge: Duration,
-        maxBodyBytes: Int
+        maxBodyBytes: Int,
+        allowedLinkOrigins: [LinkOrigin]? = nil,
+        recipientLimit: Int = 10,
+        recipientWindow: Duration = .seconds(3_600)
     ) {
         self.payloadKeyFile = payloadKeyFile
         self.localePolicy = localePolicy
@@ -45,7 +56,14 @@ public struct CourierSettings: Sendable, Equatable, Decodable {
         self.dedupRetention = dedupRetention
         self.maxAge = maxAge
         self.maxBodyBytes = maxBodyBytes
+        self.allowedLinkOrigins = allowedLinkOrigins
+        self.recipientLimit = recipientLimit
+        self.recipientWindow = recipientWindow
     }
+
+    /// Where links may point: ``allowedLinkOrigins`` (none when neither it nor `kratos.public_url`
+    /// is set: then every link is refused, and the gateway does not start with a courier key).
+    public var linkPolicy: CourierLinkPolicy { CourierLinkPolicy(origins: Set(allowedLinkOrigins ?? [])) }
 
     public init(from decoder: any Decoder) throws {
         let reader = try SectionReader(decoder, known: ConfigurationKeys.courier)
@@ -73,6 +91,25 @@ public struct CourierSettings: Sendable, Equatable, Decodable {
             throw reader.error("max_age", "must be from 2m to 168h")
         }
         maxBodyBytes = try reader.int("max_body_bytes", in: 1_024...16_777_216, default: defaults.maxBodyBytes)
+        // An empty list is no list: the origin of kratos.public_url.
+        let origins = try reader.textList("allowed_link_origins") ?? []
+        allowedLinkOrigins =
+            try origins.isEmpty
+            ? nil
+            : origins.enumerated().map { index, text in
+                guard let origin = LinkOrigin(configured: text) else {
+                    throw reader.error(
+                        "allowed_link_origins[\(index)]",
+                        "must be an origin: an absolute http or https URL without path, user, query or fragment"
+                    )
+                }
+                return origin
+            }
+        recipientLimit = try reader.int("recipient_limit", in: 1...100_000, default: defaults.recipientLimit)
+        recipientWindow = try reader.duration("recipient_window", default: defaults.recipientWindow)
+        guard recipientWindow >= .seconds(1), recipientWindow <= .seconds(86_400) else {
+            throw reader.error("recipient_window", "must be from 1s to 24h")
+        }
     }
 
     /// The payload key from ``payloadKeyFile``; a missing file is created (mode 0600, with its directory)

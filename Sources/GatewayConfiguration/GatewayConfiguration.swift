@@ -1,3 +1,6 @@
+import Courier
+import Gateway
+
 /// The gateway's whole configuration as a plain value: built-in ``defaults``, or what
 /// ``ConfigurationLoader`` reads from the YAML file, the environment and the command line.
 public struct GatewayConfiguration: Sendable, Equatable, Decodable {
@@ -59,10 +62,12 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
     /// The key with this name, if configured.
     public func apiKey(named name: String) -> APIKey? { apiKeys.first { $0.name == name } }
 
-    /// The configured key whose hash matches `presentedKey`, if any (each comparison in constant time).
+    /// The configured key whose hash matches `presentedKey`, if any: the key is hashed once, and
+    /// its hash compared with every configured one, each in constant time.
     public func apiKey(matching presentedKey: String) -> APIKey? {
+        let digest = APIKey.digest(of: presentedKey)
         var found: APIKey?
-        for key in apiKeys where key.matches(presentedKey: presentedKey) && found == nil { found = key }
+        for key in apiKeys where key.matches(digest: digest) && found == nil { found = key }
         return found
     }
 
@@ -91,6 +96,17 @@ public struct GatewayConfiguration: Sendable, Equatable, Decodable {
         var names: Set<String> = []
         for (index, key) in apiKeys.enumerated() where !names.insert(key.name).inserted {
             throw ConfigurationError(key: "api_keys[\(index)].name", problem: "the name \(key.name) is used twice")
+        }
+        if courier.allowedLinkOrigins == nil {
+            courier.allowedLinkOrigins = kratos.publicURL.flatMap(LinkOrigin.init(url:)).map { [$0] }
+        }
+        // A courier key could otherwise have any link sent in the organisation's recovery email.
+        if courier.linkPolicy.origins.isEmpty, apiKeys.contains(where: { $0.scopes.contains(.courierKratos) }) {
+            throw ConfigurationError(
+                key: "courier.allowed_link_origins",
+                problem:
+                    "must list Kratos's public origin (or set kratos.public_url) when an API key has courier:kratos"
+            )
         }
     }
 }

@@ -14,15 +14,20 @@ public struct ServerSettings: Sendable, Equatable, Decodable {
     public var headerTimeout: Duration
     /// Connections open at once; one more is closed as soon as it is accepted.
     public var maxConnections: Int
+    /// A request whose body keeps the server waiting this long in all (the time between the
+    /// server asking for more of it and more arriving, summed) has its connection closed.
+    public var requestTimeout: Duration
 
-    /// `127.0.0.1:8080`, 16 KiB bodies, 30 s idle, 10 s for a request head, 512 connections.
+    /// `127.0.0.1:8080`, 16 KiB bodies, 30 s idle, 10 s for a request head, 512 connections, 60 s
+    /// of waiting for a request's body.
     public static let defaults = ServerSettings(
         host: "127.0.0.1",
         port: 8080,
         maxBodyBytes: 16_384,
         idleTimeout: .seconds(30),
         headerTimeout: .seconds(10),
-        maxConnections: 512
+        maxConnections: 512,
+        requestTimeout: .seconds(60)
     )
 
     /// Builds the settings as given (no checks: the loader checks what comes from outside).
@@ -32,7 +37,8 @@ public struct ServerSettings: Sendable, Equatable, Decodable {
         maxBodyBytes: Int,
         idleTimeout: Duration = defaults.idleTimeout,
         headerTimeout: Duration = defaults.headerTimeout,
-        maxConnections: Int = defaults.maxConnections
+        maxConnections: Int = defaults.maxConnections,
+        requestTimeout: Duration = defaults.requestTimeout
     ) {
         self.host = host
         self.port = port
@@ -40,6 +46,7 @@ public struct ServerSettings: Sendable, Equatable, Decodable {
         self.idleTimeout = idleTimeout
         self.headerTimeout = headerTimeout
         self.maxConnections = maxConnections
+        self.requestTimeout = requestTimeout
     }
 
     public init(from decoder: any Decoder) throws {
@@ -58,5 +65,9 @@ public struct ServerSettings: Sendable, Equatable, Decodable {
             throw reader.error("header_timeout", "must be from 100ms to 5m")
         }
         maxConnections = try reader.int("max_connections", in: 1...1_000_000, default: defaults.maxConnections)
+        requestTimeout = try reader.duration("request_timeout", default: defaults.requestTimeout)
+        guard requestTimeout >= .milliseconds(100), requestTimeout <= .seconds(3_600) else {
+            throw reader.error("request_timeout", "must be from 100ms to 1h")
+        }
     }
 }

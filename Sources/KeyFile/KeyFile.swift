@@ -8,8 +8,8 @@ import Darwin
 
 /// A secret key kept in a file of its own: created once with random bytes, readable by its owner only.
 public enum KeyFile {
-    /// Creates `file` (and its parent directory) holding `byteCount` random bytes, mode 0600 from the
-    /// start, and returns them; returns `nil`, writing nothing, when the file already exists — also when
+    /// Creates `file` (and its parent directory, mode 0700: keys get a directory of their own) holding
+    /// `byteCount` random bytes, mode 0600 from the start, and returns them; returns `nil`, writing nothing, when the file already exists — also when
     /// another process created it a moment earlier (`O_EXCL`), so two starts never make two keys.
     public static func createIfAbsent(file: URL, byteCount: Int) throws(KeyFileError) -> [UInt8]? {
         let path = file.path
@@ -18,7 +18,8 @@ public enum KeyFile {
         do {
             try FileManager.default.createDirectory(
                 at: file.deletingLastPathComponent(),
-                withIntermediateDirectories: true
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
             )
         } catch {
             throw .unwritable(path: path, reason: String(describing: error))

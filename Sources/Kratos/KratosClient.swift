@@ -88,6 +88,9 @@ public struct KratosClient: Sendable {
         var request = HTTPClientRequest(url: configuration.adminURL + path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
+        if let userAgent = configuration.userAgent {
+            request.headers.add(name: "User-Agent", value: userAgent)
+        }
         if let token = configuration.bearerToken {
             request.headers.add(name: "Authorization", value: "Bearer " + token)
         }

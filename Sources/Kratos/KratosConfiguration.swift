@@ -14,6 +14,8 @@ public struct KratosConfiguration: Sendable, CustomStringConvertible, CustomRefl
     public let publicURL: String?
     /// Limit for each call, from connecting to the last byte of the answer.
     public let timeout: Duration
+    /// Sent as `User-Agent` with every call (`recovery-gateway/0.1.0`); none when `nil`.
+    public let userAgent: String?
 
     /// Why a configuration is not usable.
     public enum Error: Swift.Error, Sendable, Equatable, CustomStringConvertible {
@@ -37,7 +39,8 @@ public struct KratosConfiguration: Sendable, CustomStringConvertible, CustomRefl
         adminURL: String,
         bearerToken: String? = nil,
         publicURL: String? = nil,
-        timeout: Duration = .seconds(5)
+        timeout: Duration = .seconds(5),
+        userAgent: String? = nil
     ) throws(Error) {
         self.adminURL = try Self.checkedBase(adminURL, field: "admin_url")
         self.publicURL = try publicURL.map { (url: String) throws(Error) in
@@ -46,6 +49,7 @@ public struct KratosConfiguration: Sendable, CustomStringConvertible, CustomRefl
         guard timeout > .zero else { throw .nonPositiveTimeout }
         self.bearerToken = bearerToken.flatMap { $0.isEmpty ? nil : $0 }
         self.timeout = timeout
+        self.userAgent = userAgent
     }
 
     /// Reads a project API key from a file, trimming surrounding whitespace and the final newline.

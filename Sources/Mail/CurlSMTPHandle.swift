@@ -137,7 +137,7 @@ final class CurlSMTPHandle {
 }
 
 /// What one transfer collects through libcurl's callbacks.
-private final class TransferState {
+final class TransferState {
     let message: [UInt8]
     /// How many octets of `message` libcurl has taken.
     var offset = 0

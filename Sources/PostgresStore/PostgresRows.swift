@@ -105,7 +105,8 @@ enum PostgresRows {
             total: Int(total),
             ingestComplete: try cells["ingest_complete"],
             createdAt: try cells.date("created_at_us"),
-            finishedAt: try cells.optionalDate("finished_at_us")
+            finishedAt: try cells.optionalDate("finished_at_us"),
+            pausedReason: try cells["paused_reason"]
         )
     }
 

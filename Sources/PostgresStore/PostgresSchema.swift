@@ -206,6 +206,38 @@ enum PostgresSchema {
             ]
         ),
         (
+            // Batch control (issue 24): why a paused batch is held, and the accept's own check of its
+            // batch: a delivery under an item key (`batch:<id>:<position>`, the creator's API key) of a
+            // batch that is not `running` is refused in the inserting transaction. The batch's row is
+            // share-locked, so a pause or cancel (which locks it for update first) either sees the
+            // delivery or makes the accept wait and then refuse: after its answer none is accepted.
+            "v8_batch_control",
+            [
+                "ALTER TABLE recovery_batches ADD COLUMN paused_reason text",
+                """
+                CREATE FUNCTION recovery_batch_accepts() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE
+                    batch_status text;
+                BEGIN
+                    IF NEW.idempotency_key ~ '^batch:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:' THEN
+                        SELECT status INTO batch_status FROM recovery_batches
+                        WHERE id = CAST(substr(NEW.idempotency_key, 7, 36) AS uuid) AND api_key_id = NEW.api_key_id
+                        FOR SHARE;
+                        IF batch_status IS NOT NULL AND batch_status <> 'running' THEN
+                            RAISE EXCEPTION '\(unescaped: StoreError.batchNotRunningMessage)';
+                        END IF;
+                    END IF;
+                    RETURN NEW;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER deliveries_batch_running BEFORE INSERT ON deliveries
+                FOR EACH ROW EXECUTE FUNCTION recovery_batch_accepts()
+                """,
+            ]
+        ),
+        (
             // The audit sequencer (issue 29): a request's transaction writes its events here, unlinked,
             // each with its own HMAC (seq 0, an empty prev_hash); the sequencer links them into
             // audit_events and deletes them here, in one transaction. `n` orders them by arrival (a

@@ -36,16 +36,23 @@ extension PostgresStore {
         }
     }
 
-    /// One statement for the whole chunk: the items' columns as arrays, unnested.
-    public func addBatchItems(batchID: UUID, _ items: [NewBatchItem]) async throws(StoreError) {
-        guard !items.isEmpty else { return }
+    /// One statement for the whole chunk: the items' columns as arrays, unnested, inserted only while
+    /// the batch is `ingesting` (its row share-locked, so a cancel waits for the chunk or the chunk
+    /// for the cancel).
+    @discardableResult
+    public func addBatchItems(batchID: UUID, _ items: [NewBatchItem]) async throws(StoreError) -> Bool {
         let positions = items.map { Int64($0.position) }
         // Arrays of optionals do not bind; an empty string stands for NULL (no item is empty).
         let texts = items.map { $0.item ?? "" }
         let outcomes = items.map { ($0.invalidReason == nil ? BatchItemOutcome.pending : .invalid).rawValue }
         let reasons = items.map { $0.invalidReason ?? "" }
         let logger = logger
-        _ = try await withConnection { connection in
+        return try await transaction { (connection) async throws -> Bool in
+            let status = try await connection.query(
+                "SELECT status FROM recovery_batches WHERE id = \(batchID) FOR SHARE",
+                logger: logger
+            ).collect().first?.decode(String.self)
+            guard status == BatchStatus.ingesting.rawValue else { return false }
             try await connection.query(
                 """
                 INSERT INTO batch_items (batch_id, position, item, outcome, reason)
@@ -56,6 +63,7 @@ extension PostgresStore {
                 """,
                 logger: logger
             )
+            return true
         }
     }
 
@@ -74,9 +82,12 @@ extension PostgresStore {
                 """,
                 logger: logger
             ).collect()
-            _ = try await PostgresAuditLog.write([audit], chain: chain, connection: connection, logger: logger)
             guard let row = rows.first else { throw StoreError.batchNotFound(id) }
-            return try PostgresRows.batch(row)
+            let stored = try PostgresRows.batch(row)
+            var audit = audit
+            audit.outcome = stored.status.rawValue
+            _ = try await PostgresAuditLog.write([audit], chain: chain, connection: connection, logger: logger)
+            return stored
         }
     }
 
@@ -134,75 +145,104 @@ extension PostgresStore {
         from: Set<BatchStatus>,
         to: BatchStatus,
         at: Date,
+        reason: String?,
         audit: AuditDraft?
     ) async throws(StoreError) -> BatchChange? {
         let (chain, logger) = (chain, logger)
         return try await transaction { (connection) async throws -> BatchChange? in
+            // The row lock first: an accept of one of its items (the trigger share-locks the row)
+            // either committed before it, or waits and then finds the new status.
             guard let batch = try await Self.lockBatch(id, connection: connection, logger: logger),
                 from.contains(batch.status)
             else { return nil }
             let finished: Int64? = to == .cancelled ? PostgresRows.micros(at) : nil
+            let pausedReason = to == .paused ? reason : nil
             let rows = try await connection.query(
                 """
                 UPDATE recovery_batches SET status = \(to.rawValue),
-                    finished_at_us = COALESCE(\(finished), finished_at_us)
+                    finished_at_us = COALESCE(\(finished), finished_at_us), paused_reason = \(pausedReason)
                 WHERE id = \(id) RETURNING *
                 """,
                 logger: logger
             ).collect()
-            var cancelled = 0
+            guard let row = rows.first else { throw StoreError.batchNotFound(id) }
+            var change = BatchChange(batch: try PostgresRows.batch(row), cancelledItems: 0)
+            let cancel = audit ?? AuditDraft(at: at, actor: "system", action: .batchCancelled)
+            var drafts: [AuditDraft] = []
             if to == .cancelled {
-                let counts = try await connection.query(
-                    """
-                    WITH stopped AS (
-                        UPDATE batch_items SET outcome = 'cancelled'
-                        WHERE batch_id = \(id) AND outcome = 'pending' RETURNING 1
-                    )
-                    SELECT count(*) FROM stopped
-                    """,
-                    logger: logger
-                ).collect().map { try $0.decode(Int64.self) }
-                cancelled = Int(counts.first ?? 0)
-            }
-            // The deliveries no worker has taken yet (`queued`, `retrying`) fail as `cancelled`, their
-            // items with them; one in a worker's hands (`sending`) goes on: it may be on the wire.
-            // Row locks in id order, as in the group commit; the audit events go to the intake.
-            let stopped =
-                to == .cancelled
-                ? try await connection.query(
-                    """
-                    UPDATE deliveries SET status = 'failed', failure = \(DeliveryFailure.cancelled.rawValue),
-                        lease_expires_at_us = NULL, next_attempt_at_us = NULL, sealed_payload = NULL
-                    WHERE id IN (
-                        SELECT d.id FROM deliveries d JOIN batch_items i ON i.delivery_id = d.id
-                        WHERE i.batch_id = \(id) AND i.outcome = 'accepted' AND d.status IN ('queued', 'retrying')
-                        ORDER BY d.id FOR UPDATE OF d
-                    )
-                    AND status IN ('queued', 'retrying')
-                    RETURNING *
-                    """,
-                    logger: logger
-                ).collect().map(PostgresRows.delivery) : []
-            if !stopped.isEmpty {
-                try await connection.query(
-                    """
-                    UPDATE batch_items SET outcome = 'cancelled'
-                    WHERE batch_id = \(id) AND delivery_id = ANY(\(stopped.map(\.id))::uuid[])
-                    """,
+                (drafts, change.cancelledItems, change.onTheWire) = try await Self.cancelItems(
+                    of: batch,
+                    by: cancel,
+                    chain: chain,
+                    connection: connection,
                     logger: logger
                 )
-                cancelled += stopped.count
             }
-            let cancel = audit ?? AuditDraft(at: at, actor: "system", action: .batchCancelled)
-            var drafts = stopped.map { AuditDraft.cancelled($0, batchID: id, by: cancel, chain: chain) }
             if var audit {
-                if to == .cancelled { audit.details["cancelled_items"] = String(cancelled) }
+                if to == .cancelled {
+                    audit.details["cancelled_items"] = String(change.cancelledItems)
+                    audit.details["on_the_wire"] = String(change.onTheWire)
+                }
                 drafts.append(audit)
             }
             _ = try await PostgresAuditLog.write(drafts, chain: chain, connection: connection, logger: logger)
-            guard let row = rows.first else { throw StoreError.batchNotFound(id) }
-            return BatchChange(batch: try PostgresRows.batch(row), cancelledItems: cancelled)
+            return change
         }
+    }
+
+    /// Cancels what of `batch` is not yet sent (see the SQLite store's `cancelItems`): the items
+    /// accepted but not yet recorded are recorded `accepted` (found by item key), the deliveries no
+    /// worker has taken fail as `cancelled` (row locks in id order, the audit head last, as in the
+    /// group commit), their items and the pending ones are `cancelled`. Answers the `email.failed`
+    /// drafts, how many items that cancelled, and how many deliveries are `sending`.
+    private static func cancelItems(
+        of batch: BatchRecord,
+        by cancel: AuditDraft,
+        chain: AuditChain,
+        connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> (drafts: [AuditDraft], cancelled: Int, onTheWire: Int) {
+        let (id, prefix) = (batch.id, BatchRecord.itemKeyPrefix(batch.id))
+        try await connection.query(
+            """
+            UPDATE batch_items SET outcome = 'accepted', delivery_id = r.delivery_id
+            FROM idempotency_records r
+            WHERE batch_items.batch_id = \(id) AND batch_items.outcome = 'pending'
+            AND r.api_key_id = \(batch.apiKeyID) AND r.key = \(prefix) || batch_items.position
+            """,
+            logger: logger
+        )
+        let stopped = try await connection.query(
+            """
+            UPDATE deliveries SET status = 'failed', failure = \(DeliveryFailure.cancelled.rawValue),
+                lease_expires_at_us = NULL, next_attempt_at_us = NULL, sealed_payload = NULL
+            WHERE id IN (
+                SELECT d.id FROM deliveries d JOIN batch_items i ON i.delivery_id = d.id
+                WHERE i.batch_id = \(id) AND i.outcome = 'accepted' AND d.status IN ('queued', 'retrying')
+                ORDER BY d.id FOR UPDATE OF d
+            )
+            AND status IN ('queued', 'retrying')
+            RETURNING *
+            """,
+            logger: logger
+        ).collect().map(PostgresRows.delivery)
+        let counts = try await connection.query(
+            """
+            WITH stopped AS (
+                UPDATE batch_items SET outcome = 'cancelled'
+                WHERE batch_id = \(id)
+                AND (outcome = 'pending' OR delivery_id = ANY(\(stopped.map(\.id))::uuid[]))
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM stopped), (
+                SELECT count(*) FROM batch_items i JOIN deliveries d ON d.id = i.delivery_id
+                WHERE i.batch_id = \(id) AND i.outcome = 'accepted' AND d.status = 'sending'
+            )
+            """,
+            logger: logger
+        ).collect().map { try $0.decode((Int64, Int64).self) }
+        let drafts = stopped.map { AuditDraft.cancelled($0, batchID: id, by: cancel, chain: chain) }
+        return (drafts, Int(counts.first?.0 ?? 0), Int(counts.first?.1 ?? 0))
     }
 
     public func leaseBatches(
@@ -259,7 +299,8 @@ extension PostgresStore {
                 FROM unnest(\(positions)::bigint[], \(outcomes)::text[], \(reasons)::text[],
                     \(identities)::text[], \(recipients)::text[], \(deliveries)::text[]) AS t(p, o, r, i, m, d)
                 WHERE batch_items.batch_id = \(batchID) AND batch_items.position = t.p
-                AND (batch_items.outcome = 'pending' OR (batch_items.outcome = 'cancelled' AND t.o = 'accepted'))
+                AND (batch_items.outcome = 'pending'
+                    OR (batch_items.outcome = 'accepted' AND t.o = 'accepted' AND batch_items.delivery_id = NULLIF(t.d, '')::uuid))
                 """,
                 logger: logger
             )

@@ -234,6 +234,8 @@ public struct PostgresStore: GatewayStore, GroupCommitting {
                 if state.hasPrefix("57") || state.hasPrefix("08") {
                     return .unavailable("\(state): \(info[.message] ?? "no message")")
                 }
+                // `raise_exception` from the trigger of v8_batch_control.
+                if state == "P0001", info[.message] == StoreError.batchNotRunningMessage { return .batchNotRunning }
                 return .database("\(state): \(info[.message] ?? "no message")")
             }
             return .unavailable("\(error.code)")

@@ -117,7 +117,8 @@ enum SQLiteRows {
             total: try row.decode(forColumn: "total"),
             ingestComplete: try row.decode(forColumn: "ingest_complete"),
             createdAt: try date(row, "created_at_us"),
-            finishedAt: try optionalDate(row, "finished_at_us")
+            finishedAt: try optionalDate(row, "finished_at_us"),
+            pausedReason: try row.decode(forColumn: "paused_reason")
         )
     }
 

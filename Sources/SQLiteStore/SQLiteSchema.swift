@@ -173,6 +173,28 @@ enum SQLiteSchema {
                     """
             )
         }
+        // Batch control (issue 24): why a paused batch is held, and the accept's own check of its
+        // batch. A delivery under an item key (`batch:<id>:<position>`, the creator's API key) of a
+        // batch that is not `running` is refused in the inserting transaction, so that once a pause
+        // or cancel has committed, none of its items is accepted. A later migration that rebuilds
+        // `deliveries` (as v4 and v7 did) drops this trigger with the table and must create it again.
+        migrator.registerMigration("v8_batch_control") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE recovery_batches ADD COLUMN paused_reason TEXT;
+                    CREATE TRIGGER deliveries_batch_running BEFORE INSERT ON deliveries
+                    WHEN NEW.idempotency_key LIKE 'batch:%'
+                    BEGIN
+                        SELECT RAISE(ABORT, '\(StoreError.batchNotRunningMessage)')
+                        WHERE EXISTS (
+                            SELECT 1 FROM recovery_batches
+                            WHERE id = substr(NEW.idempotency_key, 7, 36) AND api_key_id = NEW.api_key_id
+                            AND status <> 'running'
+                        );
+                    END;
+                    """
+            )
+        }
         return migrator
     }
 

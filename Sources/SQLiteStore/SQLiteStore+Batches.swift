@@ -32,9 +32,15 @@ extension SQLiteStore {
         }
     }
 
-    public func addBatchItems(batchID: UUID, _ items: [NewBatchItem]) async throws(StoreError) {
-        guard !items.isEmpty else { return }
-        try await write { db in
+    @discardableResult
+    public func addBatchItems(batchID: UUID, _ items: [NewBatchItem]) async throws(StoreError) -> Bool {
+        try await write { (db) throws -> Bool in
+            let status = try String.fetchOne(
+                db,
+                sql: "SELECT status FROM recovery_batches WHERE id = ?",
+                arguments: [SQLiteRows.text(batchID)]
+            )
+            guard status == BatchStatus.ingesting.rawValue else { return false }
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO batch_items (batch_id, position, item, outcome, reason)
@@ -46,6 +52,7 @@ extension SQLiteStore {
                 let outcome: BatchItemOutcome = item.invalidReason == nil ? .pending : .invalid
                 try statement.execute(arguments: [id, item.position, item.item, outcome.rawValue, item.invalidReason])
             }
+            return true
         }
     }
 
@@ -62,8 +69,10 @@ extension SQLiteStore {
                     """,
                 arguments: [total, SQLiteRows.text(id)]
             )
-            _ = try SQLiteAuditLog.append(audit, chain: chain, db: db)
             guard let stored = try Self.fetchBatch(id: id, db: db) else { throw StoreError.batchNotFound(id) }
+            var audit = audit
+            audit.outcome = stored.status.rawValue
+            _ = try SQLiteAuditLog.append(audit, chain: chain, db: db)
             return stored
         }
     }
@@ -114,6 +123,7 @@ extension SQLiteStore {
         from: Set<BatchStatus>,
         to: BatchStatus,
         at: Date,
+        reason: String?,
         audit: AuditDraft?
     ) async throws(StoreError) -> BatchChange? {
         let chain = chain
@@ -121,42 +131,61 @@ extension SQLiteStore {
             guard let batch = try Self.fetchBatch(id: id, db: db), from.contains(batch.status) else { return nil }
             let finished: Int64? = to == .cancelled ? SQLiteRows.micros(at) : nil
             try db.execute(
-                sql:
-                    "UPDATE recovery_batches SET status = ?, finished_at_us = COALESCE(?, finished_at_us) WHERE id = ?",
-                arguments: [to.rawValue, finished, SQLiteRows.text(id)]
+                sql: """
+                    UPDATE recovery_batches SET status = ?, finished_at_us = COALESCE(?, finished_at_us),
+                        paused_reason = ?
+                    WHERE id = ?
+                    """,
+                arguments: [to.rawValue, finished, to == .paused ? reason : nil, SQLiteRows.text(id)]
             )
-            var cancelled = 0
+            var change = BatchChange(batch: batch, cancelledItems: 0)
             if to == .cancelled {
-                try db.execute(
-                    sql: "UPDATE batch_items SET outcome = 'cancelled' WHERE batch_id = ? AND outcome = 'pending'",
-                    arguments: [SQLiteRows.text(id)]
-                )
-                cancelled = db.changesCount
-                cancelled += try Self.cancelQueuedDeliveries(
-                    batchID: id,
+                change = try Self.cancelItems(
+                    of: batch,
                     by: audit ?? AuditDraft(at: at, actor: "system", action: .batchCancelled),
                     chain: chain,
                     db: db
                 )
             }
             if var audit {
-                if to == .cancelled { audit.details["cancelled_items"] = String(cancelled) }
+                if to == .cancelled {
+                    audit.details["cancelled_items"] = String(change.cancelledItems)
+                    audit.details["on_the_wire"] = String(change.onTheWire)
+                }
                 _ = try SQLiteAuditLog.append(audit, chain: chain, db: db)
             }
             guard let stored = try Self.fetchBatch(id: id, db: db) else { throw StoreError.batchNotFound(id) }
-            return BatchChange(batch: stored, cancelledItems: cancelled)
+            change.batch = stored
+            return change
         }
     }
 
-    /// Fails the batch's deliveries that no worker has taken yet (`queued`, `retrying`) as
-    /// `cancelled`, each with its `email.failed` event, and marks their items `cancelled`; answers
-    /// how many. One in a worker's hands (`sending`) goes on: it may be on the wire.
-    private static func cancelQueuedDeliveries(
-        batchID: UUID,
+    /// Cancels what of `batch` is not yet sent, in the cancel's transaction: first the items accepted
+    /// but not yet recorded (their deliveries found by item key) are recorded `accepted`; then the
+    /// deliveries no worker has taken (`queued`, `retrying`) fail as `cancelled`, each with its
+    /// `email.failed` event, and their items and the pending ones are `cancelled`. Answers how many
+    /// items that cancelled, and how many deliveries a worker holds (`sending`: on the wire).
+    private static func cancelItems(
+        of batch: BatchRecord,
         by cancel: AuditDraft,
         chain: AuditChain,
         db: Database
-    ) throws -> Int {
+    ) throws -> BatchChange {
+        let id = SQLiteRows.text(batch.id)
+        let prefix = BatchRecord.itemKeyPrefix(batch.id)
+        try db.execute(
+            sql: """
+                UPDATE batch_items SET outcome = 'accepted', delivery_id = (
+                    SELECT r.delivery_id FROM idempotency_records r
+                    WHERE r.api_key_id = ? AND r.key = ? || batch_items.position
+                )
+                WHERE batch_id = ? AND outcome = 'pending' AND EXISTS (
+                    SELECT 1 FROM idempotency_records r
+                    WHERE r.api_key_id = ? AND r.key = ? || batch_items.position
+                )
+                """,
+            arguments: [batch.apiKeyID, prefix, id, batch.apiKeyID, prefix]
+        )
         let stopped = try Row.fetchAll(
             db,
             sql: """
@@ -164,7 +193,7 @@ extension SQLiteStore {
                 WHERE i.batch_id = ? AND i.outcome = 'accepted' AND d.status IN ('queued', 'retrying')
                 ORDER BY i.position
                 """,
-            arguments: [SQLiteRows.text(batchID)]
+            arguments: [id]
         ).map(SQLiteRows.delivery)
         for delivery in stopped {
             try db.execute(
@@ -177,15 +206,28 @@ extension SQLiteStore {
             )
             try db.execute(
                 sql: "UPDATE batch_items SET outcome = 'cancelled' WHERE batch_id = ? AND delivery_id = ?",
-                arguments: [SQLiteRows.text(batchID), SQLiteRows.text(delivery.id)]
+                arguments: [id, SQLiteRows.text(delivery.id)]
             )
             _ = try SQLiteAuditLog.append(
-                .cancelled(delivery, batchID: batchID, by: cancel, chain: chain),
+                .cancelled(delivery, batchID: batch.id, by: cancel, chain: chain),
                 chain: chain,
                 db: db
             )
         }
-        return stopped.count
+        try db.execute(
+            sql: "UPDATE batch_items SET outcome = 'cancelled' WHERE batch_id = ? AND outcome = 'pending'",
+            arguments: [id]
+        )
+        let pending = db.changesCount
+        let sending = try Int.fetchOne(
+            db,
+            sql: """
+                SELECT COUNT(*) FROM batch_items i JOIN deliveries d ON d.id = i.delivery_id
+                WHERE i.batch_id = ? AND i.outcome = 'accepted' AND d.status = 'sending'
+                """,
+            arguments: [id]
+        )
+        return BatchChange(batch: batch, cancelledItems: pending + stopped.count, onTheWire: sending ?? 0)
     }
 
     public func leaseBatches(
@@ -235,14 +277,14 @@ extension SQLiteStore {
                     UPDATE batch_items SET outcome = ?, reason = ?, identity_id = ?, recipient_masked = ?,
                         delivery_id = ?
                     WHERE batch_id = ? AND position = ?
-                    AND (outcome = 'pending' OR (outcome = 'cancelled' AND ? = 'accepted'))
+                    AND (outcome = 'pending' OR (outcome = ? AND outcome = 'accepted' AND delivery_id = ?))
                     """
             )
             for result in results {
+                let delivery = result.deliveryID.map(SQLiteRows.text)
                 try statement.execute(arguments: [
                     result.outcome.rawValue, result.reason, result.identityID.map(SQLiteRows.text),
-                    result.recipientMasked, result.deliveryID.map(SQLiteRows.text), id, result.position,
-                    result.outcome.rawValue,
+                    result.recipientMasked, delivery, id, result.position, result.outcome.rawValue, delivery,
                 ])
             }
             try db.execute(

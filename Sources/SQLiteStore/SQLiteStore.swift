@@ -199,6 +199,7 @@ public struct SQLiteStore: GatewayStore, GroupCommitting {
         // (the worker then records a sent email instead of letting its lease send it again).
         case let error as DatabaseError where error.resultCode == .SQLITE_FULL:
             .unavailable("\(error.resultCode): \(error.message ?? "no message")")
+        case let error as DatabaseError where error.message == StoreError.batchNotRunningMessage: .batchNotRunning
         case let error as DatabaseError: .database("\(error.resultCode): \(error.message ?? "no message")")
         default: .database(String(describing: type(of: error)))
         }

@@ -30,12 +30,13 @@ package struct APIKeyAuthenticator: RouterMiddleware {
 }
 
 /// What a route group needs of its caller: a known API key (else 401 `unauthorized`) with
-/// `scope` (else 403 `insufficient_scope`). Added to a group, it guards every route of it.
+/// `scope`, or one of `alternatives` (else 403 `insufficient_scope`). Added to a group, it guards
+/// every route of it.
 package struct RequireScopeMiddleware: RouterMiddleware {
     package typealias Context = GatewayRequestContext
-    let scope: Scope
+    let scopes: [Scope]
 
-    package init(_ scope: Scope) { self.scope = scope }
+    package init(_ scope: Scope, or alternatives: Scope...) { scopes = [scope] + alternatives }
 
     package func handle(
         _ request: Request,
@@ -43,7 +44,9 @@ package struct RequireScopeMiddleware: RouterMiddleware {
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard let caller = context.caller else { throw Problem.unauthorized() }
-        guard caller.scopes.contains(scope) else { throw Problem.forbidden(scope.rawValue) }
+        guard scopes.contains(where: caller.scopes.contains) else {
+            throw Problem.forbidden(scopes.map(\.rawValue).joined(separator: " or "))
+        }
         return try await next(request, context)
     }
 }

@@ -56,6 +56,16 @@ package struct CourierRoutes: Sendable {
                     field: "template_type"
                 )
             case .storeUnavailable(let failure): throw context.storeUnavailable(failure)
+            case .rateLimited(let retryAfter, let field):
+                throw Problem(
+                    .tooManyRequests,
+                    code: .rateLimited,
+                    title: "Too many requests",
+                    detail: field == nil
+                        ? "this API key posts too fast" : "too many courier messages to this recipient recently",
+                    field: field,
+                    retryAfter: retryAfter
+                )
             }
         }
         if !answer.replayed { signal.nudge() }

@@ -12,27 +12,38 @@ import Store
 /// `POST /v1/recovery-batches` (a dry run, or a batch to send: stored, then sent by the
 /// ``BatchRunner`` at its rate), `GET /v1/recovery-batches/{id}` and `…/{id}/items` (JSON pages,
 /// or CSV), and `POST …/{id}/pause`, `resume` and `cancel`.
+///
+/// A batch is its creator's: every route naming one answers 404 to another key (batch ids are not
+/// secret, so the answer says nothing about whether it exists), unless that key has `batch:admin`.
 package struct RecoveryBatchRoutes: Sendable {
     let accept: AcceptService
     let store: any GatewayStore
+    /// The largest JSON body (`server.max_body_bytes`); an NDJSON body has no limit.
+    let maxBodyBytes: Int
 
-    package init(accept: AcceptService, store: any GatewayStore) {
+    package init(accept: AcceptService, store: any GatewayStore, maxBodyBytes: Int) {
         self.accept = accept
         self.store = store
+        self.maxBodyBytes = maxBodyBytes
     }
 
-    /// The largest JSON body (10,000 items with room to spare); an NDJSON body has no limit.
-    static let maximumJSONBytes = 4 << 20
+    /// About how many bytes of a dry run's report are written at once.
+    static let chunkBytes = 16 * 1024
 
     package func add(to router: Router<GatewayRequestContext>) {
         router.group("v1/recovery-batches").add(middleware: RequireScopeMiddleware(.send))
             .post { request, context in try await create(request, context: context) }
-            .post(":id/pause") { _, context in try await change(context, from: [.running], to: .paused) }
-            .post(":id/resume") { _, context in try await change(context, from: [.paused], to: .running) }
-            .post(":id/cancel") { _, context in
-                try await change(context, from: [.ingesting, .running, .paused], to: .cancelled)
+        router.group("v1/recovery-batches").add(middleware: RequireScopeMiddleware(.send, or: .batchAdmin))
+            .post(":id/pause") { request, context in
+                try await change(request, context: context, from: [.running], to: .paused)
             }
-        router.group("v1/recovery-batches").add(middleware: RequireScopeMiddleware(.read))
+            .post(":id/resume") { request, context in
+                try await change(request, context: context, from: [.paused], to: .running)
+            }
+            .post(":id/cancel") { request, context in
+                try await change(request, context: context, from: [.ingesting, .running, .paused], to: .cancelled)
+            }
+        router.group("v1/recovery-batches").add(middleware: RequireScopeMiddleware(.read, or: .batchAdmin))
             .get(":id") { _, context in try await show(context) }
             .get(":id/items") { request, context in try await items(request, context: context) }
     }
@@ -48,7 +59,7 @@ package struct RecoveryBatchRoutes: Sendable {
                 return try await send(batch, fields: fields, items: items, request: request, context: context)
             } else if CourierRoutes.isJSON(request.headers[.contentType]) {
                 var request = request
-                let bytes = try await request.collectBody(limit: Self.maximumJSONBytes, setting: "a batch's JSON body")
+                let bytes = try await request.collectBody(limit: maxBodyBytes, setting: "server.max_body_bytes")
                 let (fields, list) = try Self.jsonBody(bytes)
                 let batch = try Self.batch(fields)
                 let items = BatchInput.numbered(list)
@@ -70,19 +81,48 @@ package struct RecoveryBatchRoutes: Sendable {
         }
     }
 
-    /// Checks every item as a single send would and answers the report; stores nothing.
+    /// Checks every item as a single send would and streams the report as it goes (see
+    /// ``BatchDryRun``): `{"dry_run": true, "items": [...], "counts": {...}, "total": n}`, with an
+    /// `error` member (a problem's `code`, `detail` and `status`) when an outage cut it short after
+    /// the answer had begun. Stores nothing but its audit event.
     func dryRun<Items: AsyncSequence & Sendable>(
         _ batch: RecoveryBatch,
         items: Items,
         caller: Caller,
         context: GatewayRequestContext
     ) async throws -> Response where Items.Element == BatchInput {
-        let report = try await BatchDryRun(accept: accept, batch: batch, caller: caller).run(items)
-        context.logFields.add([
-            "batch_items": "\(report.total)",
-            "batch_would_send": "\(report.counts[BatchOutcome.wouldSend.rawValue] ?? 0)",
-        ])
-        return jsonResponse(report.json())
+        let run = try BatchDryRun(accept: accept, batch: batch, caller: caller)
+        let logger = context.logger
+        let body = ResponseBody { writer in
+            // Findings go out in chunks of about 16 KiB, or sooner when they come slowly: one write
+            // per finding would keep a small buffer (and its overhead) per finding in flight.
+            var pending = ByteBuffer(string: #"{"dry_run":true,"items":["#)
+            var flushed = ContinuousClock.now
+            let result = try await run.run(items) { report, before in
+                if before > 0 { pending.writeString(",") }
+                pending.writeBytes(report.json())
+                guard pending.readableBytes >= Self.chunkBytes || .now - flushed > .milliseconds(200) else { return }
+                try await writer.write(pending)
+                pending = ByteBuffer()
+                flushed = .now
+            }
+            var end = pending
+            end.writeString(#"],"counts":"#)
+            end.writeBytes((try? APIJSON.encoder.encode(result.tally.counts)) ?? Data())
+            if let failure = result.failure {
+                if case .storeUnavailable(let error) = failure {
+                    logger.error("store failed during a dry run", metadata: ["error": "\(error)"])
+                }
+                let problem = RecoveryEmailRoutes.problem(failure)
+                let error = DryRunError(code: problem.code, detail: problem.detail, status: Int(problem.status.code))
+                end.writeString(#","error":"#)
+                end.writeBytes((try? APIJSON.encoder.encode(error)) ?? Data())
+            }
+            end.writeString(#","total":\#(result.tally.total)}"#)
+            try await writer.write(end)
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
     }
 
     /// Stores the batch and its items (or finds the one the key made, resuming its upload if it
@@ -165,26 +205,48 @@ package struct RecoveryBatchRoutes: Sendable {
         return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: body)
     }
 
-    /// Pauses, resumes or cancels the batch of the path; 409 when it is in no state of `from`.
-    /// A cancel appends `batch.cancelled` and answers how many items it stopped (see `changeBatchStatus`).
-    func change(_ context: GatewayRequestContext, from: Set<BatchStatus>, to: BatchStatus) async throws -> Response {
+    /// Pauses, resumes or cancels the batch of the path, with the `reason` of an optional JSON
+    /// body; 409 when it is in no state of `from`. Each appends its event (`batch.paused`,
+    /// `batch.resumed`, `batch.cancelled`) with the caller and the reason; a cancel answers how many
+    /// items it stopped and how many were already on the wire (see `changeBatchStatus`).
+    func change(
+        _ request: Request,
+        context: GatewayRequestContext,
+        from: Set<BatchStatus>,
+        to: BatchStatus
+    ) async throws -> Response {
         guard let caller = context.caller else { throw Problem.unauthorized() }
         let batch = try await batch(context)
+        let control = try await controlRequest(request)
         let now = Date()
-        let audit =
-            to == .cancelled
-            ? AuditDraft(
-                at: now,
-                actor: caller.name,
-                sourceIP: caller.sourceIP,
-                requestID: caller.requestID,
-                action: .batchCancelled,
-                outcome: "cancelled",
-                details: ["batch_id": batch.id.uuidString.lowercased()]
-            ) : nil
+        let action: AuditAction =
+            switch to {
+            case .paused: .batchPaused
+            case .cancelled: .batchCancelled
+            default: .batchResumed
+            }
+        var details = ["batch_id": batch.id.uuidString.lowercased()]
+        if let reason = control.reason { details["reason"] = AuditChain.maskingAddresses(in: reason) }
+        let audit = AuditDraft(
+            at: now,
+            actor: caller.name,
+            sourceIP: caller.sourceIP,
+            requestID: caller.requestID,
+            action: action,
+            outcome: to.rawValue,
+            details: details
+        )
         let change: BatchChange?
         do {
-            change = try await store.changeBatchStatus(id: batch.id, from: from, to: to, at: now, audit: audit)
+            change = try await store.changeBatchStatus(
+                id: batch.id,
+                from: from,
+                to: to,
+                at: now,
+                reason: control.reason.map { "\(caller.name): \(AuditChain.maskingAddresses(in: $0))" }
+                    ?? "paused by \(caller.name)",
+                audit: audit
+            )
         } catch {
             throw context.storeUnavailable(error)
         }
@@ -198,8 +260,27 @@ package struct RecoveryBatchRoutes: Sendable {
             )
         }
         var view = BatchChangeView(BatchView(change.batch, counts: try await counts(change.batch.id, context)))
-        if to == .cancelled { view.cancelledItems = change.cancelledItems }
+        if to == .cancelled {
+            view.cancelledItems = change.cancelledItems
+            view.onTheWire = change.onTheWire
+        }
         return jsonResponse(view.json())
+    }
+
+    /// The body of a pause, resume or cancel: none, or a JSON object with an optional `reason`.
+    private func controlRequest(_ request: Request) async throws -> BatchControlRequest {
+        var request = request
+        let bytes = try await request.collectBody(limit: maxBodyBytes, setting: "server.max_body_bytes")
+        guard bytes.readableBytes > 0 else { return try BatchControlRequest(fields: [:]) }
+        guard let body = try? JSONValue(parsing: bytes.readableBytesView) else { throw Problem.invalidJSON }
+        do {
+            guard case .object(let fields) = body else {
+                throw RequestError(field: "body", message: "must be a JSON object")
+            }
+            return try BatchControlRequest(fields: fields)
+        } catch let error as RequestError {
+            throw RecoveryEmailRoutes.problem(.invalid(error))
+        }
     }
 
     private func counts(_ id: UUID, _ context: GatewayRequestContext) async throws(Problem) -> BatchCounts {
@@ -210,7 +291,8 @@ package struct RecoveryBatchRoutes: Sendable {
         }
     }
 
-    /// The batch the path names, or 404.
+    /// The batch the path names, or 404: also for a batch of another key, unless the caller has
+    /// `batch:admin`.
     private func batch(_ context: GatewayRequestContext) async throws(Problem) -> BatchRecord {
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
             throw Problem.notFound("batch")
@@ -221,7 +303,9 @@ package struct RecoveryBatchRoutes: Sendable {
         } catch {
             throw context.storeUnavailable(error)
         }
-        guard let found else { throw Problem.notFound("batch") }
+        guard let found, let caller = context.caller,
+            found.apiKeyID == caller.name || caller.scopes.contains(.batchAdmin)
+        else { throw Problem.notFound("batch") }
         return found
     }
 
@@ -278,17 +362,27 @@ package struct RecoveryBatchRoutes: Sendable {
     }
 }
 
-extension BatchDryRunReport: APIJSONEncodable {}
+extension BatchItemReport: APIJSONEncodable {}
 
-/// The answer to pause, resume and cancel: the batch, and for a cancel how many items it stopped.
+/// The `error` member of a dry run cut short: the problem a single send would have got.
+struct DryRunError: Encodable {
+    let code: String
+    let detail: String
+    let status: Int
+}
+
+/// The answer to pause, resume and cancel: the batch, and for a cancel how many items it stopped
+/// and how many were already on the wire.
 struct BatchChangeView: Encodable, APIJSONEncodable {
     var batch: BatchView
     var cancelledItems: Int?
+    var onTheWire: Int?
 
     init(_ batch: BatchView) { self.batch = batch }
 
     enum CodingKeys: String, CodingKey {
         case batch
         case cancelledItems = "cancelled_items"
+        case onTheWire = "on_the_wire"
     }
 }

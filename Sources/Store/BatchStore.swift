@@ -48,6 +48,9 @@ public struct BatchRecord: Sendable, Hashable {
     public var createdAt: Date
     /// When the last item got its outcome, or the batch was cancelled.
     public var finishedAt: Date?
+    /// Why a `paused` batch is held: the reason its pauser gave, or why the runner paused it (its
+    /// creator's key gone or without `recovery:send`); nil unless paused.
+    public var pausedReason: String?
 
     public init(
         id: UUID,
@@ -63,7 +66,8 @@ public struct BatchRecord: Sendable, Hashable {
         total: Int = 0,
         ingestComplete: Bool = false,
         createdAt: Date,
-        finishedAt: Date? = nil
+        finishedAt: Date? = nil,
+        pausedReason: String? = nil
     ) {
         self.id = id
         self.apiKeyID = apiKeyID
@@ -79,7 +83,17 @@ public struct BatchRecord: Sendable, Hashable {
         self.ingestComplete = ingestComplete
         self.createdAt = createdAt
         self.finishedAt = finishedAt
+        self.pausedReason = pausedReason
     }
+
+    /// The idempotency key of the item at `position`, under the creator's API key: a crash between
+    /// accepting the item and recording its outcome replays instead of sending twice, and the store
+    /// finds the item's delivery by it (``BatchStore/changeBatchStatus(id:from:to:at:reason:audit:)``)
+    /// before its outcome is recorded.
+    public func itemKey(position: Int) -> String { Self.itemKeyPrefix(id) + String(position) }
+
+    /// `batch:<id>:`, the prefix of every item key of the batch `id`.
+    public static func itemKeyPrefix(_ id: UUID) -> String { "batch:\(id.uuidString.lowercased()):" }
 }
 
 /// The answer of ``BatchStore/createBatch(_:)``.
@@ -200,18 +214,23 @@ public struct BatchItemQuery: Sendable, Hashable {
     }
 }
 
-/// What a change of a batch's status did: the batch after it, and how many items it cancelled
-/// (only `cancel` does).
+/// What a change of a batch's status did: the batch after it, and for a cancel how many items it
+/// stopped and how many it could not.
 public struct BatchChange: Sendable, Hashable {
     /// The batch after the change.
     public var batch: BatchRecord
     /// For a cancel: the items that will not be sent, whether still pending or accepted with their
-    /// delivery not yet taken by a worker.
+    /// delivery not yet taken by a worker. Exactly these: no item of a batch is accepted once its
+    /// cancel has committed.
     public var cancelledItems: Int
+    /// For a cancel: the items whose delivery a worker held at that moment (`sending`): their email
+    /// may already be on the wire, and goes on.
+    public var onTheWire: Int
 
-    public init(batch: BatchRecord, cancelledItems: Int) {
+    public init(batch: BatchRecord, cancelledItems: Int, onTheWire: Int = 0) {
         self.batch = batch
         self.cancelledItems = cancelledItems
+        self.onTheWire = onTheWire
     }
 }
 
@@ -224,11 +243,15 @@ public protocol BatchStore: Sendable {
 
     /// Stores `items` of a batch still ingesting in one transaction; a position already stored
     /// is left as it is (a resumed upload sends it again). Items are `pending`, or `invalid`.
-    func addBatchItems(batchID: UUID, _ items: [NewBatchItem]) async throws(StoreError)
+    /// False, and nothing stored, when the batch is no longer `ingesting` (cancelled meanwhile):
+    /// the upload stops.
+    @discardableResult
+    func addBatchItems(batchID: UUID, _ items: [NewBatchItem]) async throws(StoreError) -> Bool
 
     /// Ends the ingest: records `total`, makes an `ingesting` batch `running` and appends `audit`
-    /// (`batch.created`) in one transaction. A batch whose ingest was already complete is
-    /// returned as it is, and nothing is appended.
+    /// (`batch.created`, its outcome the status the batch is left in: `running`, or `cancelled`
+    /// for one cancelled during its upload) in one transaction. A batch whose ingest was already
+    /// complete is returned as it is, and nothing is appended.
     func completeBatchIngest(id: UUID, total: Int, audit: AuditDraft) async throws(StoreError) -> BatchRecord
 
     func batch(id: UUID) async throws(StoreError) -> BatchRecord?
@@ -238,15 +261,20 @@ public protocol BatchStore: Sendable {
     func batchItems(_ query: BatchItemQuery) async throws(StoreError) -> Page<BatchItemRecord>
 
     /// Moves a batch whose status is one of `from` to `to` and appends `audit` (if any) in one
-    /// transaction; `to == .cancelled` also cancels its pending items and the deliveries of its
-    /// accepted items that no worker has taken yet (`queued`, `retrying`: `failed` as `cancelled`,
-    /// each with its `email.failed` event, their items `cancelled`). Nil when the batch is not in
-    /// one of `from` (nothing changed) or does not exist.
+    /// transaction; `reason` is kept as the batch's ``BatchRecord/pausedReason`` while it is
+    /// `paused`. `to == .cancelled` also cancels its pending items and the deliveries of its items
+    /// that no worker has taken yet (`queued`, `retrying`: `failed` as `cancelled`, each with its
+    /// `email.failed` event, their items `cancelled`), an item accepted but not yet recorded
+    /// included (found by its ``BatchRecord/itemKey(position:)``). No item of the batch is accepted
+    /// after the change commits: every store refuses, in the accept's own transaction, a delivery
+    /// under an item key of a batch that is not `running`. Nil when the batch is not in one of
+    /// `from` (nothing changed) or does not exist.
     func changeBatchStatus(
         id: UUID,
         from: Set<BatchStatus>,
         to: BatchStatus,
         at: Date,
+        reason: String?,
         audit: AuditDraft?
     ) async throws(StoreError) -> BatchChange?
 
@@ -257,10 +285,9 @@ public protocol BatchStore: Sendable {
     /// Up to `limit` `pending` items of a batch, lowest position first.
     func pendingBatchItems(batchID: UUID, limit: Int) async throws(StoreError) -> [BatchItemRecord]
 
-    /// Records the outcomes of items still `pending` (an item that has one keeps it, except that
-    /// `accepted` replaces `cancelled`: the item was accepted while its batch was being cancelled,
-    /// and its email goes out), and marks a `running` batch whose ingest is complete `done` once
-    /// no item is pending.
+    /// Records the outcomes of items still `pending` (an item that has one keeps it; one a cancel
+    /// recorded `accepted` with the same delivery gets its identity and recipient), and marks a
+    /// `running` batch whose ingest is complete `done` once no item is pending.
     func recordBatchItems(batchID: UUID, _ results: [BatchItemRecord], at: Date) async throws(StoreError)
 
     /// How many deliveries are `queued` and due (not yet leased by a worker): the backlog a
@@ -293,4 +320,10 @@ extension AuditDraft {
             details: ["batch_id": batchID.uuidString.lowercased()]
         )
     }
+}
+
+extension StoreError {
+    /// The message with which each store's schema refuses a delivery under an item key of a batch
+    /// that is not `running` (a trigger on `deliveries`); read back as ``batchNotRunning``.
+    public static let batchNotRunningMessage = "recovery_batch_not_running"
 }

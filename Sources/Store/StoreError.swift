@@ -6,6 +6,9 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case deliveryNotFound(UUID)
     /// No batch has this id.
     case batchNotFound(UUID)
+    /// A delivery under a batch's item key was refused: the batch is not `running` (paused,
+    /// cancelled) — checked in the accept's own transaction, so a cancel's answer is final.
+    case batchNotRunning
     /// The delivery is not `sending` (any more): its lease expired and another worker took it, or
     /// it was released or finished.
     case leaseLost(UUID, status: DeliveryStatus)
@@ -38,6 +41,7 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .deliveryNotFound(let id): "no delivery \(id.uuidString.lowercased())"
         case .batchNotFound(let id): "no batch \(id.uuidString.lowercased())"
+        case .batchNotRunning: "the batch is not running: its items are not accepted"
         case .leaseLost(let id, let status):
             "delivery \(id.uuidString.lowercased()) is \(status.rawValue), not sending: its lease was lost"
         case .schemaTooNew(let unknown):

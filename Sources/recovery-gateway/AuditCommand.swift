@@ -116,9 +116,43 @@ struct AuditCommand: AsyncParsableCommand {
         )
         var publicKey: [String] = []
 
+        @Flag(
+            help: ArgumentHelp(
+                "With --file: fail unless a verified signature covers every event (a checkpoint after the last "
+                    + "signed seq vouches for itself)."
+            )
+        )
+        var requireSigned = false
+
+        @Option(
+            help: ArgumentHelp(
+                "With --file: fail unless the export's last event has this hash (the head you were given apart "
+                    + "from the export).",
+                valueName: "hash"
+            )
+        )
+        var expectHead: String?
+
+        @Option(
+            help: ArgumentHelp(
+                "With --file: fail unless the export's last event is this seq (the log's length you were given).",
+                valueName: "seq"
+            )
+        )
+        var expectSeq: Int64?
+
         func validate() throws {
             guard (file == nil) == publicKey.isEmpty else {
                 throw ValidationError("--file and --public-key go together")
+            }
+            guard file != nil || (!requireSigned && expectHead == nil && expectSeq == nil) else {
+                throw ValidationError("--require-signed, --expect-head and --expect-seq check an export: give --file")
+            }
+            if let expectHead, Hex.decode(expectHead)?.count != 32 {
+                throw ValidationError("--expect-head: must be a hash of 64 hex digits")
+            }
+            if let expectSeq, expectSeq < 1 {
+                throw ValidationError("--expect-seq: must be a seq from 1")
             }
         }
 
@@ -130,7 +164,13 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             if let file {
-                return try OfflineAuditVerification(file: file, publicKeyFiles: publicKey).run()
+                return try OfflineAuditVerification(
+                    file: file,
+                    publicKeyFiles: publicKey,
+                    requireSigned: requireSigned,
+                    expectedHead: expectHead?.lowercased(),
+                    expectedSeq: expectSeq
+                ).run()
             }
             let configuration = try options.load()
             // A missing key is an error here: a new one would only make every event look tampered with.

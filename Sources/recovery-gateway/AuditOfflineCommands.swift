@@ -28,11 +28,16 @@ struct AuditPublicKeyCommand: AsyncParsableCommand {
 
 /// `audit verify --file EXPORT --public-key FILE…`: checks an NDJSON export with no database and no
 /// secret, and says what it proves (and, given several signing keys, which signed what); exit 0 when
-/// a signed checkpoint covers it and nothing is broken, 1 when the export is broken or nothing in it
-/// is signed, 2 when a file cannot be read.
+/// a signed checkpoint covers it and nothing is broken, 1 when the export is broken, nothing in it
+/// is signed or what the auditor demanded does not hold, 2 when a file cannot be read.
 struct OfflineAuditVerification {
     let file: String
     let publicKeyFiles: [String]
+    /// `--require-signed`: every event but checkpoints after the last signed seq is covered.
+    var requireSigned = false
+    /// `--expect-head`, `--expect-seq`: the last event the auditor was told of, apart from the export.
+    var expectedHead: String?
+    var expectedSeq: Int64?
 
     func run() throws {
         var keys: [AuditPublicKey] = []
@@ -85,6 +90,38 @@ struct OfflineAuditVerification {
                 "unsigned tail: seq \(checkpoint.seq + 1)-\(report.lastSeq) (\(count) event\(count == 1 ? "" : "s")\(kind))"
                     + " linked but no signature covers them yet; events after seq \(report.lastSeq), if any, are not in this export"
             )
+        }
+        try checkDemands(report)
+    }
+
+    /// What the auditor asked for on top: every event signed, the head and length they were told.
+    private func checkDemands(_ report: AuditExportReport) throws {
+        if requireSigned {
+            let unsigned = report.unsignedTail - report.unsignedTailCheckpoints
+            guard unsigned == 0 else {
+                throw operationFailed(
+                    "not every event is signed (--require-signed): \(unsigned) event\(unsigned == 1 ? "" : "s") after "
+                        + "seq \(report.lastCheckpoint?.checkpoint.seq ?? 0) that no signature covers"
+                )
+            }
+            print("require signed: every event is covered by a signature")
+        }
+        if let expectedSeq {
+            guard report.lastSeq == expectedSeq else {
+                throw operationFailed(
+                    "the export ends at seq \(report.lastSeq), not the expected \(expectedSeq) (--expect-seq)"
+                )
+            }
+            print("expected seq: the export ends at seq \(expectedSeq)")
+        }
+        if let expectedHead {
+            guard report.head == expectedHead else {
+                throw operationFailed(
+                    "the export's last event (seq \(report.lastSeq)) has hash \(report.head ?? "none"), not the expected "
+                        + "\(expectedHead) (--expect-head)"
+                )
+            }
+            print("expected head: seq \(report.lastSeq) has hash \(expectedHead)")
         }
     }
 }

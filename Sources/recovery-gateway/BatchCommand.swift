@@ -168,17 +168,22 @@ protocol BatchStateCommand: AsyncParsableCommand {
     var options: BatchStateOptions { get }
 }
 
-/// What pause, resume and cancel take: the batch, `--json` and the gateway.
+/// What pause, resume and cancel take: the batch, why, `--json` and the gateway.
 struct BatchStateOptions: ParsableArguments {
     @OptionGroup var batch: BatchTarget
+    @Option(help: ArgumentHelp("Why (kept in the audit event; shown with a paused batch).", valueName: "text"))
+    var reason: String?
     @Flag(help: "Print the API's JSON answer.") var json = false
     @OptionGroup var server: ServerOptions
 }
 
 extension BatchStateCommand {
-    /// Posts ``action`` for the batch and prints the batch after it (and how many items a cancel stopped).
+    /// Posts ``action`` for the batch and prints the batch after it (and, for a cancel, how many
+    /// items it stopped and how many were already on the wire).
     func run() async throws {
-        let data = try await options.server.client().send(.POST, options.batch.path + "/" + Self.action).success()
+        let body = try options.reason.map { try JSONEncoder().encode(["reason": $0]) }
+        let data = try await options.server.client().send(.POST, options.batch.path + "/" + Self.action, body: body)
+            .success()
         if options.json {
             FileHandle.standardOutput.write(data)
             print()
@@ -192,6 +197,7 @@ extension BatchStateCommand {
         }
         print(BatchText.lines(change.batch))
         if let stopped = change.cancelledItems { print("stopped                \(stopped) items not yet sent") }
+        if let sending = change.onTheWire { print("on the wire            \(sending) items already being sent") }
     }
 }
 
@@ -264,10 +270,12 @@ enum BatchText {
     struct Change: Decodable {
         let batch: View
         let cancelledItems: Int?
+        let onTheWire: Int?
 
         enum CodingKeys: String, CodingKey {
             case batch
             case cancelledItems = "cancelled_items"
+            case onTheWire = "on_the_wire"
         }
     }
 
@@ -280,10 +288,12 @@ enum BatchText {
         let counts: [String: Int]
         let deliveries: [String: Int]
         let etaSeconds: Int?
+        let pausedReason: String?
 
         enum CodingKeys: String, CodingKey {
             case id, status, rate, total, counts, deliveries
             case etaSeconds = "eta_seconds"
+            case pausedReason = "paused_reason"
         }
 
         /// Items with an outcome (anything but pending).
@@ -307,6 +317,7 @@ enum BatchText {
             line("batch", batch.id), line("status", batch.status), line("rate", "\(batch.rate)/s"),
             line("items", "\(batch.total)"),
         ]
+        if let reason = batch.pausedReason { lines.insert(line("paused because", reason), at: 2) }
         for outcome in BatchItemOutcome.allCases {
             lines.append(line(outcome.rawValue, "\(batch.counts[outcome.rawValue] ?? 0)"))
         }
@@ -381,6 +392,14 @@ struct BatchSummary {
         let total: Int
         let counts: [String: Int]
         let items: [Item]
+        /// The problem that cut the run short after the answer had begun.
+        let error: Failure?
+    }
+
+    private struct Failure: Decodable {
+        let code: String
+        let detail: String
+        let status: Int
     }
 
     private struct Item: Decodable {
@@ -391,6 +410,11 @@ struct BatchSummary {
 
     init(_ data: Data) throws {
         let report = try JSONDecoder().decode(Report.self, from: data)
+        if let error = report.error {
+            throw operationFailed(
+                "the dry run stopped after \(report.total) items: HTTP \(error.status) \(error.code): \(error.detail)"
+            )
+        }
         var lines = ["dry run: nothing sent, nothing stored", "items                  \(report.total)"]
         for outcome in BatchOutcome.allCases {
             let name = outcome.rawValue

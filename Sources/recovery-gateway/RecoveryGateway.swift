@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatewayApp
 
 /// The `recovery-gateway` command line.
 ///
@@ -10,7 +11,7 @@ struct RecoveryGateway: AsyncParsableCommand {
         commandName: "recovery-gateway",
         abstract: "Sends Ory Kratos account-recovery emails.",
         discussion: "Exit codes: 0 success, 1 the operation failed, 2 bad usage (one line on stderr).",
-        version: "0.1.0",
+        version: GatewayVersion.current,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, SendCommand.self, BatchCommand.self, StatusCommand.self,
             ListCommand.self, AuditCommand.self, TemplatesCommand.self, KeysCommand.self, SMTPTestCommand.self,

@@ -12,7 +12,7 @@ import Testing
         #expect(configuration.audit.signingKeyFile == "/srv/keys/audit-signing.key")
         let bare = try directory.write("bare.yaml", "audit: { key_file: audit.key }\n")
         #expect(try ConfigurationLoader.load(file: bare, environment: [:]).audit.signingKeyFile == "audit-signing.key")
-        #expect(GatewayConfiguration.defaults.audit.signingKeyFile == "data/audit-signing.key")
+        #expect(GatewayConfiguration.defaults.audit.signingKeyFile == "keys/audit-signing.key")
     }
 
     @Test func serverLimitsAndCheckpointsComeFromTheEnvironment() throws {
@@ -22,12 +22,15 @@ import Testing
                 "RECOVERY_GATEWAY_SERVER_IDLE_TIMEOUT": "65s",
                 "RECOVERY_GATEWAY_SERVER_HEADER_TIMEOUT": "5s",
                 "RECOVERY_GATEWAY_SERVER_MAX_CONNECTIONS": "2000",
+                "RECOVERY_GATEWAY_SERVER_REQUEST_TIMEOUT": "90s",
                 "RECOVERY_GATEWAY_AUDIT_CHECKPOINT_EVERY_EVENTS": "500",
                 "RECOVERY_GATEWAY_AUDIT_CHECKPOINT_INTERVAL": "30s",
                 "RECOVERY_GATEWAY_AUDIT_STARTUP_VERIFY_EVENTS": "0",
             ]
         )
         #expect(configuration.server.idleTimeout == .seconds(65))
+        #expect(configuration.server.requestTimeout == .seconds(90))
+        #expect(GatewayConfiguration.defaults.server.requestTimeout == .seconds(60))
         #expect(configuration.server.headerTimeout == .seconds(5))
         #expect(configuration.server.maxConnections == 2000)
         #expect(configuration.audit.checkpointEveryEvents == 500)

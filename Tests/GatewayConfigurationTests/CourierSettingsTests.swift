@@ -7,7 +7,7 @@ import Testing
 @Suite struct CourierSettingsTests {
     @Test func defaultsAreTheDocumentedOnes() throws {
         let courier = try ConfigurationLoader.load(yaml: "", source: "empty").courier
-        #expect(courier.payloadKeyFile == "data/courier-payload.key")
+        #expect(courier.payloadKeyFile == "keys/courier-payload.key")
         #expect(courier.localePolicy == (try CourierLocalePolicy(paths: CourierLocalePolicy.defaultPaths)))
         #expect(courier.invalidDedupWindow == .seconds(900))
         #expect(courier.dedupRetention == .seconds(86_400))
@@ -82,5 +82,43 @@ import Testing
         _ = try later.courier.resolvePayloadKey(createIfMissing: true)
         let mode = try FileManager.default.attributesOfItem(atPath: fresh)[.posixPermissions] as? Int
         #expect(mode == 0o600)
+    }
+
+    @Test func linksMayPointOnlyToKratosAndACourierKeyNeedsAnOrigin() throws {
+        let courierKey = """
+            api_keys:
+              - { name: kratos, sha256: "\(String(repeating: "a", count: 64))", scopes: [courier:kratos] }
+            """
+        // Neither set: no courier key may be configured.
+        #expect(loadError(courierKey)?.key == "courier.allowed_link_origins")
+        #expect(
+            loadError("courier: { allowed_link_origins: [] }\n" + courierKey)?.key == "courier.allowed_link_origins"
+        )
+        #expect(try ConfigurationLoader.load(yaml: "", source: "t").courier.linkPolicy.origins.isEmpty)
+        // The default: the origin of kratos.public_url.
+        let fromKratos = try ConfigurationLoader.load(
+            yaml: "kratos: { public_url: \"https://Auth.example.com/kratos\" }\n" + courierKey,
+            source: "t"
+        )
+        #expect(fromKratos.courier.linkPolicy.origins.map(\.description) == ["https://auth.example.com"])
+        let listed = try ConfigurationLoader.load(
+            yaml: "courier: { allowed_link_origins: [\"https://a.example\", \"http://b.example:8080/\"] }\n"
+                + courierKey,
+            source: "t"
+        )
+        #expect(
+            Set(listed.courier.linkPolicy.origins.map(\.description)) == ["https://a.example", "http://b.example:8080"]
+        )
+        #expect(
+            loadError("courier: { allowed_link_origins: [\"https://a.example/path\"] }")?.key
+                == "courier.allowed_link_origins[0]"
+        )
+        let limits = try ConfigurationLoader.load(
+            yaml: "courier: { recipient_limit: 3, recipient_window: 10m }",
+            source: "t"
+        )
+        #expect(limits.courier.recipientLimit == 3 && limits.courier.recipientWindow == .seconds(600))
+        #expect(try ConfigurationLoader.load(yaml: "", source: "t").courier.recipientLimit == 10)
+        #expect(loadError("courier: { recipient_limit: 0 }")?.key == "courier.recipient_limit")
     }
 }

@@ -29,7 +29,7 @@ import Yams
         #expect(configuration.store.kind == .sqlite(path: "data/gateway.sqlite"))
         #expect(configuration.store.maxConnections == 20)
         #expect(configuration.store.connectionWait == .seconds(5))
-        #expect(configuration.audit.keyFile == "data/audit.key")
+        #expect(configuration.audit.keyFile == "keys/audit.key")
         #expect(configuration.delivery.expiresIn == .seconds(3_600))
         #expect(configuration.delivery.backoffMax == .seconds(300))
         #expect(configuration.delivery.ratePerKey == 10)
@@ -67,7 +67,7 @@ import Yams
         let keyLines = text.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("  #") }
         let uncommented = keyLines.filter { !$0.contains("#") }
         #expect(
-            uncommented.allSatisfy { ["  url: smtp://127.0.0.1:1025/", "  key_file: data/audit.key"].contains($0) }
+            uncommented.allSatisfy { ["  url: smtp://127.0.0.1:1025/", "  key_file: keys/audit.key"].contains($0) }
         )
         #expect(text.contains("?disable_starttls=true"))
     }

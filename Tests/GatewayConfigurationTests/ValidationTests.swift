@@ -38,6 +38,7 @@ import Testing
             ("server: { header_timeout: 0s }", "server.header_timeout", "must be a duration greater than zero"),
             ("server: { header_timeout: 6m }", "server.header_timeout", "must be from 100ms to 5m"),
             ("server: { max_connections: 0 }", "server.max_connections", "must be an integer from 1 to 1000000"),
+            ("server: { request_timeout: 2h }", "server.request_timeout", "must be from 100ms to 1h"),
             ("audit: { checkpoint_every_events: 0 }", "audit.checkpoint_every_events", nil),
             ("audit: { checkpoint_interval: 10ms }", "audit.checkpoint_interval", "must be from 100ms to 24h"),
             (

@@ -61,6 +61,14 @@ struct CourierWorkerTests {
                 answers: AcceptedAnswer(),
                 maxAge: .seconds(3_600),
                 dedupRetention: .seconds(86_400),
+                // The fixtures' Kratos.
+                links: CourierLinkPolicy(origins: [try #require(LinkOrigin(url: "https://auth.example.com"))]),
+                limits: CourierLimits(
+                    ratePerKey: 1_000,
+                    burstPerKey: 1_000,
+                    recipientLimit: 1_000,
+                    recipientWindow: .seconds(60)
+                ),
                 now: receivedAt
             ),
             worker: DeliveryWorker(

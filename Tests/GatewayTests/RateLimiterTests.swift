@@ -52,3 +52,22 @@ struct RateLimiterTests {
         #expect(limiter.take("k", now: start.addingTimeInterval(-10)) != nil)
     }
 }
+
+/// The limiter of many keys (a courier's recipients): buckets that have refilled are dropped.
+@Suite("Rate limiter sweep")
+struct RateLimiterSweepTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func refilledBucketsAreDroppedSoMemoryStaysBounded() {
+        let limiter = RateLimiter(rate: 1, burst: 2)
+        for n in 0..<1_000 { _ = limiter.take("r\(n)", now: start) }
+        // A second later each of them has refilled: the next growth sweeps them away.
+        for n in 0..<5_000 { _ = limiter.take("s\(n)", now: start.addingTimeInterval(10 + Double(n) / 1_000)) }
+        #expect(limiter.count < 3_000)
+        // A bucket still short of tokens is kept: its limit holds across a sweep.
+        let busy = RateLimiter(rate: 0.001, burst: 1)
+        #expect(busy.take("target", now: start) == nil)
+        for n in 0..<3_000 { _ = busy.take("other\(n)", now: start) }
+        #expect(busy.take("target", now: start) != nil)
+    }
+}

@@ -118,7 +118,7 @@ struct AuditCommandTests {
             #expect(result.status == 1, "\(command)")
             #expect(result.stderrIsOneLine)
             #expect(result.stderr.contains("at v2_idempotency_records, older than"), "\(result.stderr)")
-            #expect(result.stderr.contains("v7_cancelled_deliveries"), "\(result.stderr)")
+            #expect(result.stderr.contains("v8_batch_control"), "\(result.stderr)")
             #expect(result.stdout.isEmpty)
             #expect(try await schema(fixture) == older)
         }
@@ -130,7 +130,7 @@ struct AuditCommandTests {
         )
         let result = try await run(["audit", "verify", "--config", fixture.config])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("at v99_next, newer than this recovery-gateway's v7_cancelled_deliveries"))
+        #expect(result.stderr.contains("at v99_next, newer than this recovery-gateway's v8_batch_control"))
         #expect(try await schema(fixture) == newer)
     }
 

@@ -48,6 +48,21 @@ struct AuditExportTests {
         #expect(AuditExportFormat.csv.line(named).hasSuffix(",cd34,0123456789abcdef\r\n"))
     }
 
+    /// OWASP's CSV injection rule: a cell a spreadsheet would run as a formula starts with `'`.
+    @Test(arguments: ["=1+1", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])
+    func csvCellsThatAreFormulasAreNeutralised(text: String) {
+        var formula = event
+        formula.draft.requestID = text
+        formula.draft.actor = text + ",x"
+        let line = AuditExportFormat.csv.line(formula)
+        #expect(line.contains(",'\(text),") || line.contains(",\"'\(text)\","))
+        #expect(line.contains(",\"'\(text),x\","))
+        #expect(!line.contains(",\(text)"))
+        // Only the first character counts: text with a formula sign inside stays as it is.
+        formula.draft.requestID = "a" + text
+        #expect(AuditExportFormat.csv.line(formula).contains(",a\(text),") || text.hasPrefix("\r"))
+    }
+
     @Test func ndjsonIsOneObjectPerLine() throws {
         #expect(AuditExportFormat.ndjson.header == "")
         let line = AuditExportFormat.ndjson.line(event)

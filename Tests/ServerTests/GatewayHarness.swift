@@ -51,9 +51,9 @@ func withGatewayRuntime(
             smtp: { url: "smtp://127.0.0.1:\(smtp.port)/?disable_starttls=true" }
             store: { url: "sqlite://\(directory.path)/gateway.sqlite" }
             audit: { key_file: "\(directory.path)/audit.key" }
-            courier: { payload_key_file: "\(directory.path)/courier-payload.key", max_body_bytes: 65536 }
+            courier: { payload_key_file: "\(directory.path)/courier-payload.key", max_body_bytes: 65536, allowed_link_origins: [https://auth.example.com] }
             templates: { dir: "\(repositoryRoot.appendingPathComponent("templates").path)" }
-            delivery: { backoff_initial: 100ms, cooldown: 0s }
+            delivery: { backoff_initial: 100ms, cooldown: 0s, rate_per_key: 100000, burst_per_key: 100000 }
             api_keys:
               - { name: backend, sha256: "\(APIKey.sha256Hex(of: Keys.backend))", scopes: [recovery:send, recovery:read, audit:read] }
               - { name: reader, sha256: "\(APIKey.sha256Hex(of: Keys.reader))", scopes: [recovery:read] }

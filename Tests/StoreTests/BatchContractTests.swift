@@ -174,33 +174,39 @@ import Testing
             from: [.running],
             to: .paused,
             at: Fixtures.t0,
+            reason: "desk: waiting for legal",
             audit: nil
         )
-        #expect(paused?.batch.status == .paused)
+        #expect(paused?.batch.status == .paused && paused?.batch.pausedReason == "desk: waiting for legal")
         #expect(try await store.leaseBatches(owner: "a", now: Fixtures.t0, leaseFor: 10).isEmpty)
         #expect(
-            try await store.changeBatchStatus(id: batch.id, from: [.running], to: .paused, at: Fixtures.t0, audit: nil)
-                == nil
-        )
-        _ = try await store.changeBatchStatus(id: batch.id, from: [.paused], to: .running, at: Fixtures.t0, audit: nil)
-        let head = try await store.auditHead()
-        let cancel = try #require(
             try await store.changeBatchStatus(
                 id: batch.id,
-                from: [.running, .paused],
-                to: .cancelled,
-                at: Fixtures.t0 + 3,
-                audit: AuditDraft(at: Fixtures.t0, actor: "backend", action: .batchCancelled)
-            )
+                from: [.running],
+                to: .paused,
+                at: Fixtures.t0,
+                reason: nil,
+                audit: nil
+            ) == nil
         )
+        let resumed = try await store.changeBatchStatus(
+            id: batch.id,
+            from: [.paused],
+            to: .running,
+            at: Fixtures.t0,
+            reason: "desk: go",
+            audit: nil
+        )
+        #expect(resumed?.batch.status == .running && resumed?.batch.pausedReason == nil)
+        let head = try await store.auditHead()
+        let cancel = try #require(try await Self.cancel(store, batch, from: [.running, .paused], at: Fixtures.t0 + 3))
         #expect(cancel.cancelledItems == 4)
         #expect(cancel.batch.status == .cancelled && cancel.batch.finishedAt == Fixtures.t0 + 3)
         let event = try #require(try await store.auditEvents(afterSeq: head, limit: 1).first)
         #expect(event.action == .batchCancelled && event.details["cancelled_items"] == "4")
         #expect(try await store.batchCounts(id: batch.id).outcomes == [.cancelled: 4])
         #expect(try await store.pendingBatchItems(batchID: batch.id, limit: 10).isEmpty)
-        // An item the runner accepted while the cancel ran is recorded as accepted (its email goes
-        // out); any other outcome leaves it cancelled.
+        // What the runner records after the cancel changes nothing: a cancelled item stays cancelled.
         try await store.recordBatchItems(
             batchID: batch.id,
             [
@@ -209,7 +215,7 @@ import Testing
             ],
             at: Fixtures.t0
         )
-        #expect(try await store.batchCounts(id: batch.id).outcomes == [.cancelled: 3, .accepted: 1])
+        #expect(try await store.batchCounts(id: batch.id).outcomes == [.cancelled: 4])
     }
 
     @Test(arguments: StoreFactory.all)
@@ -244,17 +250,9 @@ import Testing
             at: Fixtures.t0
         )
         let head = try await store.auditHead()
-        let cancel = try #require(
-            try await store.changeBatchStatus(
-                id: batch.id,
-                from: [.running],
-                to: .cancelled,
-                at: Fixtures.t0 + 1,
-                audit: AuditDraft(at: Fixtures.t0 + 1, actor: "desk", action: .batchCancelled)
-            )
-        )
+        let cancel = try #require(try await Self.cancel(store, batch, at: Fixtures.t0 + 1))
         // The pending item and the queued delivery's item; the one being sent goes on.
-        #expect(cancel.cancelledItems == 2)
+        #expect(cancel.cancelledItems == 2 && cancel.onTheWire == 1)
         let stopped = try #require(try await store.delivery(id: waiting.id))
         #expect(stopped.status == .failed && stopped.failure == .cancelled)
         #expect(try await store.delivery(id: taken.id)?.status == .sending)
@@ -264,7 +262,89 @@ import Testing
         #expect(events.map(\.action) == [.emailFailed, .batchCancelled])
         #expect(events.first?.deliveryID == waiting.id && events.first?.outcome == "cancelled")
         #expect(events.first?.actor == "desk" && events.first?.details["batch_id"] == batch.id.uuidString.lowercased())
-        #expect(events.last?.details["cancelled_items"] == "2")
+        #expect(events.last?.details["cancelled_items"] == "2" && events.last?.details["on_the_wire"] == "1")
         #expect(try await store.verifyAudit(chain: chain).isOK)
+    }
+
+    /// Cancels `batch` (if it is in a state of `from`) as `desk` at `at`.
+    static func cancel(
+        _ store: any GatewayStore,
+        _ batch: BatchRecord,
+        from: Set<BatchStatus> = [.running],
+        at: Date
+    ) async throws -> BatchChange? {
+        try await store.changeBatchStatus(
+            id: batch.id,
+            from: from,
+            to: .cancelled,
+            at: at,
+            reason: nil,
+            audit: AuditDraft(at: at, actor: "desk", action: .batchCancelled)
+        )
+    }
+
+    /// A running batch with `count` pending items, its ingest complete.
+    static func running(_ store: any GatewayStore, count: Int) async throws -> BatchRecord {
+        guard case .created(let batch) = try await store.createBatch(Self.batch()) else {
+            throw StoreError.database("not created")
+        }
+        try await store.addBatchItems(batchID: batch.id, Self.items(1...count))
+        return try await store.completeBatchIngest(
+            id: batch.id,
+            total: count,
+            audit: AuditDraft(at: Fixtures.t0, actor: "backend", action: .batchCreated)
+        )
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func noItemIsAcceptedOnceItsBatchStopsRunning(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let (store, chain) = (subject.store, subject.chain)
+        let batch = try await Self.running(store, count: 3)
+        // Accepted while running, its outcome not yet recorded (the runner is between the two).
+        let first = Fixtures.newDelivery(chain: chain, key: batch.itemKey(position: 1))
+        guard case .accepted = try await store.accept(first) else {
+            Issue.record("a running batch's item was refused")
+            return
+        }
+        let change = try #require(try await Self.cancel(store, batch, at: Fixtures.t0 + 1))
+        // Found by its key: its delivery fails `cancelled`; every item is counted once.
+        #expect(change.cancelledItems == 3 && change.onTheWire == 0)
+        #expect(try await store.delivery(id: first.delivery.id)?.failure == .cancelled)
+        #expect(try await store.batchCounts(id: batch.id).outcomes == [.cancelled: 3])
+        // After the cancel, an item's accept is refused in its own transaction, and stores nothing.
+        let late = Fixtures.newDelivery(chain: chain, key: batch.itemKey(position: 2))
+        await #expect(throws: StoreError.batchNotRunning) { try await store.accept(late) }
+        #expect(try await store.delivery(id: late.delivery.id) == nil)
+        // The key is the creator's: another key's request under the same text is no batch item.
+        let other = Fixtures.newDelivery(chain: chain, key: batch.itemKey(position: 2), apiKeyID: "support")
+        guard case .accepted = try await store.accept(other) else {
+            Issue.record("another key's request was refused")
+            return
+        }
+        #expect(try await store.verifyAudit(chain: chain).isOK)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func aCancelDuringTheUploadStopsIt(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let store = subject.store
+        guard case .created(let batch) = try await store.createBatch(Self.batch()) else { return }
+        #expect(try await store.addBatchItems(batchID: batch.id, Self.items(1...3)))
+        let cancel = try await Self.cancel(store, batch, from: [.ingesting], at: Fixtures.t0)
+        #expect(cancel?.cancelledItems == 3)
+        #expect(try await store.addBatchItems(batchID: batch.id, Self.items(4...6)) == false)
+        let head = try await store.auditHead()
+        let done = try await store.completeBatchIngest(
+            id: batch.id,
+            total: 3,
+            audit: AuditDraft(at: Fixtures.t0, actor: "backend", action: .batchCreated, outcome: "running")
+        )
+        #expect(done.status == .cancelled && done.total == 3)
+        #expect(try await store.batchCounts(id: batch.id).outcomes == [.cancelled: 3])
+        let created = try #require(try await store.auditEvents(afterSeq: head, limit: 1).first)
+        #expect(created.action == .batchCreated && created.outcome == "cancelled")
     }
 }

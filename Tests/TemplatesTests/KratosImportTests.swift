@@ -140,6 +140,19 @@ import Testing
         #expect(error?.message.contains(expected) == true, "\(error?.message ?? "no error")")
     }
 
+    /// A `{` right before `{{ else }}`, `{{ end }}` or the end of the template made Mustache that does not
+    /// parse (the converter's own "internal error"; found by `scripts/fuzz.sh go-template`): refused instead.
+    @Test(arguments: [
+        "a{", "{", "{{ .RecoveryURL }}\n{", "{{ if .To }}a{ {{- end }}", "{{ if .To }}a{{ else }}b{ {{- end }}",
+    ])
+    func aBraceBeforeTheEndOfASectionOrTheTemplateIsRefused(source: String) {
+        let error = templateError { () throws(TemplateError) in
+            try GoToMustache.convert(source, file: "t/email.body.plaintext.gotmpl", html: false)
+        }
+        #expect(error?.kind == .unsupportedConstruct)
+        #expect(error?.message.contains("`{` directly before") == true, "\(error?.message ?? "no error")")
+    }
+
     @Test func refusedImportWritesNothingAndNamesTheFile() throws {
         let source = try TempDirectory()
         defer { source.cleanUp() }

@@ -36,3 +36,19 @@ def open_tmp():
     path.chmod(0o755)
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+FIGURES = {}
+
+
+@pytest.fixture(scope="session")
+def image_figures():
+    """Figures the image tests measure (size, start-up, RSS), printed at the end of the run."""
+    return FIGURES
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("recovery-gateway image (podman)")
+        for name, value in FIGURES.items():
+            terminalreporter.write_line(f"{name}: {value}")

@@ -1,4 +1,4 @@
-"""deploy/Containerfile: no container engine runs here, so the image is not built. What is checked:
+"""deploy/Containerfile, read (Tests/deploy/test_image.py builds and runs it with podman). What is checked:
 hadolint's rules, the build's structure (multi-stage, static Swift runtime, non-root user, no secret),
 that the build copies what Package.swift needs, that the runtime stage installs the libraries the
 binary links, and, with the real binary laid out as in the image (/app, config/gateway.yaml's
@@ -48,6 +48,11 @@ def instructions():
     return found
 
 
+# The stages: build (the Swift image), prebuilt (a binary built outside), binary (the one of the two
+# BINARY_FROM names) and runtime (what users run).
+BUILD, PREBUILT, BINARY, RUNTIME = range(4)
+
+
 def of(keyword, stage=None):
     return [rest for s, k, rest in instructions() if k == keyword and (stage is None or s == stage)]
 
@@ -77,48 +82,55 @@ def test_hadolint_is_not_a_rubber_stamp(tmp_path):
     assert result.returncode != 0 and "DL3002" in result.stdout, result.stdout  # "last USER should not be root"
 
 
-def test_two_stages_static_build_small_runtime():
+def test_build_stages_static_build_small_runtime():
     froms = of("FROM")
-    assert len(froms) == 2, froms
-    assert re.fullmatch(r"swift:\$\{SWIFT_VERSION\}-bookworm AS build", froms[0]), froms[0]
+    assert len(froms) == 4, froms
+    assert re.fullmatch(r"swift:\$\{SWIFT_VERSION\}-bookworm AS build", froms[BUILD]), froms[BUILD]
     swift_version = [a for a in of("ARG") if a.startswith("SWIFT_VERSION=")]
     assert swift_version and re.fullmatch(r"SWIFT_VERSION=6\.\d+(\.\d+)?", swift_version[0])
-    assert froms[1].split()[0] == "debian:bookworm-slim"
-    build_runs = " ".join(of("RUN", stage=0))
+    build_runs = " ".join(of("RUN", stage=BUILD))
     assert "swift build -c release --static-swift-stdlib" in build_runs
     assert {"libcurl4-openssl-dev", "libsqlite3-dev"} <= apt_packages(build_runs)
-    runtime_runs = " ".join(of("RUN", stage=1))
+    # The binary comes from the build stage unless BINARY_FROM=prebuilt names a binary built outside;
+    # both leave it in /out, and nothing else.
+    assert froms[PREBUILT] == "scratch AS prebuilt"
+    assert of("COPY", PREBUILT) == ["--from=release recovery-gateway /out/recovery-gateway"]
+    assert froms[BINARY] == "${BINARY_FROM} AS binary" and "BINARY_FROM=build" in of("ARG")
+    assert [k for s, k, _ in instructions() if s == BINARY] == ["FROM"]
+    assert froms[RUNTIME] == "debian:bookworm-slim AS runtime"
+    runtime_runs = " ".join(of("RUN", stage=RUNTIME))
     assert apt_packages(runtime_runs) <= {"libcurl4", "libsqlite3-0", "ca-certificates", "tzdata"}
     assert "--no-install-recommends" in runtime_runs and "rm -rf /var/lib/apt/lists/*" in runtime_runs
-    # The runtime stage takes the binary from the build stage, not the toolchain.
-    assert any(c.startswith("--from=build ") and c.endswith(" /usr/local/bin/recovery-gateway") for c in of("COPY", 1))
+    # The runtime stage takes the binary from that stage, not the toolchain.
+    copies = of("COPY", RUNTIME)
+    assert any(c.startswith("--from=binary ") and c.endswith(" /usr/local/bin/recovery-gateway") for c in copies)
 
 
 def test_runs_as_a_fixed_non_root_user():
     users = [(s, rest) for s, k, rest in instructions() if k == "USER"]
-    assert users and users[-1][0] == 1, users
+    assert users and users[-1][0] == RUNTIME, users
     uid, _, gid = users[-1][1].partition(":")
     assert uid.isdigit() and int(uid) >= 1000 and gid.isdigit() and int(gid) >= 1000, users[-1]
-    runtime = " ".join(of("RUN", stage=1))
+    runtime = " ".join(of("RUN", stage=RUNTIME))
     assert f"useradd --system --uid {uid} --gid {gid}" in runtime
-    # The data directory belongs to that user; nothing else is chowned to it.
-    assert f"install -d -o {uid} -g {gid} -m 0700 /app/data" in runtime
+    # The data and key directories belong to that user; nothing else is chowned to it.
+    assert f"install -d -o {uid} -g {gid} -m 0700 /app/data /app/keys" in runtime
     # The USER line comes before the ENTRYPOINT.
-    order = [k for s, k, _ in instructions() if s == 1]
+    order = [k for s, k, _ in instructions() if s == RUNTIME]
     assert order.index("USER") < order.index("ENTRYPOINT")
 
 
 def test_entrypoint_port_and_config():
     assert exec_form(of("ENTRYPOINT")[-1]) == ["recovery-gateway", "serve"]
-    assert exec_form(of("CMD", 1)[-1]) == ["--config", "/app/config/gateway.yaml"]
+    assert exec_form(of("CMD", RUNTIME)[-1]) == ["--config", "/app/config/gateway.yaml"]
     defaults = yaml.safe_load((REPO / "config" / "gateway.yaml").read_text())
     assert of("EXPOSE") == [str(defaults["server"]["port"])]
-    assert of("WORKDIR", 1) == ["/app"]
+    assert of("WORKDIR", RUNTIME) == ["/app"]
     assert of("STOPSIGNAL") == ["SIGTERM"]
 
 
 def test_no_secret_is_baked_in():
-    for stage, keyword, rest in instructions():
+    for _stage, keyword, rest in instructions():
         if keyword in ("ENV", "ARG", "LABEL"):
             name = rest.split("=", 1)[0].split()[0]
             assert not SECRET_NAME.search(name), rest
@@ -137,7 +149,8 @@ def test_build_copies_every_target_and_the_ignore_file_lets_it_through():
         if rest.startswith("--from"):
             continue
         copied += [w.rstrip("/") for w in rest.split()[:-1]]
-    manifest = (REPO / "Package.swift").read_text()
+    # The fuzz targets (`if fuzzing { … }`, scripts/fuzz.sh) are not in the manifest the image builds.
+    manifest = (REPO / "Package.swift").read_text().split("\nif fuzzing {")[0]
     explicit = re.findall(r'path:\s*"([^"]+)"', manifest)
     needed = {"Package.swift", "Sources", "Tests", "templates", "config/gateway.yaml"} | {
         p.split("/")[0] for p in explicit
@@ -162,7 +175,7 @@ def test_runtime_installs_what_the_binary_links():
     swift_runtime = re.compile(r"^(libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime|libXCTest)")
     system = [lib for lib in needed if not swift_runtime.match(lib)]
     assert "libcurl.so.4" in system and "libsqlite3.so.0" in system, system
-    allowed = BASE_PACKAGES | apt_packages(" ".join(of("RUN", stage=1)))
+    allowed = BASE_PACKAGES | apt_packages(" ".join(of("RUN", stage=RUNTIME)))
     for lib in system:
         owner = subprocess.run(["dpkg", "-S", f"*/{lib}"], capture_output=True, text=True)
         assert owner.returncode == 0, f"{lib}: {owner.stderr}"
@@ -179,21 +192,22 @@ def healthcheck_command():
 
 def test_image_layout_serves_and_answers_its_healthcheck(open_tmp, processes):
     """The image's /app, rebuilt in a temp dir and run as the image's user: config/gateway.yaml
-    unchanged, its relative defaults (templates, data/gateway.sqlite, data/audit.key) resolved from the
-    WORKDIR, the image's ENV set; only /app/data is writable for that user, as in the image."""
+    unchanged, its relative defaults (templates, data/gateway.sqlite, keys/audit.key) resolved from the
+    WORKDIR, the image's ENV set; only /app/data and /app/keys are writable for that user, as in the image."""
     uid, gid = image_user()
     app = open_tmp / "app"
     shutil.copytree(REPO / "templates", app / "templates")
     (app / "config").mkdir()
     shutil.copy(REPO / "config" / "gateway.yaml", app / "config" / "gateway.yaml")
-    (app / "data").mkdir(mode=0o700)
-    os.chown(app / "data", uid, gid)
+    for volume in ("data", "keys"):
+        (app / volume).mkdir(mode=0o700)
+        os.chown(app / volume, uid, gid)
     for path in [app, *app.rglob("*")]:
-        if path != app / "data":
+        if path not in (app / "data", app / "keys"):
             path.chmod(0o755 if path.is_dir() else 0o644)
-    env = dict(rest.split("=", 1) for rest in of("ENV", 1))
+    env = dict(rest.split("=", 1) for rest in of("ENV", RUNTIME))
     assert env == {"RECOVERY_GATEWAY_SERVER_HOST": "0.0.0.0"}, env
-    config = exec_form(of("CMD", 1)[-1])[1].replace("/app", str(app))
+    config = exec_form(of("CMD", RUNTIME)[-1])[1].replace("/app", str(app))
     port = harness.free_port()
     env["RECOVERY_GATEWAY_SERVER_PORT"] = str(port)  # as `docker run -e` would set it; the healthcheck reads it
     gateway = GatewayProcess(open_tmp, config, env=env, cwd=app, port=port, prefix=as_user(uid, gid),
@@ -201,9 +215,10 @@ def test_image_layout_serves_and_answers_its_healthcheck(open_tmp, processes):
     processes.append(gateway)
     gateway.wait_ready()
     assert f"listening on 0.0.0.0:{gateway.port}" in gateway.log()
-    for name in ("gateway.sqlite", "audit.key"):
-        assert (app / "data" / name).stat().st_uid == (uid if os.geteuid() == 0 else os.geteuid()), name
-    assert oct((app / "data" / "audit.key").stat().st_mode & 0o777) == "0o600"
+    for name in ("data/gateway.sqlite", "keys/audit.key", "keys/audit-signing.key"):
+        assert (app / name).stat().st_uid == (uid if os.geteuid() == 0 else os.geteuid()), name
+    assert oct((app / "keys" / "audit.key").stat().st_mode & 0o777) == "0o600"
+    assert not (app / "data" / "audit.key").exists()
 
     check_env = {"PATH": os.environ["PATH"], "RECOVERY_GATEWAY_SERVER_PORT": str(gateway.port)}
     healthy = subprocess.run(healthcheck_command(), env=check_env, capture_output=True, timeout=10)
@@ -211,6 +226,6 @@ def test_image_layout_serves_and_answers_its_healthcheck(open_tmp, processes):
     assert gateway.stop() == 0, gateway.log()[-3000:]
     unhealthy = subprocess.run(healthcheck_command(), env=check_env, capture_output=True, timeout=10)
     assert unhealthy.returncode != 0
-    # Nothing was written outside the data volume.
+    # Nothing was written outside the data and key volumes.
     written = {p.relative_to(app) for p in app.rglob("*") if p.stat().st_uid == uid} if os.geteuid() == 0 else None
-    assert written is None or {p.parts[0] for p in written} == {"data"}, written
+    assert written is None or {p.parts[0] for p in written} <= {"data", "keys"}, written

@@ -10,8 +10,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
 from deploy_support import DEPLOY, REPO, SANDBOX, deliver_one_email, require_gateway, write_credentials
 
 UNIT = DEPLOY / "systemd" / "recovery-gateway.service"

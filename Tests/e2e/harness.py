@@ -41,7 +41,9 @@ KEYS = {
     "reader": ("rg_reader_e2e_9e8d7c6b5a4f3e2d1c0b", ["recovery:read"]),
     # Every scope (Tests/e2e/test_openapi.py: schemathesis exercises every operation with it).
     "admin": ("rg_admin_e2e_5c4b3a2f1e0d9c8b7a6f", ["recovery:send", "recovery:send:any-recipient", "recovery:read", "audit:read",
-                                                    "courier:kratos"]),
+                                                    "courier:kratos", "batch:admin"]),
+    # Steers every key's batches, and may do nothing else (Tests/e2e/test_batch.py).
+    "operator": ("rg_operator_e2e_8b7a6f5e4d3c2b1a0f9e", ["batch:admin"]),
     # The key Kratos's HTTP courier holds (Tests/e2e/test_kratos_courier.py).
     "kratos": ("rg_kratos_e2e_3e1f5a7c9b2d4f6e8a0c", ["courier:kratos"]),
 }
@@ -129,6 +131,11 @@ class StandIn:
         answer = http("POST", self.url + "/stand-in/faults", {"path": path, "count": count, **kwargs})
         assert answer.status == 204, answer
 
+    def latency(self, milliseconds):
+        """Every admin call of the stand-in waits this long before it is answered."""
+        answer = http("POST", self.url + "/stand-in/latency", {"milliseconds": milliseconds})
+        assert answer.status == 204, answer
+
     def issued(self):
         return http("GET", self.url + "/stand-in/issued").json()
 
@@ -202,6 +209,8 @@ def config_yaml(workdir, *, http_port, kratos_url, smtp_url, templates_dir=None,
             "backoff_initial": "100ms", "backoff_max": "1s", "lease": "2s", "cooldown": "0s",
             "rate_per_key": 100000, "burst_per_key": 100000, "workers": 8, "max_attempts": 8,
         },
+        # The Kratos of the courier fixtures (Tests/Fixtures/kratos-courier) issues its links there.
+        "courier": {"allowed_link_origins": ["https://auth.example.com"]},
         "templates": {"dir": str(templates_dir or REPO / "templates")},
         "logging": {"format": "json", "level": "info"},
     }

@@ -15,7 +15,7 @@ import urllib.request
 import _jsonnet
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "Fixtures" / "kratos-courier"
-# `function(ctx) ctx`: the whole document, the configuration the gateway's README recommends.
+# `function(ctx) ctx`: the whole document, the configuration docs/kratos.md recommends.
 PASSTHROUGH_BODY = FIXTURES / "passthrough-body.jsonnet"
 # The flat document of Kratos's shipped default courier.http.request_config.body (our own jsonnet).
 DEFAULT_BODY = FIXTURES / "flat-body.jsonnet"

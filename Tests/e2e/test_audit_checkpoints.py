@@ -70,7 +70,7 @@ def test_serve_writes_checkpoints_that_verify_offline(stack, tmp_path):
 
 
 def manual_procedure(export, public_key):
-    """README's "For auditors" procedure without the binary: recompute the digest with python3, check
+    """docs/auditors.md's procedure without the binary: recompute the digest with python3, check
     the last checkpoint's signature with openssl. Returns the seq it covers."""
     if shutil.which("openssl") is None:
         pytest.skip("openssl is not installed")

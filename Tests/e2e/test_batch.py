@@ -1,9 +1,10 @@
 """`recovery-gateway batch send --dry-run` against a real running gateway (stand-in + aiosmtpd behind
 it): every line of the file checked as a single send would be, bad lines reported by their line
-number, and nothing stored, sent or asked of Kratos beyond the lookups."""
+number, and nothing stored (but its audit event), sent or asked of Kratos beyond the lookups."""
 
 import collections
 import concurrent.futures
+import datetime
 import glob
 import http.client
 import json
@@ -14,7 +15,7 @@ import subprocess
 import time
 import urllib.parse
 
-from harness import ALICE, GATEWAY_BIN, KEYS, NO_RECOVERY, TWO_ADDRESSES, wait_for
+from harness import ALICE, ALICE_EMAIL, GATEWAY_BIN, KEYS, NO_RECOVERY, TWO_ADDRESSES, wait_for
 from test_cli import cli, fields, one_line
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -54,9 +55,11 @@ def test_dry_run_over_a_file_reports_every_line_and_stores_nothing(stack, tmp_pa
     assert "eve@evil.example" not in result.out
     assert elapsed < 30
 
-    # Nothing stored, no audit event, no link asked of Kratos, no email.
+    # Nothing stored but the dry run's own audit event, no link asked of Kratos, no email.
     assert len(gateway.deliveries()) == deliveries
-    assert len(gateway.audit_ndjson()) == events
+    audited = gateway.audit_ndjson()[events:]
+    assert [(e["action"], e["actor"], e["details"]["items"], e["details"]["would_send"]) for e in audited] == [
+        ("batch.dry_run", "backend", "9", "2")], audited
     assert len(stack.stand_in.issued()) == issued
     assert stack.smtp.count() == 1
 
@@ -100,12 +103,13 @@ def make_identities(stand_in, count, prefix):
         return list(made)
 
 
-def post_batch(gateway, lines, key, **query):
-    """An NDJSON batch (`lines` already JSON) with the common fields as query parameters."""
+def post_batch(gateway, lines, key, api_key="backend", **query):
+    """An NDJSON batch (`lines` already JSON) with the common fields as query parameters, under the
+    Idempotency-Key `key`, sent with the API key `api_key`."""
     query = {"reason": "breach 2026-11", **query}
     path = "/v1/recovery-batches?" + "&".join(f"{k}={urllib.parse.quote(str(v))}" for k, v in query.items())
     body = ("\n".join(lines) + "\n").encode()
-    return gateway.request("POST", path, raw=body,
+    return gateway.request("POST", path, raw=body, key=api_key,
                            headers={"Content-Type": "application/x-ndjson", "Idempotency-Key": key})
 
 
@@ -129,8 +133,41 @@ def recipients(smtp):
     return collections.Counter(m["To"].strip() for m in smtp.messages())
 
 
+def accepted_times(gateway, identities):
+    """When the deliveries to `identities` were accepted (created_at, in ms), in seconds, in order."""
+    identities = set(identities)
+    return sorted(
+        datetime.datetime.fromisoformat(d["created_at"].replace("Z", "+00:00")).timestamp()
+        for d in gateway.deliveries() if d.get("identity_id") in identities
+    )
+
+
+def most_ahead_of(times, rate):
+    """The most items any stretch [t_i, t_j] of `times` holds beyond `rate` per second of its length: a
+    batch never sent faster than its rate keeps this within its token bucket (a second's worth)."""
+    worst, lowest = 0.0, float("inf")
+    for index, at in enumerate(times):
+        lowest = min(lowest, index - rate * at)
+        worst = max(worst, index - rate * at - lowest + 1)
+    return worst
+
+
 def test_a_batch_is_sent_at_its_rate_fair_to_a_single_send_and_replayed(stack):
+    """Behaviour, not the machine's capacity: a batch is never accepted faster than its rate (at any
+    rate), keeps its rate where the debug build has room for it even with two cores' worth of other load
+    beside it (20 emails/s), and a single send waits behind at most half a second of the batch's pace."""
     gateway = stack.start_gateway()
+    slow_ids = make_identities(stack.stand_in, 100, "paced-slow")
+    slow = post_batch(gateway, [json.dumps(i) for i in slow_ids], "batch-paced-slow", rate=20)
+    assert slow.status == 202, slow
+    wait_batch(gateway, slow.json()["id"], {"done"}, 120)
+    wait_for(lambda: stack.smtp.count() == 100, 60, what="the slow batch's emails")
+    times = arrivals(stack.smtp)
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert 18 <= rate <= 22, f"{rate:.1f} emails/s for a batch at 20/s"
+    ahead = most_ahead_of(accepted_times(gateway, slow_ids), 20)
+    assert ahead <= 2 * 20, f"{ahead:.0f} items ahead of a batch's rate of 20/s"
+
     ids = make_identities(stack.stand_in, 2000, "paced")
     answer = post_batch(gateway, [json.dumps(i) for i in ids], "batch-paced", rate=200)
     assert answer.status == 202, answer
@@ -138,22 +175,27 @@ def test_a_batch_is_sent_at_its_rate_fair_to_a_single_send_and_replayed(stack):
     assert batch["total"] == 2000 and batch["rate"] == 200 and batch["status"] in ("running", "done"), batch
     assert answer.headers["Location"] == f"/v1/recovery-batches/{batch['id']}"
 
-    # A support agent's single send while the batch is going out: sent within a second.
-    wait_for(lambda: stack.smtp.count() >= 300, 30, what="the batch under way")
-    started = time.monotonic()
-    single = gateway.send({"identity_id": ALICE, "reason": "ticket 4711"}, "single-during-batch", wait=10)
-    waited = time.monotonic() - started
-    assert single.json()["status"] == "sent", single
-    assert waited < 1.0, f"the single send took {waited:.2f} s behind the batch"
+    # A support agent's single send while the batch is going out: the runner keeps at most half a
+    # second of the batch's pace queued (rate/2, at least delivery.workers: 8 in the tests), so at most
+    # that many of the batch's emails, and the workers' sends in flight, go out before it.
+    wait_for(lambda: stack.smtp.count() >= 100 + 300, 60, what="the batch under way")
+    before = stack.smtp.count()
+    single = gateway.send({"identity_id": ALICE, "reason": "ticket 4711"}, "single-during-batch")
+    assert single.status == 202, single
+    wait_for(lambda: gateway.delivery(single.json()["id"])["status"] == "sent", 60, what="the single send")
+    order = [ALICE_EMAIL in m["To"] for m in stack.smtp.messages()]
+    behind = order.index(True) - before
+    assert behind <= 200 // 2 + 3 * 8, f"the single send went out after {behind} of the batch's emails"
 
-    done = wait_batch(gateway, batch["id"], {"done"}, 60)
+    done = wait_batch(gateway, batch["id"], {"done"}, 300)
     assert done["counts"]["accepted"] == 2000 and done["counts"]["pending"] == 0, done
-    wait_for(lambda: stack.smtp.count() == 2001, 30, what="every email")
-    times = arrivals(stack.smtp)
-    rate = (len(times) - 1) / (times[-1] - times[0])
-    assert 180 <= rate <= 220, f"{rate:.1f} emails/s for a batch at 200/s"
+    wait_for(lambda: stack.smtp.count() == 2101, 60, what="every email")
+    ahead_fast = most_ahead_of(accepted_times(gateway, ids), 200)
+    print(f"\n[pacing] 20/s batch: {rate:.1f} emails/s, {ahead:.0f} items ahead at most; 200/s batch: "
+          f"{ahead_fast:.0f} items ahead at most; the single send after {behind} of the batch's emails")
+    assert ahead_fast <= 2 * 200, f"{ahead_fast:.0f} items ahead of a batch's rate of 200/s"
     sent_to = recipients(stack.smtp)
-    assert all(count == 1 for count in sent_to.values()) and len(sent_to) == 2001
+    assert all(count == 1 for count in sent_to.values()) and len(sent_to) == 2101
 
     # The same key and fields again: the same batch, nothing new.
     again = post_batch(gateway, [json.dumps(i) for i in ids], "batch-paced", rate=200)
@@ -163,12 +205,13 @@ def test_a_batch_is_sent_at_its_rate_fair_to_a_single_send_and_replayed(stack):
     other = post_batch(gateway, [json.dumps(i) for i in ids[:3]], "batch-paced", rate=100)
     assert other.status == 422 and other.json()["code"] == "idempotency_key_reused", other
     time.sleep(1.5)
-    assert stack.smtp.count() == 2001
+    assert stack.smtp.count() == 2101
 
-    # Audit: one batch.created with the counts; each item's event names the batch.
+    # Audit: one batch.created per batch with the counts; each item's event names the batch.
     events = gateway.audit_ndjson()
     created = [e for e in events if e["action"] == "batch.created"]
-    assert len(created) == 1 and created[0]["details"]["items"] == "2000" and created[0]["actor"] == "backend"
+    assert [e["details"]["items"] for e in created] == ["100", "2000"], created
+    assert {e["actor"] for e in created} == {"backend"}
     requested = [e for e in events if e["action"] == "email.requested" and e["details"].get("batch_id") == batch["id"]]
     assert len(requested) == 2000
     # The report as CSV: a header and one line per item.
@@ -177,7 +220,7 @@ def test_a_batch_is_sent_at_its_rate_fair_to_a_single_send_and_replayed(stack):
     lines = report.body.decode().splitlines()
     assert lines[0] == "position,outcome,identity_id,recipient,delivery_id,reason" and len(lines) == 2001
     metrics = gateway.request("GET", "/metrics", key=None).body.decode()
-    assert 'recovery_gateway_batch_items_total{outcome="accepted"} 2000' in metrics
+    assert 'recovery_gateway_batch_items_total{outcome="accepted"} 2100' in metrics
 
 
 def test_bad_lines_are_reported_by_line_number_and_the_rest_is_sent(stack):
@@ -235,18 +278,21 @@ def test_pause_resume_and_cancel(stack):
     assert resumed.status == 200 and resumed.json()["batch"]["status"] == "running", resumed
     wait_for(lambda: stack.smtp.count() >= held + 10, 20, what="sending again")
 
-    cancelled = gateway.request("POST", f"/v1/recovery-batches/{batch_id}/cancel")
+    cancelled = gateway.request("POST", f"/v1/recovery-batches/{batch_id}/cancel", {"reason": "wrong list"})
     assert cancelled.status == 200, cancelled
-    stopped = cancelled.json()["cancelled_items"]
+    stopped, on_the_wire = cancelled.json()["cancelled_items"], cancelled.json()["on_the_wire"]
     assert cancelled.json()["batch"]["status"] == "cancelled" and stopped > 200, cancelled
     time.sleep(2)
     final = batch_status(gateway, batch_id)
-    # An item being accepted at the moment of the cancel is sent, and counted as accepted.
-    assert stopped - 20 <= final["counts"]["cancelled"] <= stopped and final["counts"]["pending"] == 0, final
-    assert stack.smtp.count() == final["counts"]["accepted"] == 300 - final["counts"]["cancelled"]
+    # Exact: no item is accepted after the cancel's answer.
+    assert final["counts"]["cancelled"] == stopped and final["counts"]["pending"] == 0, final
+    assert stack.smtp.count() == final["counts"]["accepted"] == 300 - stopped
     assert gateway.request("POST", f"/v1/recovery-batches/{batch_id}/resume").status == 409
     events = [e for e in gateway.audit_ndjson() if e["action"] == "batch.cancelled"]
-    assert len(events) == 1 and events[0]["details"] == {"batch_id": batch_id, "cancelled_items": str(stopped)}
+    assert len(events) == 1 and events[0]["details"] == {
+        "batch_id": batch_id, "cancelled_items": str(stopped), "on_the_wire": str(on_the_wire), "reason": "wrong list"}
+    assert [e["action"] for e in gateway.audit_ndjson() if e["action"] in ("batch.paused", "batch.resumed")] == [
+        "batch.paused", "batch.resumed"]
     assert gateway.request("GET", f"/v1/recovery-batches/{UNKNOWN}").status == 404
 
 

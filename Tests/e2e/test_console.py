@@ -113,7 +113,7 @@ def console_errors(browser):
 
 def assert_no_dialog(browser):
     with pytest.raises(NoAlertPresentException):
-        browser.switch_to.alert.text
+        _ = browser.switch_to.alert.text
 
 
 def test_agent_finds_the_user_previews_sends_and_watches_it_arrive(stack, browser, shots):

@@ -7,6 +7,7 @@ send is refused with a 4xx and leaves nothing behind."""
 
 import copy
 import email.utils
+import re
 
 import pytest
 
@@ -159,3 +160,84 @@ def test_documents_that_can_never_be_sent_are_refused_and_leave_nothing(stack):
     assert gateway.deliveries() == []
     assert gateway.audit_ndjson() == []
     assert stack.smtp.count() == 0
+
+
+def courier_metric(gateway, template_type, result):
+    text = gateway.request("GET", "/metrics", key=None).body.decode()
+    for labels, value in re.findall(r"^recovery_gateway_courier_messages_total\{([^}]*)\} (\d+)$", text, re.M):
+        if set(labels.split(",")) == {f'result="{result}"', f'template_type="{template_type}"'}:
+            return int(value)
+    return 0
+
+
+def test_a_courier_key_cannot_send_a_link_to_another_origin(stack):
+    gateway = stack.start_gateway()
+    documents = ctx_documents("v26.2")
+    evil = copy.deepcopy(documents["recovery_valid"])
+    evil["template_data"]["recovery_url"] = "https://evil.example/self-service/recovery?flow=1&token=x"
+    disguised = copy.deepcopy(documents["recovery_valid"])
+    disguised["template_data"]["recovery_url"] = "https://auth.example.com@evil.example/self-service/recovery"
+    verification = copy.deepcopy(documents["verification_valid"])
+    verification["template_data"]["verification_url"] = "http://auth.example.com/self-service/verification"
+    cases = [(evil, "template_data.recovery_url"), (disguised, "template_data.recovery_url"),
+             (verification, "template_data.verification_url")]
+    for ctx, field in cases:
+        answer = gateway.request("POST", ROUTE, ctx, key="kratos")
+        assert answer.status == 422 and answer.json()["field"] == field, answer
+        assert answer.json()["code"] == "invalid_courier_message" and "evil" not in answer.body.decode()
+    # Kratos's default body (the flat document): the same member, by its own name.
+    flat = courier(gateway, BODIES["kratos-default"]).dispatch(evil)
+    assert flat.status == 422, flat
+    # What Kratos rendered is checked too when the gateway sends it (no template for the type).
+    rendered = copy.deepcopy(documents["login_code_valid"])
+    rendered["body"] += "\nOr sign in at https://evil.example/login\n"
+    answer = courier(gateway, BODIES["kratos-default"]).dispatch(rendered)
+    assert answer.status == 422, answer
+    assert gateway.request("POST", ROUTE, rendered, key="kratos").status == 202  # its own template: body unused
+    assert len(gateway.deliveries()) == 1
+    assert courier_metric(gateway, "recovery_valid", "refused") == 3
+    assert courier_metric(gateway, "verification_valid", "refused") == 1
+    # Kratos's own links still go out.
+    assert courier(gateway).dispatch(documents["recovery_valid"]).status == 202
+
+
+def test_the_gateway_does_not_start_with_a_courier_key_and_no_link_origin(stack):
+    gateway = stack.start_gateway(overrides={"courier.allowed_link_origins": None}, ready=False)
+    assert gateway.process.wait(timeout=30) != 0
+    assert "courier.allowed_link_origins" in gateway.logs()
+    # Kratos's public URL gives the default origin.
+    other = stack.start_gateway(overrides={"courier.allowed_link_origins": None,
+                                           "kratos.public_url": "https://auth.example.com/"}, name="public")
+    assert courier(other).dispatch(ctx_documents("v26.2")["recovery_valid"]).status == 202
+
+
+def test_a_burst_of_courier_posts_to_one_recipient_is_refused_past_the_limit(stack):
+    gateway = stack.start_gateway()
+    client = courier(gateway)
+    base = ctx_documents("v26.2")["recovery_code_valid"]
+    statuses = []
+    for n in range(14):
+        ctx = copy.deepcopy(base)
+        code = f"{100000 + n}"
+        ctx["template_data"]["recovery_code"] = code
+        ctx["body"] = ctx["body"].replace("731904", code)
+        answer = gateway.request("POST", ROUTE, ctx, key="kratos")
+        statuses.append(answer.status)
+        if answer.status == 429:
+            assert answer.json()["field"] == "recipient" and int(answer.headers["Retry-After"]) >= 1, answer
+    # The default: 10 messages to one address an hour; the rest wait for Kratos's next tries.
+    assert statuses == [202] * 10 + [429] * 4, statuses
+    other = copy.deepcopy(base)
+    other["recipient"] = other["template_data"]["to"] = "someone.else@example.com"
+    assert client.dispatch(other).status == 202
+    assert len(gateway.deliveries()) == 11
+    assert courier_metric(gateway, "recovery_code_valid", "rate_limited") == 4
+
+
+def test_courier_posts_take_the_keys_rate_limit(stack):
+    gateway = stack.start_gateway(overrides={"delivery.rate_per_key": 0.01, "delivery.burst_per_key": 2})
+    documents = ctx_documents("v26.2")
+    answers = [gateway.request("POST", ROUTE, documents[t], key="kratos")
+               for t in ("recovery_valid", "verification_valid", "recovery_code_valid")]
+    assert [a.status for a in answers] == [202, 202, 429], answers
+    assert answers[2].json()["code"] == "rate_limited" and "field" not in answers[2].json()

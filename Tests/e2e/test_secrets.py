@@ -151,7 +151,9 @@ def test_no_secret_leaks_anywhere(bare, tmp_path, level, fmt):
         "audit key": audit_key,
         **courier_secrets(),
     }
-    courier_key = open(gateway.workdir + "/data/courier-payload.key", "rb").read()
+    # The keys the gateway made have a directory of their own (0700), not the database's.
+    assert os.stat(gateway.workdir + "/keys").st_mode & 0o777 == 0o700
+    courier_key = open(gateway.workdir + "/keys/courier-payload.key", "rb").read()
     assert len(courier_key) == 32
     secrets["courier payload key"] = courier_key
 
@@ -195,3 +197,24 @@ def test_no_secret_leaks_anywhere(bare, tmp_path, level, fmt):
         for form in forms(ALICE_EMAIL) | forms("x@example.com") | forms("lena.schmidt@example.com"):
             assert form not in blob, f"full recipient {form!r} in {where}"
     assert b"f***@o***.sh" in stopped["cli audit ndjson"]
+
+
+def test_a_key_left_at_the_old_default_stops_the_start(stack):
+    """Key files defaulted to data/, beside the database, before they got keys/: a key still there is
+    named, with how to move it, instead of a new key being made in keys/."""
+    os.makedirs(os.path.join(stack.workdir, "data"))
+    old = os.path.join(stack.workdir, "data", "courier-payload.key")
+    with open(old, "wb") as f:
+        f.write(os.urandom(32))
+    os.chmod(old, 0o600)
+    gateway = stack.start_gateway(ready=False)
+    assert gateway.process.wait(timeout=30) == 1
+    logs = gateway.logs()
+    assert "courier.payload_key_file" in logs and "mv data/courier-payload.key keys/courier-payload.key" in logs, logs
+    assert not os.path.exists(os.path.join(stack.workdir, "keys", "courier-payload.key"))
+    # Moved as the message says, it starts and uses that key.
+    os.makedirs(os.path.join(stack.workdir, "keys"), mode=0o700)
+    os.rename(old, os.path.join(stack.workdir, "keys", "courier-payload.key"))
+    gateway.start()
+    assert gateway.request("GET", "/health/ready", key=None).status == 200
+

@@ -1,6 +1,7 @@
-"""Slow clients are shed (issue 17): half-open connections are closed after server.header_timeout,
-idle ones after server.idle_timeout, connections beyond server.max_connections at once, and a
-normal client keeps being served meanwhile. SLOWLORIS_CONNECTIONS sets how many half-open
+"""Slow clients are shed (issues 17 and 23): half-open connections are closed after
+server.header_timeout, idle ones after server.idle_timeout, connections beyond server.max_connections
+at once, a trickled request body after server.request_timeout, a request answered before its body
+arrived at once after its answer, and a normal client keeps being served meanwhile. SLOWLORIS_CONNECTIONS sets how many half-open
 connections the first test opens (default 300 for CI; 3,000 was measured by hand)."""
 
 import os
@@ -9,7 +10,7 @@ import socket
 import threading
 import time
 
-from harness import http
+from harness import KEYS, http
 
 HALF_HEADER = b"POST /v1/recovery-emails HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Slow: "
 
@@ -169,11 +170,116 @@ def test_connections_beyond_max_connections_are_closed_at_once(stack):
             time.sleep(0.1)
 
 
+def trickled_head(key="backend", length=10_000):
+    """A complete head for a body of `length` bytes, to the route that reads a body (the request's key)."""
+    return (
+        "POST /v1/recovery-emails HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {KEYS[key][0]}\r\nIdempotency-Key: trickle\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()
+
+
+class Trickler(threading.Thread):
+    """Sends one body byte a second on each socket until the server closes it (or `limit` seconds)."""
+
+    def __init__(self, sockets, limit):
+        super().__init__(daemon=True)
+        self.sockets = list(sockets)
+        self.limit = limit
+        self.sent = 0
+
+    def run(self):
+        start = time.monotonic()
+        while self.sockets and time.monotonic() - start < self.limit:
+            for s in list(self.sockets):
+                try:
+                    s.send(b" ")
+                    self.sent += 1
+                except OSError:
+                    self.sockets.remove(s)
+            time.sleep(1)
+
+
+def test_trickled_bodies_up_to_max_connections_are_closed_after_the_request_timeout(stack):
+    # Each connection sends a complete head (with a key: the route reads the body) and then one
+    # body byte a second: the header and idle timeouts never fire; only request_timeout does.
+    count = 20
+    gateway = stack.start_gateway(overrides={
+        "server.max_connections": count, "server.request_timeout": "3s", "server.header_timeout": "2s",
+        "server.idle_timeout": "60s",
+    })
+    sockets = [socket.create_connection(("127.0.0.1", gateway.port), timeout=10) for _ in range(count)]
+    for s in sockets:
+        s.sendall(trickled_head())
+    started = time.monotonic()
+    trickler = Trickler(sockets, limit=60)
+    trickler.start()
+    try:
+        # Every slot is taken: one more connection is closed at once.
+        extra = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
+        assert wait_closed([extra], timeout=5)[0] is not None
+        extra.close()
+        offset = time.monotonic() - started
+        closed_at = [t if t is None else t + offset for t in wait_closed(sockets, timeout=30)]
+    finally:
+        for s in sockets:
+            s.close()
+    still_open = sum(1 for t in closed_at if t is None)
+    assert still_open == 0, f"{still_open} of {count} trickling connections still open after 30 s"
+    # Held for their budget of 3 s of waiting (each byte took about a second of it), then closed.
+    assert min(closed_at) >= 2.5, closed_at
+    assert max(closed_at) < 3 + 10, closed_at
+    print(f"\n{count} trickled bodies closed {min(closed_at):.2f}-{max(closed_at):.2f} s after their heads "
+          f"(request_timeout 3s), {trickler.sent} bytes sent in all")
+    # Normal requests are answered right after.
+    started = time.monotonic()
+    assert http("GET", gateway.url + "/health/alive", timeout=5).status == 200
+    answer = gateway.send({"identity_id": "not-a-uuid"}, "after-trickle")
+    assert answer.status == 422, answer
+    assert time.monotonic() - started < 5
+
+
+def test_a_request_answered_before_its_body_arrived_closes_its_connection(stack):
+    gateway = stack.start_gateway(overrides={"server.request_timeout": "60s", "server.idle_timeout": "60s"})
+    cases = [
+        # No key: 401 before the body is read; a wrong key: the same.
+        (b"POST /v1/recovery-emails HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+         b"Content-Length: 1000000000\r\n\r\n", b"HTTP/1.1 401"),
+        (trickled_head(key="reader"), b"HTTP/1.1 403"),
+        # Over max_body_bytes: 413 without reading the rest.
+        (trickled_head(length=1_000_000_000), b"HTTP/1.1 413"),
+    ]
+    for head, status in cases:
+        s = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
+        try:
+            s.sendall(head + b"{" + b" " * 1000)
+            answer = b""
+            started = time.monotonic()
+            while True:  # the answer, then the end of the connection
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+                # More body is sent meanwhile: the server does not read it, and still closes.
+                try:
+                    s.send(b" " * 1000)
+                except OSError:
+                    break
+            closed = time.monotonic() - started
+        finally:
+            s.close()
+        assert answer.startswith(status), answer[:200]
+        assert b"\r\nconnection: close\r\n" in answer.lower(), answer[:400]
+        # The answer and the close come at once (linger: at most 2 s), not after 60 s or a drained body.
+        assert closed < 10, closed
+    assert http("GET", gateway.url + "/health/alive", timeout=5).status == 200
+
+
 def test_server_settings_are_validated(stack):
     for key, value, problem in [
         ("server.header_timeout", "0s", "server.header_timeout"),
         ("server.idle_timeout", "2h", "server.idle_timeout: must be from 1s to 1h"),
         ("server.max_connections", 0, "server.max_connections: must be an integer from 1 to 1000000"),
+        ("server.request_timeout", "2h", "server.request_timeout: must be from 100ms to 1h"),
     ]:
         gateway = stack.start_gateway(overrides={key: value}, ready=False)
         assert gateway.process.wait(timeout=30) == 1

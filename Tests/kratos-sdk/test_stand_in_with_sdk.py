@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from ory_kratos_client import MetadataApi
@@ -65,7 +65,7 @@ def test_create_and_delete_identity(stand_in, validate):
 
 
 def test_create_recovery_link(stand_in, validate):
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     # SDK 25.4.0 only lets one number+unit through for links (pattern ^[0-9]+(ns|us|ms|s|m|h)$).
     response = stand_in.api().create_recovery_link_for_identity_with_http_info(
         create_recovery_link_for_identity_body=CreateRecoveryLinkForIdentityBody(identity_id=FIXTURE_ID, expires_in="90s")

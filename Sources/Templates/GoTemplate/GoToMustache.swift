@@ -14,6 +14,7 @@ enum GoToMustache {
         let nodes = try parser.parse()
         var output: [Output] = []
         try emit(nodes, into: &output, file: file)
+        try checkBrace(before: output, file: file, line: nil)
         let mustache = protectStandaloneTags(output)
         // The result must parse; a failure here is a bug in the converter, reported as such.
         do {
@@ -49,23 +50,27 @@ enum GoToMustache {
                 if !then.isEmpty {
                     output.append(.tag("{{#\(name)}}", sectionLike: true))
                     try emit(then, into: &output, file: file)
+                    try checkBrace(before: output, file: file, line: nil)
                     output.append(.tag("{{/\(name)}}", sectionLike: true))
                 }
                 if !otherwise.isEmpty {
                     output.append(.tag("{{^\(name)}}", sectionLike: true))
                     try emit(otherwise, into: &output, file: file)
+                    try checkBrace(before: output, file: file, line: nil)
                     output.append(.tag("{{/\(name)}}", sectionLike: true))
                 }
             }
         }
     }
 
-    /// Text ending in `{` right before a tag would turn `{{` into the triple mustache `{{{`.
+    /// Text ending in `{` right before a tag would turn `{{` into the triple mustache `{{{`, and at the
+    /// end of the template Mustache reads it as a tag never closed (found by `scripts/fuzz.sh go-template`).
     private static func checkBrace(before output: [Output], file: String, line: Int?) throws(TemplateError) {
         if case .text(let text) = output.last, text.hasSuffix("{") {
             throw TemplateError(
                 .unsupportedConstruct,
-                "a `{` directly before an action cannot be expressed in Mustache (it would read `{{{`)",
+                "a `{` directly before an action, `{{ else }}`, `{{ end }}` or the end of the template cannot be "
+                    + "expressed in Mustache (it would read `{{{` or an unclosed tag)",
                 file: file,
                 line: line
             )
