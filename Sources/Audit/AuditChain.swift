@@ -51,7 +51,7 @@ public struct AuditChain: Sendable {
     public func unlinkedProblem(_ event: AuditEvent) -> AuditUnlinkedProblem? {
         guard event.seq == 0, event.prevHash.isEmpty, let keyID = event.keyID else { return .notUnlinked }
         guard let key = keys.key(id: keyID) else { return .unknownKey(keyID) }
-        return Self.mac(of: event, key: key) == event.hash ? nil : .hashMismatch
+        return Self.isMAC(event.hash, of: event, key: key) ? nil : .hashMismatch
     }
 
     /// HMAC-SHA256(key, prevHash ‖ canonical(event)) in lower-case hex; ignores `event.hash`.
