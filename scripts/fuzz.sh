@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 jobs="${FUZZ_JOBS:-2}"
-scratch=.build-fuzz
+scratch="${FUZZ_SCRATCH_PATH:-.build-fuzz}"
 
 # libFuzzer's driver without its main (fuzz-parsers has its own, which picks the target).
 resources="$(swiftc -print-target-info | python3 -c 'import json, sys; print(json.load(sys.stdin)["paths"]["runtimeResourcePath"])')"
