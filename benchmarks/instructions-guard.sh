@@ -2,8 +2,10 @@
 # The instruction-count guard (issue 28), as SwiftNIO guards its allocation counts
 # (IntegrationTests/tests_04_performance/Thresholds): benchmarks/instructions.sh measures the release
 # build with the parameters benchmarks/instructions-thresholds.json records, and the guard fails when
-# instructions per email or per health request are more than TOLERANCE (3 %) above the file's figure,
-# a regression, or more than that below it: an improvement, which lowers the file in the same commit.
+# instructions per email or per health request are more than TOLERANCE (3 %) above the file's figure:
+# a regression. More than that below it is an improvement, which lowers the file in the same commit;
+# the guard says so but does not fail, because the per-email figure still carries the idle pollers'
+# share, which is smaller on a quiet machine than on the busy one the file may have been measured on.
 #
 #   benchmarks/instructions-guard.sh            measure and compare (scripts/test.sh runs it)
 #   benchmarks/instructions-guard.sh --update   measure and rewrite the file with the figures
@@ -73,7 +75,7 @@ for name, value in measured.items():
     if change > tolerance:
         verdict, failed = f"FAILED: more than {tolerance} % above the threshold", True
     elif change < -tolerance:
-        verdict, failed = f"FAILED: more than {tolerance} % below: lower {path} (--update) in this commit", True
+        verdict = f"more than {tolerance} % below: lower {path} (--update) with the change that did it"
     print(f"instructions-guard: {name} {value} vs {expected} ({change:+.2f} %): {verdict}")
 sys.exit(1 if failed else 0)
 EOF
