@@ -8,6 +8,7 @@ exactly as received) and N.json (the envelope). --fail-first N refuses the first
 --ready-file, if given. --tls makes a self-signed certificate for 127.0.0.1/localhost and writes
 it to <maildir>/../cert.pem so a client can trust it.
 """
+
 import argparse
 import asyncio
 import datetime
@@ -39,9 +40,7 @@ def make_certificate(directory):
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -125,8 +124,12 @@ def main():
     parser.add_argument("--auth", help="user:password; AUTH PLAIN/LOGIN then required")
     parser.add_argument("--mechanism", choices=["PLAIN", "LOGIN"], help="offer only this AUTH mechanism")
     parser.add_argument("--drop-second-mail", action="store_true")
-    parser.add_argument("--hold-first", type=float, default=0, help="seconds to wait before answering the first message")
-    parser.add_argument("--fail-first", type=int, default=0, help="refuse the first N messages (after DATA) with --fail-reply")
+    parser.add_argument(
+        "--hold-first", type=float, default=0, help="seconds to wait before answering the first message"
+    )
+    parser.add_argument(
+        "--fail-first", type=int, default=0, help="refuse the first N messages (after DATA) with --fail-reply"
+    )
     parser.add_argument(
         "--fail-reply",
         default="451 4.3.0 Try again later",

@@ -2,6 +2,7 @@
 """Parses a message file with Python's email package under policy=email.policy.strict (any defect
 raises) and prints what a mail client would see as JSON: the decoded headers, the text part,
 the HTML part and the MIME structure. An independent check of what Mail builds."""
+
 import email
 import email.policy
 import json

@@ -46,7 +46,10 @@ class GatewayProcess:
             # The port goes in as the environment variable when the test sets it, else as the flag.
             [*prefix, str(binary or require_gateway()), "serve", "--config", str(config)]
             + ([] if "RECOVERY_GATEWAY_SERVER_PORT" in environment else ["--port", str(self.port)]),
-            cwd=str(cwd or workdir), env=environment, stdout=self.out, stderr=subprocess.STDOUT,
+            cwd=str(cwd or workdir),
+            env=environment,
+            stdout=self.out,
+            stderr=subprocess.STDOUT,
         )
 
     def log(self):
@@ -130,7 +133,8 @@ def deliver_one_email(
     processes.append(gateway)
     gateway.wait_ready()
     answer = harness.http(
-        "POST", gateway.url + "/v1/recovery-emails",
+        "POST",
+        gateway.url + "/v1/recovery-emails",
         {"identity_id": harness.ALICE, "method": "link", "reason": "deploy test"},
         {"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": "deploy-1", "Prefer": "wait=20"},
     )

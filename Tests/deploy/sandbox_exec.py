@@ -76,10 +76,16 @@ def allowed_syscalls(spec):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--filter", default="@system-service ~@privileged @resources",
-                        help="the unit's SystemCallFilter= lines joined (default: %(default)s)")
-    parser.add_argument("--address-families", default="AF_INET AF_INET6 AF_UNIX",
-                        help="the unit's RestrictAddressFamilies= (default: %(default)s)")
+    parser.add_argument(
+        "--filter",
+        default="@system-service ~@privileged @resources",
+        help="the unit's SystemCallFilter= lines joined (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--address-families",
+        default="AF_INET AF_INET6 AF_UNIX",
+        help="the unit's RestrictAddressFamilies= (default: %(default)s)",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -119,7 +125,11 @@ def main():
     for family in families:
         sandbox.add_rule(seccomp.ALLOW, "socket", seccomp.Arg(0, seccomp.EQ, int(family)))
     sandbox.load()
-    print(f"sandbox_exec: {added} syscalls allowed, socket() for {args.address_families}, MDWE on, no new privileges", file=sys.stderr, flush=True)
+    print(
+        f"sandbox_exec: {added} syscalls allowed, socket() for {args.address_families}, MDWE on, no new privileges",
+        file=sys.stderr,
+        flush=True,
+    )
     os.execvp(command[0], command)
 
 

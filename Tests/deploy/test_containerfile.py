@@ -15,7 +15,14 @@ import sys
 import yaml
 
 from deploy_support import (
-    DEPLOY, REPO, GatewayProcess, as_user, harness, image_user, require_gateway, unprivileged_copy,
+    DEPLOY,
+    REPO,
+    GatewayProcess,
+    as_user,
+    harness,
+    image_user,
+    require_gateway,
+    unprivileged_copy,
 )
 
 CONTAINERFILE = DEPLOY / "Containerfile"
@@ -158,7 +165,9 @@ def test_build_copies_every_target_and_the_ignore_file_lets_it_through():
     assert needed <= set(copied), needed - set(copied)
     for path in copied:
         assert (REPO / path).exists(), path
-    ignore = [line.strip() for line in IGNORE_FILE.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    ignore = [
+        line.strip() for line in IGNORE_FILE.read_text().splitlines() if line.strip() and not line.startswith("#")
+    ]
     assert ignore[0] == "**"
     for path in copied:
         assert f"!{path}" in ignore, f"{path} is excluded from the build context"
@@ -210,8 +219,9 @@ def test_image_layout_serves_and_answers_its_healthcheck(open_tmp, processes):
     config = exec_form(of("CMD", RUNTIME)[-1])[1].replace("/app", str(app))
     port = harness.free_port()
     env["RECOVERY_GATEWAY_SERVER_PORT"] = str(port)  # as `docker run -e` would set it; the healthcheck reads it
-    gateway = GatewayProcess(open_tmp, config, env=env, cwd=app, port=port, prefix=as_user(uid, gid),
-                             binary=unprivileged_copy(open_tmp))
+    gateway = GatewayProcess(
+        open_tmp, config, env=env, cwd=app, port=port, prefix=as_user(uid, gid), binary=unprivileged_copy(open_tmp)
+    )
     processes.append(gateway)
     gateway.wait_ready()
     assert f"listening on 0.0.0.0:{gateway.port}" in gateway.log()

@@ -16,7 +16,14 @@ import yaml
 from kubernetes_validate.utils import all_versions
 
 from deploy_support import (
-    DEPLOY, REPO, as_user, deliver_one_email, harness, load_yaml_documents, require_gateway, unprivileged_copy,
+    DEPLOY,
+    REPO,
+    as_user,
+    deliver_one_email,
+    harness,
+    load_yaml_documents,
+    require_gateway,
+    unprivileged_copy,
     write_credentials,
 )
 
@@ -108,10 +115,14 @@ def test_probe_routes_answer_on_the_real_gateway(tmp_path, processes):
     stand_in = harness.StandIn(str(tmp_path))
     processes.append(stand_in)
     config = tmp_path / "gateway.yaml"
-    config.write_text(harness.config_yaml(
-        str(tmp_path), http_port=harness.free_port(), kratos_url=stand_in.url,
-        smtp_url=f"smtp://127.0.0.1:{smtp.port}/?disable_starttls=true",
-    ))
+    config.write_text(
+        harness.config_yaml(
+            str(tmp_path),
+            http_port=harness.free_port(),
+            kratos_url=stand_in.url,
+            smtp_url=f"smtp://127.0.0.1:{smtp.port}/?disable_starttls=true",
+        )
+    )
     gateway = harness.Gateway(str(tmp_path), config.read_text())
     gateway.start()
     try:
@@ -141,7 +152,9 @@ def test_pod_is_locked_down_and_matches_the_image_user():
     uid = re.search(r"^USER (\d+):(\d+)$", (DEPLOY / "Containerfile").read_text(), re.MULTILINE)
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert (pod["securityContext"]["runAsUser"], pod["securityContext"]["runAsGroup"]) == (
-        int(uid.group(1)), int(uid.group(2)))
+        int(uid.group(1)),
+        int(uid.group(2)),
+    )
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     assert pod["automountServiceAccountToken"] is False
     context = container()["securityContext"]
@@ -181,17 +194,24 @@ def test_config_secret_and_mounts_agree():
     secret = manifest("secret.example.yaml")["stringData"]
     volume, mount_path = secret_mount()
     items = {item["path"]: item["key"] for item in volume["items"]}
-    files = [config["smtp"]["password_file"], config["kratos"]["token_file"], config["audit"]["key_file"],
-             config["audit"]["signing_key_file"], config["courier"]["payload_key_file"],
-             config["console"]["oidc_client_secret_file"]]
+    files = [
+        config["smtp"]["password_file"],
+        config["kratos"]["token_file"],
+        config["audit"]["key_file"],
+        config["audit"]["signing_key_file"],
+        config["courier"]["payload_key_file"],
+        config["console"]["oidc_client_secret_file"],
+    ]
     for path in files:
         directory, _, name = path.rpartition("/")
         assert directory == mount_path and items[name] in secret, path
     (store_env,) = [e for e in container()["env"] if e["name"] == "RECOVERY_GATEWAY_STORE_URL"]
     assert store_env["valueFrom"]["secretKeyRef"]["key"] in secret
     assert volume["defaultMode"] == 0o440  # readable by fsGroup, nobody else
-    assert deployment()["spec"]["template"]["spec"]["securityContext"]["fsGroup"] == \
-        deployment()["spec"]["template"]["spec"]["securityContext"]["runAsGroup"]
+    assert (
+        deployment()["spec"]["template"]["spec"]["securityContext"]["fsGroup"]
+        == deployment()["spec"]["template"]["spec"]["securityContext"]["runAsGroup"]
+    )
 
 
 def test_no_secret_value_is_committed():
@@ -237,8 +257,14 @@ def test_configmap_config_delivers_with_the_secret_files(open_tmp, processes, po
     root = open_tmp / "root"  # the working directory: read-only for the pod's user
     root.mkdir(mode=0o755)
     code, log = deliver_one_email(
-        open_tmp, config, mounted, processes, env={"RECOVERY_GATEWAY_STORE_URL": postgres.create_database()},
-        prefix=as_user(uid, gid), cwd=root, binary=unprivileged_copy(open_tmp),
+        open_tmp,
+        config,
+        mounted,
+        processes,
+        env={"RECOVERY_GATEWAY_STORE_URL": postgres.create_database()},
+        prefix=as_user(uid, gid),
+        cwd=root,
+        binary=unprivileged_copy(open_tmp),
     )
     assert code == 0, log[-3000:]
     assert "smtp-pass-k8s-5d2e" not in log and "ory_pat_k8s_8b1c" not in log
@@ -259,7 +285,10 @@ def test_configmap_postgres_url_passes_configuration_loading(tmp_path):
     result = subprocess.run(
         [str(require_gateway()), "migrate", "--config", str(config)],
         env={"PATH": "/usr/bin:/bin", "RECOVERY_GATEWAY_STORE_URL": url},
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert result.returncode == 1 and "configuration:" not in result.stderr, result.stderr
     assert "cannot migrate" in result.stderr, result.stderr
@@ -270,12 +299,16 @@ def test_secret_template_placeholder_key_is_refused(tmp_path):
     """A pod started with the unedited Secret template exits at once, naming the audit key."""
     config, mounted = config_with_mounts(tmp_path)
     placeholders = manifest("secret.example.yaml")["stringData"]
-    write_credentials(mounted, placeholders["smtp-password"], placeholders["kratos-token"],
-                      placeholders["audit.key"].encode())
+    write_credentials(
+        mounted, placeholders["smtp-password"], placeholders["kratos-token"], placeholders["audit.key"].encode()
+    )
     result = subprocess.run(
         [str(require_gateway()), "serve", "--config", str(config), "--port", str(harness.free_port())],
         env={"PATH": "/usr/bin:/bin", "RECOVERY_GATEWAY_STORE_URL": "sqlite://" + str(tmp_path / "g.sqlite")},
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert result.returncode == 1, result
     assert "audit.key_file" in result.stderr and "at least 32" in result.stderr, result.stderr

@@ -46,10 +46,19 @@ def unit_with_binary(tmp_path, binary):
 def test_unit_is_hardened_as_documented():
     service = parse_unit(UNIT.read_text())["Service"]
     expected = {
-        "Type": "simple", "DynamicUser": "yes", "StateDirectory": "recovery-gateway", "ProtectSystem": "strict",
-        "ProtectHome": "yes", "PrivateTmp": "yes", "NoNewPrivileges": "yes", "CapabilityBoundingSet": "",
-        "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX", "MemoryDenyWriteExecute": "yes",
-        "KillSignal": "SIGTERM", "Restart": "on-failure", "WorkingDirectory": STATE_DIR,
+        "Type": "simple",
+        "DynamicUser": "yes",
+        "StateDirectory": "recovery-gateway",
+        "ProtectSystem": "strict",
+        "ProtectHome": "yes",
+        "PrivateTmp": "yes",
+        "NoNewPrivileges": "yes",
+        "CapabilityBoundingSet": "",
+        "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX",
+        "MemoryDenyWriteExecute": "yes",
+        "KillSignal": "SIGTERM",
+        "Restart": "on-failure",
+        "WorkingDirectory": STATE_DIR,
     }
     for key, value in expected.items():
         assert service[key] == [value], key
@@ -122,14 +131,24 @@ def test_sandbox_really_restricts():
     assert result.returncode == 0, result
     lines = result.stdout.split("\n")
     assert lines[:7] == [
-        "mdwe 1", "wx refused 1", "chroot refused 1", "setpriority refused 1", "netlink refused 1", "inet allowed",
+        "mdwe 1",
+        "wx refused 1",
+        "chroot refused 1",
+        "setpriority refused 1",
+        "netlink refused 1",
+        "inet allowed",
         "mprotect-x refused 1",
     ], result
     # Without the sandbox the same probe is allowed (the test runs as root), so the refusals are its doing.
     if subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() == "0":
         plain = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.split("\n")
         assert plain[:7] == [
-            "mdwe 0", "wx allowed", "chroot allowed", "setpriority allowed", "netlink allowed", "inet allowed",
+            "mdwe 0",
+            "wx allowed",
+            "chroot allowed",
+            "setpriority allowed",
+            "netlink allowed",
+            "inet allowed",
             "mprotect-x allowed",
         ], plain
 
@@ -145,7 +164,8 @@ def test_gateway_delivers_in_the_unit_layout_under_its_sandbox(tmp_path, process
         assert path in text, path
     config = tmp_path / "gateway.yaml"
     config.write_text(
-        text.replace(CREDENTIALS_DIR, str(credentials)).replace(STATE_DIR, str(state))
+        text.replace(CREDENTIALS_DIR, str(credentials))
+        .replace(STATE_DIR, str(state))
         .replace(TEMPLATES_DIR, str(templates))
     )
     before = set(tmp_path.iterdir())
@@ -161,5 +181,10 @@ def test_gateway_delivers_in_the_unit_layout_under_its_sandbox(tmp_path, process
     for secret in ("smtp-pass-7e1f", "ory_pat_deploy_3c9a"):
         assert secret not in log
     assert {p.name for p in set(tmp_path.iterdir()) - before} <= {
-        "stand-in.err", "stand-in-token", "smtp", "smtp.log", "smtp.port", *{p.name for p in tmp_path.glob("gateway-*.log")}
+        "stand-in.err",
+        "stand-in-token",
+        "smtp",
+        "smtp.log",
+        "smtp.port",
+        *{p.name for p in tmp_path.glob("gateway-*.log")},
     }

@@ -36,13 +36,28 @@ NO_RECOVERY = "3d4e5f6a-7b8c-4d9e-8f0a-2b3c4d5e6f70"
 
 # API keys: the key itself goes to the caller, its SHA-256 to the gateway's config.
 KEYS = {
-    "backend": ("rg_backend_e2e_7f3c9a2b5d8e1f4a6c0b", ["recovery:send", "recovery:read", "audit:read",
-                                                      "identity:read"]),
-    "support": ("rg_support_e2e_1a2b3c4d5e6f7a8b9c0d", ["recovery:send", "recovery:send:any-recipient", "recovery:read"]),
+    "backend": (
+        "rg_backend_e2e_7f3c9a2b5d8e1f4a6c0b",
+        ["recovery:send", "recovery:read", "audit:read", "identity:read"],
+    ),
+    "support": (
+        "rg_support_e2e_1a2b3c4d5e6f7a8b9c0d",
+        ["recovery:send", "recovery:send:any-recipient", "recovery:read"],
+    ),
     "reader": ("rg_reader_e2e_9e8d7c6b5a4f3e2d1c0b", ["recovery:read"]),
     # Every scope (Tests/e2e/test_openapi.py: schemathesis exercises every operation with it).
-    "admin": ("rg_admin_e2e_5c4b3a2f1e0d9c8b7a6f", ["recovery:send", "recovery:send:any-recipient", "recovery:read", "audit:read",
-                                                    "courier:kratos", "batch:admin", "identity:read"]),
+    "admin": (
+        "rg_admin_e2e_5c4b3a2f1e0d9c8b7a6f",
+        [
+            "recovery:send",
+            "recovery:send:any-recipient",
+            "recovery:read",
+            "audit:read",
+            "courier:kratos",
+            "batch:admin",
+            "identity:read",
+        ],
+    ),
     # Steers every key's batches, and may do nothing else (Tests/e2e/test_batch.py).
     "operator": ("rg_operator_e2e_8b7a6f5e4d3c2b1a0f9e", ["batch:admin"]),
     # The key Kratos's HTTP courier holds (Tests/e2e/test_kratos_courier.py).
@@ -163,8 +178,17 @@ class SMTPServer:
             os.remove(self.ready)
         self.log = open(os.path.join(workdir, name + ".log"), "ab")
         self.process = subprocess.Popen(
-            [sys.executable, str(SMTP_SERVER), "--maildir", self.maildir, "--ready-file", self.ready,
-             "--port", str(port), *options],
+            [
+                sys.executable,
+                str(SMTP_SERVER),
+                "--maildir",
+                self.maildir,
+                "--ready-file",
+                self.ready,
+                "--port",
+                str(port),
+                *options,
+            ],
             stdout=self.log,
             stderr=self.log,
         )
@@ -207,8 +231,14 @@ def config_yaml(workdir, *, http_port, kratos_url, smtp_url, templates_dir=None,
         "store": {"url": "sqlite://" + os.path.join(workdir, "gateway.sqlite")},
         "audit": {"key_file": os.path.join(workdir, "audit.key")},
         "delivery": {
-            "backoff_initial": "100ms", "backoff_max": "1s", "lease": "2s", "cooldown": "0s",
-            "rate_per_key": 100000, "burst_per_key": 100000, "workers": 8, "max_attempts": 8,
+            "backoff_initial": "100ms",
+            "backoff_max": "1s",
+            "lease": "2s",
+            "cooldown": "0s",
+            "rate_per_key": 100000,
+            "burst_per_key": 100000,
+            "workers": 8,
+            "max_attempts": 8,
         },
         # The Kratos of the courier fixtures (Tests/Fixtures/kratos-courier) issues its links there.
         "courier": {"allowed_link_origins": ["https://auth.example.com"]},
@@ -226,7 +256,7 @@ def config_yaml(workdir, *, http_port, kratos_url, smtp_url, templates_dir=None,
     lines.append("api_keys:")
     for name, (key, scopes) in KEYS.items():
         digest = hashlib.sha256(key.encode()).hexdigest()
-        lines.append(f"  - name: {name}\n    sha256: \"{digest}\"\n    scopes: [{', '.join(scopes)}]")
+        lines.append(f'  - name: {name}\n    sha256: "{digest}"\n    scopes: [{", ".join(scopes)}]')
     return "\n".join(lines) + "\n"
 
 
@@ -255,7 +285,9 @@ class Gateway:
         self.stderr = open(self.stderr_path, "wb")
         self.process = subprocess.Popen(
             [str(GATEWAY_BIN), "serve", "--config", self.config],
-            cwd=self.workdir, stdout=self.stdout, stderr=self.stderr,
+            cwd=self.workdir,
+            stdout=self.stdout,
+            stderr=self.stderr,
         )
         if ready:
             self.wait_ready()
@@ -274,8 +306,10 @@ class Gateway:
 
     def logs(self):
         text = ""
-        for path in sorted(glob.glob(os.path.join(self.workdir, f"{self.name}.*.out")) +
-                           glob.glob(os.path.join(self.workdir, f"{self.name}.*.err"))):
+        for path in sorted(
+            glob.glob(os.path.join(self.workdir, f"{self.name}.*.out"))
+            + glob.glob(os.path.join(self.workdir, f"{self.name}.*.err"))
+        ):
             with open(path, "rb") as f:
                 text += f.read().decode("utf-8", "replace")
         return text
@@ -341,7 +375,9 @@ class Gateway:
     def cli(self, *args, timeout=60):
         return subprocess.run(
             [str(GATEWAY_BIN), *args, "--config", self.config],
-            cwd=self.workdir, capture_output=True, timeout=timeout,
+            cwd=self.workdir,
+            capture_output=True,
+            timeout=timeout,
         )
 
     def kill9(self):
@@ -391,7 +427,9 @@ class Postgres:
     def query(self, database, sql):
         done = subprocess.run(
             ["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", self.database_url(database), "-c", sql],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if done.returncode != 0:
             raise RuntimeError(f"psql {sql!r} failed: {done.stderr.strip()}")
@@ -425,5 +463,7 @@ def offline_verification(exporter, key_holder, directory):
         f.write(key_holder.cli("audit", "public-key").stdout)
     return subprocess.run(
         [str(GATEWAY_BIN), "audit", "verify", "--file", export, "--public-key", public_key],
-        capture_output=True, timeout=60, cwd=directory,
+        capture_output=True,
+        timeout=60,
+        cwd=directory,
     )

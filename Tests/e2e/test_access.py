@@ -30,7 +30,9 @@ def test_foreign_recipient_needs_the_any_recipient_scope(stack, gateway):
     refused = [e for e in gateway.audit_ndjson() if e["action"] == "email.refused"]
     assert [e["outcome"] for e in refused] == ["recipient_not_allowed"]
 
-    answer = gateway.send({"identity_id": ALICE, "recipient": "attacker@example.com"}, "foreign", key="support", wait=10)
+    answer = gateway.send(
+        {"identity_id": ALICE, "recipient": "attacker@example.com"}, "foreign", key="support", wait=10
+    )
     assert answer.status == 200, answer
     assert answer.json()["status"] == "sent"
     [message] = stack.smtp.messages()

@@ -53,8 +53,12 @@ def test_edited_event_is_reported_at_its_seq_by_the_api_and_the_cli(gateway):
     target = events[2]["seq"]
     details = json.loads(json.dumps(events[2]["details"]))
     details["reason"] = "nothing to see here"
-    tamper(gateway.workdir + "/gateway.sqlite", "UPDATE audit_events SET details = ? WHERE seq = ?",
-           json.dumps(details), target)
+    tamper(
+        gateway.workdir + "/gateway.sqlite",
+        "UPDATE audit_events SET details = ? WHERE seq = ?",
+        json.dumps(details),
+        target,
+    )
 
     answer = gateway.request("GET", "/v1/audit-events/verify")
     assert answer.status == 200, answer

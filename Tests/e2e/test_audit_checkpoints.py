@@ -23,12 +23,17 @@ def exported(gateway):
 
 def wait_all_covered(gateway, count):
     """The audit log once it holds `count` events besides checkpoints and ends with a checkpoint of them all."""
+
     def covered():
         events = exported(gateway)
         last = events[-1]
         logged = [e["seq"] for e in events if e["action"] != "audit.checkpoint"]
-        return (len(logged) == count and last["action"] == "audit.checkpoint"
-                and int(last["details"]["seq"]) >= max(logged) and events)
+        return (
+            len(logged) == count
+            and last["action"] == "audit.checkpoint"
+            and int(last["details"]["seq"]) >= max(logged)
+            and events
+        )
 
     return wait_for(covered, 60, what=f"a checkpoint of all {count} events")
 
@@ -58,7 +63,9 @@ def test_serve_writes_checkpoints_that_verify_offline(stack, tmp_path):
     (auditor / "audit.pub").write_bytes(printed.stdout)
     result = subprocess.run(
         [str(GATEWAY_BIN), "audit", "verify", "--file", "export.ndjson", "--public-key", "audit.pub"],
-        cwd=auditor, capture_output=True, timeout=60,
+        cwd=auditor,
+        capture_output=True,
+        timeout=60,
     )
     out = result.stdout.decode()
     assert result.returncode == 0, result.stderr
@@ -85,6 +92,7 @@ def manual_procedure(export, public_key):
     def micros(at):
         whole, fraction = at[:-1].split(".")
         import datetime
+
         seconds = datetime.datetime.fromisoformat(whole + "+00:00").timestamp()
         return int(seconds) * 1_000_000 + int(fraction)
 
@@ -96,13 +104,25 @@ def manual_procedure(export, public_key):
         # Version 2 (the event names its key) ends with key_id; version 1 (it does not) has neither.
         key_id = e.get("key_id")
         magic = b"RGAUDIT2" if key_id else b"RGAUDIT1"
-        canonical = (magic + struct.pack(">q", e["seq"]) + text(e["id"]) + struct.pack(">q", micros(e["at"]))
-                     + text(e["actor"]) + optional(e.get("source_ip")) + optional(e.get("request_id"))
-                     + text(e["action"]) + optional(e.get("delivery_id")) + optional(e.get("identity_id"))
-                     + optional(e.get("recipient_hash")) + optional(e.get("recipient_masked"))
-                     + optional(e.get("outcome")) + struct.pack(">q", len(details))
-                     + b"".join(text(k) + text(v) for k, v in details) + text(e["prev_hash"])
-                     + (text(key_id) if key_id else b""))
+        canonical = (
+            magic
+            + struct.pack(">q", e["seq"])
+            + text(e["id"])
+            + struct.pack(">q", micros(e["at"]))
+            + text(e["actor"])
+            + optional(e.get("source_ip"))
+            + optional(e.get("request_id"))
+            + text(e["action"])
+            + optional(e.get("delivery_id"))
+            + optional(e.get("identity_id"))
+            + optional(e.get("recipient_hash"))
+            + optional(e.get("recipient_masked"))
+            + optional(e.get("outcome"))
+            + struct.pack(">q", len(details))
+            + b"".join(text(k) + text(v) for k, v in details)
+            + text(e["prev_hash"])
+            + (text(key_id) if key_id else b"")
+        )
         digest = hashlib.sha256(digest + canonical + e["hash"].encode()).digest()
         digests[e["seq"]] = digest.hex()
     checkpoint = [e for e in events if e["action"] == "audit.checkpoint"][-1]["details"]
@@ -111,19 +131,38 @@ def manual_procedure(export, public_key):
     message = os.path.join(directory, "message")
     signature = os.path.join(directory, "signature")
     with open(message, "w") as f:
-        f.write(f"recovery-gateway audit checkpoint v1\nseq={checkpoint['seq']}\ndigest={checkpoint['digest']}\n"
-                f"head={checkpoint['head']}\nat={checkpoint['signed_at']}\n")
+        f.write(
+            f"recovery-gateway audit checkpoint v1\nseq={checkpoint['seq']}\ndigest={checkpoint['digest']}\n"
+            f"head={checkpoint['head']}\nat={checkpoint['signed_at']}\n"
+        )
     with open(signature, "wb") as f:
         f.write(base64.b64decode(checkpoint["signature"]))
-    verified = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(public_key), "-rawin",
-                               "-in", message, "-sigfile", signature], capture_output=True)
+    verified = subprocess.run(
+        [
+            "openssl",
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            str(public_key),
+            "-rawin",
+            "-in",
+            message,
+            "-sigfile",
+            signature,
+        ],
+        capture_output=True,
+    )
     assert verified.returncode == 0, verified.stdout + verified.stderr
     return int(checkpoint["seq"])
 
 
 def test_two_replicas_on_postgresql_both_checkpoint_and_the_export_verifies(stack, postgres, tmp_path):
-    settings = {"store.url": postgres.create_database(), "audit.checkpoint_interval": "200ms",
-                "audit.checkpoint_every_events": 2}
+    settings = {
+        "store.url": postgres.create_database(),
+        "audit.checkpoint_interval": "200ms",
+        "audit.checkpoint_every_events": 2,
+    }
     # One after the other: the first creates the key files the second then reads.
     first, second = [stack.start_gateway(overrides=settings, name=f"replica{n + 1}") for n in range(2)]
     for n in range(10):

@@ -71,10 +71,14 @@ def test_another_key_stops_start_up_and_changes_nothing(stack):
 
     # Only the last event when told so (from the environment): the head is the first failing seq.
     head = before["audit_events"][-1][0]
+
     def migrate(**environment):
         return subprocess.run(
             [str(GATEWAY_BIN), "migrate", "--config", gateway.config],
-            cwd=stack.workdir, capture_output=True, timeout=60, env={**os.environ, **environment},
+            cwd=stack.workdir,
+            capture_output=True,
+            timeout=60,
+            env={**os.environ, **environment},
         )
 
     result = migrate(RECOVERY_GATEWAY_AUDIT_STARTUP_VERIFY_EVENTS="1")

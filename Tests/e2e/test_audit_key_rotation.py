@@ -31,7 +31,9 @@ def test_rotate_key_while_serving_then_restart_with_the_printed_lines(stack, tmp
     out = rotated.stdout.decode()
     assert re.match(r"rotated the audit log at seq \d+: key id [0-9a-f]{16} -> [0-9a-f]{16}\n", out), out
     signing_file = os.path.join(stack.workdir, "audit-signing.key")
-    assert f"  key_file: {new_file}\n  previous_key_files: [{old_file}]\n  signing_key_file: {signing_file}\n" in out, out
+    assert f"  key_file: {new_file}\n  previous_key_files: [{old_file}]\n  signing_key_file: {signing_file}\n" in out, (
+        out
+    )
     assert os.stat(new_file).st_mode & 0o777 == 0o600
     # The old configuration no longer opens the log (`audit export` fails closed); the API still reads it.
     assert gateway.cli("audit", "export").returncode == 1
@@ -46,8 +48,12 @@ def test_rotate_key_while_serving_then_restart_with_the_printed_lines(stack, tmp
     assert gateway.stop() == 0
 
     # The printed lines, as the operator sets them (the signing key stays: the export verifies with one public key).
-    overrides = {**settings, "audit.key_file": new_file, "audit.previous_key_files": [old_file],
-                 "audit.signing_key_file": signing_file}
+    overrides = {
+        **settings,
+        "audit.key_file": new_file,
+        "audit.previous_key_files": [old_file],
+        "audit.signing_key_file": signing_file,
+    }
     restarted = stack.start_gateway(overrides=overrides, name="restarted")
     sent(restarted, "after the rotation", "after-rotation")
     verification = restarted.request("GET", "/v1/audit-events/verify").json()
@@ -74,8 +80,7 @@ def test_rotate_key_while_serving_then_restart_with_the_printed_lines(stack, tmp
 
     # Without the old key, start-up and verify name the key id that is missing, not an edit.
     old_id = rotation[0]["details"]["from_key_id"]
-    forgetful = stack.start_gateway(overrides={**settings, "audit.key_file": new_file}, name="forgetful",
-                                    ready=False)
+    forgetful = stack.start_gateway(overrides={**settings, "audit.key_file": new_file}, name="forgetful", ready=False)
     code = forgetful.process.wait(timeout=60)
     forgetful.stop()
     assert code == 1

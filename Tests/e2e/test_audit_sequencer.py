@@ -40,6 +40,7 @@ def ready(gateway):
 def wait_covered(gateway):
     """The log through `gateway`'s API once nothing waits unsequenced and a checkpoint covers every
     event that is not itself a checkpoint."""
+
     def covered():
         events = gateway.audit_ndjson()
         logged = [e["seq"] for e in events if e["action"] != "audit.checkpoint"]
@@ -51,6 +52,7 @@ def wait_covered(gateway):
 
 def verify_online(gateway):
     """`GET /v1/audit-events/verify`, waiting out its rate limit."""
+
     def answered():
         answer = gateway.request("GET", "/v1/audit-events/verify")
         return answer if answer.status != 429 else None
@@ -117,8 +119,10 @@ def test_a_burst_to_every_replica_with_one_killed_loses_no_event_and_the_export_
     survivor.stop()
     summary = [json.loads(line) for line in survivor.logs().splitlines() if '"group commits"' in line]
     with capsys.disabled():
-        print(f"\n[sequencer x{count}] accepted={len(accepted)} duplicates={duplicates} events={len(events)} "
-              f"emails_at_kill={killed_at} survivor={summary[-1] if summary else 'no summary'}")
+        print(
+            f"\n[sequencer x{count}] accepted={len(accepted)} duplicates={duplicates} events={len(events)} "
+            f"emails_at_kill={killed_at} survivor={summary[-1] if summary else 'no summary'}"
+        )
 
 
 def test_a_rewritten_or_deleted_event_in_an_export_is_detected_and_truncation_named(stack, replicas, tmp_path):
@@ -136,14 +140,18 @@ def test_a_rewritten_or_deleted_event_in_an_export_is_detected_and_truncation_na
     def verify(name, content):
         path = tmp_path / name
         path.write_text("".join(content))
-        return subprocess.run([str(GATEWAY_BIN), "audit", "verify", "--file", str(path), "--public-key",
-                               str(tmp_path / "audit.pub")], capture_output=True, timeout=60, text=True)
+        return subprocess.run(
+            [str(GATEWAY_BIN), "audit", "verify", "--file", str(path), "--public-key", str(tmp_path / "audit.pub")],
+            capture_output=True,
+            timeout=60,
+            text=True,
+        )
 
     rewritten = json.loads(lines[requested])
     rewritten["actor"] = "mallory"
-    changed = verify("rewritten.ndjson", lines[:requested] + [json.dumps(rewritten) + "\n"] + lines[requested + 1:])
+    changed = verify("rewritten.ndjson", lines[:requested] + [json.dumps(rewritten) + "\n"] + lines[requested + 1 :])
     assert changed.returncode != 0, changed.stdout
-    deleted = verify("deleted.ndjson", lines[:requested] + lines[requested + 1:])
+    deleted = verify("deleted.ndjson", lines[:requested] + lines[requested + 1 :])
     assert deleted.returncode != 0, deleted.stdout
     assert f"seq {requested + 2}" in deleted.stdout + deleted.stderr
     # Cut after the last checkpoint's coverage: what is left verifies, and the output says where it ends.
@@ -153,9 +161,7 @@ def test_a_rewritten_or_deleted_event_in_an_export_is_detected_and_truncation_na
     assert f"linked: seq 1-{covered}:" in cut.stdout, cut.stdout
 
 
-def test_an_unsequenced_event_that_does_not_verify_is_never_sealed_and_breaks_readiness(
-    stack, postgres, replicas
-):
+def test_an_unsequenced_event_that_does_not_verify_is_never_sealed_and_breaks_readiness(stack, postgres, replicas):
     first, second = replicas(2)
     assert first.send({"identity_id": ALICE, "reason": "before"}, "before-forgery").status == 202
     first.wait_all_sent()
@@ -163,16 +169,21 @@ def test_an_unsequenced_event_that_does_not_verify_is_never_sealed_and_breaks_re
     database = postgres.last_database
     key_id = postgres.query(database, "SELECT key_id FROM audit_events WHERE key_id IS NOT NULL LIMIT 1")
     # Someone with write access to the database (but not the HMAC key) slips an event in.
-    postgres.query(database, f"""
+    postgres.query(
+        database,
+        f"""
         INSERT INTO audit_intake (seq, id, at_us, actor, action, details, prev_hash, hash, key_id)
-        VALUES (0, gen_random_uuid(), 0, 'mallory', 'email.requested', '{{}}', '', repeat('a', 64), '{key_id}')""")
+        VALUES (0, gen_random_uuid(), 0, 'mallory', 'email.requested', '{{}}', '', repeat('a', 64), '{key_id}')""",
+    )
     for gateway in (first, second):
         wait_for(lambda g=gateway: ready(g)[0] == 503, 30, interval=0.2, what="readiness to report the break")
         status, body = ready(gateway)
         assert "audit log is broken" in body and "intake position" in body, body
         assert "mallory" not in gateway.logs()
-        assert re.search(r'recovery_gateway_audit_breaks_total\{found_by="sequencer"\} [1-9]',
-                         gateway.request("GET", "/metrics").body.decode())
+        assert re.search(
+            r'recovery_gateway_audit_breaks_total\{found_by="sequencer"\} [1-9]',
+            gateway.request("GET", "/metrics").body.decode(),
+        )
     online = verify_online(first)
     assert online["ok"] is False and "unsequenced event" in online["reason"], online
     assert postgres.query(database, "SELECT count(*) FROM audit_events WHERE actor = 'mallory'") == "0"
@@ -191,12 +202,15 @@ def test_a_checkpoint_never_signs_an_event_rewritten_in_the_database(stack, post
     gateway.wait_all_sent()
     clean = wait_covered(gateway)
     database = postgres.last_database
-    postgres.query(database, """
+    postgres.query(
+        database,
+        """
         DROP TRIGGER audit_events_no_change ON audit_events;
         CREATE FUNCTION launder() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN NEW.actor := 'mallory'; RETURN NEW; END $$;
         CREATE TRIGGER launder BEFORE INSERT ON audit_events FOR EACH ROW
-        WHEN (NEW.action = 'email.requested') EXECUTE FUNCTION launder();""")
+        WHEN (NEW.action = 'email.requested') EXECUTE FUNCTION launder();""",
+    )
     assert gateway.send({"identity_id": ALICE, "reason": "laundered"}, "laundered-1").status == 202
     gateway.wait_all_sent()
     wait_for(lambda: ready(gateway)[0] == 503, 30, interval=0.2, what="readiness to report the break")
@@ -204,8 +218,11 @@ def test_a_checkpoint_never_signs_an_event_rewritten_in_the_database(stack, post
     assert f"seq {rewritten}" in ready(gateway)[1]
     assert re.search(rf'"seq":"{rewritten}"', gateway.logs()), "the error names the seq"
     time.sleep(1.5)  # several checkpoint intervals with events to sign
-    signed = [int(json.loads(line)["details"]["seq"]) for line in gateway.cli("audit", "export").stdout.splitlines()
-              if json.loads(line)["action"] == "audit.checkpoint"]
+    signed = [
+        int(json.loads(line)["details"]["seq"])
+        for line in gateway.cli("audit", "export").stdout.splitlines()
+        if json.loads(line)["action"] == "audit.checkpoint"
+    ]
     assert signed and max(signed) < rewritten, (signed, rewritten)
     result = offline_verification(gateway, gateway, str(tmp_path))
     out = result.stdout.decode()
@@ -226,8 +243,13 @@ def test_key_rotation_while_several_replicas_run_loses_nothing(stack, postgres, 
     new_key = os.path.join(stack.workdir, "audit-2.key")
     assert first.stop() == 0
     rotated = stack.start_gateway(
-        overrides={"store.url": postgres.database_url(postgres.last_database), "delivery.lease": "2s", **CHECKPOINTS,
-                   "audit.key_file": new_key, "audit.previous_key_files": [old_key]},
+        overrides={
+            "store.url": postgres.database_url(postgres.last_database),
+            "delivery.lease": "2s",
+            **CHECKPOINTS,
+            "audit.key_file": new_key,
+            "audit.previous_key_files": [old_key],
+        },
         name="replica1-rotated",
     )
     for n in range(9):
@@ -257,14 +279,17 @@ def test_a_store_written_before_the_sequencer_upgrades_and_still_verifies(stack,
     gateway.stop()
     database = postgres.last_database
     # Back to the schema before: what the previous version left (its events all in audit_events).
-    postgres.query(database, """
+    postgres.query(
+        database,
+        """
         DROP TABLE audit_intake; DROP FUNCTION audit_intake_unchanged();
-        DELETE FROM schema_migrations WHERE name = 'v10_audit_sequencer';""")
+        DELETE FROM schema_migrations WHERE name = 'v10_audit_sequencer';""",
+    )
     gateway.start()
     assert gateway.send({"identity_id": ALICE, "reason": "after upgrade"}, "upgrade-after").status == 202
     gateway.wait_all_sent()
     after = wait_covered(gateway)
-    assert after[:len(before)] == before
+    assert after[: len(before)] == before
     assert "v10_audit_sequencer" in postgres.query(database, "SELECT string_agg(name, ',') FROM schema_migrations")
     assert verify_online(gateway)["ok"] is True
     result = offline_verification(gateway, gateway, str(tmp_path))

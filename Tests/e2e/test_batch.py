@@ -28,25 +28,37 @@ def test_dry_run_over_a_file_reports_every_line_and_stores_nothing(stack, tmp_pa
     deliveries, events, issued = len(gateway.deliveries()), len(gateway.audit_ndjson()), len(stack.stand_in.issued())
 
     ids = tmp_path / "ids.ndjson"
-    ids.write_text("\n".join([
-        json.dumps(TWO_ADDRESSES),                                          # 1 would_send
-        json.dumps({"email": "ada.lovelace@example.org"}),                  # 2 would_send (login email)
-        "",                                                                 # 3 blank: skipped
-        json.dumps(ALICE),                                                  # 4 cooldown (sent above)
-        json.dumps(NO_RECOVERY),                                            # 5 no_recovery_address
-        json.dumps(UNKNOWN),                                                # 6 not_found
-        "{not json",                                                        # 7 invalid
-        json.dumps({"identity_id": TWO_ADDRESSES, "colour": "red"}),        # 8 invalid (unknown field)
-        json.dumps({"identity_id": TWO_ADDRESSES, "recipient": "eve@evil.example"}),  # 9 recipient_not_allowed
-        json.dumps("neither-id-nor-email"),                                 # 10 invalid
-    ]) + "\n")
+    ids.write_text(
+        "\n".join(
+            [
+                json.dumps(TWO_ADDRESSES),  # 1 would_send
+                json.dumps({"email": "ada.lovelace@example.org"}),  # 2 would_send (login email)
+                "",  # 3 blank: skipped
+                json.dumps(ALICE),  # 4 cooldown (sent above)
+                json.dumps(NO_RECOVERY),  # 5 no_recovery_address
+                json.dumps(UNKNOWN),  # 6 not_found
+                "{not json",  # 7 invalid
+                json.dumps({"identity_id": TWO_ADDRESSES, "colour": "red"}),  # 8 invalid (unknown field)
+                json.dumps({"identity_id": TWO_ADDRESSES, "recipient": "eve@evil.example"}),  # 9 recipient_not_allowed
+                json.dumps("neither-id-nor-email"),  # 10 invalid
+            ]
+        )
+        + "\n"
+    )
     started = time.monotonic()
     result = cli(gateway, "batch", "send", "--file", str(ids), "--reason", "breach 2026-11", "--dry-run")
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.err
     shown = fields(result.out)
-    assert (shown["items"], shown["would_send"], shown["cooldown"], shown["no_recovery_address"],
-            shown["not_found"], shown["invalid"], shown["recipient_not_allowed"]) == ("9", "2", "1", "1", "1", "3", "1"), result.out
+    assert (
+        shown["items"],
+        shown["would_send"],
+        shown["cooldown"],
+        shown["no_recovery_address"],
+        shown["not_found"],
+        shown["invalid"],
+        shown["recipient_not_allowed"],
+    ) == ("9", "2", "1", "1", "1", "3", "1"), result.out
     assert "line 4: cooldown" in result.out
     assert "line 7: invalid (line: is not JSON)" in result.out
     assert "line 8: invalid (colour: is not a field of an item)" in result.out
@@ -59,7 +71,8 @@ def test_dry_run_over_a_file_reports_every_line_and_stores_nothing(stack, tmp_pa
     assert len(gateway.deliveries()) == deliveries
     audited = gateway.audit_ndjson()[events:]
     assert [(e["action"], e["actor"], e["details"]["items"], e["details"]["would_send"]) for e in audited] == [
-        ("batch.dry_run", "backend", "9", "2")], audited
+        ("batch.dry_run", "backend", "9", "2")
+    ], audited
     assert len(stack.stand_in.issued()) == issued
     assert stack.smtp.count() == 1
 
@@ -71,7 +84,11 @@ def test_a_plain_and_a_csv_file_and_what_sending_needs(stack, gateway, tmp_path)
     assert result.returncode == 0, result.err
     report = json.loads(result.out)
     assert report["dry_run"] is True
-    assert [(i["position"], i["outcome"]) for i in report["items"]] == [(1, "would_send"), (2, "would_send"), (4, "invalid")]
+    assert [(i["position"], i["outcome"]) for i in report["items"]] == [
+        (1, "would_send"),
+        (2, "would_send"),
+        (4, "invalid"),
+    ]
     assert report["items"][1]["identity_id"] == ALICE and report["items"][1]["recipient"] == "f***@o***.sh"
 
     csv = tmp_path / "ids.csv"
@@ -84,17 +101,31 @@ def test_a_plain_and_a_csv_file_and_what_sending_needs(stack, gateway, tmp_path)
     # Sending a batch needs an Idempotency-Key, as every send does; nothing is stored without one.
     answer = gateway.request("POST", "/v1/recovery-batches", {"items": [ALICE], "reason": "x"})
     assert answer.status == 400 and answer.json()["field"] == "Idempotency-Key", answer
-    answer = gateway.request("POST", "/v1/recovery-batches", {"items": [ALICE], "reason": "x", "rate": 0},
-                             headers={"Idempotency-Key": "b-rate"})
+    answer = gateway.request(
+        "POST",
+        "/v1/recovery-batches",
+        {"items": [ALICE], "reason": "x", "rate": 0},
+        headers={"Idempotency-Key": "b-rate"},
+    )
     assert answer.status == 422 and answer.json()["field"] == "rate", answer
     # A reader may not ask.
-    result = cli(gateway, "batch", "send", "--file", str(csv), "--reason", "migration", "--dry-run",
-                 key="rg_reader_e2e_9e8d7c6b5a4f3e2d1c0b")
+    result = cli(
+        gateway,
+        "batch",
+        "send",
+        "--file",
+        str(csv),
+        "--reason",
+        "migration",
+        "--dry-run",
+        key="rg_reader_e2e_9e8d7c6b5a4f3e2d1c0b",
+    )
     assert result.returncode == 1, result.err
     assert len(gateway.deliveries()) == 0 and stack.smtp.count() == 0
 
 
 # --- sending ---------------------------------------------------------------------------------------
+
 
 def make_identities(stand_in, count, prefix):
     """`count` new identities at the stand-in, each with its own email recovery address: their ids."""
@@ -109,8 +140,9 @@ def post_batch(gateway, lines, key, api_key="backend", **query):
     query = {"reason": "breach 2026-11", **query}
     path = "/v1/recovery-batches?" + "&".join(f"{k}={urllib.parse.quote(str(v))}" for k, v in query.items())
     body = ("\n".join(lines) + "\n").encode()
-    return gateway.request("POST", path, raw=body, key=api_key,
-                           headers={"Content-Type": "application/x-ndjson", "Idempotency-Key": key})
+    return gateway.request(
+        "POST", path, raw=body, key=api_key, headers={"Content-Type": "application/x-ndjson", "Idempotency-Key": key}
+    )
 
 
 def batch_status(gateway, batch_id):
@@ -120,8 +152,12 @@ def batch_status(gateway, batch_id):
 
 
 def wait_batch(gateway, batch_id, statuses, timeout):
-    return wait_for(lambda: (b := batch_status(gateway, batch_id))["status"] in statuses and b, timeout,
-                    interval=0.25, what=f"batch in {statuses}")
+    return wait_for(
+        lambda: (b := batch_status(gateway, batch_id))["status"] in statuses and b,
+        timeout,
+        interval=0.25,
+        what=f"batch in {statuses}",
+    )
 
 
 def arrivals(smtp):
@@ -138,7 +174,8 @@ def accepted_times(gateway, identities):
     identities = set(identities)
     return sorted(
         datetime.datetime.fromisoformat(d["created_at"].replace("Z", "+00:00")).timestamp()
-        for d in gateway.deliveries() if d.get("identity_id") in identities
+        for d in gateway.deliveries()
+        if d.get("identity_id") in identities
     )
 
 
@@ -191,8 +228,10 @@ def test_a_batch_is_sent_at_its_rate_fair_to_a_single_send_and_replayed(stack):
     assert done["counts"]["accepted"] == 2000 and done["counts"]["pending"] == 0, done
     wait_for(lambda: stack.smtp.count() == 2101, 60, what="every email")
     ahead_fast = most_ahead_of(accepted_times(gateway, ids), 200)
-    print(f"\n[pacing] 20/s batch: {rate:.1f} emails/s, {ahead:.0f} items ahead at most; 200/s batch: "
-          f"{ahead_fast:.0f} items ahead at most; the single send after {behind} of the batch's emails")
+    print(
+        f"\n[pacing] 20/s batch: {rate:.1f} emails/s, {ahead:.0f} items ahead at most; 200/s batch: "
+        f"{ahead_fast:.0f} items ahead at most; the single send after {behind} of the batch's emails"
+    )
     assert ahead_fast <= 2 * 200, f"{ahead_fast:.0f} items ahead of a batch's rate of 200/s"
     sent_to = recipients(stack.smtp)
     assert all(count == 1 for count in sent_to.values()) and len(sent_to) == 2101
@@ -226,15 +265,15 @@ def test_a_batch_is_sent_at_its_rate_fair_to_a_single_send_and_replayed(stack):
 def test_bad_lines_are_reported_by_line_number_and_the_rest_is_sent(stack):
     gateway = stack.start_gateway(overrides={"delivery.cooldown": "1h"})
     lines = [
-        json.dumps(ALICE),                                                   # 1 accepted
-        "{not json",                                                         # 2 invalid
-        json.dumps({"identity_id": TWO_ADDRESSES, "colour": "red"}),         # 3 invalid: unknown field
-        json.dumps("neither-id-nor-email"),                                  # 4 invalid
-        json.dumps(UNKNOWN),                                                 # 5 not_found
-        json.dumps(NO_RECOVERY),                                             # 6 no_recovery_address
+        json.dumps(ALICE),  # 1 accepted
+        "{not json",  # 2 invalid
+        json.dumps({"identity_id": TWO_ADDRESSES, "colour": "red"}),  # 3 invalid: unknown field
+        json.dumps("neither-id-nor-email"),  # 4 invalid
+        json.dumps(UNKNOWN),  # 5 not_found
+        json.dumps(NO_RECOVERY),  # 6 no_recovery_address
         json.dumps({"identity_id": TWO_ADDRESSES, "recipient": "eve@evil.example"}),  # 7 recipient_not_allowed
-        json.dumps({"email": "foobar@ory.sh"}),                              # 8 ALICE again: 1 or 8 is cooldown
-        json.dumps(TWO_ADDRESSES),                                           # 9 accepted
+        json.dumps({"email": "foobar@ory.sh"}),  # 8 ALICE again: 1 or 8 is cooldown
+        json.dumps(TWO_ADDRESSES),  # 9 accepted
     ]
     answer = post_batch(gateway, lines, "batch-bad-lines", rate=50)
     assert answer.status == 202, answer
@@ -242,12 +281,19 @@ def test_bad_lines_are_reported_by_line_number_and_the_rest_is_sent(stack):
     assert batch["total"] == 9 and batch["counts"]["invalid"] == 3, batch
     done = wait_batch(gateway, batch["id"], {"done"}, 30)
     assert {k: v for k, v in done["counts"].items() if v} == {
-        "accepted": 2, "invalid": 3, "not_found": 1, "no_recovery_address": 1, "recipient_not_allowed": 1,
-        "cooldown": 1}, done
+        "accepted": 2,
+        "invalid": 3,
+        "not_found": 1,
+        "no_recovery_address": 1,
+        "recipient_not_allowed": 1,
+        "cooldown": 1,
+    }, done
     page = gateway.request("GET", f"/v1/recovery-batches/{batch['id']}/items?outcome=invalid").json()
     assert [(i["position"], i["reason"]) for i in page["items"]] == [
-        (2, "line: is not JSON"), (3, "colour: is not a field of an item"),
-        (4, "item: must be an identity id (a UUID) or a login email")], page
+        (2, "line: is not JSON"),
+        (3, "colour: is not a field of an item"),
+        (4, "item: must be an identity id (a UUID) or a login email"),
+    ], page
     items = gateway.request("GET", f"/v1/recovery-batches/{batch['id']}/items?limit=5").json()
     assert [i["position"] for i in items["items"]] == [1, 2, 3, 4, 5] and items["next_cursor"]
     rest = gateway.request("GET", f"/v1/recovery-batches/{batch['id']}/items?cursor={items['next_cursor']}").json()
@@ -290,9 +336,15 @@ def test_pause_resume_and_cancel(stack):
     assert gateway.request("POST", f"/v1/recovery-batches/{batch_id}/resume").status == 409
     events = [e for e in gateway.audit_ndjson() if e["action"] == "batch.cancelled"]
     assert len(events) == 1 and events[0]["details"] == {
-        "batch_id": batch_id, "cancelled_items": str(stopped), "on_the_wire": str(on_the_wire), "reason": "wrong list"}
+        "batch_id": batch_id,
+        "cancelled_items": str(stopped),
+        "on_the_wire": str(on_the_wire),
+        "reason": "wrong list",
+    }
     assert [e["action"] for e in gateway.audit_ndjson() if e["action"] in ("batch.paused", "batch.resumed")] == [
-        "batch.paused", "batch.resumed"]
+        "batch.paused",
+        "batch.resumed",
+    ]
     assert gateway.request("GET", f"/v1/recovery-batches/{UNKNOWN}").status == 404
 
 
@@ -319,8 +371,11 @@ def test_kill_9_mid_ingest_then_the_same_upload_resumes_without_duplicates(stack
     ids = make_identities(stack.stand_in, 1000, "crash-ingest")
     lines = [json.dumps(i).encode() + b"\n" for i in ids]
     path = "/v1/recovery-batches?reason=migration&rate=1000"
-    headers = {"Authorization": "Bearer " + KEYS["backend"][0], "Content-Type": "application/x-ndjson",
-               "Idempotency-Key": "batch-crash-ingest"}
+    headers = {
+        "Authorization": "Bearer " + KEYS["backend"][0],
+        "Content-Type": "application/x-ndjson",
+        "Idempotency-Key": "batch-crash-ingest",
+    }
     connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=30)
     connection.putrequest("POST", path)
     for name, value in headers.items():
@@ -328,7 +383,7 @@ def test_kill_9_mid_ingest_then_the_same_upload_resumes_without_duplicates(stack
     connection.putheader("Transfer-Encoding", "chunked")
     connection.endheaders()
     for start in range(0, 700, 100):
-        chunk = b"".join(lines[start:start + 100])
+        chunk = b"".join(lines[start : start + 100])
         connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
     time.sleep(1.5)  # the first 500 are stored; the upload is not finished
     gateway.kill9()
@@ -336,8 +391,9 @@ def test_kill_9_mid_ingest_then_the_same_upload_resumes_without_duplicates(stack
     gateway.start()
     assert stack.smtp.count() == 0, "a batch was sent before its upload was complete"
 
-    answer = post_batch(gateway, [line.decode().strip() for line in lines], "batch-crash-ingest",
-                        reason="migration", rate=1000)
+    answer = post_batch(
+        gateway, [line.decode().strip() for line in lines], "batch-crash-ingest", reason="migration", rate=1000
+    )
     assert answer.status == 202 and "Idempotent-Replayed" not in answer.headers, answer
     batch = answer.json()
     assert batch["total"] == 1000, batch
@@ -355,8 +411,19 @@ def test_the_command_line_sends_follows_and_reports_a_batch(stack, gateway, tmp_
     listing = tmp_path / "ids.txt"
     listing.write_text("\n".join(ids + [UNKNOWN]) + "\n")
     # In a pipe: the key, then only the final summary (no progress line).
-    result = cli(gateway, "batch", "send", "--file", str(listing), "--reason", "cli batch", "--rate", "20",
-                 "--idempotency-key", "cli-batch-1")
+    result = cli(
+        gateway,
+        "batch",
+        "send",
+        "--file",
+        str(listing),
+        "--reason",
+        "cli batch",
+        "--rate",
+        "20",
+        "--idempotency-key",
+        "cli-batch-1",
+    )
     assert result.returncode == 0, result.err
     assert result.err == "", result.err
     shown = fields(result.out)
@@ -370,19 +437,37 @@ def test_the_command_line_sends_follows_and_reports_a_batch(stack, gateway, tmp_
     assert report.returncode == 0, report.err
     assert report.out.splitlines() == [
         "position,outcome,identity_id,recipient,delivery_id,reason",
-        "41,not_found,,,,Kratos knows no such identity (or none logs in with this email)"]
+        "41,not_found,,,,Kratos knows no such identity (or none logs in with this email)",
+    ]
     cancel = cli(gateway, "batch", "cancel", batch_id)
     assert cancel.returncode == 1 and "HTTP 409 batch_state" in cancel.err and one_line(cancel), cancel.err
     assert cli(gateway, "batch", "status", "not-a-uuid").returncode == 2
 
     # On a terminal: a progress line (done/total, rate, ETA) on stderr.
     primary, secondary = pty.openpty()
-    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "RECOVERY_GATEWAY_SERVER": gateway.url,
-                   "RECOVERY_GATEWAY_API_KEY": KEYS["backend"][0]}
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "RECOVERY_GATEWAY_SERVER": gateway.url,
+        "RECOVERY_GATEWAY_API_KEY": KEYS["backend"][0],
+    }
     process = subprocess.Popen(
-        [str(GATEWAY_BIN), "batch", "send", "--file", str(listing), "--reason", "tty batch", "--rate", "10",
-         "--idempotency-key", "cli-batch-2"],
-        stdout=subprocess.PIPE, stderr=secondary, env=environment)
+        [
+            str(GATEWAY_BIN),
+            "batch",
+            "send",
+            "--file",
+            str(listing),
+            "--reason",
+            "tty batch",
+            "--rate",
+            "10",
+            "--idempotency-key",
+            "cli-batch-2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        env=environment,
+    )
     os.close(secondary)
     out, _ = process.communicate(timeout=60)
     progress = b""

@@ -53,8 +53,9 @@ def test_send_wait_shows_the_final_state_and_a_retry_is_replayed(stack, gateway)
     assert message["Message-ID"].strip() == shown["message id"]
 
     # The same key again: the stored answer, nothing sent twice.
-    again = cli(gateway, "send", "--identity", ALICE, "--reason", "ticket 4711", "--locale", "de",
-                "--idempotency-key", key)
+    again = cli(
+        gateway, "send", "--identity", ALICE, "--reason", "ticket 4711", "--locale", "de", "--idempotency-key", key
+    )
     assert again.returncode == 0, again.err
     assert fields(again.out)["id"] == shown["id"]
     assert "replayed" in fields(again.out)
@@ -83,9 +84,24 @@ def test_send_without_wait_then_status_and_list(stack, gateway, tmp_path):
     key_file = tmp_path / "api-key"
     key_file.write_text(BACKEND_KEY + "\n")
     result = subprocess.run(
-        [str(GATEWAY_BIN), "send", "--email", "ada.lovelace@example.org", "--method", "code", "--json",
-         "--idempotency-key", "cli-json-1", "--server", gateway.url, "--api-key-file", str(key_file)],
-        capture_output=True, timeout=60, env={"PATH": os.environ.get("PATH", "")},
+        [
+            str(GATEWAY_BIN),
+            "send",
+            "--email",
+            "ada.lovelace@example.org",
+            "--method",
+            "code",
+            "--json",
+            "--idempotency-key",
+            "cli-json-1",
+            "--server",
+            gateway.url,
+            "--api-key-file",
+            str(key_file),
+        ],
+        capture_output=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", "")},
     )
     assert result.returncode == 0, result.stderr
     accepted = json.loads(result.stdout)

@@ -21,8 +21,10 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from harness import ALICE, ALICE_EMAIL, KEYS, HTTPAnswer, free_port
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 # Plain HTTP on loopback: the session cookie may go without Secure (console.secure_cookie: false).
 CONSOLE = {"console.secure_cookie": False}
 WAIT = 30  # the longest wait for a page or a delivery on a busy 2-core machine; every wait ends on its condition
@@ -49,8 +51,15 @@ def shots(tmp_path, request):
 def browser():
     options = Options()
     options.binary_location = "/usr/bin/chromium"
-    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1280,1000", "--disable-extensions", "--no-first-run"]:
+    for argument in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,1000",
+        "--disable-extensions",
+        "--no-first-run",
+    ]:
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # A dialog left open is reported, not dismissed: the test looks for it.
@@ -84,8 +93,14 @@ def until(browser, condition, what):
 
 def loaded(browser, path):
     """Waits for the page at `path` (its document complete)."""
-    until(browser, lambda b: urllib.parse.urlparse(b.current_url).path == path
-          and b.execute_script("return document.readyState") == "complete", f"page {path}")
+    until(
+        browser,
+        lambda b: (
+            urllib.parse.urlparse(b.current_url).path == path
+            and b.execute_script("return document.readyState") == "complete"
+        ),
+        f"page {path}",
+    )
 
 
 def sign_in(browser, gateway, key="backend"):
@@ -120,8 +135,10 @@ def test_agent_finds_the_user_previews_sends_and_watches_it_arrive(stack, browse
     # The SMTP server is not up yet: the delivery stays unfinished until the test starts it, so the
     # page is seen to update itself from `retrying` to `sent`.
     smtp_port = free_port()
-    console = stack.start_gateway(smtp_url=f"smtp://127.0.0.1:{smtp_port}/?disable_starttls=true",
-                                  overrides={**CONSOLE, "delivery.max_attempts": 100})
+    console = stack.start_gateway(
+        smtp_url=f"smtp://127.0.0.1:{smtp_port}/?disable_starttls=true",
+        overrides={**CONSOLE, "delivery.max_attempts": 100},
+    )
     sign_in(browser, console)
     shots(browser, "1-find")
     find_user(browser, ALICE_EMAIL)
@@ -177,8 +194,11 @@ def test_double_submit_sends_one_email(stack, console, browser):
     """)
     assert statuses == ["opaqueredirect 0", "opaqueredirect 0"]
     browser.find_element(By.ID, "send-button").click()
-    until(browser, lambda b: b.find_elements(By.ID, "status") and b.find_element(By.ID, "status").text == "sent",
-          "status sent")
+    until(
+        browser,
+        lambda b: b.find_elements(By.ID, "status") and b.find_element(By.ID, "status").text == "sent",
+        "status sent",
+    )
     assert len(console.deliveries()) == 1
     assert stack.smtp.count() == 1
 
@@ -202,8 +222,15 @@ def test_back_and_resubmit_sends_once_and_a_new_send_sends_again(stack, console,
     if not reason.get_attribute("value"):
         reason.send_keys("TICKET-1003")
     browser.find_element(By.ID, "send-button").click()
-    until(browser, lambda b: urllib.parse.urlparse(b.current_url).path == delivery
-          and b.find_elements(By.ID, "status") and b.find_element(By.ID, "status").text == "sent", "same delivery, sent")
+    until(
+        browser,
+        lambda b: (
+            urllib.parse.urlparse(b.current_url).path == delivery
+            and b.find_elements(By.ID, "status")
+            and b.find_element(By.ID, "status").text == "sent"
+        ),
+        "same delivery, sent",
+    )
     assert len(console.deliveries()) == 1
     # The form opened again says what it sent; a new send, started on purpose, sends a second email.
     browser.get(console.url + send_path)
@@ -211,12 +238,22 @@ def test_back_and_resubmit_sends_once_and_a_new_send_sends_again(stack, console,
     assert delivery in browser.find_element(By.ID, "already-sent").get_attribute("innerHTML")
     shots(browser, "already-sent")
     browser.find_element(By.ID, "new-send-button").click()
-    until(browser, lambda b: b.find_elements(By.ID, "send-form") and not b.find_elements(By.ID, "already-sent"),
-          "a new form")
+    until(
+        browser,
+        lambda b: b.find_elements(By.ID, "send-form") and not b.find_elements(By.ID, "already-sent"),
+        "a new form",
+    )
     browser.find_element(By.ID, "reason").send_keys("TICKET-1004")
     browser.find_element(By.ID, "send-button").click()
-    until(browser, lambda b: b.find_elements(By.ID, "status") and b.find_element(By.ID, "status").text == "sent"
-          and urllib.parse.urlparse(b.current_url).path != delivery, "second delivery, sent")
+    until(
+        browser,
+        lambda b: (
+            b.find_elements(By.ID, "status")
+            and b.find_element(By.ID, "status").text == "sent"
+            and urllib.parse.urlparse(b.current_url).path != delivery
+        ),
+        "second delivery, sent",
+    )
     assert len(console.deliveries()) == 2
     until(browser, lambda b: stack.smtp.count() == 2, "two emails")
 
@@ -237,8 +274,11 @@ def test_another_address_needs_the_any_recipient_scope_and_comes_with_a_warning(
     browser.find_element(By.ID, "reason").send_keys("TICKET-1005 new address proven")
     shots(browser, "other-address")
     browser.find_element(By.ID, "send-button").click()
-    until(browser, lambda b: b.find_elements(By.ID, "status") and b.find_element(By.ID, "status").text == "sent",
-          "status sent")
+    until(
+        browser,
+        lambda b: b.find_elements(By.ID, "status") and b.find_element(By.ID, "status").text == "sent",
+        "status sent",
+    )
     [message] = stack.smtp.messages()
     assert message["To"].addresses[0].addr_spec == "helpdesk-verified@example.org"
     [event] = [e for e in console.audit_ndjson() if e["action"] == "email.requested"]
@@ -254,11 +294,23 @@ def test_key_without_send_scope_sees_no_send_form_and_a_forged_post_is_403(stack
     until(browser, lambda b: b.find_elements(By.ID, "problem"), "error page")
     assert "recovery:send" in browser.find_element(By.ID, "problem").text
     shots(browser, "forbidden")
-    forged = urllib.parse.urlencode({"csrf": token, "idempotency_key": "forged-1", "method": "link",
-                                     "template": "recovery", "recipient": ALICE_EMAIL, "reason": "forged",
-                                     "action": "send"}).encode()
-    answer = fetch("POST", f"{console.url}/console/identities/{ALICE}/send", forged,
-                  {"Cookie": cookie_header(browser), "Content-Type": "application/x-www-form-urlencoded"})
+    forged = urllib.parse.urlencode(
+        {
+            "csrf": token,
+            "idempotency_key": "forged-1",
+            "method": "link",
+            "template": "recovery",
+            "recipient": ALICE_EMAIL,
+            "reason": "forged",
+            "action": "send",
+        }
+    ).encode()
+    answer = fetch(
+        "POST",
+        f"{console.url}/console/identities/{ALICE}/send",
+        forged,
+        {"Cookie": cookie_header(browser), "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert answer.status == 403, answer
     assert console.deliveries() == [] and stack.smtp.count() == 0
 
@@ -312,10 +364,20 @@ def test_every_console_page_carries_the_security_headers(stack, console, browser
     cookie = {"Cookie": cookie_header(browser)}
     answer = console.send({"identity_id": ALICE, "reason": "headers"}, "csp-1", wait=10)
     delivery = answer.json()["id"]
-    pages = ["/console/sign-in", "/console/users", f"/console/identities/{ALICE}", f"/console/identities/{ALICE}/send",
-             f"/console/deliveries/{delivery}", f"/console/deliveries/{delivery}/status", "/console/audit",
-             "/console/audit/verify", "/console/audit/export?format=csv", "/console/assets/console.css",
-             "/console/assets/console.js", f"/console/deliveries/{ALICE}"]
+    pages = [
+        "/console/sign-in",
+        "/console/users",
+        f"/console/identities/{ALICE}",
+        f"/console/identities/{ALICE}/send",
+        f"/console/deliveries/{delivery}",
+        f"/console/deliveries/{delivery}/status",
+        "/console/audit",
+        "/console/audit/verify",
+        "/console/audit/export?format=csv",
+        "/console/assets/console.css",
+        "/console/assets/console.js",
+        f"/console/deliveries/{ALICE}",
+    ]
     for page in pages:
         answer = fetch("GET", console.url + page, headers=cookie)
         assert answer.status in (200, 404), (page, answer)
@@ -356,8 +418,11 @@ def test_keyboard_only_send_flow(stack, console, browser, shots):
     focus_by_tab(browser, "send-button")
     shots(browser, "2-focus-send-button")
     browser.switch_to.active_element.send_keys(Keys.ENTER)
-    until(browser, lambda b: b.find_elements(By.ID, "status") and b.find_element(By.ID, "status").text == "sent",
-          "status sent")
+    until(
+        browser,
+        lambda b: b.find_elements(By.ID, "status") and b.find_element(By.ID, "status").text == "sent",
+        "status sent",
+    )
     assert stack.smtp.count() == 1
 
 
@@ -401,8 +466,9 @@ def test_auditor_filters_pages_verifies_and_exports(stack, console, browser, sho
     assert csv.headers["Content-Disposition"] == 'attachment; filename="audit-events.csv"'
     assert len(csv.body.decode().strip().splitlines()) == 1 + 3
     ndjson = fetch("GET", console.url + "/console/audit/export?format=ndjson", headers=cookie)
-    assert [json.loads(line)["seq"] for line in ndjson.body.decode().splitlines()] == \
-        [e["seq"] for e in console.audit_ndjson()]
+    assert [json.loads(line)["seq"] for line in ndjson.body.decode().splitlines()] == [
+        e["seq"] for e in console.audit_ndjson()
+    ]
     # A key without audit:read has no auditor's view.
     browser.find_element(By.ID, "sign-out").click()
     loaded(browser, "/console/sign-in")

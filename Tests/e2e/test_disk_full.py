@@ -79,7 +79,9 @@ def test_a_full_disk_is_503_and_every_accepted_request_is_sent_once_space_return
     os.remove(filler)
     answer = wait_for(
         lambda: (a := gateway.send({"identity_id": ALICE, "reason": "space again"}, "after-full")).status == 202 and a,
-        30, interval=0.2, what="202 once space returns",
+        30,
+        interval=0.2,
+        what="202 once space returns",
     )
     accepted.append(answer.json()["id"])
     sent = gateway.wait_all_sent(timeout=60)

@@ -15,12 +15,25 @@ from harness import KEYS, free_port, wait_for
 from kratos_courier import BODIES, PASSTHROUGH_BODY, KratosCourierClient, ctx_documents
 
 ROUTE = "/v1/courier/kratos"
-SECRET_KEYS = ["recovery_url", "recovery_code", "verification_url", "verification_code", "login_code",
-               "registration_code"]
+SECRET_KEYS = [
+    "recovery_url",
+    "recovery_code",
+    "verification_url",
+    "verification_code",
+    "login_code",
+    "registration_code",
+]
 # The types whose v26.2 ctx gives a German locale (the identity's, the registration traits', the flow's
 # transient payload, or the end user's Accept-Language for the code types).
-GERMAN = {"recovery_valid", "recovery_code_valid", "recovery_code_invalid", "verification_valid",
-          "verification_code_valid", "login_code_valid", "registration_code_valid"}
+GERMAN = {
+    "recovery_valid",
+    "recovery_code_valid",
+    "recovery_code_invalid",
+    "verification_valid",
+    "verification_code_valid",
+    "login_code_valid",
+    "registration_code_valid",
+}
 # Kratos's default body drops these codes: the gateway sends Kratos's own rendering (no language).
 KRATOS_RENDERED_WITH_DEFAULT_BODY = {"login_code_valid", "registration_code_valid"}
 
@@ -37,8 +50,9 @@ def gateway_with_smtp_down(bare):
     """A gateway whose SMTP server is not up yet (retries without end); and the port to start it on."""
     bare.start_stand_in()
     port = free_port()
-    gateway = bare.start_gateway(smtp_url=f"smtp://127.0.0.1:{port}/?disable_starttls=true",
-                                 overrides={"delivery.max_attempts": 100})
+    gateway = bare.start_gateway(
+        smtp_url=f"smtp://127.0.0.1:{port}/?disable_starttls=true", overrides={"delivery.max_attempts": 100}
+    )
     return gateway, port
 
 
@@ -50,8 +64,17 @@ def test_every_type_is_delivered_once_and_localized(stack, body):
     for template_type, ctx in documents.items():
         attempts = client.deliver(ctx)
         assert [a.status for a in attempts] == [202], (template_type, attempts)
-    delivered = wait_for(lambda: (d := gateway.deliveries(source="kratos_courier")) and len(d) == len(documents)
-                         and all(x["status"] == "sent" for x in d) and d, 60, interval=0.2, what="all sent")
+    delivered = wait_for(
+        lambda: (
+            (d := gateway.deliveries(source="kratos_courier"))
+            and len(d) == len(documents)
+            and all(x["status"] == "sent" for x in d)
+            and d
+        ),
+        60,
+        interval=0.2,
+        what="all sent",
+    )
     by_message_id = {x["message_id"]: x["template_type"] for x in delivered}
     messages = stack.smtp.messages()
     assert len(messages) == len(documents)
@@ -155,7 +178,8 @@ def test_documents_that_can_never_be_sent_are_refused_and_leave_nothing(stack):
         answer = gateway.request("POST", ROUTE, ctx, key="kratos")
         assert answer.json()["code"] == code, (name, answer)
     unauthorized = KratosCourierClient(gateway.url + ROUTE, "Bearer " + KEYS["backend"][0]).dispatch(
-        ctx_documents("v26.2")["recovery_valid"])
+        ctx_documents("v26.2")["recovery_valid"]
+    )
     assert unauthorized.status == 403
     assert gateway.deliveries() == []
     assert gateway.audit_ndjson() == []
@@ -179,8 +203,11 @@ def test_a_courier_key_cannot_send_a_link_to_another_origin(stack):
     disguised["template_data"]["recovery_url"] = "https://auth.example.com@evil.example/self-service/recovery"
     verification = copy.deepcopy(documents["verification_valid"])
     verification["template_data"]["verification_url"] = "http://auth.example.com/self-service/verification"
-    cases = [(evil, "template_data.recovery_url"), (disguised, "template_data.recovery_url"),
-             (verification, "template_data.verification_url")]
+    cases = [
+        (evil, "template_data.recovery_url"),
+        (disguised, "template_data.recovery_url"),
+        (verification, "template_data.verification_url"),
+    ]
     for ctx, field in cases:
         answer = gateway.request("POST", ROUTE, ctx, key="kratos")
         assert answer.status == 422 and answer.json()["field"] == field, answer
@@ -206,8 +233,10 @@ def test_the_gateway_does_not_start_with_a_courier_key_and_no_link_origin(stack)
     assert gateway.process.wait(timeout=30) != 0
     assert "courier.allowed_link_origins" in gateway.logs()
     # Kratos's public URL gives the default origin.
-    other = stack.start_gateway(overrides={"courier.allowed_link_origins": None,
-                                           "kratos.public_url": "https://auth.example.com/"}, name="public")
+    other = stack.start_gateway(
+        overrides={"courier.allowed_link_origins": None, "kratos.public_url": "https://auth.example.com/"},
+        name="public",
+    )
     assert courier(other).dispatch(ctx_documents("v26.2")["recovery_valid"]).status == 202
 
 
@@ -237,7 +266,9 @@ def test_a_burst_of_courier_posts_to_one_recipient_is_refused_past_the_limit(sta
 def test_courier_posts_take_the_keys_rate_limit(stack):
     gateway = stack.start_gateway(overrides={"delivery.rate_per_key": 0.01, "delivery.burst_per_key": 2})
     documents = ctx_documents("v26.2")
-    answers = [gateway.request("POST", ROUTE, documents[t], key="kratos")
-               for t in ("recovery_valid", "verification_valid", "recovery_code_valid")]
+    answers = [
+        gateway.request("POST", ROUTE, documents[t], key="kratos")
+        for t in ("recovery_valid", "verification_valid", "recovery_code_valid")
+    ]
     assert [a.status for a in answers] == [202, 202, 429], answers
     assert answers[2].json()["code"] == "rate_limited" and "field" not in answers[2].json()

@@ -11,15 +11,39 @@ import kratos_courier
 
 TEMPLATE_TYPES = {
     "recovery_valid": {"to", "recovery_url", "identity", "request_url", "transient_payload", "expires_in_minutes"},
-    "recovery_code_valid": {"to", "recovery_code", "identity", "request_url", "transient_payload", "expires_in_minutes"},
-    "verification_valid": {"to", "verification_url", "identity", "request_url", "transient_payload", "expires_in_minutes"},
+    "recovery_code_valid": {
+        "to",
+        "recovery_code",
+        "identity",
+        "request_url",
+        "transient_payload",
+        "expires_in_minutes",
+    },
+    "verification_valid": {
+        "to",
+        "verification_url",
+        "identity",
+        "request_url",
+        "transient_payload",
+        "expires_in_minutes",
+    },
     "verification_code_valid": {
-        "to", "verification_url", "verification_code", "identity", "request_url", "transient_payload",
+        "to",
+        "verification_url",
+        "verification_code",
+        "identity",
+        "request_url",
+        "transient_payload",
         "expires_in_minutes",
     },
     "login_code_valid": {"to", "login_code", "identity", "request_url", "transient_payload", "expires_in_minutes"},
     "registration_code_valid": {
-        "to", "traits", "registration_code", "request_url", "transient_payload", "expires_in_minutes",
+        "to",
+        "traits",
+        "registration_code",
+        "request_url",
+        "transient_payload",
+        "expires_in_minutes",
     },
     "recovery_invalid": {"to", "request_url", "transient_payload"},
     "recovery_code_invalid": {"to", "request_url", "transient_payload"},
@@ -28,8 +52,15 @@ TEMPLATE_TYPES = {
 }
 CODE_TYPES = {"recovery_code_valid", "login_code_valid", "registration_code_valid"}
 FLAT_KEYS = {
-    "recipient", "template_type", "to", "recovery_code", "recovery_url", "verification_url", "verification_code",
-    "subject", "body",
+    "recipient",
+    "template_type",
+    "to",
+    "recovery_code",
+    "recovery_url",
+    "verification_url",
+    "verification_code",
+    "subject",
+    "body",
 }
 
 
@@ -74,7 +105,10 @@ def test_default_body_is_the_flat_document(version):
 
 def test_default_body_drops_the_login_and_registration_code():
     # Kratos's default body has no member for these codes: only the body Kratos rendered carries them.
-    for template_type, code_key in [("login_code_valid", "login_code"), ("registration_code_valid", "registration_code")]:
+    for template_type, code_key in [
+        ("login_code_valid", "login_code"),
+        ("registration_code_valid", "registration_code"),
+    ]:
         ctx = kratos_courier.ctx_documents("v26.2")[template_type]
         flat = json.loads(kratos_courier.evaluate_body(ctx, kratos_courier.DEFAULT_BODY))
         assert ctx["template_data"][code_key] not in json.dumps({k: v for k, v in flat.items() if k != "body"})

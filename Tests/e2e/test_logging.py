@@ -87,8 +87,14 @@ def test_plain_format_one_readable_line_each(stack):
     lines = stdout_lines(gateway)
     assert lines and not any(line.lstrip().startswith("{") for line in lines), lines[:3]
     [post] = [line for line in lines if "request_id=req-plain-1" in line and line.endswith(" request")]
-    for field in ("method=POST", "route=/v1/recovery-emails", "status=200", f"delivery_id={delivery}",
-                  f"recipient={MASKED}", "duration_ms="):
+    for field in (
+        "method=POST",
+        "route=/v1/recovery-emails",
+        "status=200",
+        f"delivery_id={delivery}",
+        f"recipient={MASKED}",
+        "duration_ms=",
+    ):
         assert field in post, (field, post)
     assert " info " in post
     attempts = [line for line in lines if line.endswith(" delivery attempt")]

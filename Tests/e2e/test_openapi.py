@@ -59,8 +59,18 @@ def test_served_document_is_the_repository_file(gateway):
     assert answer.body == DOCUMENT.read_bytes()
     # Every route the gateway has is in it (a new route without a document entry fails here).
     paths = yaml.safe_load(answer.body)["paths"]
-    for route in ["/v1/recovery-emails", "/v1/recovery-emails/{id}", "/v1/recovery-batches", "/v1/audit-events", "/v1/audit-events/verify",
-                  "/v1/courier/kratos", "/health/alive", "/health/ready", "/metrics", "/openapi.yaml"]:
+    for route in [
+        "/v1/recovery-emails",
+        "/v1/recovery-emails/{id}",
+        "/v1/recovery-batches",
+        "/v1/audit-events",
+        "/v1/audit-events/verify",
+        "/v1/courier/kratos",
+        "/health/alive",
+        "/health/ready",
+        "/metrics",
+        "/openapi.yaml",
+    ]:
         assert route in paths, route
     # The support console's HTML pages are not JSON API operations (Tests/e2e/test_console.py covers them).
     assert not [path for path in paths if path.startswith("/console")]
@@ -70,19 +80,36 @@ def test_schemathesis_finds_nothing_against_a_live_gateway(stack, tmp_path):
     # The harness's config already turns the cooldown off and the rate limits up, so 429s stay rare.
     gateway = stack.start_gateway()
     command = [
-        sys.executable, "-m", "schemathesis.cli", "run", gateway.url + "/openapi.yaml",
-        "--url", gateway.url,
-        "--header", "Authorization: " + bearer("admin")["Authorization"],
-        "--checks", ",".join(CHECKS),
-        "--max-examples", str(MAX_EXAMPLES),
-        "--phases", "examples,coverage,fuzzing,stateful",
-        "--workers", "2",
-        "--seed", os.environ.get("SCHEMATHESIS_SEED", "1"),
-        "--generation-with-security-parameters", "false",
-        "--generation-database", "none",
-        "--request-timeout", "40",
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        gateway.url + "/openapi.yaml",
+        "--url",
+        gateway.url,
+        "--header",
+        "Authorization: " + bearer("admin")["Authorization"],
+        "--checks",
+        ",".join(CHECKS),
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--workers",
+        "2",
+        "--seed",
+        os.environ.get("SCHEMATHESIS_SEED", "1"),
+        "--generation-with-security-parameters",
+        "false",
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "40",
         "--no-color",
-        "--report", "junit", "--report-dir", str(tmp_path / "report"),
+        "--report",
+        "junit",
+        "--report-dir",
+        str(tmp_path / "report"),
     ]
     run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     print(run.stdout[-20000:])
@@ -132,16 +159,26 @@ class Conformance:
 
 
 def test_rare_answers_match_the_document(stack, document):
-    gateway = stack.start_gateway(overrides={
-        "delivery.cooldown": "60s", "delivery.rate_per_key": 1, "delivery.burst_per_key": 8,
-        "server.max_body_bytes": 2048,
-    })
+    gateway = stack.start_gateway(
+        overrides={
+            "delivery.cooldown": "60s",
+            "delivery.rate_per_key": 1,
+            "delivery.burst_per_key": 8,
+            "server.max_body_bytes": 2048,
+        }
+    )
     check = Conformance(document, gateway)
     post, emails = "POST", "/v1/recovery-emails"
 
     def send(key, idempotency_key, body, status, code=None, **headers):
-        return check(post, emails, status, code, body=body,
-                     headers={**bearer(key), "Idempotency-Key": idempotency_key, **headers})
+        return check(
+            post,
+            emails,
+            status,
+            code,
+            body=body,
+            headers={**bearer(key), "Idempotency-Key": idempotency_key, **headers},
+        )
 
     accepted = send("backend", "first", {"identity_id": ALICE}, 202)
     assert header(accepted, "Location") == "/v1/recovery-emails/" + accepted.json()["id"]
@@ -160,16 +197,24 @@ def test_rare_answers_match_the_document(stack, document):
     identity = stack.stand_in.create_identity({"email": "openapi@example.com"})
     waited = send("support", "wait", {"identity_id": identity["id"]}, 200, Prefer="wait=10")
     assert waited.json()["status"] == "sent", waited.text
-    check("GET", "/v1/recovery-emails/{id}", 200, path_parameters={"id": waited.json()["id"]},
-          headers=bearer("backend"))
-    check("GET", "/v1/recovery-emails/{id}", 404, "not_found",
-          path_parameters={"id": "11111111-2222-4333-8444-555555555555"}, headers=bearer("backend"))
+    check(
+        "GET", "/v1/recovery-emails/{id}", 200, path_parameters={"id": waited.json()["id"]}, headers=bearer("backend")
+    )
+    check(
+        "GET",
+        "/v1/recovery-emails/{id}",
+        404,
+        "not_found",
+        path_parameters={"id": "11111111-2222-4333-8444-555555555555"},
+        headers=bearer("backend"),
+    )
     # The rate limit of one key (1/s, burst 8): quick requests run out of it.
     limited, statuses = None, []
     for n in range(30):
         operation = document[emails][post]
-        case = operation.Case(body={"identity_id": ALICE},
-                              headers={**bearer("backend"), "Idempotency-Key": f"fast-{n}"})
+        case = operation.Case(
+            body={"identity_id": ALICE}, headers={**bearer("backend"), "Idempotency-Key": f"fast-{n}"}
+        )
         response = case.call(base_url=gateway.url)
         case.validate_response(response, checks=CHECK_FUNCTIONS)
         statuses.append(response.status_code)

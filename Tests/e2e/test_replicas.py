@@ -147,7 +147,9 @@ def test_postgres_restart_mid_burst_gives_503_then_the_replicas_reconnect(stack,
             wait_for(lambda: len(accepted) >= 40, 30, interval=0.05, what="40 accepted before the restart")
             postgres.stop()
             down = time.monotonic()
-            wait_for(lambda: ready_status(first) == 503, 20, interval=0.1, what="/health/ready to report the database down")
+            wait_for(
+                lambda: ready_status(first) == 503, 20, interval=0.1, what="/health/ready to report the database down"
+            )
             wait_for(lambda: statuses[503] >= 5, 20, interval=0.05, what="503s while PostgreSQL is down")
             postgres.start()
             for gateway in (first, second):

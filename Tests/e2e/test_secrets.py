@@ -19,8 +19,14 @@ SMTP_USER = "mailer"
 SMTP_PASSWORD = "s3cret-SMTP-pass/word+e2e"
 KRATOS_TOKEN = "ory_pat_e2eTokenA1b2C3d4E5f6G7h8"
 # The members of Kratos's courier documents that hold a link or a code.
-COURIER_SECRET_KEYS = ["recovery_url", "recovery_code", "verification_url", "verification_code", "login_code",
-                       "registration_code"]
+COURIER_SECRET_KEYS = [
+    "recovery_url",
+    "recovery_code",
+    "verification_url",
+    "verification_code",
+    "login_code",
+    "registration_code",
+]
 
 
 def courier_secrets():
@@ -83,8 +89,14 @@ def test_no_secret_leaks_anywhere(bare, tmp_path, level, fmt):
     password_file.write_text(SMTP_PASSWORD + "\n")
     stand_in = bare.start_stand_in(token_file=token_file)
     smtp = bare.start_smtp(
-        "--tls", "starttls", "--auth", f"{SMTP_USER}:{SMTP_PASSWORD}",
-        "--fail-first", "1", "--fail-reply", f"550 5.1.1 <{ALICE_EMAIL}>: mailbox unavailable",
+        "--tls",
+        "starttls",
+        "--auth",
+        f"{SMTP_USER}:{SMTP_PASSWORD}",
+        "--fail-first",
+        "1",
+        "--fail-reply",
+        f"550 5.1.1 <{ALICE_EMAIL}>: mailbox unavailable",
     )
     gateway = bare.start_gateway(
         smtp_url=f"smtp://{SMTP_USER}@127.0.0.1:{smtp.port}/",
@@ -121,8 +133,11 @@ def test_no_secret_leaks_anywhere(bare, tmp_path, level, fmt):
         assert courier.dispatch(ctx).status == 200
     bad = dict(ctx_documents("v26.2")["login_code_valid"], message_type="sms")
     assert courier.dispatch(bad).status == 422
-    wait_for(lambda: all(d["status"] == "sent" for d in gateway.deliveries(source="kratos_courier")), 60,
-             what="courier messages sent")
+    wait_for(
+        lambda: all(d["status"] == "sent" for d in gateway.deliveries(source="kratos_courier")),
+        60,
+        what="courier messages sent",
+    )
     metrics = gateway.request("GET", "/metrics", key=None)
     assert metrics.status == 200 and b"recovery_gateway_delivery_attempts_total" in metrics.body, metrics
 
@@ -217,4 +232,3 @@ def test_a_key_left_at_the_old_default_stops_the_start(stack):
     os.rename(old, os.path.join(stack.workdir, "keys", "courier-payload.key"))
     gateway.start()
     assert gateway.request("GET", "/health/ready", key=None).status == 200
-

@@ -83,6 +83,7 @@ class Prober(threading.Thread):
 
 def raise_descriptor_limit(needed):
     import resource
+
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < needed:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
@@ -91,9 +92,13 @@ def raise_descriptor_limit(needed):
 def test_half_open_connections_are_closed_after_the_header_timeout_while_a_client_is_served(stack):
     count = int(os.environ.get("SLOWLORIS_CONNECTIONS", "300"))
     raise_descriptor_limit(count + 500)
-    gateway = stack.start_gateway(overrides={
-        "server.header_timeout": "2s", "server.idle_timeout": "60s", "server.max_connections": count + 100,
-    })
+    gateway = stack.start_gateway(
+        overrides={
+            "server.header_timeout": "2s",
+            "server.idle_timeout": "60s",
+            "server.max_connections": count + 100,
+        }
+    )
     baseline = Prober(gateway.url)
     baseline.start()
     time.sleep(2)
@@ -203,10 +208,14 @@ def test_trickled_bodies_up_to_max_connections_are_closed_after_the_request_time
     # Each connection sends a complete head (with a key: the route reads the body) and then one
     # body byte a second: the header and idle timeouts never fire; only request_timeout does.
     count = 20
-    gateway = stack.start_gateway(overrides={
-        "server.max_connections": count, "server.request_timeout": "3s", "server.header_timeout": "2s",
-        "server.idle_timeout": "60s",
-    })
+    gateway = stack.start_gateway(
+        overrides={
+            "server.max_connections": count,
+            "server.request_timeout": "3s",
+            "server.header_timeout": "2s",
+            "server.idle_timeout": "60s",
+        }
+    )
     sockets = [socket.create_connection(("127.0.0.1", gateway.port), timeout=10) for _ in range(count)]
     for s in sockets:
         s.sendall(trickled_head())
@@ -228,8 +237,10 @@ def test_trickled_bodies_up_to_max_connections_are_closed_after_the_request_time
     # Held for their budget of 3 s of waiting (each byte took about a second of it), then closed.
     assert min(closed_at) >= 2.5, closed_at
     assert max(closed_at) < 3 + 10, closed_at
-    print(f"\n{count} trickled bodies closed {min(closed_at):.2f}-{max(closed_at):.2f} s after their heads "
-          f"(request_timeout 3s), {trickler.sent} bytes sent in all")
+    print(
+        f"\n{count} trickled bodies closed {min(closed_at):.2f}-{max(closed_at):.2f} s after their heads "
+        f"(request_timeout 3s), {trickler.sent} bytes sent in all"
+    )
     # Normal requests are answered right after.
     started = time.monotonic()
     assert http("GET", gateway.url + "/health/alive", timeout=5).status == 200
@@ -242,8 +253,11 @@ def test_a_request_answered_before_its_body_arrived_closes_its_connection(stack)
     gateway = stack.start_gateway(overrides={"server.request_timeout": "60s", "server.idle_timeout": "60s"})
     cases = [
         # No key: 401 before the body is read; a wrong key: the same.
-        (b"POST /v1/recovery-emails HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-         b"Content-Length: 1000000000\r\n\r\n", b"HTTP/1.1 401"),
+        (
+            b"POST /v1/recovery-emails HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000000000\r\n\r\n",
+            b"HTTP/1.1 401",
+        ),
         (trickled_head(key="reader"), b"HTTP/1.1 403"),
         # Over max_body_bytes: 413 without reading the rest.
         (trickled_head(length=1_000_000_000), b"HTTP/1.1 413"),

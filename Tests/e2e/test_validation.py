@@ -43,7 +43,12 @@ BAD_BODIES = [
     ({"identity_id": ALICE, "recipient": "not an address"}, 422, "invalid_request", "recipient"),
     ({"email": "nobody"}, 422, "invalid_request", "email"),
     # Header injection and path traversal.
-    ({"identity_id": ALICE, "recipient": "foobar@ory.sh\r\nBcc: evil@example.com"}, 422, "invalid_request", "recipient"),
+    (
+        {"identity_id": ALICE, "recipient": "foobar@ory.sh\r\nBcc: evil@example.com"},
+        422,
+        "invalid_request",
+        "recipient",
+    ),
     ({"email": "foobar@ory.sh\r\nBcc: evil@example.com"}, 422, "invalid_request", "email"),
     ({"identity_id": ALICE, "reason": "ticket\r\nX-Injected: yes"}, 422, "invalid_request", "reason"),
     ({"identity_id": ALICE, "reason": "ticket\nsecond line"}, 422, "invalid_request", "reason"),

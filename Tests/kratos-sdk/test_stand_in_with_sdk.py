@@ -68,7 +68,9 @@ def test_create_recovery_link(stand_in, validate):
     before = datetime.now(UTC)
     # SDK 25.4.0 only lets one number+unit through for links (pattern ^[0-9]+(ns|us|ms|s|m|h)$).
     response = stand_in.api().create_recovery_link_for_identity_with_http_info(
-        create_recovery_link_for_identity_body=CreateRecoveryLinkForIdentityBody(identity_id=FIXTURE_ID, expires_in="90s")
+        create_recovery_link_for_identity_body=CreateRecoveryLinkForIdentityBody(
+            identity_id=FIXTURE_ID, expires_in="90s"
+        )
     )
     assert response.status_code == 200
     validate("recoveryLinkForIdentity", raw(response))
@@ -81,7 +83,9 @@ def test_create_recovery_link(stand_in, validate):
 
 def test_create_recovery_code(stand_in, validate):
     response = stand_in.api().create_recovery_code_for_identity_with_http_info(
-        create_recovery_code_for_identity_body=CreateRecoveryCodeForIdentityBody(identity_id=FIXTURE_ID, expires_in="1h")
+        create_recovery_code_for_identity_body=CreateRecoveryCodeForIdentityBody(
+            identity_id=FIXTURE_ID, expires_in="1h"
+        )
     )
     assert response.status_code == 201
     validate("recoveryCodeForIdentity", raw(response))

@@ -1,16 +1,16 @@
 """Load generator of benchmarks/e2e.sh.
 
-  load.py identities --standin URL --count N --out FILE
-      creates N identities at the Kratos stand-in (POST /admin/identities), one id per line.
-  E2E_API_KEY=KEY load.py burst --gateway URL [--gateway URL…] --identities FILE --requests N --clients C
-                --sink-counter FILE [--timeout S] [--gateway-pid PID…] [--resume-pid PID]
-      sends N POST /v1/recovery-emails from C keep-alive connections (spread over the gateways
-      in turn when several are given, as a round-robin load balancer would), each with a unique
-      Idempotency-Key and the next identity, times every answer, then waits until smtp-sink's
-      running counter (`smtp-sink -c` output) has grown by the number of accepted requests.
-      --resume-pid PID sends SIGCONT to PID (a sink stopped with SIGSTOP) once every answer is in,
-      to time the accept path and the delivery drain apart.
-      Prints one JSON object with the figures.
+load.py identities --standin URL --count N --out FILE
+    creates N identities at the Kratos stand-in (POST /admin/identities), one id per line.
+E2E_API_KEY=KEY load.py burst --gateway URL [--gateway URL…] --identities FILE --requests N --clients C
+              --sink-counter FILE [--timeout S] [--gateway-pid PID…] [--resume-pid PID]
+    sends N POST /v1/recovery-emails from C keep-alive connections (spread over the gateways
+    in turn when several are given, as a round-robin load balancer would), each with a unique
+    Idempotency-Key and the next identity, times every answer, then waits until smtp-sink's
+    running counter (`smtp-sink -c` output) has grown by the number of accepted requests.
+    --resume-pid PID sends SIGCONT to PID (a sink stopped with SIGSTOP) once every answer is in,
+    to time the accept path and the delivery drain apart.
+    Prints one JSON object with the figures.
 """
 
 import argparse
@@ -68,9 +68,7 @@ async def create_identities(args):
         while next_index < args.count:
             index = next_index
             next_index += 1
-            body = json.dumps(
-                {"schema_id": "default", "traits": {"email": f"bench-{index:06d}@example.com"}}
-            ).encode()
+            body = json.dumps({"schema_id": "default", "traits": {"email": f"bench-{index:06d}@example.com"}}).encode()
             status, _, answer = await connection.request(
                 "POST", "/admin/identities", body, {"Content-Type": "application/json"}
             )

@@ -67,8 +67,11 @@ def main():
         smtp.send_message(message)
     smtp.quit()
     seconds = time.perf_counter() - started
-    print(json.dumps({"sent": args.count, "seconds": round(seconds, 3),
-                      "emails_per_second": round(args.count / seconds, 1)}))
+    print(
+        json.dumps(
+            {"sent": args.count, "seconds": round(seconds, 3), "emails_per_second": round(args.count / seconds, 1)}
+        )
+    )
 
 
 if __name__ == "__main__":
