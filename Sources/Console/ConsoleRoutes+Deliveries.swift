@@ -57,7 +57,7 @@ extension ConsoleRoutes {
     }
 
     /// The stored delivery named by the path's `:id`.
-    func deliveryRecord(_ context: GatewayRequestContext) async throws -> DeliveryRecord {
+    func deliveryRecord(_ context: GatewayRequestContext) async throws -> Delivery {
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
             throw ConsoleError(.notFound, "No such delivery.")
         }

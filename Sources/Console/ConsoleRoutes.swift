@@ -25,6 +25,8 @@ package struct ConsoleRoutes: Sendable {
     let accept: AcceptService
     let kratos: KratosClient
     let store: any GatewayStore
+    /// Hashes the addresses the console's own audit events name (lookups by email).
+    let chain: AuditChain
     /// The audit log's verify, shared with the API's (one verification at a time, rate limited).
     let auditVerifier: AuditOnlineVerifier
     let templates: TemplateCatalog
@@ -41,6 +43,7 @@ package struct ConsoleRoutes: Sendable {
         accept: AcceptService,
         kratos: KratosClient,
         store: any GatewayStore,
+        chain: AuditChain,
         auditVerifier: AuditOnlineVerifier,
         templates: TemplateCatalog,
         gateway: GatewaySettings,
@@ -66,6 +69,7 @@ package struct ConsoleRoutes: Sendable {
         self.accept = accept
         self.kratos = kratos
         self.store = store
+        self.chain = chain
         self.auditVerifier = auditVerifier
         self.templates = templates
         self.gateway = gateway

@@ -424,6 +424,7 @@ public struct GatewayRuntime: Sendable {
                 accept: accept,
                 kratos: kratos,
                 store: store,
+                chain: chain,
                 auditVerifier: auditVerifier,
                 templates: templates,
                 gateway: settings,
