@@ -212,15 +212,6 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(
-            name: "OIDCTests",
-            dependencies: [
-                "OIDC",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-            ],
-            swiftSettings: languageSettings
-        ),
 
         // MARK: The support console at /console: HTML pages, sessions and CSRF over the domain services
         .target(
@@ -458,6 +449,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: languageSettings
+        ),
+
+        .testTarget(
+            name: "OIDCTests",
+            dependencies: [
+                "OIDC",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: languageSettings
         ),
