@@ -457,7 +457,8 @@ def offline_verification(exporter, key_holder, directory):
     """An auditor's check: `audit verify --file --public-key` on `exporter`'s `audit export` with
     `key_holder`'s `audit public-key`, both written to `directory`; the completed process."""
     export = os.path.join(directory, "export.ndjson")
-    assert exporter.cli("audit", "export", "--output", export).returncode == 0
+    exported = exporter.cli("audit", "export", "--output", export)
+    assert exported.returncode == 0, exported.stderr.decode()
     public_key = os.path.join(directory, "audit.pub")
     with open(public_key, "wb") as f:
         f.write(key_holder.cli("audit", "public-key").stdout)
