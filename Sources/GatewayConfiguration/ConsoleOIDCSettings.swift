@@ -67,7 +67,8 @@ public struct ConsoleOIDCSettings: Sendable, Equatable {
         }
         // Kept as written: it must equal the ID tokens' `iss` to the letter (some end in a slash).
         let issuer = issuerText
-        guard let base = HTTPURL.checkedBase(issuer), base.lowercased().hasPrefix("https://") || Self.isLoopbackURL(base)
+        guard let base = HTTPURL.checkedBase(issuer),
+            base.lowercased().hasPrefix("https://") || Self.isLoopbackURL(base)
         else {
             throw reader.error("oidc_issuer", "must be an https URL without query or fragment (http only on loopback)")
         }

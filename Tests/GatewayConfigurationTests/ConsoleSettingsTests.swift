@@ -77,7 +77,11 @@ import Testing
         #expect(settings.scopes(forRoles: ["support-l1", "auditors", "marketing"]) == [.read, .send, .auditRead])
         #expect(settings.scopes(forRoles: ["marketing"]).isEmpty)
         #expect(!configuration.description.contains("s3cret-value"))
-        #expect(configuration.description.contains("oidc_roles: { auditors: [audit:read], support-l1: [recovery:read, recovery:send] }"))
+        #expect(
+            configuration.description.contains(
+                "oidc_roles: { auditors: [audit:read], support-l1: [recovery:read, recovery:send] }"
+            )
+        )
     }
 
     @Test func rolesComeFromTheEnvironmentAsYAMLAndApiKeySignInCanBeTurnedOff() throws {

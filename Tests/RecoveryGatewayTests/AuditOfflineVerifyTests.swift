@@ -68,7 +68,13 @@ struct AuditOfflineVerifyTests {
         /// `lines` written as an NDJSON file; its path.
         func writeLines(_ lines: [[String: Any]], name: String) throws -> String {
             let text = try lines.map {
-                String(decoding: try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+                String(
+                    decoding: try JSONSerialization.data(
+                        withJSONObject: $0,
+                        options: [.sortedKeys, .withoutEscapingSlashes]
+                    ),
+                    as: UTF8.self
+                )
             }.joined(separator: "\n")
             return try write(text + "\n", to: name, in: directory)
         }
