@@ -106,6 +106,8 @@ def test_no_secret_leaks_anywhere(bare, tmp_path, level, fmt):
             "kratos.token_file": str(token_file),
             "logging.level": level,
             "logging.format": fmt,
+            # Every courier document type goes to one recipient here: more than its default limit.
+            "courier.recipient_limit": 1000,
         },
     )
     refused = gateway.send({"identity_id": ALICE, "method": "link"}, "leak-refused", wait=15)
