@@ -234,7 +234,7 @@ def test_the_auditors_procedure_runs_as_written(stack, tmp_path):
         )
         assert run.returncode == 0, (command, run.stderr)
 
-    [verify_block, openssl_block] = fenced_blocks(page, "sh")
+    [verify_block, demand_block, openssl_block] = fenced_blocks(page, "sh")
     command, *shown = verify_block.splitlines()
     run = subprocess.run(
         ["bash", "-c", command.removeprefix("$ ")], cwd=auditor, env=shell, capture_output=True, text=True, timeout=60
@@ -245,6 +245,15 @@ def test_the_auditors_procedure_runs_as_written(stack, tmp_path):
     assert labels[:2] == documented[:2] and set(labels) <= set(documented) | {"signing keys"}, run.stdout
 
     events = [json.loads(line) for line in (auditor / "export.ndjson").read_text().splitlines()]
+    # The auditor's demands, with the last seq and head told to them apart from the export.
+    demand = " ".join(demand_block.removeprefix("$ ").replace("\\\n", " ").split())
+    demand = demand.replace("--expect-seq 2051", f"--expect-seq {events[-1]['seq']}")
+    demand = demand.replace("--expect-head 9c1f…", f"--expect-head {events[-1]['hash']}")
+    run = subprocess.run(["bash", "-c", demand], cwd=auditor, env=shell, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 or "unsigned" in run.stderr or "not covered" in run.stderr, run.stderr
+    wrong = demand.replace(f"--expect-seq {events[-1]['seq']}", f"--expect-seq {events[-1]['seq'] + 1}")
+    run = subprocess.run(["bash", "-c", wrong], cwd=auditor, env=shell, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1, run.stderr
     checkpoint = [e for e in events if e["action"] == "audit.checkpoint"][-1]["details"]
     variables = {"SEQ": "seq", "DIGEST": "digest", "HEAD": "head", "SIGNED_AT": "signed_at", "SIGNATURE": "signature"}
     run = subprocess.run(
