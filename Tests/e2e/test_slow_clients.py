@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 
-from harness import KEYS, http
+from harness import KEYS, http, wait_for
 
 HALF_HEADER = b"POST /v1/recovery-emails HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Slow: "
 
@@ -23,6 +23,38 @@ def open_half(port, count):
         s.sendall(HALF_HEADER)
         sockets.append(s)
     return sockets
+
+
+def server_connections(port):
+    """The receive queues (bytes not yet read by the server) of the connections the server on
+    `port` holds open (its side established, or half closed by the client), as the kernel lists them."""
+    queues = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for row in f.readlines()[1:]:
+                fields = row.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] in ("01", "08"):
+                    queues.append(int(fields[4].split(":")[1], 16))
+    return queues
+
+
+def quiet(port):
+    """Waits until the server on `port` holds no connection (the readiness probe's is gone), so
+    every slot of `max_connections` is the test's."""
+    wait_for(lambda: not server_connections(port), 10, what="the server's earlier connections to close")
+
+
+def admitted(port, count):
+    """Waits until the server on `port` has read what each of its `count` connections sent: each
+    was admitted (its handlers run before the first read). The server accepts in order but sets
+    connections up on several threads, so one opened right after the others could otherwise take
+    the last slot first."""
+
+    def read_all():
+        queues = server_connections(port)
+        return len(queues) == count and not any(queues)
+
+    wait_for(read_all, 10, what=f"the server to read from {count} connections")
 
 
 def wait_closed(sockets, timeout):
@@ -150,9 +182,10 @@ def test_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout(stack):
 
 def test_connections_beyond_max_connections_are_closed_at_once(stack):
     gateway = stack.start_gateway(overrides={"server.max_connections": 20, "server.header_timeout": "30s"})
+    quiet(gateway.port)
     held = open_half(gateway.port, 20)
     try:
-        time.sleep(0.5)  # all 20 accepted and counted
+        admitted(gateway.port, 20)
         extra = open_half(gateway.port, 5)
         closed_at = wait_closed(extra, timeout=5)
         assert all(t is not None for t in closed_at), closed_at
@@ -216,12 +249,14 @@ def test_trickled_bodies_up_to_max_connections_are_closed_after_the_request_time
             "server.idle_timeout": "60s",
         }
     )
+    quiet(gateway.port)
     sockets = [socket.create_connection(("127.0.0.1", gateway.port), timeout=10) for _ in range(count)]
     # Before the first head: on a busy machine sending twenty heads takes a while, and each
     # connection's budget runs from its own head.
     started = time.monotonic()
     for s in sockets:
         s.sendall(trickled_head())
+    admitted(gateway.port, count)
     trickler = Trickler(sockets, limit=60)
     trickler.start()
     try:
