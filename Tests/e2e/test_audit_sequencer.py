@@ -8,12 +8,13 @@ import concurrent.futures
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 
 import pytest
 
-from harness import ALICE, GATEWAY_BIN, message_key, offline_verification, wait_for
+from harness import ALICE, GATEWAY_BIN, REPO, message_key, offline_verification, wait_for
 
 CHECKPOINTS = {"audit.checkpoint_interval": "300ms", "audit.checkpoint_every_events": 50}
 
@@ -278,28 +279,55 @@ def test_key_rotation_while_several_replicas_run_loses_nothing(stack, postgres, 
 
 
 def test_a_store_written_before_the_sequencer_upgrades_and_still_verifies(stack, postgres, replicas, tmp_path):
-    """An upgrade: the events of a store written by the version before this one (its migrations up to
-    v7, events sealed in the request's transaction) keep verifying after `v10_audit_sequencer`."""
-    (gateway,) = replicas(1)
-    for n in range(3):
-        assert gateway.send({"identity_id": ALICE, "reason": f"u {n}"}, f"upgrade-{n}").status == 202
-    gateway.wait_all_sent()
-    before = wait_covered(gateway)
-    gateway.stop()
+    """An upgrade: the store the gateway at 03ac639 left (schema up to v8, events sealed in each
+    request's transaction; Tests/Fixtures/postgres-v8, made by its make.py with that binary) is
+    migrated by this one, its events keep verifying with the key files it used, and its requests
+    replay the answers it gave byte for byte."""
+    fixture = REPO / "Tests" / "Fixtures" / "postgres-v8"
     database = postgres.last_database
-    # Back to the schema before: what the previous version left (its events all in audit_events).
-    postgres.query(
-        database,
-        """
-        DROP TABLE audit_intake; DROP FUNCTION audit_intake_unchanged();
-        DELETE FROM schema_migrations WHERE name = 'v10_audit_sequencer';""",
+    restored = subprocess.run(
+        [
+            "psql",
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            postgres.database_url(database),
+            "-f",
+            str(fixture / "store.sql"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    gateway.start()
+    assert restored.returncode == 0, restored.stderr
+    for name in ("audit.key", "audit-signing.key"):
+        target = os.path.join(stack.workdir, name)
+        shutil.copyfile(fixture / name, target)
+        os.chmod(target, 0o600)
+    before_migrations = postgres.query(database, "SELECT string_agg(name, ',' ORDER BY name) FROM schema_migrations")
+    assert "v8_batch_control" in before_migrations and "v10" not in before_migrations, before_migrations
+    stored = int(postgres.query(database, "SELECT count(*) FROM audit_events"))
+    (gateway,) = replicas(1)
+    assert "v10_audit_sequencer" in postgres.query(database, "SELECT string_agg(name, ',') FROM schema_migrations")
+    # Its events (three sends, their outcomes, a checkpoint or more) still verify, online and offline.
+    before = gateway.audit_ndjson()
+    assert [e["seq"] for e in before] == list(range(1, stored + 1)), [e["action"] for e in before]
+    assert [e["action"] for e in before].count("email.sent") == 3
+    assert verify_online(gateway)["ok"] is True
+    # Its requests replay what it answered, byte for byte, and send nothing again.
+    answers = json.loads((fixture / "answers.json").read_text())
+    for key, body in answers.items():
+        n = key.rsplit("-", 1)[1]
+        replay = gateway.send({"identity_id": ALICE, "reason": f"before {n}"}, key)
+        assert replay.status == 202 and replay.headers.get("Idempotent-Replayed") == "true", replay
+        assert replay.body.decode() == body
+    # New sends go through the sequencer after the old chain.
     assert gateway.send({"identity_id": ALICE, "reason": "after upgrade"}, "upgrade-after").status == 202
     gateway.wait_all_sent()
+    assert stack.smtp.count() == 1
     after = wait_covered(gateway)
     assert after[: len(before)] == before
-    assert "v10_audit_sequencer" in postgres.query(database, "SELECT string_agg(name, ',') FROM schema_migrations")
     assert verify_online(gateway)["ok"] is True
     result = offline_verification(gateway, gateway, str(tmp_path))
     assert result.returncode == 0, result.stderr
