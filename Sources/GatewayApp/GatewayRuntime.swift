@@ -372,6 +372,7 @@ public struct GatewayRuntime: Sendable {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: ClientAddressMiddleware(trusted: configuration.server.trustedProxies))
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: APIKeyAuthenticator(configuration: configuration))

@@ -17,6 +17,7 @@ extension GatewayConfiguration: CustomStringConvertible {
             "  header_timeout: \(duration(server.headerTimeout))",
             "  max_connections: \(server.maxConnections)",
             "  request_timeout: \(duration(server.requestTimeout))",
+            "  trusted_proxies: [\(server.trustedProxies.map(\.description).joined(separator: ", "))]",
             "kratos:",
             "  admin_url: \(kratos.adminURL)",
             "  token_file: \(optional(kratos.tokenFile))\(kratos.token == nil ? "" : "  # token <redacted>")",

@@ -3,6 +3,7 @@
 enum ConfigurationKeys {
     static let server = [
         "host", "port", "max_body_bytes", "idle_timeout", "header_timeout", "max_connections", "request_timeout",
+        "trusted_proxies",
     ]
     static let kratos = ["admin_url", "token_file", "public_url", "timeout"]
     static let smtp = [

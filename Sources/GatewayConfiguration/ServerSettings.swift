@@ -17,9 +17,13 @@ public struct ServerSettings: Sendable, Equatable, Decodable {
     /// A request whose body keeps the server waiting this long in all (the time between the
     /// server asking for more of it and more arriving, summed) has its connection closed.
     public var requestTimeout: Duration
+    /// The proxies in front of the gateway (`trusted_proxies`): a request from one of them is taken
+    /// to come from the last address in its `X-Forwarded-For` that is not one of them (for the audit
+    /// log's `source_ip` and the console's sign-in throttle). Empty: the peer's.
+    public var trustedProxies: [AddressRange]
 
     /// `127.0.0.1:8080`, 16 KiB bodies, 30 s idle, 10 s for a request head, 512 connections, 60 s
-    /// of waiting for a request's body.
+    /// of waiting for a request's body, no trusted proxy.
     public static let defaults = ServerSettings(
         host: "127.0.0.1",
         port: 8080,
@@ -27,7 +31,8 @@ public struct ServerSettings: Sendable, Equatable, Decodable {
         idleTimeout: .seconds(30),
         headerTimeout: .seconds(10),
         maxConnections: 512,
-        requestTimeout: .seconds(60)
+        requestTimeout: .seconds(60),
+        trustedProxies: []
     )
 
     /// Builds the settings as given (no checks: the loader checks what comes from outside).
@@ -38,7 +43,8 @@ public struct ServerSettings: Sendable, Equatable, Decodable {
         idleTimeout: Duration = defaults.idleTimeout,
         headerTimeout: Duration = defaults.headerTimeout,
         maxConnections: Int = defaults.maxConnections,
-        requestTimeout: Duration = defaults.requestTimeout
+        requestTimeout: Duration = defaults.requestTimeout,
+        trustedProxies: [AddressRange] = defaults.trustedProxies
     ) {
         self.host = host
         self.port = port
@@ -47,6 +53,7 @@ public struct ServerSettings: Sendable, Equatable, Decodable {
         self.headerTimeout = headerTimeout
         self.maxConnections = maxConnections
         self.requestTimeout = requestTimeout
+        self.trustedProxies = trustedProxies
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,6 +75,17 @@ public struct ServerSettings: Sendable, Equatable, Decodable {
         requestTimeout = try reader.duration("request_timeout", default: defaults.requestTimeout)
         guard requestTimeout >= .milliseconds(100), requestTimeout <= .seconds(3_600) else {
             throw reader.error("request_timeout", "must be from 100ms to 1h")
+        }
+        let proxies = try reader.textList("trusted_proxies") ?? []
+        guard proxies.count <= 256 else { throw reader.error("trusted_proxies", "must list at most 256 ranges") }
+        trustedProxies = try proxies.map { text in
+            guard let range = AddressRange(text) else {
+                throw reader.error(
+                    "trusted_proxies",
+                    "\"\(text.prefix(64))\" is not an IP address or CIDR range (10.0.0.0/8, fd00::/8)"
+                )
+            }
+            return range
         }
     }
 }

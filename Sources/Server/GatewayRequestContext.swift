@@ -4,12 +4,14 @@ import Logging
 import NIOCore
 
 /// The per-request state of the gateway's HTTP API: the request id (echoed in `X-Request-Id`),
-/// the peer's address (for the audit log) and the authenticated caller.
+/// the client's address (for the audit log) and the authenticated caller.
 public struct GatewayRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``RequestIDMiddleware`` before any route runs.
     public var requestID = ""
-    public let sourceIP: String?
+    /// The peer's address, or behind a trusted proxy the client's it forwarded
+    /// (``ClientAddressMiddleware``).
+    public internal(set) var sourceIP: String?
     /// Who is asking: set by ``APIKeyAuthenticator`` when the request carries a known API key;
     /// every route but the public ones runs behind a ``RequireScopeMiddleware`` that needs it.
     public var caller: Caller?
