@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
@@ -88,7 +88,11 @@ def fetch(method, url, body=None, headers=None):
 
 
 def until(browser, condition, what):
-    return WebDriverWait(browser, WAIT).until(lambda b: condition(b), message=what)
+    # A page that moves on (a redirect, the delivery page's refresh) while the condition reads an
+    # element makes it stale: that is "not yet", as a missing element is.
+    return WebDriverWait(
+        browser, WAIT, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    ).until(lambda b: condition(b), message=what)
 
 
 def loaded(browser, path):

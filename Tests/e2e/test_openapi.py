@@ -247,6 +247,11 @@ def test_rare_answers_match_the_document(stack, document):
     assert len(rows) == len(events) + 1
     verified = check("GET", "/v1/audit-events/verify", 200, headers=bearer("backend"))
     assert verified.json()["ok"] is True and verified.json()["events"] == len(events)
+    # Operations without a key (readiness before the log is broken: the checkpointer's next round
+    # finds the edit below and readiness turns 503).
+    check("GET", "/health/alive", 200)
+    check("GET", "/health/ready", 200)
+    check("GET", "/openapi.yaml", 200)
     connection = sqlite3.connect(os.path.join(gateway.workdir, "gateway.sqlite"), timeout=10)
     try:
         connection.execute("DROP TRIGGER IF EXISTS audit_events_no_update")
@@ -256,7 +261,3 @@ def test_rare_answers_match_the_document(stack, document):
         connection.close()
     broken = check("GET", "/v1/audit-events/verify", 200, headers=bearer("backend"))
     assert broken.json()["ok"] is False and broken.json()["first_broken_seq"] == 2, broken.text
-    # Operations without a key.
-    check("GET", "/health/alive", 200)
-    check("GET", "/health/ready", 200)
-    check("GET", "/openapi.yaml", 200)
