@@ -38,6 +38,9 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case configuration
     /// An NDJSON audit export that `audit verify --file` checks offline.
     case auditExport = "audit-export"
+    /// `X-Forwarded-For` values (one per line) from a trusted proxy, and an address range as
+    /// `server.trusted_proxies` lists it (the first line).
+    case forwardedFor = "forwarded-for"
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -62,6 +65,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             _ = try? ConfigurationLoader.load(yaml: String(decoding: bytes, as: UTF8.self), source: "fuzz")
         case .auditExport:
             _ = try? AuditExportCheck.verify(ndjson: Data(bytes), publicKeys: [Self.checkpointKey])
+        case .forwardedFor:
+            forwardedFor(String(decoding: bytes, as: UTF8.self))
         }
     }
 
@@ -143,6 +148,27 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         precondition((try? EmailAddress(address.description)) == address, address.description)
         _ = try? Mailbox(displayName: text, address: address)
     }
+
+    /// The client is the proxy itself or one of the addresses forwarded, written as `inet_ntop`
+    /// writes it; a range that parses writes itself as a range that parses to the same.
+    private func forwardedFor(_ text: String) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if let range = AddressRange(lines[0]) {
+            precondition(AddressRange(range.description) == range, range.description)
+        }
+        let client = Self.clientAddress.client(peer: "10.0.0.1", forwardedFor: lines)
+        guard client != "10.0.0.1" else { return }
+        let bytes = AddressRange.bytes(of: client)
+        precondition(bytes.map(AddressRange.text(of:)) == client, client)
+        let forwarded = lines.flatMap { $0.split(separator: ",") }.map {
+            AddressRange.bytes(of: $0.trimmingCharacters(in: .whitespaces))
+        }
+        precondition(forwarded.contains(bytes), client)
+    }
+
+    private static let clientAddress = ClientAddressMiddleware(trusted: [
+        AddressRange("10.0.0.0/8")!, AddressRange("fd00::/8")!,
+    ])
 
     /// The converter either refuses the template or gives Mustache that parses; its own
     /// "internal error" (Mustache that does not parse) is a bug.
