@@ -43,7 +43,8 @@ public struct GatewayRuntime: Sendable {
     let composer: CourierComposer
     /// Accepts single sends (the API, the console) and the items of batches (the batch runner).
     let acceptService: AcceptService
-    let signal = DeliverySignal()
+    /// Nudged by the intake for every delivery queued; the delivery worker waits on it.
+    let signal: DeliverySignal
     let settings: GatewaySettings
     /// This gateway's metrics (its own registry: gateways in one process do not mix their figures).
     public let metricsRegistry: PrometheusCollectorRegistry
@@ -126,6 +127,7 @@ public struct GatewayRuntime: Sendable {
         metrics.set(.buildInfo, [("version", GatewayVersion.current)], 1)
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let kratos = KratosClient(configuration: kratosConfiguration, httpClient: httpClient)
+        let signal = DeliverySignal()
         return GatewayRuntime(
             configuration: configuration,
             store: store,
@@ -144,9 +146,10 @@ public struct GatewayRuntime: Sendable {
                 kratos: kratos,
                 templates: templates,
                 chain: chain,
-                answers: AcceptedAnswer(),
+                signal: signal,
                 metrics: metrics
             ),
+            signal: signal,
             settings: settings,
             metricsRegistry: registry,
             metrics: metrics,
@@ -347,7 +350,6 @@ public struct GatewayRuntime: Sendable {
             BatchRunner(
                 accept: acceptService,
                 store: store,
-                signal: signal,
                 logger: logger,
                 metrics: metrics,
                 keys: { name in configuration.apiKey(named: name)?.scopes }
@@ -378,12 +380,8 @@ public struct GatewayRuntime: Sendable {
         HealthRoutes(store: store, alarm: auditAlarm).add(to: router)
         OpenAPIRoute().add(to: router)
         MetricsRoutes(registry: metricsRegistry, metrics: metrics, store: store).add(to: router)
-        RecoveryEmailRoutes(
-            accept: accept,
-            store: store,
-            signal: signal,
-            maxBodyBytes: configuration.server.maxBodyBytes
-        ).add(to: router)
+        RecoveryEmailRoutes(accept: accept, store: store, maxBodyBytes: configuration.server.maxBodyBytes)
+            .add(to: router)
         RecoveryBatchRoutes(accept: accept, store: store, maxBodyBytes: configuration.server.maxBodyBytes)
             .add(to: router)
         CourierRoutes(
@@ -397,7 +395,6 @@ public struct GatewayRuntime: Sendable {
                     invalidWindow: configuration.courier.invalidDedupWindow
                 ),
                 chain: chain,
-                answers: AcceptedAnswer(),
                 maxAge: configuration.courier.maxAge,
                 dedupRetention: configuration.courier.dedupRetention,
                 links: configuration.courier.linkPolicy,
@@ -407,9 +404,9 @@ public struct GatewayRuntime: Sendable {
                     recipientLimit: configuration.courier.recipientLimit,
                     recipientWindow: configuration.courier.recipientWindow
                 ),
+                signal: signal,
                 metrics: metrics
             ),
-            signal: signal,
             maxBodyBytes: configuration.courier.maxBodyBytes
         ).add(to: router)
         let auditVerifier = AuditOnlineVerifier(
@@ -428,7 +425,6 @@ public struct GatewayRuntime: Sendable {
                 auditVerifier: auditVerifier,
                 templates: templates,
                 gateway: settings,
-                signal: signal,
                 httpClient: httpClient,
                 logger: Logger(label: "recovery-gateway.console")
             ).add(to: router)

@@ -13,18 +13,11 @@ import Templates
 package struct RecoveryEmailRoutes: Sendable {
     let accept: AcceptService
     let store: any GatewayStore
-    let signal: DeliverySignal
     let maxBodyBytes: Int
 
-    package init(
-        accept: AcceptService,
-        store: any GatewayStore,
-        signal: DeliverySignal,
-        maxBodyBytes: Int
-    ) {
+    package init(accept: AcceptService, store: any GatewayStore, maxBodyBytes: Int) {
         self.accept = accept
         self.store = store
-        self.signal = signal
         self.maxBodyBytes = maxBodyBytes
     }
 
@@ -39,45 +32,32 @@ package struct RecoveryEmailRoutes: Sendable {
             .get { request, context in try await list(request, context: context) }
     }
 
-    func create(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+    func create(_ request: Request, context: GatewayRequestContext) async throws -> DeliveryResponse {
         // The group's middleware has refused a request without one.
         guard let caller = context.caller else { throw Problem.unauthorized() }
         let key = try Self.idempotencyKey(request)
         var request = request
         let bytes = try await request.collectBody(limit: maxBodyBytes, setting: "server.max_body_bytes")
         guard let body = try? JSONValue(parsing: bytes.readableBytesView) else { throw Problem.invalidJSON }
-        let answer: AcceptAnswer
+        var response: DeliveryResponse
         do {
-            answer = try await accept.accept(body: body, idempotencyKey: key, caller: caller)
+            response = DeliveryResponse(
+                answer: try await accept.accept(body: body, idempotencyKey: key, caller: caller)
+            )
         } catch {
             throw Self.problem(error, context: context, at: "accept")
         }
-        if !answer.replayed { signal.nudge() }
-        var fields: Logger.Metadata = [
-            "delivery_id": "\(answer.deliveryID.uuidString.lowercased())", "replayed": "\(answer.replayed)",
-        ]
-        if let masked = answer.recipientMasked { fields["recipient"] = "\(masked)" }
-        context.logFields.add(fields)
-        var status = HTTPResponse.Status(code: answer.status)
-        var json = answer.body
         if let wait = Self.preferredWait(request), wait > 0 {
             let deadline = ContinuousClock.now + .seconds(wait)
-            var record = try? await store.delivery(id: answer.deliveryID)
+            let id = response.answer.deliveryID
+            var record = try? await store.delivery(id: id)
             while record?.status.isFinal == false && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
-                record = try? await store.delivery(id: answer.deliveryID)
+                record = try? await store.delivery(id: id)
             }
-            if let record {
-                status = .ok
-                json = DeliveryView(record).json()
-            }
+            response.waited = record
         }
-        var headers: HTTPFields = [
-            .contentType: "application/json",
-            .location: "/v1/recovery-emails/\(answer.deliveryID.uuidString.lowercased())",
-        ]
-        if answer.replayed { headers[.idempotentReplayed] = "true" }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json)))
+        return response
     }
 
     /// The request's `Idempotency-Key`, or the problem of a missing or malformed one.
