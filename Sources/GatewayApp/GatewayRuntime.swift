@@ -45,6 +45,8 @@ public struct GatewayRuntime: Sendable {
     let acceptService: AcceptService
     /// Nudged by the intake for every delivery queued; the delivery worker waits on it.
     let signal: DeliverySignal
+    /// The worker's recorded outcomes, which `Prefer: wait` waits for.
+    let outcomes = DeliveryOutcomes()
     let settings: GatewaySettings
     /// This gateway's metrics (its own registry: gateways in one process do not mix their figures).
     public let metricsRegistry: PrometheusCollectorRegistry
@@ -320,6 +322,7 @@ public struct GatewayRuntime: Sendable {
             dispatcher: dispatcher,
             chain: chain,
             signal: signal,
+            outcomes: outcomes,
             logger: logger,
             metrics: metrics
         )
@@ -380,8 +383,12 @@ public struct GatewayRuntime: Sendable {
         HealthRoutes(store: store, alarm: auditAlarm).add(to: router)
         OpenAPIRoute().add(to: router)
         MetricsRoutes(registry: metricsRegistry, metrics: metrics, store: store).add(to: router)
-        RecoveryEmailRoutes(accept: accept, store: store, maxBodyBytes: configuration.server.maxBodyBytes)
-            .add(to: router)
+        RecoveryEmailRoutes(
+            accept: accept,
+            store: store,
+            outcomes: outcomes,
+            maxBodyBytes: configuration.server.maxBodyBytes
+        ).add(to: router)
         RecoveryBatchRoutes(accept: accept, store: store, maxBodyBytes: configuration.server.maxBodyBytes)
             .add(to: router)
         CourierRoutes(

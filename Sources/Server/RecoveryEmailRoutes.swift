@@ -13,16 +13,22 @@ import Templates
 package struct RecoveryEmailRoutes: Sendable {
     let accept: AcceptService
     let store: any GatewayStore
+    /// The worker's word on recorded outcomes, which `Prefer: wait` waits for.
+    let outcomes: DeliveryOutcomes
     let maxBodyBytes: Int
 
-    package init(accept: AcceptService, store: any GatewayStore, maxBodyBytes: Int) {
+    package init(accept: AcceptService, store: any GatewayStore, outcomes: DeliveryOutcomes, maxBodyBytes: Int) {
         self.accept = accept
         self.store = store
+        self.outcomes = outcomes
         self.maxBodyBytes = maxBodyBytes
     }
 
     /// The longest `Prefer: wait=N` honoured.
     static let maximumWait = 30
+    /// How long `Prefer: wait` waits for this process's worker before it reads the delivery again
+    /// (another replica's worker may have recorded its outcome).
+    static let rereadInterval = Duration.milliseconds(200)
 
     package func add(to router: Router<GatewayRequestContext>) {
         router.group("v1/recovery-emails").add(middleware: RequireScopeMiddleware(.send))
@@ -48,16 +54,36 @@ package struct RecoveryEmailRoutes: Sendable {
             throw Self.problem(error, context: context, at: "accept")
         }
         if let wait = Self.preferredWait(request), wait > 0 {
-            let deadline = ContinuousClock.now + .seconds(wait)
-            let id = response.answer.deliveryID
-            var record = try? await store.delivery(id: id)
-            while record?.status.isFinal == false && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-                record = try? await store.delivery(id: id)
-            }
-            response.waited = record
+            response.waited = await outcome(of: response.answer.deliveryID, within: .seconds(wait), context: context)
         }
         return response
+    }
+
+    /// The delivery `id` once it is `sent` or `failed`, or as it is when `limit` has passed: woken
+    /// by the worker's recorded outcomes, read again every ``rereadInterval`` without one. Nil when
+    /// the store cannot be read: the error is logged, and the answer is the one without a wait (the
+    /// delivery is stored; waiting is only a preference).
+    func outcome(of id: UUID, within limit: Duration, context: GatewayRequestContext) async -> Delivery? {
+        let deadline = ContinuousClock.now + limit
+        do {
+            var record = try await store.delivery(id: id)
+            while let current = record, !current.status.isFinal {
+                let left = deadline - .now
+                guard left > .zero else { break }
+                if let recorded = await outcomes.next(of: id, within: min(left, Self.rereadInterval)) {
+                    record = recorded
+                } else {
+                    record = try await store.delivery(id: id)
+                }
+            }
+            return record
+        } catch {
+            context.logger.error(
+                "store failed while a request waited for its delivery",
+                metadata: ["error": "\(error)"]
+            )
+            return nil
+        }
     }
 
     /// The request's `Idempotency-Key`, or the problem of a missing or malformed one.
