@@ -4,8 +4,6 @@ import Gateway
 import GatewayAPI
 import HTTPTypes
 import Hummingbird
-import Logging
-import NIOCore
 
 /// `POST /v1/courier/kratos`: the receiver of Kratos's HTTP courier (`courier.delivery_strategy:
 /// http`). Kratos takes any 2xx as sent and retries anything else on its next poll, so: 202 once
