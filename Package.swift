@@ -403,7 +403,7 @@ let package = Package(
             name: "StoreTests",
             dependencies: [
                 "TestSupport",
-                "Store", "Audit", "JSONValue", "PostgresStore", "SQLiteStore",
+                "Store", "Audit", "GatewayAPI", "JSONValue", "PostgresStore", "SQLiteStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

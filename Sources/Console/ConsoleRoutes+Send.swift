@@ -123,7 +123,7 @@ extension ConsoleRoutes {
                 return refused(error.field, error.message, status: .unprocessableContent)
             }
         }
-        let answer: AcceptAnswer
+        let answer: IntakeAnswer
         do {
             answer = try await accept.accept(body: body, idempotencyKey: form.idempotencyKey, caller: caller)
         } catch {
@@ -140,7 +140,6 @@ extension ConsoleRoutes {
             let field = problem.field.flatMap { Self.formFields.contains($0) ? $0 : nil } ?? "notice"
             return refused(field, problem.detail, status: problem.status)
         }
-        if !answer.replayed { signal.nudge() }
         let deliveryID = answer.deliveryID.uuidString.lowercased()
         do {
             try await sessions.sent(session, identity: identity.id, key: form.idempotencyKey, deliveryID: deliveryID)
@@ -148,8 +147,7 @@ extension ConsoleRoutes {
             // The email is on its way; only the form's memory of it is lost (its key still replays it).
             context.logger.warning("console send form not recorded", metadata: ["error": "\(error)"])
         }
-        if let masked = answer.recipientMasked { context.logFields.add(["recipient": "\(masked)"]) }
-        context.logFields.add(["delivery_id": "\(deliveryID)"])
+        context.logFields.add(DeliveryResponse.logFields(answer))
         return ConsolePages.redirect("/console/deliveries/\(deliveryID)")
     }
 

@@ -31,7 +31,6 @@ package struct ConsoleRoutes: Sendable {
     let auditVerifier: AuditOnlineVerifier
     let templates: TemplateCatalog
     let gateway: GatewaySettings
-    let signal: DeliverySignal
 
     static let signInPath = "/console/sign-in"
 
@@ -47,7 +46,6 @@ package struct ConsoleRoutes: Sendable {
         auditVerifier: AuditOnlineVerifier,
         templates: TemplateCatalog,
         gateway: GatewaySettings,
-        signal: DeliverySignal,
         httpClient: HTTPClient,
         logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
@@ -73,7 +71,6 @@ package struct ConsoleRoutes: Sendable {
         self.auditVerifier = auditVerifier
         self.templates = templates
         self.gateway = gateway
-        self.signal = signal
     }
 
     package func add(to router: Router<GatewayRequestContext>) {

@@ -24,22 +24,20 @@ public enum AcceptRefusal: Error, Sendable, Equatable {
     case storeUnavailable(StoreError)
 }
 
-/// The answer to an accepted (or replayed) request: what to send back.
-public struct AcceptAnswer: Sendable, Equatable {
-    public var status: Int
-    public var body: Data
-    public var deliveryID: UUID
-    /// The stored answer to an earlier request with the same key and body.
-    public var replayed: Bool
-    /// The recipient, masked (for the request's log line); nil for a replay.
-    public var recipientMasked: String? = nil
-    /// The identity it goes to; nil for a replay.
-    public var identityID: UUID? = nil
+extension AcceptRefusal {
+    /// The intake's refusal as a refusal of the request.
+    public init(_ refusal: IntakeRefusal) {
+        switch refusal {
+        case .keyReused: self = .keyReused
+        case .cooldown(let retryAfter): self = .cooldown(retryAfter: retryAfter)
+        case .storeUnavailable(let error): self = .storeUnavailable(error)
+        }
+    }
 }
 
 /// Accepts requests for recovery emails: checks them, resolves the identity and the recipient
-/// at Kratos, and stores the delivery with its idempotency record and audit event in one
-/// transaction. Answers once the delivery is durable.
+/// at Kratos, and hands the delivery with its idempotency claim and audit event to the
+/// ``DeliveryIntake`` (one transaction). Answers once the delivery is durable.
 public struct AcceptService: Sendable {
     let settings: GatewaySettings
     let store: any AcceptStore
@@ -49,22 +47,24 @@ public struct AcceptService: Sendable {
     /// The per-key limit on sends; the console's identity lookups take from it too.
     public let rateLimiter: RateLimiter
     let metrics: GatewayMetrics
-    let answers: any AcceptedAnswerFormat
+    let intake: DeliveryIntake
     let now: @Sendable () -> Date
 
-    /// - Parameter metrics: where the Kratos calls are timed, among the gateway's other figures.
+    /// - Parameters:
+    ///   - signal: nudged for each delivery queued (the delivery worker's).
+    ///   - metrics: where the Kratos calls are timed, among the gateway's other figures.
     public init(
         settings: GatewaySettings,
         store: any AcceptStore,
         kratos: KratosClient,
         templates: TemplateCatalog,
         chain: AuditChain,
-        answers: any AcceptedAnswerFormat,
+        signal: DeliverySignal,
         metrics: GatewayMetrics = .disabled,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.metrics = metrics
-        self.answers = answers
+        self.intake = DeliveryIntake(store: store, signal: signal, metrics: metrics)
         self.settings = settings
         self.store = store
         self.kratos = MeasuredKratos(kratos, metrics: metrics)
@@ -79,7 +79,7 @@ public struct AcceptService: Sendable {
         body: JSONValue,
         idempotencyKey: String,
         caller: Caller
-    ) async throws(AcceptRefusal) -> AcceptAnswer {
+    ) async throws(AcceptRefusal) -> IntakeAnswer {
         let request: RecoveryEmailRequest
         do {
             request = try RecoveryEmailRequest(json: body)
@@ -98,20 +98,13 @@ public struct AcceptService: Sendable {
         idempotencyKey: String,
         caller: Caller,
         batch: UUID? = nil
-    ) async throws(AcceptRefusal) -> AcceptAnswer {
+    ) async throws(AcceptRefusal) -> IntakeAnswer {
         let started = now()
-        // A retried request gets its stored answer even while Kratos is down.
-        if let earlier = try await storeCall({ () async throws(StoreError) in
-            try await store.idempotentAnswer(apiKeyID: caller.name, key: idempotencyKey, now: started)
+        // A retried request gets its first answer again even while Kratos is down.
+        if let earlier = try await intakeCall({ () async throws(IntakeRefusal) in
+            try await intake.earlier(apiKeyID: caller.name, key: idempotencyKey, requestHash: requestHash, now: started)
         }) {
-            guard earlier.requestHash == requestHash else { throw .keyReused }
-            metrics.count(.idempotentReplays)
-            return AcceptAnswer(
-                status: earlier.status,
-                body: earlier.body,
-                deliveryID: earlier.deliveryID,
-                replayed: true
-            )
+            return earlier
         }
         if batch == nil, let wait = rateLimiter.take(caller.name, now: started) {
             throw .rateLimited(retryAfter: wait)
@@ -165,46 +158,27 @@ public struct AcceptService: Sendable {
         if let reason = request.reason { details["reason"] = AuditChain.maskingAddresses(in: reason) }
         if override { details["recipient_override"] = "true" }
         if let batch { details["batch_id"] = batch.uuidString.lowercased() }
-        let answer = answers.answer(for: record)
-        let new = NewDelivery(
-            delivery: record,
-            idempotency: IdempotencyEntry(
-                apiKeyID: caller.name,
-                key: idempotencyKey,
-                requestHash: requestHash,
-                responseStatus: answer.status,
-                responseBody: answer.body,
-                expiresAt: started.addingTimeInterval(settings.idempotencyWindow / .seconds(1))
-            ),
-            cooldown: settings.cooldown / .seconds(1),
-            audit: draft(
-                .emailRequested,
-                caller: caller,
-                identity: record.identityID,
-                recipient: recipient,
-                outcome: "queued",
-                details: details
-            )
+        let claim = IdempotencyEntry(
+            apiKeyID: caller.name,
+            key: idempotencyKey,
+            requestHash: requestHash,
+            expiresAt: started.addingTimeInterval(settings.idempotencyWindow / .seconds(1))
         )
-        switch try await storeCall({ () async throws(StoreError) in try await store.accept(new) }) {
-        case .accepted(let stored, _):
-            // The very answer stored for replays, so a retried request gets it byte for byte.
-            return AcceptAnswer(
-                status: new.idempotency.responseStatus,
-                body: new.idempotency.responseBody,
-                deliveryID: stored.id,
-                replayed: false,
-                recipientMasked: AuditChain.mask(recipient.description),
-                identityID: identityID
-            )
-        case .replay(let status, let body, let deliveryID):
-            metrics.count(.idempotentReplays)
-            return AcceptAnswer(status: status, body: body, deliveryID: deliveryID, replayed: true)
-        case .keyReused:
-            throw .keyReused
-        case .cooldown(let retryAfter):
-            await refuse(caller: caller, identity: record.identityID, recipient: recipient, outcome: "cooldown")
-            throw .cooldown(retryAfter: retryAfter)
+        let audit = draft(
+            .emailRequested,
+            caller: caller,
+            identity: record.identityID,
+            recipient: recipient,
+            outcome: "queued",
+            details: details
+        )
+        do {
+            return try await intake.enqueue(record, claim: claim, cooldown: settings.cooldown, audit: audit)
+        } catch {
+            if case .cooldown = error {
+                await refuse(caller: caller, identity: record.identityID, recipient: recipient, outcome: "cooldown")
+            }
+            throw AcceptRefusal(error)
         }
     }
 
@@ -301,6 +275,14 @@ public struct AcceptService: Sendable {
             return try await body()
         } catch {
             throw .storeUnavailable(error)
+        }
+    }
+
+    private func intakeCall<T>(_ body: () async throws(IntakeRefusal) -> T) async throws(AcceptRefusal) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw AcceptRefusal(error)
         }
     }
 

@@ -22,7 +22,6 @@ import Store
 public struct BatchRunner: Service {
     let accept: AcceptService
     let store: any GatewayStore
-    let signal: DeliverySignal
     let logger: Logger
     let metrics: GatewayMetrics
     /// The scopes the running configuration gives the API key of this name; nil for no such key.
@@ -42,14 +41,12 @@ public struct BatchRunner: Service {
     public init(
         accept: AcceptService,
         store: any GatewayStore,
-        signal: DeliverySignal,
         logger: Logger,
         metrics: GatewayMetrics,
         keys: @escaping @Sendable (String) -> Set<Scope>?
     ) {
         self.accept = accept
         self.store = store
-        self.signal = signal
         self.logger = logger
         self.metrics = metrics
         self.keys = keys
@@ -145,7 +142,6 @@ public struct BatchRunner: Service {
         let waiting = results.count < items.count
         guard !results.isEmpty else { return (0, waiting) }
         try await store.recordBatchItems(batchID: batch.id, results, at: accept.now())
-        if results.contains(where: { $0.outcome == .accepted }) { signal.nudge() }
         for result in results { metrics.count(.batchItems, [("outcome", result.outcome.rawValue)]) }
         return (results.count, waiting)
     }

@@ -12,24 +12,25 @@ public enum CourierRefusal: Error, Sendable, Equatable {
     case invalid(CourierMessageError)
     /// The gateway's template for the type cannot render this message (the operator's to fix).
     case template(TemplateError)
-    /// The store failed; the error (which names no secret) is for the operator's log.
-    case storeUnavailable(StoreError)
+    /// The intake queued nothing: the store failed. (A message's idempotency claim is its dedup
+    /// key, for which the request hash is the key itself, and has no cooldown.)
+    case intake(IntakeRefusal)
     /// The key posts too fast, or (`field` `recipient`) too many messages go to one address.
     case rateLimited(retryAfter: Duration, field: String?)
 }
 
 /// Receives the messages of Kratos's HTTP courier (`POST /v1/courier/kratos`): checks the document,
 /// composes it once (a message that cannot be composed is refused now, not failed later), and stores
-/// it sealed with its dedup key and `email.requested` event in one transaction. The same message
-/// posted again (Kratos retries after a timeout) is answered with the first answer and stores nothing.
+/// it sealed, through the ``DeliveryIntake``, with its dedup key as the idempotency claim and its
+/// `email.requested` event in one transaction. The same message posted again (Kratos retries after
+/// a timeout) is answered as a replay of the first and stores nothing.
 public struct CourierReceiver: Sendable {
     let settings: GatewaySettings
-    let store: any AcceptStore
     let composer: CourierComposer
     let payloadKey: CourierPayloadKey
     let deduplicator: CourierDeduplicator
     let chain: AuditChain
-    let answers: any AcceptedAnswerFormat
+    let intake: DeliveryIntake
     /// The lifetime of a message whose document gives none.
     let maxAge: Duration
     /// How long a message is remembered as posted.
@@ -45,6 +46,7 @@ public struct CourierReceiver: Sendable {
     ///   - dedupRetention: how long a message is recognized when posted again.
     ///   - links: where the links of a message may point (Kratos's own origins).
     ///   - limits: the per-key and per-recipient rate limits.
+    ///   - signal: nudged for each message queued (the delivery worker's).
     public init(
         settings: GatewaySettings,
         store: any AcceptStore,
@@ -52,23 +54,22 @@ public struct CourierReceiver: Sendable {
         payloadKey: CourierPayloadKey,
         deduplicator: CourierDeduplicator,
         chain: AuditChain,
-        answers: any AcceptedAnswerFormat,
         maxAge: Duration,
         dedupRetention: Duration,
         links: CourierLinkPolicy,
         limits: CourierLimits,
+        signal: DeliverySignal,
         metrics: GatewayMetrics = .disabled,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.links = links
         self.limits = limits
         self.settings = settings
-        self.store = store
         self.composer = composer
         self.payloadKey = payloadKey
         self.deduplicator = deduplicator
         self.chain = chain
-        self.answers = answers
+        self.intake = DeliveryIntake(store: store, signal: signal, metrics: metrics)
         self.maxAge = maxAge
         self.dedupRetention = dedupRetention
         self.metrics = metrics
@@ -78,9 +79,9 @@ public struct CourierReceiver: Sendable {
     /// The idempotency records of courier messages are kept under this prefix and the key's name.
     static let dedupNamespace = "kratos_courier:"
 
-    /// Stores the message in `json` posted by `caller`: 202 with the queued delivery, or the stored
-    /// answer (`replayed`) for a message posted before.
-    public func receive(json: Data, caller: Caller) async throws(CourierRefusal) -> AcceptAnswer {
+    /// Stores the message in `json` posted by `caller`: the queued delivery, or (`replayed`) the
+    /// one a message posted before queued.
+    public func receive(json: Data, caller: Caller) async throws(CourierRefusal) -> IntakeAnswer {
         let receivedAt = now()
         if let wait = limits.perKey.take(caller.name, now: receivedAt) {
             count("unknown", "rate_limited")
@@ -98,7 +99,7 @@ public struct CourierReceiver: Sendable {
             return try await receive(message, caller: caller, receivedAt: receivedAt)
         } catch {
             switch error {
-            case .storeUnavailable: break
+            case .intake: break
             case .rateLimited: count(type, "rate_limited")
             default: count(type, "refused")
             }
@@ -110,7 +111,7 @@ public struct CourierReceiver: Sendable {
         _ message: KratosCourierMessage,
         caller: Caller,
         receivedAt: Date
-    ) async throws(CourierRefusal) -> AcceptAnswer {
+    ) async throws(CourierRefusal) -> IntakeAnswer {
         let type = message.templateType
         let recipient: EmailAddress
         do {
@@ -151,12 +152,10 @@ public struct CourierReceiver: Sendable {
         let apiKeyID = Self.dedupNamespace + caller.name
         // `*_invalid`: the same message in the previous time bucket is a repost too.
         for key in keys.lookup where key != keys.current {
-            let earlier = try await storeCall { () async throws(StoreError) in
-                try await store.idempotentAnswer(apiKeyID: apiKeyID, key: key, now: receivedAt)
+            let earlier = try await intakeCall { () async throws(IntakeRefusal) in
+                try await intake.earlier(apiKeyID: apiKeyID, key: key, requestHash: key, now: receivedAt)
             }
-            if let earlier {
-                return duplicate(type, status: earlier.status, body: earlier.body, id: earlier.deliveryID)
-            }
+            if let earlier { return counted(earlier, type) }
         }
         // A repost from the previous time bucket was answered above and takes nothing; one of the
         // current bucket (answered by the store's accept) takes a token like a new message.
@@ -186,68 +185,48 @@ public struct CourierReceiver: Sendable {
             nextAttemptAt: receivedAt,
             createdAt: receivedAt
         )
-        let answer = answers.answer(for: record)
-        let new = NewDelivery(
-            delivery: record,
-            idempotency: IdempotencyEntry(
-                apiKeyID: apiKeyID,
-                key: keys.current,
-                requestHash: keys.current,
-                responseStatus: answer.status,
-                responseBody: answer.body,
-                expiresAt: receivedAt.addingTimeInterval(dedupRetention / .seconds(1))
-            ),
-            cooldown: 0,
-            audit: AuditDraft(
-                at: receivedAt,
-                actor: caller.name,
-                sourceIP: caller.sourceIP,
-                requestID: caller.requestID,
-                action: .emailRequested,
-                identityID: identityID,
-                recipientHash: chain.recipientHash(recipient.description),
-                recipientMasked: AuditChain.mask(recipient.description),
-                outcome: "queued",
-                details: [
-                    "source": DeliverySource.kratosCourier.rawValue, "template_type": type.rawValue,
-                    "shape": message.shape.rawValue, "locale_source": email.source.rawValue,
-                ]
-            )
+        let claim = IdempotencyEntry(
+            apiKeyID: apiKeyID,
+            key: keys.current,
+            requestHash: keys.current,
+            expiresAt: receivedAt.addingTimeInterval(dedupRetention / .seconds(1))
         )
-        switch try await storeCall({ () async throws(StoreError) in try await store.accept(new) }) {
-        case .accepted(let stored, _):
-            count(type.rawValue, "accepted")
-            return AcceptAnswer(
-                status: answer.status,
-                body: answer.body,
-                deliveryID: stored.id,
-                replayed: false,
-                recipientMasked: AuditChain.mask(recipient.description)
-            )
-        case .replay(let status, let body, let deliveryID):
-            return duplicate(type, status: status, body: body, id: deliveryID)
-        case .keyReused, .cooldown:
-            // The request hash is the key and no cooldown is asked for: neither can be answered.
-            throw .storeUnavailable(.database("the store answered a courier message as no accept can be"))
+        let audit = AuditDraft(
+            at: receivedAt,
+            actor: caller.name,
+            sourceIP: caller.sourceIP,
+            requestID: caller.requestID,
+            action: .emailRequested,
+            identityID: identityID,
+            recipientHash: chain.recipientHash(recipient.description),
+            recipientMasked: AuditChain.mask(recipient.description),
+            outcome: "queued",
+            details: [
+                "source": DeliverySource.kratosCourier.rawValue, "template_type": type.rawValue,
+                "shape": message.shape.rawValue, "locale_source": email.source.rawValue,
+            ]
+        )
+        let answer = try await intakeCall { () async throws(IntakeRefusal) in
+            try await intake.enqueue(record, claim: claim, cooldown: .zero, audit: audit)
         }
+        return counted(answer, type)
     }
 
-    /// The answer to a message posted before: 200 with the first answer's body.
-    private func duplicate(_ type: CourierTemplateType, status: Int, body: Data, id: UUID) -> AcceptAnswer {
-        count(type.rawValue, "duplicate")
-        metrics.count(.idempotentReplays)
-        return AcceptAnswer(status: 200, body: body, deliveryID: id, replayed: true)
+    /// `answer`, counted: `accepted`, or `duplicate` for a message posted before.
+    private func counted(_ answer: IntakeAnswer, _ type: CourierTemplateType) -> IntakeAnswer {
+        count(type.rawValue, answer.replayed ? "duplicate" : "accepted")
+        return answer
     }
 
     private func count(_ type: String, _ result: String) {
         metrics.count(.courierMessages, [("template_type", type), ("result", result)])
     }
 
-    private func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(CourierRefusal) -> T {
+    private func intakeCall<T>(_ body: () async throws(IntakeRefusal) -> T) async throws(CourierRefusal) -> T {
         do {
             return try await body()
         } catch {
-            throw .storeUnavailable(error)
+            throw .intake(error)
         }
     }
 }

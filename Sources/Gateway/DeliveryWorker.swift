@@ -21,6 +21,8 @@ public struct DeliveryWorker: Service {
     let dispatcher: DeliveryDispatcher
     let chain: AuditChain
     let signal: DeliverySignal
+    /// Told of every outcome recorded (what `Prefer: wait` waits for).
+    let outcomes: DeliveryOutcomes
     let logger: Logger
     let metrics: GatewayMetrics
     let now: @Sendable () -> Date
@@ -33,6 +35,7 @@ public struct DeliveryWorker: Service {
         dispatcher: DeliveryDispatcher,
         chain: AuditChain,
         signal: DeliverySignal,
+        outcomes: DeliveryOutcomes = DeliveryOutcomes(),
         logger: Logger,
         pollInterval: Duration = .milliseconds(500),
         metrics: GatewayMetrics = .disabled,
@@ -43,6 +46,7 @@ public struct DeliveryWorker: Service {
         self.dispatcher = dispatcher
         self.chain = chain
         self.signal = signal
+        self.outcomes = outcomes
         self.logger = logger
         self.pollInterval = pollInterval
         self.metrics = metrics
@@ -127,6 +131,7 @@ public struct DeliveryWorker: Service {
         audit.details["attempt"] = "\(record.attempts)"
         do {
             let (finished, waits) = try await recordOutcome(outcome, audit: audit, of: record, metadata: metadata)
+            outcomes.recorded(finished)
             metadata["outcome"] = "\(finished.status.rawValue)"
             if waits > 0 { metadata["store_waits"] = "\(waits)" }
             metadata["duration_ms"] = "\((ContinuousClock.now - started) / .milliseconds(1))"

@@ -43,7 +43,10 @@ public struct GatewayRuntime: Sendable {
     let composer: CourierComposer
     /// Accepts single sends (the API, the console) and the items of batches (the batch runner).
     let acceptService: AcceptService
-    let signal = DeliverySignal()
+    /// Nudged by the intake for every delivery queued; the delivery worker waits on it.
+    let signal: DeliverySignal
+    /// The worker's recorded outcomes, which `Prefer: wait` waits for.
+    let outcomes = DeliveryOutcomes()
     let settings: GatewaySettings
     /// This gateway's metrics (its own registry: gateways in one process do not mix their figures).
     public let metricsRegistry: PrometheusCollectorRegistry
@@ -126,6 +129,7 @@ public struct GatewayRuntime: Sendable {
         metrics.set(.buildInfo, [("version", GatewayVersion.current)], 1)
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let kratos = KratosClient(configuration: kratosConfiguration, httpClient: httpClient)
+        let signal = DeliverySignal()
         return GatewayRuntime(
             configuration: configuration,
             store: store,
@@ -144,9 +148,10 @@ public struct GatewayRuntime: Sendable {
                 kratos: kratos,
                 templates: templates,
                 chain: chain,
-                answers: AcceptedAnswer(),
+                signal: signal,
                 metrics: metrics
             ),
+            signal: signal,
             settings: settings,
             metricsRegistry: registry,
             metrics: metrics,
@@ -317,6 +322,7 @@ public struct GatewayRuntime: Sendable {
             dispatcher: dispatcher,
             chain: chain,
             signal: signal,
+            outcomes: outcomes,
             logger: logger,
             metrics: metrics
         )
@@ -347,7 +353,6 @@ public struct GatewayRuntime: Sendable {
             BatchRunner(
                 accept: acceptService,
                 store: store,
-                signal: signal,
                 logger: logger,
                 metrics: metrics,
                 keys: { name in configuration.apiKey(named: name)?.scopes }
@@ -382,7 +387,7 @@ public struct GatewayRuntime: Sendable {
         RecoveryEmailRoutes(
             accept: accept,
             store: store,
-            signal: signal,
+            outcomes: outcomes,
             maxBodyBytes: configuration.server.maxBodyBytes
         ).add(to: router)
         RecoveryBatchRoutes(accept: accept, store: store, maxBodyBytes: configuration.server.maxBodyBytes)
@@ -398,7 +403,6 @@ public struct GatewayRuntime: Sendable {
                     invalidWindow: configuration.courier.invalidDedupWindow
                 ),
                 chain: chain,
-                answers: AcceptedAnswer(),
                 maxAge: configuration.courier.maxAge,
                 dedupRetention: configuration.courier.dedupRetention,
                 links: configuration.courier.linkPolicy,
@@ -408,9 +412,9 @@ public struct GatewayRuntime: Sendable {
                     recipientLimit: configuration.courier.recipientLimit,
                     recipientWindow: configuration.courier.recipientWindow
                 ),
+                signal: signal,
                 metrics: metrics
             ),
-            signal: signal,
             maxBodyBytes: configuration.courier.maxBodyBytes
         ).add(to: router)
         let auditVerifier = AuditOnlineVerifier(
@@ -429,7 +433,6 @@ public struct GatewayRuntime: Sendable {
                 auditVerifier: auditVerifier,
                 templates: templates,
                 gateway: settings,
-                signal: signal,
                 httpClient: httpClient,
                 logger: Logger(label: "recovery-gateway.console")
             ).add(to: router)

@@ -64,19 +64,13 @@ final class AcceptFlights: Sendable {
             if isOwn { return try outcome.get(orThrow: PostgresStore.storeError) }
             switch try outcome.get(orThrow: PostgresStore.storeError) {
             case .accepted(let record, _):
-                let entry = flight.entry
-                return IdempotentAnswer(
-                    requestHash: entry.requestHash,
-                    status: entry.responseStatus,
-                    body: entry.responseBody,
-                    deliveryID: record.id
-                ).result(forRequestHash: new.idempotency.requestHash)
-            case .replay(let status, let body, let deliveryID):
+                return IdempotentAnswer(requestHash: flight.entry.requestHash, delivery: record)
+                    .result(forRequestHash: new.idempotency.requestHash)
+            case .replay(let delivery, let storedAnswer):
                 return IdempotentAnswer(
                     requestHash: flight.entry.requestHash,
-                    status: status,
-                    body: body,
-                    deliveryID: deliveryID
+                    delivery: delivery,
+                    storedAnswer: storedAnswer
                 ).result(forRequestHash: new.idempotency.requestHash)
             case .keyReused, .cooldown:
                 continue

@@ -47,7 +47,8 @@ extension PostgresStore {
         let key: String
     }
 
-    /// The unexpired records of `keys`, each checked against its own "now", in one statement.
+    /// The unexpired records of `keys`, each checked against its own "now", in one statement, with
+    /// their deliveries (a second statement, when one is found).
     private static func idempotentAnswers(
         _ keys: [(key: IdempotencyKey, now: Int64)],
         connection: PostgresConnection,
@@ -64,21 +65,31 @@ extension PostgresStore {
             """,
             logger: logger
         ).collect()
+        guard !rows.isEmpty else { return [:] }
+        let cells = rows.map { PostgresRows.Cells(row: $0.makeRandomAccess(), table: "idempotency_records") }
+        let ids: [UUID] = try cells.map { try $0["delivery_id"] }
+        let deliveries = Dictionary(
+            try await connection.query("SELECT * FROM deliveries WHERE id = ANY(\(ids))", logger: logger)
+                .collect().map(PostgresRows.delivery).map { ($0.id, $0) },
+            uniquingKeysWith: { first, _ in first }
+        )
         var answers: [IdempotencyKey: IdempotentAnswer] = [:]
-        for row in rows {
-            let cells = PostgresRows.Cells(row: row.makeRandomAccess(), table: "idempotency_records")
+        for (cells, id) in zip(cells, ids) {
+            guard let delivery = deliveries[id] else {
+                throw StoreError.corruptRow(table: "idempotency_records", column: "delivery_id")
+            }
             let status: Int32 = try cells["response_status"]
             answers[IdempotencyKey(apiKeyID: try cells["api_key_id"], key: try cells["key"])] = IdempotentAnswer(
                 requestHash: try cells["request_hash"],
-                status: Int(status),
-                body: try cells["response_body"],
-                deliveryID: try cells["delivery_id"]
+                delivery: delivery,
+                responseStatus: Int(status),
+                responseBody: try cells["response_body"]
             )
         }
         return answers
     }
 
-    /// Step (1): claims the keys of `news` (in their order, which is the key order) in one
+    /// Step (1): claims the keys of `news` (in their order, which is the key order; no answer stored) in one
     /// statement, each replacing an expired record only, expiry judged by each accept's own "now".
     /// Answers, in the order of `news`, nil for a key claimed, or the answer of the unexpired record
     /// that holds it (a replay or `keyReused`).
@@ -95,7 +106,7 @@ extension PostgresStore {
             rows.append(
                 binds.row([
                     .text(idempotency.apiKeyID), .text(idempotency.key), .text(idempotency.requestHash),
-                    .integer(Int64(idempotency.responseStatus)), .bytes(idempotency.responseBody),
+                    .integer(Int64(IdempotencyEntry.noStoredStatus)), .bytes(Data()),
                     .uuid(new.delivery.id), .micros(idempotency.expiresAt),
                 ])
             )

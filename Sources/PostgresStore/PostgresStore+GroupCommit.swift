@@ -9,8 +9,6 @@ import Synchronization
 enum PostgresWrite: Sendable {
     case accept(NewDelivery)
     case finish(id: UUID, attempt: Int, outcome: DeliveryOutcome, audit: [AuditDraft])
-    /// A leased delivery given back untried (`release`).
-    case release(id: UUID, attempt: Int)
     /// One audit event of no delivery (`appendAudit`).
     case audit(AuditDraft)
 }
@@ -18,7 +16,7 @@ enum PostgresWrite: Sendable {
 /// What a ``PostgresWrite`` answered.
 enum PostgresWritten: Sendable {
     case accept(AcceptResult)
-    /// The delivery as an outcome or a release left it.
+    /// The delivery as an outcome left it.
     case delivery(Delivery)
     case audit(AuditEvent)
 }
@@ -104,12 +102,11 @@ extension PostgresStore {
     ) async throws -> [Result<PostgresWritten, StoreError>] {
         var answers = [Result<PostgresWritten, StoreError>?](repeating: nil, count: units.count)
         var accepts: [(index: Int, new: NewDelivery)] = []
-        var changes: [(index: Int, id: UUID, attempt: Int, change: DeliveryChange)] = []
+        var changes: [(index: Int, id: UUID, attempt: Int, outcome: DeliveryOutcome)] = []
         for (index, unit) in units.enumerated() {
             switch unit {
             case .accept(let new): accepts.append((index, new))
-            case .finish(let id, let attempt, let outcome, _): changes.append((index, id, attempt, .outcome(outcome)))
-            case .release(let id, let attempt): changes.append((index, id, attempt, .release))
+            case .finish(let id, let attempt, let outcome, _): changes.append((index, id, attempt, outcome))
             case .audit: break
             }
         }
@@ -153,11 +150,11 @@ extension PostgresStore {
             stored[index] = delivery
         }
 
-        // 3. Outcomes and releases, in id order, in one statement; a failed guard stays with its unit.
+        // 3. Outcomes, in id order, in one statement; a failed guard stays with its unit.
         changes.sort { $0.id.uuidString < $1.id.uuidString }
         var recorded: [Int: Delivery] = [:]
         let results = try await record(
-            changes.map { ($0.id, $0.attempt, $0.change) },
+            changes.map { ($0.id, $0.attempt, $0.outcome) },
             connection: connection,
             logger: logger
         )
@@ -186,7 +183,6 @@ extension PostgresStore {
                     drafts.append(draft)
                     owners.append(index)
                 }
-            case .release: continue
             case .audit(let draft):
                 drafts.append(draft)
                 owners.append(index)

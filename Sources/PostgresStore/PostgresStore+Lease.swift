@@ -50,16 +50,7 @@ extension PostgresStore {
         return record
     }
 
-    /// Gives the lease back untried (the attempt does not count); it shares its transaction with
-    /// the writes waiting at the same time, like `finish`.
-    public func release(id: UUID, attempt: Int) async throws(StoreError) -> Delivery {
-        guard case .delivery(let record) = try await groupCommit.submit(.release(id: id, attempt: attempt)) else {
-            throw StoreError.database("the group commit answered a release with another write's result")
-        }
-        return record
-    }
-
-    /// Records `outcomes` (outcomes of attempts and releases, in id order) in one statement and
+    /// Records `outcomes` (outcomes of attempts, in id order) in one statement and
     /// answers each, in their order. Each row's update carries the lease guard (`status = 'sending'
     /// AND attempts = attempt`) and answers the row as updated: the rows are locked first, in id
     /// order, and stay locked until commit, and a row that a worker on another replica leased again
@@ -67,25 +58,23 @@ extension PostgresStore {
     /// cannot interleave. A failed guard writes nothing and answers `leaseLost` (or
     /// `deliveryNotFound`) for its outcome alone.
     static func record(
-        _ outcomes: [(id: UUID, attempt: Int, change: DeliveryChange)],
+        _ outcomes: [(id: UUID, attempt: Int, outcome: DeliveryOutcome)],
         connection: PostgresConnection,
         logger: Logger
     ) async throws -> [Result<Delivery, StoreError>] {
         guard !outcomes.isEmpty else { return [] }
         var binds = PostgresBindings()
-        let rows = outcomes.map { id, attempt, change in
+        let rows = outcomes.map { id, attempt, outcome in
             let values: [StoreValue?]
-            switch change {
-            case .release:
-                values = [.text("release"), nil, nil, nil, nil, nil, .integer(0)]
-            case .outcome(.sent(let reply, let at)):
+            switch outcome {
+            case .sent(let reply, let at):
                 values = [.text("sent"), .micros(at), .text(reply), nil, nil, nil, .integer(1)]
-            case .outcome(.retry(let at, let errorClass, let error, let countsAsAttempt)):
+            case .retry(let at, let errorClass, let error, let countsAsAttempt):
                 values = [
                     .text("retrying"), .micros(at), nil, nil, .text(errorClass.rawValue), .text(error),
                     .integer(countsAsAttempt ? 1 : 0),
                 ]
-            case .outcome(.failed(let failure, let errorClass, let error)):
+            case .failed(let failure, let errorClass, let error):
                 values = [
                     .text("failed"), nil, nil, .text(failure.rawValue), errorClass.map { .text($0.rawValue) },
                     error.map(StoreValue.text), .integer(1),
@@ -94,8 +83,8 @@ extension PostgresStore {
             return binds.row([.uuid(id), .integer(Int64(attempt))] + values)
         }
         // As the outcomes of one attempt each: `sent` keeps the errors of earlier attempts,
-        // `retrying` and a release keep the sealed payload for the next attempt, `failed` keeps the
-        // last error when it brings none; a release (status `release` here) undoes the lease alone.
+        // `retrying` keeps the sealed payload for the next attempt, `failed` keeps the last error
+        // when it brings none.
         let updated = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
@@ -104,14 +93,12 @@ extension PostgresStore {
                     ), locked AS (
                         SELECT id FROM deliveries WHERE id IN (SELECT id::uuid FROM outcome) ORDER BY id FOR UPDATE
                     )
-                    UPDATE deliveries SET status = CASE WHEN outcome.status <> 'release' THEN outcome.status::text
-                            WHEN deliveries.attempts > 1 THEN 'retrying' ELSE 'queued' END,
+                    UPDATE deliveries SET status = outcome.status::text,
                         smtp_reply = CASE WHEN outcome.status = 'sent' THEN outcome.reply::text ELSE deliveries.smtp_reply END,
                         sent_at_us = CASE WHEN outcome.status = 'sent' THEN outcome.at_us::bigint ELSE deliveries.sent_at_us END,
-                        next_attempt_at_us = CASE outcome.status WHEN 'retrying' THEN outcome.at_us::bigint
-                            WHEN 'release' THEN deliveries.next_attempt_at_us END,
+                        next_attempt_at_us = CASE WHEN outcome.status = 'retrying' THEN outcome.at_us::bigint END,
                         lease_expires_at_us = NULL,
-                        sealed_payload = CASE WHEN outcome.status IN ('retrying', 'release') THEN deliveries.sealed_payload END,
+                        sealed_payload = CASE WHEN outcome.status = 'retrying' THEN deliveries.sealed_payload END,
                         failure = CASE WHEN outcome.status = 'failed' THEN outcome.failure::text ELSE deliveries.failure END,
                         last_error_class = CASE WHEN outcome.status = 'sent' THEN deliveries.last_error_class
                             ELSE COALESCE(outcome.error_class::text, deliveries.last_error_class) END,
@@ -159,11 +146,4 @@ extension PostgresStore {
         }
         return .leaseLost(id, status: status)
     }
-}
-
-/// What a group commit writes to a leased delivery: the outcome of its attempt, or its lease
-/// given back untried.
-enum DeliveryChange: Sendable {
-    case outcome(DeliveryOutcome)
-    case release
 }

@@ -11,9 +11,10 @@ extension SQLiteStore {
 
     /// Read on the caller's thread, not on a reader's queue: this runs before every accept, and
     /// the hop there and back (two thread switches, and a `BEGIN`/`COMMIT` around the read) cost more
-    /// than the one indexed `SELECT`. One statement needs no transaction to see one snapshot, and a
-    /// WAL reader never waits for the writer; the thread waits only when every reader connection is
-    /// busy, for as long as the shortest of their reads.
+    /// than the one indexed `SELECT`. One statement needs no transaction to see one snapshot (a key
+    /// found takes a second, for its delivery, which is never deleted), and a WAL reader never waits
+    /// for the writer; the thread waits only when every reader connection is busy, for as long as
+    /// the shortest of their reads.
     public func idempotentAnswer(apiKeyID: String, key: String, now: Date) async throws(StoreError) -> IdempotentAnswer?
     {
         try readHere { db in
@@ -50,14 +51,16 @@ extension SQLiteStore {
             )
         else { return nil }
         let deliveryText: String = try row.decode(atIndex: 3)
-        guard let deliveryID = UUID(uuidString: deliveryText) else {
+        // Found: its delivery too, which a replay answers (a second statement, on a replay only).
+        guard let deliveryID = UUID(uuidString: deliveryText), let delivery = try fetchDelivery(deliveryID, db: db)
+        else {
             throw StoreError.corruptRow(table: "idempotency_records", column: "delivery_id")
         }
         return IdempotentAnswer(
             requestHash: try row.decode(atIndex: 0),
-            status: try row.decode(atIndex: 1),
-            body: try row.decode(atIndex: 2),
-            deliveryID: deliveryID
+            delivery: delivery,
+            responseStatus: try row.decode(atIndex: 1),
+            responseBody: try row.decode(atIndex: 2)
         )
     }
 
@@ -92,7 +95,8 @@ extension SQLiteStore {
             }
         }
 
-        // (3) The delivery, (4) its idempotency record (replacing an expired one), (5) the audit event.
+        // (3) The delivery, (4) its idempotency record (replacing an expired one; no answer stored),
+        // (5) the audit event.
         let queued = new.queued
         try insert(queued, idempotency: idempotency, db: db)
         try db.cachedStatement(sql: "DELETE FROM idempotency_records WHERE api_key_id = ? AND key = ?")
@@ -105,8 +109,8 @@ extension SQLiteStore {
                 """
         ).execute(
             arguments: [
-                idempotency.apiKeyID, idempotency.key, idempotency.requestHash, idempotency.responseStatus,
-                idempotency.responseBody, SQLiteRows.text(queued.id), SQLiteRows.micros(idempotency.expiresAt),
+                idempotency.apiKeyID, idempotency.key, idempotency.requestHash, IdempotencyEntry.noStoredStatus,
+                Data(), SQLiteRows.text(queued.id), SQLiteRows.micros(idempotency.expiresAt),
             ]
         )
         var draft = new.audit

@@ -80,23 +80,6 @@ extension SQLiteStore {
         }
     }
 
-    public func release(id: UUID, attempt: Int) async throws(StoreError) -> Delivery {
-        try await groupWrite { db in
-            try Self.requireSending(id, attempt: attempt, db: db)
-            try db.execute(
-                sql: """
-                    UPDATE deliveries
-                    SET status = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'queued' END,
-                        attempts = MAX(attempts - 1, 0), lease_expires_at_us = NULL
-                    WHERE id = ?
-                    """,
-                arguments: [SQLiteRows.text(id)]
-            )
-            guard let record = try Self.fetchDelivery(id, db: db) else { throw StoreError.deliveryNotFound(id) }
-            return record
-        }
-    }
-
     /// The delivery must still be in the leased attempt: a worker whose lease ran out (and whose
     /// delivery another worker leased again, counting a new attempt) must not overwrite it.
     private static func requireSending(_ id: UUID, attempt: Int, db: Database) throws {

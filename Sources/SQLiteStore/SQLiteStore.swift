@@ -7,13 +7,13 @@ import Store
 ///
 /// Writes run in `BEGIN IMMEDIATE` transactions, so several processes on one file queue on
 /// `busy_timeout` instead of failing; commits are durable (`synchronous = FULL`). Accepts,
-/// outcomes, releases and audit appends share transactions through a ``GroupCommit``: the ones
+/// outcomes and audit appends share transactions through a ``GroupCommit``: the ones
 /// waiting while a commit is flushed are written together, each in a savepoint of its own, and
 /// made durable by one `fsync`.
 public struct SQLiteStore: GatewayStore, GroupCommitting {
     let pool: DatabasePool
     let chain: AuditChain
-    /// Accepts, outcomes, releases and audit appends, batched into shared transactions.
+    /// Accepts, outcomes and audit appends, batched into shared transactions.
     let groupCommit: GroupCommit<WriteUnit, any Sendable>
 
     /// One write of a group commit; it runs in a savepoint of its own inside the batch's transaction.

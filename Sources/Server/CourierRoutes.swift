@@ -4,8 +4,6 @@ import Gateway
 import GatewayAPI
 import HTTPTypes
 import Hummingbird
-import Logging
-import NIOCore
 
 /// `POST /v1/courier/kratos`: the receiver of Kratos's HTTP courier (`courier.delivery_strategy:
 /// http`). Kratos takes any 2xx as sent and retries anything else on its next poll, so: 202 once
@@ -13,12 +11,10 @@ import NIOCore
 /// (Kratos abandons it after its retries), 503 while the store is unreachable.
 package struct CourierRoutes: Sendable {
     let receiver: CourierReceiver
-    let signal: DeliverySignal
     let maxBodyBytes: Int
 
-    package init(receiver: CourierReceiver, signal: DeliverySignal, maxBodyBytes: Int) {
+    package init(receiver: CourierReceiver, maxBodyBytes: Int) {
         self.receiver = receiver
-        self.signal = signal
         self.maxBodyBytes = maxBodyBytes
     }
 
@@ -27,7 +23,7 @@ package struct CourierRoutes: Sendable {
             .post { request, context in try await receive(request, context: context) }
     }
 
-    func receive(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+    func receive(_ request: Request, context: GatewayRequestContext) async throws -> DeliveryResponse {
         // The group's middleware has refused a request without one.
         guard let caller = context.caller else { throw Problem.unauthorized() }
         guard Self.isJSON(request.headers[.contentType]) else {
@@ -41,9 +37,9 @@ package struct CourierRoutes: Sendable {
         }
         var request = request
         let bytes = try await request.collectBody(limit: maxBodyBytes, setting: "courier.max_body_bytes")
-        let answer: AcceptAnswer
         do {
-            answer = try await receiver.receive(json: Data(bytes.readableBytesView), caller: caller)
+            let answer = try await receiver.receive(json: Data(bytes.readableBytesView), caller: caller)
+            return DeliveryResponse(answer: answer, replayStatus: .ok)
         } catch {
             switch error {
             case .invalid(let problem): throw Self.problem(problem)
@@ -55,7 +51,8 @@ package struct CourierRoutes: Sendable {
                     detail: "the gateway's template for this template type cannot render this message",
                     field: "template_type"
                 )
-            case .storeUnavailable(let failure): throw context.storeUnavailable(failure)
+            case .intake(let refusal):
+                throw RecoveryEmailRoutes.problem(AcceptRefusal(refusal), context: context, at: "accept")
             case .rateLimited(let retryAfter, let field):
                 throw Problem(
                     .tooManyRequests,
@@ -68,22 +65,6 @@ package struct CourierRoutes: Sendable {
                 )
             }
         }
-        if !answer.replayed { signal.nudge() }
-        var fields: Logger.Metadata = [
-            "delivery_id": "\(answer.deliveryID.uuidString.lowercased())", "replayed": "\(answer.replayed)",
-        ]
-        if let masked = answer.recipientMasked { fields["recipient"] = "\(masked)" }
-        context.logFields.add(fields)
-        var headers: HTTPFields = [
-            .contentType: "application/json",
-            .location: "/v1/recovery-emails/\(answer.deliveryID.uuidString.lowercased())",
-        ]
-        if answer.replayed { headers[.idempotentReplayed] = "true" }
-        return Response(
-            status: HTTPResponse.Status(code: answer.status),
-            headers: headers,
-            body: .init(byteBuffer: ByteBuffer(bytes: answer.body))
-        )
     }
 
     /// `application/json`, or a `+json` type, with any parameters.

@@ -13,23 +13,22 @@ import Templates
 package struct RecoveryEmailRoutes: Sendable {
     let accept: AcceptService
     let store: any GatewayStore
-    let signal: DeliverySignal
+    /// The worker's word on recorded outcomes, which `Prefer: wait` waits for.
+    let outcomes: DeliveryOutcomes
     let maxBodyBytes: Int
 
-    package init(
-        accept: AcceptService,
-        store: any GatewayStore,
-        signal: DeliverySignal,
-        maxBodyBytes: Int
-    ) {
+    package init(accept: AcceptService, store: any GatewayStore, outcomes: DeliveryOutcomes, maxBodyBytes: Int) {
         self.accept = accept
         self.store = store
-        self.signal = signal
+        self.outcomes = outcomes
         self.maxBodyBytes = maxBodyBytes
     }
 
     /// The longest `Prefer: wait=N` honoured.
     static let maximumWait = 30
+    /// How long `Prefer: wait` waits for this process's worker before it reads the delivery again
+    /// (another replica's worker may have recorded its outcome).
+    static let rereadInterval = Duration.milliseconds(200)
 
     package func add(to router: Router<GatewayRequestContext>) {
         router.group("v1/recovery-emails").add(middleware: RequireScopeMiddleware(.send))
@@ -39,45 +38,52 @@ package struct RecoveryEmailRoutes: Sendable {
             .get { request, context in try await list(request, context: context) }
     }
 
-    func create(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+    func create(_ request: Request, context: GatewayRequestContext) async throws -> DeliveryResponse {
         // The group's middleware has refused a request without one.
         guard let caller = context.caller else { throw Problem.unauthorized() }
         let key = try Self.idempotencyKey(request)
         var request = request
         let bytes = try await request.collectBody(limit: maxBodyBytes, setting: "server.max_body_bytes")
         guard let body = try? JSONValue(parsing: bytes.readableBytesView) else { throw Problem.invalidJSON }
-        let answer: AcceptAnswer
+        var response: DeliveryResponse
         do {
-            answer = try await accept.accept(body: body, idempotencyKey: key, caller: caller)
+            response = DeliveryResponse(
+                answer: try await accept.accept(body: body, idempotencyKey: key, caller: caller)
+            )
         } catch {
             throw Self.problem(error, context: context, at: "accept")
         }
-        if !answer.replayed { signal.nudge() }
-        var fields: Logger.Metadata = [
-            "delivery_id": "\(answer.deliveryID.uuidString.lowercased())", "replayed": "\(answer.replayed)",
-        ]
-        if let masked = answer.recipientMasked { fields["recipient"] = "\(masked)" }
-        context.logFields.add(fields)
-        var status = HTTPResponse.Status(code: answer.status)
-        var json = answer.body
         if let wait = Self.preferredWait(request), wait > 0 {
-            let deadline = ContinuousClock.now + .seconds(wait)
-            var record = try? await store.delivery(id: answer.deliveryID)
-            while record?.status.isFinal == false && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-                record = try? await store.delivery(id: answer.deliveryID)
-            }
-            if let record {
-                status = .ok
-                json = DeliveryView(record).json()
-            }
+            response.waited = await outcome(of: response.answer.deliveryID, within: .seconds(wait), context: context)
         }
-        var headers: HTTPFields = [
-            .contentType: "application/json",
-            .location: "/v1/recovery-emails/\(answer.deliveryID.uuidString.lowercased())",
-        ]
-        if answer.replayed { headers[.idempotentReplayed] = "true" }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json)))
+        return response
+    }
+
+    /// The delivery `id` once it is `sent` or `failed`, or as it is when `limit` has passed: woken
+    /// by the worker's recorded outcomes, read again every ``rereadInterval`` without one. Nil when
+    /// the store cannot be read: the error is logged, and the answer is the one without a wait (the
+    /// delivery is stored; waiting is only a preference).
+    func outcome(of id: UUID, within limit: Duration, context: GatewayRequestContext) async -> Delivery? {
+        let deadline = ContinuousClock.now + limit
+        do {
+            var record = try await store.delivery(id: id)
+            while let current = record, !current.status.isFinal {
+                let left = deadline - .now
+                guard left > .zero else { break }
+                if let recorded = await outcomes.next(of: id, within: min(left, Self.rereadInterval)) {
+                    record = recorded
+                } else {
+                    record = try await store.delivery(id: id)
+                }
+            }
+            return record
+        } catch {
+            context.logger.error(
+                "store failed while a request waited for its delivery",
+                metadata: ["error": "\(error)"]
+            )
+            return nil
+        }
     }
 
     /// The request's `Idempotency-Key`, or the problem of a missing or malformed one.

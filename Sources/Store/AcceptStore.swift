@@ -1,13 +1,14 @@
 import Audit
 import Foundation
 
-/// What accepting a request needs of the store, and no more: the answer stored for an earlier
-/// request with the same key, the one transaction that stores a new delivery, and the audit event
-/// of a refusal. Every ``GatewayStore`` is one; `AcceptService` asks only this of it, so a test
-/// can give it a store that fails.
+/// What accepting a request needs of the store, and no more: the record stored for an earlier
+/// request with the same key (with the delivery it queued, to answer it again), the one
+/// transaction that stores a new delivery, and the audit event of a refusal. Every ``GatewayStore`` is one;
+/// the intake asks only this of it, so a test can give it a store that fails.
 public protocol AcceptStore: Sendable {
-    /// The unexpired answer stored for `key` of `apiKeyID`, if any: lets a retried request be
-    /// answered before any other work (even while Kratos is down). `accept` checks again.
+    /// The unexpired record stored for `key` of `apiKeyID`, if any, with its delivery: lets a
+    /// retried request be answered before any other work (even while Kratos is down). `accept`
+    /// checks again.
     func idempotentAnswer(apiKeyID: String, key: String, now: Date) async throws(StoreError) -> IdempotentAnswer?
 
     /// In one transaction: idempotency lookup, cooldown, insert the delivery (`queued`), the

@@ -29,9 +29,6 @@ public protocol GatewayStore: AcceptStore, BatchStore, ConsoleSessionStore {
     ) async throws(StoreError)
         -> Delivery
 
-    /// Gives a leased delivery back (shutdown) without counting the attempt; it is due at once.
-    func release(id: UUID, attempt: Int) async throws(StoreError) -> Delivery
-
     func delivery(id: UUID) async throws(StoreError) -> Delivery?
 
     func deliveries(_ query: DeliveryQuery) async throws(StoreError) -> Page<Delivery>

@@ -21,21 +21,36 @@ public struct NewDelivery: Sendable, Hashable {
         self.audit = audit
     }
 
-    /// `delivery` as every store inserts it: `queued`, no attempt yet, due at once unless a later
-    /// first attempt was asked for.
+    /// `delivery` as every store inserts it: `queued`, no attempt or outcome yet, due at once
+    /// unless a later first attempt was asked for.
     public var queued: Delivery {
-        var queued = delivery
-        queued.status = .queued
-        queued.failure = nil
-        queued.attempts = 0
-        queued.leaseExpiresAt = nil
-        queued.sentAt = nil
-        queued.nextAttemptAt = queued.nextAttemptAt ?? queued.createdAt
+        var queued = delivery.asQueued
+        queued.nextAttemptAt = delivery.nextAttemptAt ?? delivery.createdAt
         return queued
     }
 }
 
-/// The idempotency record stored with an accepted delivery: the answer to replay for the same key.
+extension Delivery {
+    /// The delivery as it was when it was queued: `queued`, no attempt, no outcome, due at its
+    /// creation. What it was made of (recipient, content, Message-ID, times) never changes, so this
+    /// is what the first answer showed, whatever happened since: a replay answers its view.
+    public var asQueued: Delivery {
+        var queued = self
+        queued.status = .queued
+        queued.failure = nil
+        queued.attempts = 0
+        queued.nextAttemptAt = createdAt
+        queued.leaseExpiresAt = nil
+        queued.lastErrorClass = nil
+        queued.lastError = nil
+        queued.smtpReply = nil
+        queued.sentAt = nil
+        return queued
+    }
+}
+
+/// The idempotency claim stored with an accepted delivery: the key, the request it was claimed for,
+/// and until when. No answer is stored: a replay answers the delivery as it was queued.
 public struct IdempotencyEntry: Sendable, Hashable {
     /// The caller's API key (its id or name: keys are scoped per API key).
     public var apiKeyID: String
@@ -43,24 +58,17 @@ public struct IdempotencyEntry: Sendable, Hashable {
     public var key: String
     /// A hash of the request (caller + body) that tells a replay from a reuse.
     public var requestHash: String
-    public var responseStatus: Int
-    public var responseBody: Data
     /// After this instant the key may be used again.
     public var expiresAt: Date
 
-    public init(
-        apiKeyID: String,
-        key: String,
-        requestHash: String,
-        responseStatus: Int,
-        responseBody: Data,
-        expiresAt: Date
-    ) {
+    public init(apiKeyID: String, key: String, requestHash: String, expiresAt: Date) {
         self.apiKeyID = apiKeyID
         self.key = key
         self.requestHash = requestHash
-        self.responseStatus = responseStatus
-        self.responseBody = responseBody
         self.expiresAt = expiresAt
     }
+
+    /// What a record that stores no answer has in `response_status` (with no bytes in
+    /// `response_body`): the columns are 0.1.0's, which stored the answer, and stay `NOT NULL`.
+    public static let noStoredStatus = 0
 }

@@ -13,7 +13,7 @@ struct SendCommand: AsyncParsableCommand {
         abstract: "Ask a running gateway to send one recovery email.",
         discussion: """
             Prints the idempotency key first: run the same command with --idempotency-key KEY to retry \
-            safely (the gateway answers a retry with the stored answer and sends nothing twice). \
+            safely (the gateway answers a retry with its first answer again and sends nothing twice). \
             Exit 1 when the gateway refuses or fails (or, with --wait, when the delivery failed); \
             exit 2 when it refuses a field of the request (the problem's field is named).
             """

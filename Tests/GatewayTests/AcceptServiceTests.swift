@@ -72,7 +72,7 @@ struct AcceptServiceTests {
                 kratos: kratos,
                 templates: templates,
                 chain: chain,
-                answers: AcceptedAnswer()
+                signal: DeliverySignal()
             )
             try await body(Parts(accept: accept, store: store, standIn: standIn))
         }

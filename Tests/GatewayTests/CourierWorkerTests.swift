@@ -58,7 +58,6 @@ struct CourierWorkerTests {
                 payloadKey: key,
                 deduplicator: CourierDeduplicator(key: key.deduplicationKey),
                 chain: chain,
-                answers: AcceptedAnswer(),
                 maxAge: .seconds(3_600),
                 dedupRetention: .seconds(86_400),
                 // The fixtures' Kratos.
@@ -69,6 +68,7 @@ struct CourierWorkerTests {
                     recipientLimit: 1_000,
                     recipientWindow: .seconds(60)
                 ),
+                signal: DeliverySignal(),
                 now: receivedAt
             ),
             worker: DeliveryWorker(

@@ -54,7 +54,7 @@ struct DeliveryWorkerTests {
                     kratos: kratos,
                     templates: templates,
                     chain: chain,
-                    answers: AcceptedAnswer()
+                    signal: DeliverySignal()
                 ),
                 worker: DeliveryWorker(
                     settings: settings,

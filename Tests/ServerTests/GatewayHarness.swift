@@ -19,14 +19,16 @@ enum Keys {
 }
 
 /// Runs the real gateway (SQLite in a temp dir, the stand-in, aiosmtpd, the shipped templates)
-/// in-process on a free port, and hands the test an HTTP client for it.
+/// in-process on a free port, and hands the test an HTTP client for it. `seed` is a folder whose
+/// files (a store, its keys) are copied into the gateway's folder before it starts.
 func withGateway(
     yaml extra: String = "",
+    seed: URL? = nil,
     _ body:
         @Sendable (_ client: any TestClientProtocol, _ standIn: KratosStandIn, _ smtp: AiosmtpdServer) async throws ->
         Void
 ) async throws {
-    try await withGatewayRuntime(yaml: extra) { runtime, standIn, smtp in
+    try await withGatewayRuntime(yaml: extra, seed: seed) { runtime, standIn, smtp in
         // The application closes the runtime's resources when the test ends, passed or failed.
         let application = runtime.application(logger: Logger(label: "test"))
         try await application.test(.live) { client in try await body(client, standIn, smtp) }
@@ -37,11 +39,20 @@ func withGateway(
 /// the configuration); `body` must run its application (which closes them).
 func withGatewayRuntime(
     yaml extra: String = "",
+    seed: URL? = nil,
     _ body:
         @Sendable (_ runtime: GatewayRuntime, _ standIn: KratosStandIn, _ smtp: AiosmtpdServer) async throws -> Void
 ) async throws {
     let directory = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
+    if let seed {
+        for name in try FileManager.default.contentsOfDirectory(atPath: seed.path) {
+            let copy = directory.appendingPathComponent(name)
+            try FileManager.default.copyItem(at: seed.appendingPathComponent(name), to: copy)
+            // Git keeps no file modes but the executable bit: key files must be the owner's alone.
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: copy.path)
+        }
+    }
     let smtp = try await AiosmtpdServer.start()
     defer { smtp.stop() }
     try await withStandIn { standIn, adminURL in

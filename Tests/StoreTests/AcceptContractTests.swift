@@ -47,20 +47,14 @@ import Testing
         var again = Fixtures.newDelivery(chain: subject.chain, key: "k-1", at: Fixtures.t0.addingTimeInterval(5))
         again.delivery.id = UUID()
         #expect(
-            try await subject.store.accept(again)
-                == .replay(status: 202, body: first.idempotency.responseBody, deliveryID: accepted.id)
+            try await subject.store.accept(again).replayed == Replayed(id: accepted.id)
         )
         let other = Fixtures.newDelivery(chain: subject.chain, key: "k-1", requestHash: "hash-b")
         #expect(try await subject.store.accept(other) == .keyReused)
         // The same answer is found by the lookup that runs before any other work.
         #expect(
             try await subject.store.idempotentAnswer(apiKeyID: "backend", key: "k-1", now: Fixtures.t0 + 6)
-                == IdempotentAnswer(
-                    requestHash: "hash-a",
-                    status: 202,
-                    body: first.idempotency.responseBody,
-                    deliveryID: accepted.id
-                )
+                .map { Replayed(id: $0.deliveryID, storedAnswer: $0.storedAnswer) } == Replayed(id: accepted.id)
         )
         #expect(try await subject.store.idempotentAnswer(apiKeyID: "backend", key: "k-2", now: Fixtures.t0) == nil)
         #expect(
@@ -90,8 +84,7 @@ import Testing
         #expect(second.id == later.delivery.id)
         let replay = Fixtures.newDelivery(chain: subject.chain, key: "k", requestHash: "hash-b", at: Fixtures.t0 + 62)
         #expect(
-            try await subject.store.accept(replay)
-                == .replay(status: 202, body: later.idempotency.responseBody, deliveryID: second.id)
+            try await subject.store.accept(replay).replayed == Replayed(id: second.id)
         )
     }
 
@@ -151,7 +144,7 @@ import Testing
         let accepted = results.compactMap(\.accepted)
         #expect(accepted.count == 1)
         let replays = results.filter {
-            if case .replay(_, _, let id) = $0 { id == accepted.first?.id } else { false }
+            $0.replayed?.id == accepted.first?.id
         }
         #expect(replays.count == 49)
         #expect(try await store.deliveries(DeliveryQuery()).items.count == 1)
@@ -175,7 +168,7 @@ import Testing
         let id = try #require(accepted.accepted?.id)
         for (hash, result) in results where result.accepted == nil {
             if hash == winningHash {
-                #expect(result == .replay(status: 202, body: result.replayBody, deliveryID: id))
+                #expect(result.replayed == Replayed(id: id))
             } else {
                 #expect(result == .keyReused)
             }

@@ -110,7 +110,7 @@ import Testing
         let accepted = results.compactMap(\.accepted)
         #expect(accepted.count == 1)
         let replays = results.filter {
-            if case .replay(let status, _, let id) = $0 { status == 202 && id == accepted.first?.id } else { false }
+            $0.replayed?.id == accepted.first?.id && $0.replayed?.storedAnswer == nil
         }
         #expect(replays.count == 19)
         #expect(try await store.deliveries(DeliveryQuery(source: .kratosCourier)).items.count == 1)

@@ -41,15 +41,12 @@ enum Fixtures {
             requestID: "req-\(key)",
             createdAt: at
         )
-        let body = Data(#"{"id":"\#(id.uuidString.lowercased())","status":"queued"}"#.utf8)
         return NewDelivery(
             delivery: delivery,
             idempotency: IdempotencyEntry(
                 apiKeyID: apiKeyID,
                 key: key,
                 requestHash: requestHash,
-                responseStatus: 202,
-                responseBody: body,
                 expiresAt: at.addingTimeInterval(keyExpiresAfter)
             ),
             cooldown: cooldown,
@@ -73,7 +70,22 @@ enum Fixtures {
     }
 }
 
+/// What a replay answered: the delivery's id and the answer's bytes its key stored, if any.
+struct Replayed: Equatable {
+    var id: UUID
+    var storedAnswer: Data? = nil
+}
+
 extension AcceptResult {
+    /// The replay, or nil for any other answer.
+    var replayed: Replayed? {
+        if case .replay(let delivery, let storedAnswer) = self {
+            Replayed(id: delivery.id, storedAnswer: storedAnswer)
+        } else {
+            nil
+        }
+    }
+
     /// The accepted record, or nil for any other answer.
     var accepted: Delivery? {
         if case .accepted(let record, _) = self { record } else { nil }

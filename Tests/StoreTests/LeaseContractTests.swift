@@ -52,7 +52,14 @@ import Testing
             )
         }
         let unknown = UUID()
-        await #expect(throws: StoreError.deliveryNotFound(unknown)) { try await store.release(id: unknown, attempt: 1) }
+        await #expect(throws: StoreError.deliveryNotFound(unknown)) {
+            try await store.finish(
+                id: unknown,
+                attempt: 1,
+                outcome: .sent(reply: "250", at: Fixtures.t0 + 4),
+                audit: []
+            )
+        }
         // A refused finish appended nothing.
         #expect(try await store.verifyAudit(chain: subject.chain) == .ok(events: 3, head: events.items[1].hash))
     }
@@ -89,36 +96,6 @@ import Testing
         #expect(failed.lastErrorClass == .transient)
         #expect(failed.nextAttemptAt == nil)
         #expect(try await store.leaseDue(now: Fixtures.t0 + 10_000, limit: 5, leaseFor: 30).isEmpty)
-    }
-
-    @Test(arguments: StoreFactory.all)
-    func releaseGivesTheRowBackWithoutCountingTheAttempt(factory: StoreFactory) async throws {
-        let subject = try await factory.make()
-        defer { subject.cleanup() }
-        let store = subject.store
-        let record = try await accept(subject)
-        _ = try await store.leaseDue(now: Fixtures.t0, limit: 1, leaseFor: 30)
-        let released = try await store.release(id: record.id, attempt: 1)
-        #expect(released.status == .queued)
-        #expect(released.attempts == 0)
-        #expect(released.leaseExpiresAt == nil)
-        await #expect(throws: StoreError.leaseLost(record.id, status: .queued)) {
-            try await store.release(id: record.id, attempt: 1)
-        }
-        let leased = try await store.leaseDue(now: Fixtures.t0 + 1, limit: 1, leaseFor: 30)
-        #expect(leased.map(\.attempts) == [1])
-
-        // A released retry stays a retry.
-        _ = try await store.finish(
-            id: record.id,
-            attempt: 1,
-            outcome: .retry(at: Fixtures.t0 + 2, errorClass: .transient, error: "y"),
-            audit: []
-        )
-        _ = try await store.leaseDue(now: Fixtures.t0 + 2, limit: 1, leaseFor: 30)
-        let releasedRetry = try await store.release(id: record.id, attempt: 2)
-        #expect(releasedRetry.status == .retrying)
-        #expect(releasedRetry.attempts == 1)
     }
 
     @Test(arguments: StoreFactory.all)

@@ -63,6 +63,8 @@ enum PostgresTestDatabase {
             }
         }
         subject.holdWrites = { try await lockAuditHead(url: url) }
+        subject.execute = { sql in try await execute(sql, url: url) }
+        subject.bytesLiteral = { "decode('\(Hex.encode($0))', 'hex')" }
         return subject
     }
 
@@ -95,6 +97,19 @@ enum PostgresTestDatabase {
             releaseSignal.yield()
             defer { run.cancel() }
             try await holder.value
+        }
+    }
+
+    /// Runs `sql` on the database at `url`, on a connection of its own.
+    private static func execute(_ sql: String, url: String) async throws {
+        let client = PostgresClient(configuration: try configuration(url))
+        let run = Task { await client.run() }
+        defer { run.cancel() }
+        try await client.withConnection { connection in
+            for try await _ in try await connection.query(
+                PostgresQuery(unsafeSQL: sql),
+                logger: Logger(label: "execute")
+            ) {}
         }
     }
 

@@ -16,6 +16,10 @@ struct StoreUnderTest: Sendable {
     /// Keeps the store's writes from committing until the answer's `release`: SQLite's one writer
     /// is busy, PostgreSQL's audit intake is locked by another connection. A test sees batches form.
     var holdWrites: @Sendable () async throws -> HeldWrites = { throw HeldWrites.Unsupported() }
+    /// Runs one SQL statement on the store's database, as another program (an older version) would.
+    var execute: @Sendable (String) async throws -> Void = { _ in throw HeldWrites.Unsupported() }
+    /// `bytes` as a literal of the store's SQL.
+    var bytesLiteral: @Sendable (Data) -> String = { "X'\(Hex.encode($0))'" }
 }
 
 /// Writes held by ``StoreUnderTest/holdWrites``.
@@ -45,6 +49,7 @@ struct StoreFactory: Sendable, CustomStringConvertible {
             directory.remove()
         }
         subject.holdWrites = { try await holdWriter(of: store) }
+        subject.execute = { sql in _ = try await store.write { try $0.execute(sql: sql) } }
         return subject
     }
 
