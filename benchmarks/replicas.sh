@@ -81,25 +81,22 @@ phase() {
     before_commits=$(xact_commits "$database")
     before_standin=$(cpu_seconds "$standin_pid")
     before_sink=$(cpu_seconds "$sink_pid")
-    # Lock waits during the burst: every 100 ms, the backends of this database waiting on a lock, by whose.
+    # Lock waits during the burst: every 100 ms, the backends of this database waiting on a lock, by
+    # whose, and each one's wait event and statement (to name the lock), one line a sample.
     # (\watch repeats the query buffer, which only a query read from standard input leaves filled.)
-    psql -qtA -F ' ' "$store_url" >"$work/locks$count.txt" 2>/dev/null <<EOF &
+    psql -qtA -F '|' "$store_url" >"$work/locks$count.txt" 2>/dev/null <<EOF &
 SELECT count(*) FILTER (WHERE wait_event_type = 'Lock' AND query !~ '(AS elected|audit_head)'),
-       count(*) FILTER (WHERE wait_event_type = 'Lock' AND query ~ '(AS elected|audit_head)')
+       count(*) FILTER (WHERE wait_event_type = 'Lock' AND query ~ '(AS elected|audit_head)'),
+       coalesce(string_agg(wait_event || ' ' || left(regexp_replace(query, '\s+', ' ', 'g'), 90), ' ;; ')
+           FILTER (WHERE wait_event_type = 'Lock'), '')
 FROM pg_stat_activity WHERE datname = '$database' AND pid <> pg_backend_pid() \watch 0.1
 EOF
     local sampler=$!
-    # What each waiting backend waits for and on which statement, to name the lock.
-    psql -qtA -F '|' "$store_url" >"$work/lock-queries$count.txt" 2>/dev/null <<EOF &
-SELECT wait_event, left(regexp_replace(query, '\s+', ' ', 'g'), 90)
-FROM pg_stat_activity WHERE datname = '$database' AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' \watch 0.1
-EOF
-    local query_sampler=$!
     "$py" benchmarks/e2e/load.py burst "${urls[@]}" --identities "$work/identities" \
         --requests "$requests" --clients "$clients" --sink-counter "$work/sink.counters" --timeout 300 \
         "${gateway_pids[@]}" >"$work/phase$count.json"
-    kill "$sampler" "$query_sampler" 2>/dev/null || true
-    wait "$sampler" "$query_sampler" 2>/dev/null || true
+    kill "$sampler" 2>/dev/null || true
+    wait "$sampler" 2>/dev/null || true
     python3 - "$work/phase$count.json" "$(postgres_cpu)" "$before_pg" "$(cpu_seconds "$standin_pid")" \
         "$before_standin" "$(cpu_seconds "$sink_pid")" "$before_sink" "$(xact_commits "$database")" \
         "$before_commits" <<'EOF'
@@ -116,7 +113,7 @@ EOF
     # Each gateway's group commits and sequencer rounds over its whole run (warm-up included),
     # logged when it stopped; the lock samples of the burst.
     python3 - "$work/phase$count.json" "$work/locks$count.txt" "$work"/phase"$count"-gateway*.log <<'EOF'
-import json, sys
+import collections, json, sys
 path, locks, logs = sys.argv[1], sys.argv[2], sys.argv[3:]
 batches = units = rounds = sequenced = 0
 held_us = 0.0
@@ -130,12 +127,15 @@ for log in logs:
         rounds += int(fields["sequencer_rounds"])
         sequenced += int(fields["sequenced_events"])
         held_us += float(fields["sequencer_head_held_us_per_round"]) * int(fields["sequencer_rounds"])
-samples = [tuple(map(int, line.split())) for line in open(locks) if line.split() and line.split()[0].isdigit()]
+samples = [line.rstrip("\n").split("|", 2) for line in open(locks) if line.split("|")[0].isdigit()]
+statements = collections.Counter(w for s in samples for w in s[2].split(" ;; ") if w)
+samples = [(int(s[0]), int(s[1])) for s in samples]
 figures = json.load(open(path))
 figures.update(group_batches=batches, group_units=units, sequencer_rounds=rounds, sequenced_events=sequenced,
                head_held_us_per_round=held_us / rounds if rounds else None, lock_samples=len(samples),
                request_lock_waits=sum(s[0] for s in samples), sequencer_lock_waits=sum(s[1] for s in samples),
-               request_lock_wait_samples=sum(1 for s in samples if s[0] > 0))
+               request_lock_wait_samples=sum(1 for s in samples if s[0] > 0),
+               lock_statements=dict(statements.most_common(4)))
 json.dump(figures, open(path, "w"))
 EOF
     local accepted
@@ -147,10 +147,10 @@ phase 1
 phase 2
 phase 4
 
-"$py" - "$work/phase1.json" "$work/phase2.json" "$work/phase4.json" "$requests" "$clients" "$load_average" "$work" <<'EOF'
-import collections, json, os, sys
+"$py" - "$work/phase1.json" "$work/phase2.json" "$work/phase4.json" "$requests" "$clients" "$load_average" <<'EOF'
+import json, os, sys
 one, two, four = (json.load(open(path)) for path in sys.argv[1:4])
-requests, clients, load, work = sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
+requests, clients, load = sys.argv[4], sys.argv[5], sys.argv[6]
 cores = os.cpu_count()
 phases = (("one", "one gateway", one), ("two", "two gateways", two), ("four", "four gateways", four))
 print(f"\n== recovery-gateway replicas on one PostgreSQL, {cores} cores, load average {load} at the start")
@@ -173,9 +173,7 @@ for key, name, f in phases:
           f" PostgreSQL commits per email {f['postgres_commits'] / f['accepted']:.2f}")
     print(f"   {'':15} lock waits sampled {f['lock_samples']}x: request path {f['request_lock_waits']} backend-samples"
           f" ({f['request_lock_wait_samples']} samples with any), sequencer and readers {f['sequencer_lock_waits']}")
-    phase_count = {"one": 1, "two": 2, "four": 4}[key]
-    waits = collections.Counter(line.strip() for line in open(f"{work}/lock-queries{phase_count}.txt") if "|" in line)
-    for what, seen in waits.most_common(4):
+    for what, seen in f["lock_statements"].items():
         print(f"   {'':15} waited {seen}x: {what}")
     if f["request_lock_wait_samples"] == 0:
         ceilings[key] = "none"
