@@ -1,8 +1,8 @@
 // swift-tools-version:6.1
 // recovery-gateway: sends Ory Kratos account-recovery emails. ARCHITECTURE.md describes the modules
-// below and the direction of their dependencies: the domain (`Gateway`) depends on no configuration,
+// below and the direction of their dependencies: the domain (`Domain`) depends on no configuration,
 // HTTP or database module; the wire format (`GatewayAPI`) on none of them either; the HTTP API
-// (`Server`) on the domain and the wire format; the wiring (`GatewayApp`) on everything; the command
+// (`Server`) on the domain and the wire format; the wiring (`Wiring`) on everything; the command
 // line on the wiring and the wire format, not on the HTTP API. The targets are listed in that order,
 // each after what it depends on (scripts/order-package.py keeps it), then the tests; how release
 // builds are linked, and why, is `ReleaseLink` at the end.
@@ -118,7 +118,7 @@ let package = Package(
 
         // MARK: Kratos's HTTP courier as a source of emails: its documents checked, sealed, deduplicated
         .target(
-            name: "Courier",
+            name: "CourierInbox",
             dependencies: [
                 "JSONValue", "KeyFile", "Templates",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -142,9 +142,9 @@ let package = Package(
 
         // MARK: The domain: accept a request, deliver it, retry, audit
         .target(
-            name: "Gateway",
+            name: "Domain",
             dependencies: [
-                "Audit", "Courier", "GoDuration", "JSONValue", "Kratos", "Mail", "RFC3339", "Store", "Templates",
+                "Audit", "CourierInbox", "GoDuration", "JSONValue", "Kratos", "Mail", "RFC3339", "Store", "Templates",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -165,9 +165,9 @@ let package = Package(
             name: "GatewayConfiguration",
             dependencies: [
                 "Audit",
-                "Courier",
+                "CourierInbox",
                 "KeyFile",
-                "Gateway",
+                "Domain",
                 "GoDuration",
                 "Mail",
                 "Templates",
@@ -182,8 +182,8 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Audit", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "RFC3339", "Store",
-                "Templates",
+                "Audit", "CourierInbox", "Domain", "GatewayAPI", "GatewayConfiguration", "JSONValue", "RFC3339",
+                "Store", "Templates",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -217,7 +217,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Audit", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "OIDC",
+                "Audit", "Domain", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "OIDC",
                 "Server", "Store", "Templates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -261,9 +261,9 @@ let package = Package(
 
         // MARK: The wiring: configuration -> store, clients, domain services, HTTP application; logging
         .target(
-            name: "GatewayApp",
+            name: "Wiring",
             dependencies: [
-                "Audit", "Console", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "Kratos", "Mail",
+                "Audit", "Console", "CourierInbox", "Domain", "GatewayAPI", "GatewayConfiguration", "Kratos", "Mail",
                 "PostgresStore",
                 "Server", "RFC3339", "SQLiteStore", "Store", "Templates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -307,7 +307,7 @@ let package = Package(
         .executableTarget(
             name: "recovery-gateway",
             dependencies: [
-                "Audit", "CMalloc", "Gateway", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "JSONValue",
+                "Audit", "CMalloc", "Domain", "GatewayAPI", "Wiring", "GatewayConfiguration", "JSONValue",
                 "Kratos", "Mail",
                 "RFC3339", "Store", "Templates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -332,7 +332,7 @@ let package = Package(
 
         .executableTarget(
             name: "metrics-benchmark",
-            dependencies: ["Gateway", "Server", .product(name: "Prometheus", package: "swift-prometheus")],
+            dependencies: ["Domain", "Server", .product(name: "Prometheus", package: "swift-prometheus")],
             path: "benchmarks/metrics-benchmark",
             swiftSettings: swiftSettings,
             linkerSettings: ReleaseLink.executable
@@ -388,8 +388,8 @@ let package = Package(
         ),
 
         .testTarget(
-            name: "CourierTests",
-            dependencies: ["Courier", "JSONValue", "KeyFile", "Templates"],
+            name: "CourierInboxTests",
+            dependencies: ["CourierInbox", "JSONValue", "KeyFile", "Templates"],
             swiftSettings: swiftSettings
         ),
 
@@ -412,9 +412,9 @@ let package = Package(
         ),
 
         .testTarget(
-            name: "GatewayTests",
+            name: "DomainTests",
             dependencies: [
-                "Audit", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos",
+                "Audit", "CourierInbox", "Domain", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos",
                 "KratosStandIn",
                 "Mail",
                 "Server", "SQLiteStore", "Store", "Templates", "TestSupport",
@@ -428,8 +428,8 @@ let package = Package(
             name: "GatewayConfigurationTests",
             dependencies: [
                 "Audit",
-                "Courier",
-                "Gateway",
+                "CourierInbox",
+                "Domain",
                 "GatewayConfiguration",
                 "GoDuration",
                 "Mail",
@@ -443,7 +443,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Console", "Server", "Gateway", "GatewayAPI", "GatewayApp", "GatewayConfiguration", "KratosStandIn",
+                "Console", "Server", "Domain", "GatewayAPI", "Wiring", "GatewayConfiguration", "KratosStandIn",
                 "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -464,9 +464,9 @@ let package = Package(
         ),
 
         .testTarget(
-            name: "GatewayAppTests",
+            name: "WiringTests",
             dependencies: [
-                "GatewayApp", "Audit", "SQLiteStore", "Store", .product(name: "Logging", package: "swift-log"),
+                "Wiring", "Audit", "SQLiteStore", "Store", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: languageSettings
         ),
@@ -485,7 +485,7 @@ let package = Package(
         .testTarget(
             name: "RecoveryGatewayTests",
             dependencies: [
-                "recovery-gateway", "Audit", "Gateway", "GatewayConfiguration", "SQLiteStore", "Store", "TestSupport",
+                "recovery-gateway", "Audit", "Domain", "GatewayConfiguration", "SQLiteStore", "Store", "TestSupport",
             ],
             swiftSettings: languageSettings
         ),
@@ -556,7 +556,7 @@ if fuzzing {
         .executableTarget(
             name: "fuzz-parsers",
             dependencies: [
-                "Audit", "CLibFuzzer", "Courier", "Gateway", "GatewayAPI", "GatewayConfiguration", "JSONValue",
+                "Audit", "CLibFuzzer", "CourierInbox", "Domain", "GatewayAPI", "GatewayConfiguration", "JSONValue",
                 "Kratos",
                 "Mail", "RFC3339", "Server", "Templates",
                 .product(name: "NIOCore", package: "swift-nio"),

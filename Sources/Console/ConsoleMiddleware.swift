@@ -1,5 +1,5 @@
+import Domain
 import Foundation
-import Gateway
 import HTTPTypes
 import Hummingbird
 import Logging

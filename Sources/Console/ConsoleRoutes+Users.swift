@@ -1,6 +1,6 @@
 import Audit
+import Domain
 import Foundation
-import Gateway
 import GatewayAPI
 import Hummingbird
 import JSONValue

@@ -1,7 +1,7 @@
 import Audit
 import Crypto
+import Domain
 import Foundation
-import Gateway
 import Store
 
 /// Who signs in: the agent (`oidc:<issuer>#<subject>` or `key:<name>`, for the per-agent bound),

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Audit
+import Domain
 import Foundation
-import Gateway
 import GatewayConfiguration
 import Logging
 import OIDC

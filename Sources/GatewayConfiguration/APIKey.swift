@@ -1,13 +1,13 @@
 import Audit
 import Crypto
+import Domain
 import Foundation
-import Gateway
 
 /// An API key the gateway accepts: its name (the audit log's actor), the SHA-256 of the key, and its scopes.
 /// The key itself is never configured; ``matches(presentedKey:)`` checks a presented one.
 public struct APIKey: Sendable, Equatable, Decodable {
     /// What a key may do: the domain's scopes.
-    public typealias Scope = Gateway.Scope
+    public typealias Scope = Domain.Scope
 
     /// The key's name, unique among the configured keys.
     public var name: String

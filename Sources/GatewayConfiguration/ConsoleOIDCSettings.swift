@@ -1,5 +1,5 @@
+import Domain
 import Foundation
-import Gateway
 
 /// `console.oidc_*`: signing agents in with the company's OpenID Connect provider — the provider
 /// (found by discovery from its issuer), this client, the scopes asked for, and which of the

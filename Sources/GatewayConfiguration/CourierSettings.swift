@@ -1,4 +1,4 @@
-import Courier
+import CourierInbox
 import Foundation
 import KeyFile
 

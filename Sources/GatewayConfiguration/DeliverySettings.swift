@@ -1,4 +1,4 @@
-import Gateway
+import Domain
 import Templates
 
 /// `delivery`: what a request defaults to, how deliveries are retried, and how fast one API key may send.

@@ -1,5 +1,5 @@
-import Courier
-import Gateway
+import CourierInbox
+import Domain
 
 /// The gateway's whole configuration as a plain value: built-in ``defaults``, or what
 /// ``ConfigurationLoader`` reads from the YAML file, the environment and the command line.

@@ -1,6 +1,6 @@
-import Courier
+import CourierInbox
+import Domain
 import Foundation
-import Gateway
 import GatewayAPI
 import HTTPTypes
 import Hummingbird

@@ -1,4 +1,4 @@
-import Gateway
+import Domain
 import JSONValue
 import NIOCore
 

@@ -1,5 +1,5 @@
 import CoreMetrics
-import Gateway
+import Domain
 import Prometheus
 
 /// The swift-metrics factory of one gateway: makes its metrics in its own Prometheus registry, with

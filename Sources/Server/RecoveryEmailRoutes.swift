@@ -1,5 +1,5 @@
+import Domain
 import Foundation
-import Gateway
 import GatewayAPI
 import HTTPTypes
 import Hummingbird

@@ -1,4 +1,4 @@
-import Gateway
+import Domain
 
 extension RequestError {
     /// The HTTP status the API answers it with: 400 for a malformed body, 422 for a bad value.

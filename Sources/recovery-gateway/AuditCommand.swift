@@ -2,10 +2,10 @@ import ArgumentParser
 import Audit
 import Foundation
 import GatewayAPI
-import GatewayApp
 import GatewayConfiguration
 import RFC3339
 import Store
+import Wiring
 
 /// The audit keys of the configuration (current and previous), as `serve` would use them.
 func auditChain(_ configuration: GatewayConfiguration, createIfMissing: Bool = true) throws -> AuditChain {

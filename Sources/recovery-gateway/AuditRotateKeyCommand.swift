@@ -1,9 +1,9 @@
 import ArgumentParser
 import Audit
 import Foundation
-import GatewayApp
 import GatewayConfiguration
 import Store
+import Wiring
 
 /// `audit rotate-key --new-key-file F`: moves the audit chain to a new key (``AuditKeyRotation``).
 struct AuditRotateKeyCommand: AsyncParsableCommand {

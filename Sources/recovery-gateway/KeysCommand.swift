@@ -1,7 +1,7 @@
 import ArgumentParser
 import Audit
+import Domain
 import Foundation
-import Gateway
 import GatewayConfiguration
 
 /// `recovery-gateway keys new`: makes an API key and the configuration line that admits it.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import GatewayApp
+import Wiring
 
 /// The `recovery-gateway` command line.
 ///

@@ -1,6 +1,6 @@
 import ArgumentParser
+import Domain
 import Foundation
-import Gateway
 import GatewayAPI
 import JSONValue
 import NIOHTTP1

@@ -1,12 +1,12 @@
 import ArgumentParser
 import Audit
 import Foundation
-import GatewayApp
 import GatewayConfiguration
 import Hummingbird
 import Logging
 import NIOCore
 import Store
+import Wiring
 
 /// `recovery-gateway serve`: the daemon (HTTP API and delivery workers).
 struct ServeCommand: AsyncParsableCommand {

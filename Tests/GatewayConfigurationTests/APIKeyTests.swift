@@ -1,4 +1,4 @@
-import Gateway
+import Domain
 import GatewayConfiguration
 import Testing
 

@@ -1,5 +1,5 @@
+import Domain
 import Foundation
-import Gateway
 import GatewayConfiguration
 import Logging
 import Mail

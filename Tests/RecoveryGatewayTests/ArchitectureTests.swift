@@ -56,10 +56,10 @@ struct ArchitectureTests {
     @Test func theDependencyDirectionHolds() throws {
         let package = try Self.packageModules()
         #expect(
-            package["Gateway"]?.isDisjoint(with: ["GatewayConfiguration", "Server", "SQLiteStore", "PostgresStore"])
+            package["Domain"]?.isDisjoint(with: ["GatewayConfiguration", "Server", "SQLiteStore", "PostgresStore"])
                 == true
         )
-        #expect(package["GatewayAPI"]?.isDisjoint(with: ["Gateway", "Server"]) == true)
+        #expect(package["GatewayAPI"]?.isDisjoint(with: ["Domain", "Server"]) == true)
         #expect(package["recovery-gateway"]?.contains("Server") == false)
         #expect(package["PostgresStore"]?.contains("SQLiteStore") == false)
         #expect(package["Store"] == ["Audit", "DeliveryVocabulary", "JSONValue"])

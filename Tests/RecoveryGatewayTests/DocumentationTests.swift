@@ -78,7 +78,7 @@ struct DocumentationTests {
 
     @Test func everyMetricIsOneTheGatewayExports() throws {
         let source = try String(
-            contentsOf: repositoryRoot.appendingPathComponent("Sources/Gateway/GatewayMetric.swift"),
+            contentsOf: repositoryRoot.appendingPathComponent("Sources/Domain/GatewayMetric.swift"),
             encoding: .utf8
         )
         let exported = Set(source.matches(of: /"(recovery_gateway_[a-z_]+)"/).map { String($0.output.1) })

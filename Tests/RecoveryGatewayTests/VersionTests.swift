@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The version is kept in one place, `VERSION` (a link to Sources/GatewayApp/VERSION, which the binary
+/// The version is kept in one place, `VERSION` (a link to Sources/Wiring/VERSION, which the binary
 /// embeds): `--version`, the container image's label and the changelog's latest release agree with it.
 /// (The `User-Agent` sent to Kratos and `recovery_gateway_build_info`: ServerTests' BuildInfoTests.)
 @Suite struct VersionTests {

@@ -7,7 +7,7 @@ import NIOCore
 import TestSupport
 import Testing
 
-@testable import GatewayApp
+@testable import Wiring
 
 /// The version a gateway runs with reaches what it shows to others: `recovery_gateway_build_info` on
 /// `/metrics`, and the `User-Agent` of its calls to Kratos.

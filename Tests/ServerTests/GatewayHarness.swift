@@ -1,5 +1,4 @@
 import Foundation
-import GatewayApp
 import GatewayConfiguration
 import HTTPTypes
 import Hummingbird
@@ -9,6 +8,7 @@ import Logging
 import NIOCore
 import Server
 import TestSupport
+import Wiring
 
 /// The API keys the harness configures: one that may do everything but send to any recipient,
 /// one that may only read.

@@ -1,5 +1,4 @@
 import Foundation
-import GatewayApp
 import HTTPTypes
 import HummingbirdTesting
 import Logging
@@ -7,6 +6,7 @@ import NIOCore
 import Store
 import TestSupport
 import Testing
+import Wiring
 
 /// A request sent again with its idempotency key (or a courier message posted again) is answered
 /// with the first answer's bytes, whatever happened to the delivery since: rendered again from the

@@ -1,9 +1,9 @@
 import Foundation
-import GatewayApp
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
+import Wiring
 
 /// Which routes answer without an API key: the router lists its routes, and every one of them is
 /// asked without a key — a route added without a scope requirement fails this test.

@@ -200,7 +200,7 @@ def test_client_counts_no_answer_as_not_sent():
 
 
 def test_committed_default_body_documents_are_the_jsonnet_output():
-    # The Swift unit tests (CourierTests) read these instead of running jsonnet.
+    # The Swift unit tests (CourierInboxTests) read these instead of running jsonnet.
     committed = sorted((kratos_courier.FIXTURES / "default-body-v26.2").glob("*.json"))
     assert [path.stem for path in committed] == sorted(TEMPLATE_TYPES)
     for path in committed:

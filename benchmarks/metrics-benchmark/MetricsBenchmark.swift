@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+import Domain
 import Prometheus
 import Server
 

@@ -1,8 +1,8 @@
 import Audit
-import Courier
+import CourierInbox
 import Dispatch
+import Domain
 import Foundation
-import Gateway
 import GatewayAPI
 import GatewayConfiguration
 import JSONValue
