@@ -23,17 +23,20 @@ extension ConsoleRoutes {
         var reason: String
         var idempotencyKey: String
 
-        /// The JSON body the API would be sent for this form. The recipient is chosen by its place
-        /// among `addresses` (the identity's own, which the page may show masked), or is the other
-        /// address typed in; a choice that names neither is sent empty, and refused as the API refuses it.
-        func body(identityID: String, addresses: [String]) -> JSONValue {
+        /// The request this form asks for, checked by the API's rules for each field. The recipient
+        /// is chosen by its place among `addresses` (the identity's own, which the page may show
+        /// masked), or is the other address typed in; a choice that names neither is given empty,
+        /// and refused as the API refuses it.
+        func request(identityID: String, addresses: [String]) throws(RequestError) -> RecoveryEmailRequest {
             let chosen = Self.index(of: recipient).flatMap { addresses.indices.contains($0) ? addresses[$0] : nil }
-            var body: [String: JSONValue] = [
-                "identity_id": .string(identityID), "method": .string(method), "template": .string(template),
-                "recipient": .string(recipient == "other" ? otherRecipient : chosen ?? ""), "reason": .string(reason),
-            ]
-            if !locale.isEmpty { body["locale"] = .string(locale) }
-            return .object(body)
+            return try RecoveryEmailRequest(
+                identityID: identityID,
+                method: method,
+                template: template,
+                locale: locale.isEmpty ? nil : locale,
+                recipient: recipient == "other" ? otherRecipient : chosen ?? "",
+                reason: reason
+            )
         }
 
         /// The form's value for the identity's address at `index`.
@@ -108,24 +111,37 @@ extension ConsoleRoutes {
                 sent: sent
             )
         }
+        /// A refusal of the API's, shown at its field when the form has one (else at the top).
+        func refused(_ refusal: AcceptRefusal) -> Response {
+            let problem = RecoveryEmailRoutes.problem(refusal)
+            let field = problem.field.flatMap { Self.formFields.contains($0) ? $0 : nil } ?? "notice"
+            return refused(field, problem.detail, status: problem.status)
+        }
         guard IdempotencyKey.isValid(form.idempotencyKey) else {
             return refused("notice", "This form has no valid Idempotency-Key; reload the page.", status: .badRequest)
         }
         guard !form.reason.isEmpty else {
             return refused("reason", "Give the ticket or reason: it goes into the audit log.", status: .badRequest)
         }
-        let body = form.body(identityID: identity.id, addresses: identity.emailRecoveryAddresses.map(\.value))
-        if fields["action"] == "preview" {
-            do {
-                let rendered = try preview(body, identity: identity, full: session.scopes.contains(.identityRead))
+        let preview = fields["action"] == "preview"
+        let request: RecoveryEmailRequest
+        do {
+            request = try form.request(identityID: identity.id, addresses: identity.emailRecoveryAddresses.map(\.value))
+            if preview {
+                let rendered = try self.preview(
+                    request,
+                    identity: identity,
+                    full: session.scopes.contains(.identityRead)
+                )
                 return sendPage(session: session, identity: identity, form: form, preview: rendered)
-            } catch {
-                return refused(error.field, error.message, status: .unprocessableContent)
             }
+        } catch {
+            if preview { return refused(error.field, error.message, status: .unprocessableContent) }
+            return refused(AcceptRefusal.invalid(error))
         }
         let answer: IntakeAnswer
         do {
-            answer = try await accept.accept(body: body, idempotencyKey: form.idempotencyKey, caller: caller)
+            answer = try await accept.accept(request, idempotencyKey: form.idempotencyKey, caller: caller)
         } catch {
             if case .storeUnavailable(let failure) = error { throw context.storeUnavailable(failure) }
             if case .keyReused = error {
@@ -136,9 +152,7 @@ extension ConsoleRoutes {
             if case .kratosUnavailable(_, let reason) = error {
                 context.logger.warning("Kratos refused or failed at accept", metadata: ["error": "\(reason)"])
             }
-            let problem = RecoveryEmailRoutes.problem(error)
-            let field = problem.field.flatMap { Self.formFields.contains($0) ? $0 : nil } ?? "notice"
-            return refused(field, problem.detail, status: problem.status)
+            return refused(error)
         }
         let deliveryID = answer.deliveryID.uuidString.lowercased()
         do {
@@ -154,12 +168,12 @@ extension ConsoleRoutes {
     /// The fields that have a place on the form (any other problem shows at the top).
     static let formFields: Set<String> = ["method", "template", "locale", "recipient", "reason"]
 
-    /// The email as it would be rendered for `body` (checked as the API checks it), with a fake
+    /// The email as it would be rendered for `request`, with a fake
     /// link and code: the real ones exist only when the email is sent. Without `full`
     /// (`identity:read`), the recipient and traits in it are what the API would show: the address
     /// masked, no traits.
-    func preview(_ body: JSONValue, identity: Identity, full: Bool) throws(RequestError) -> RenderedEmail {
-        let request = try RecoveryEmailRequest(json: body)
+    func preview(_ request: RecoveryEmailRequest, identity: Identity, full: Bool) throws(RequestError) -> RenderedEmail
+    {
         let method = request.method ?? gateway.defaultMethod
         let template = request.template ?? gateway.defaultTemplate(for: method)
         let data = TemplateData(

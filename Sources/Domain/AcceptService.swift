@@ -89,6 +89,16 @@ public struct AcceptService: Sendable {
         return try await accept(request, requestHash: Self.hash(body), idempotencyKey: idempotencyKey, caller: caller)
     }
 
+    /// Accepts `request`, a value made by its caller (the console's send form), under
+    /// `idempotencyKey` for `caller`; the key's claim keeps the request's fingerprint.
+    public func accept(
+        _ request: RecoveryEmailRequest,
+        idempotencyKey: String,
+        caller: Caller
+    ) async throws(AcceptRefusal) -> IntakeAnswer {
+        try await accept(request, requestHash: request.fingerprint, idempotencyKey: idempotencyKey, caller: caller)
+    }
+
     /// Accepts `request` (hashed `requestHash`) under `idempotencyKey` for `caller`. An item of the
     /// batch `batch` takes no token of the key's rate limit (the batch has its own pace), and its
     /// `email.requested` event names the batch (`batch_id`).

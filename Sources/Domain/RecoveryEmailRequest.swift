@@ -1,3 +1,5 @@
+import Audit
+import Crypto
 import Foundation
 import JSONValue
 import Kratos
@@ -49,17 +51,46 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
     /// The request for `target` with the other fields of `body` (whose names are checked): a
     /// batch item's request is its own target and recipient with the batch's common fields.
     init(target: Target, fields body: [String: JSONValue]) throws(RequestError) {
+        try self.init(target: target, transientPayload: body["transient_payload"]) { (field) throws(RequestError) in
+            try Self.string(body, field)
+        }
+    }
+
+    /// The request a form asks for (the console's send form): the identity it is open for and the
+    /// fields as typed, each checked by the rules of the JSON body's field of the same name; `nil`
+    /// is a field left out. An empty `recipient` is refused, as an empty one in a body is.
+    public init(
+        identityID: String,
+        method: String?,
+        template: String?,
+        locale: String?,
+        recipient: String?,
+        reason: String?
+    ) throws(RequestError) {
+        let given = [
+            "method": method, "template": template, "locale": locale, "recipient": recipient, "reason": reason,
+        ]
+        try self.init(target: Self.identityTarget(identityID), transientPayload: nil) { given[$0] ?? nil }
+    }
+
+    /// The request for `target` whose fields `field` reads by their JSON names, checked in a fixed
+    /// order (the first bad one is the one named).
+    private init(
+        target: Target,
+        transientPayload payload: JSONValue?,
+        field: (String) throws(RequestError) -> String?
+    ) throws(RequestError) {
         self.target = target
-        if let recipient = try Self.string(body, "recipient") {
+        if let recipient = try field("recipient") {
             self.recipient = try Self.address(recipient, field: "recipient")
         }
-        if let method = try Self.string(body, "method") {
+        if let method = try field("method") {
             guard let parsed = RecoveryMethod(rawValue: method) else {
                 throw RequestError(field: "method", message: "must be \"link\" or \"code\"")
             }
             self.method = parsed
         }
-        if let template = try Self.string(body, "template") {
+        if let template = try field("template") {
             guard (1...64).contains(template.utf8.count),
                 template.utf8.allSatisfy({
                     (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F || $0 == 0x2D
@@ -67,14 +98,14 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
             else { throw RequestError(field: "template", message: "must be 1-64 characters of a-z, 0-9, _ and -") }
             self.template = template
         }
-        if let locale = try Self.string(body, "locale") {
+        if let locale = try field("locale") {
             do {
                 self.locale = try LanguageTag(locale)
             } catch {
                 throw RequestError(field: "locale", message: "must be a BCP 47 language tag such as de-CH")
             }
         }
-        if let expiresIn = try Self.string(body, "expires_in") {
+        if let expiresIn = try field("expires_in") {
             let duration: KratosDuration
             do {
                 duration = try KratosDuration(parsing: expiresIn)
@@ -86,8 +117,8 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
             }
             self.expiresIn = duration
         }
-        reason = try Self.reason(in: body)
-        if let payload = body["transient_payload"] {
+        reason = try Self.reason(try field("reason"))
+        if let payload {
             guard case .object = payload else {
                 throw RequestError(field: "transient_payload", message: "must be a JSON object")
             }
@@ -103,10 +134,7 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
     static func target(in body: [String: JSONValue]) throws(RequestError) -> Target {
         switch (try Self.string(body, "identity_id"), try Self.string(body, "email")) {
         case (let id?, nil):
-            guard UUID(uuidString: id) != nil else {
-                throw RequestError(field: "identity_id", message: "must be a UUID")
-            }
-            return .identityID(id.lowercased())
+            return try identityTarget(id)
         case (nil, let email?):
             return .email(try Self.address(email, field: "email"))
         case (nil, nil):
@@ -116,10 +144,52 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
         }
     }
 
-    /// The `reason` of `body`, if any: at most ``maximumReasonLength`` characters, no control
-    /// character.
+    /// A digest of what the request asks for, which an idempotency key's claim keeps: two requests
+    /// ask for the same email exactly when their fingerprints are equal. (The API keeps the digest
+    /// of the body as sent instead, ``AcceptService/hash(_:)``, so that the same bytes retried match
+    /// whatever version of the gateway reads them.)
+    var fingerprint: String {
+        let target: String
+        switch self.target {
+        case .identityID(let id): target = "identity_id:" + id
+        case .email(let address): target = "email:" + address.description
+        }
+        let parts: [String?] = [
+            target, method?.rawValue, template, locale?.description, recipient?.description,
+            expiresIn.map { String($0.nanoseconds) }, reason, transientPayload.map(AcceptService.hash),
+        ]
+        var hasher = SHA256()
+        for part in parts {
+            // Each part is marked present or absent and carries its length: no two lists of parts
+            // write the same bytes.
+            guard let part else {
+                hasher.update(data: [0])
+                continue
+            }
+            let bytes = Array(part.utf8)
+            hasher.update(data: [1])
+            withUnsafeBytes(of: UInt64(bytes.count).bigEndian) { hasher.update(bufferPointer: $0) }
+            hasher.update(data: bytes)
+        }
+        return Hex.encode(hasher.finalize())
+    }
+
+    /// The target of an `identity_id`: it must be a UUID.
+    static func identityTarget(_ id: String) throws(RequestError) -> Target {
+        guard UUID(uuidString: id) != nil else {
+            throw RequestError(field: "identity_id", message: "must be a UUID")
+        }
+        return .identityID(id.lowercased())
+    }
+
+    /// The `reason` of `body`, if any (see ``reason(_:)``).
     static func reason(in body: [String: JSONValue]) throws(RequestError) -> String? {
-        guard let reason = try string(body, "reason") else { return nil }
+        try reason(try string(body, "reason"))
+    }
+
+    /// A `reason` as given: at most ``maximumReasonLength`` characters, no control character.
+    static func reason(_ given: String?) throws(RequestError) -> String? {
+        guard let reason = given else { return nil }
         guard reason.count <= maximumReasonLength else {
             throw RequestError(field: "reason", message: "must be at most \(maximumReasonLength) characters")
         }

@@ -1,4 +1,5 @@
 import CourierInbox
+import Domain
 import Logging
 import Templates
 

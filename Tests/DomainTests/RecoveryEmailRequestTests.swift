@@ -88,4 +88,67 @@ struct RecoveryEmailRequestTests {
             #expect(!error.description.contains("secret.person"))
         }
     }
+
+    /// The console's form (`init(identityID:method:…)`) is checked by the body's rules, field by field.
+    @Test func aFormIsCheckedByTheBodysRules() throws {
+        let id = "9F5C1B2E-0C4A-4F0E-9B1D-3A2B1C0D9E8F"
+        func form(
+            id: String = id,
+            method: String? = "code",
+            template: String? = "recovery_code",
+            locale: String? = nil,
+            recipient: String? = "a@example.com",
+            reason: String? = "ticket #4711"
+        ) throws(RequestError) -> RecoveryEmailRequest {
+            try RecoveryEmailRequest(
+                identityID: id,
+                method: method,
+                template: template,
+                locale: locale,
+                recipient: recipient,
+                reason: reason
+            )
+        }
+        let request = try form(locale: "de-ch")
+        #expect(
+            request
+                == (try parse(
+                    """
+                    {"identity_id": "\(id)", "method": "code", "template": "recovery_code", "locale": "de-ch",
+                     "recipient": "a@example.com", "reason": "ticket #4711"}
+                    """
+                ))
+        )
+        #expect(throws: RequestError(field: "identity_id", message: "must be a UUID")) { try form(id: "42") }
+        #expect(throws: RequestError(field: "method", message: "must be \"link\" or \"code\"")) {
+            try form(method: "")
+        }
+        // An empty recipient is refused, never taken to mean "the identity's own address".
+        #expect(performing: { try form(recipient: "") }, throws: { ($0 as? RequestError)?.field == "recipient" })
+        #expect(performing: { try form(reason: "a\nb") }, throws: { ($0 as? RequestError)?.field == "reason" })
+        #expect(performing: { try form(locale: "??") }, throws: { ($0 as? RequestError)?.field == "locale" })
+    }
+
+    /// What a form's idempotency claim keeps: equal requests match, any field changed does not.
+    @Test func aRequestsFingerprintChangesWithEachField() throws {
+        let id = "9f5c1b2e-0c4a-4f0e-9b1d-3a2b1c0d9e8f"
+        let bodies = [
+            #"{"identity_id": "\#(id)"}"#,
+            #"{"email": "a@example.com"}"#,
+            #"{"identity_id": "\#(id)", "method": "link"}"#,
+            #"{"identity_id": "\#(id)", "template": "link"}"#,
+            #"{"identity_id": "\#(id)", "locale": "de"}"#,
+            #"{"identity_id": "\#(id)", "recipient": "a@example.com"}"#,
+            #"{"identity_id": "\#(id)", "expires_in": "2h"}"#,
+            #"{"identity_id": "\#(id)", "reason": "link"}"#,
+            #"{"identity_id": "\#(id)", "reason": ""}"#,
+            #"{"identity_id": "\#(id)", "transient_payload": {}}"#,
+        ]
+        let fingerprints = try bodies.map { try parse($0).fingerprint }
+        #expect(Set(fingerprints).count == bodies.count)
+        #expect(
+            try parse(#"{"identity_id": "\#(id.uppercased())", "locale": "DE"}"#).fingerprint
+                == (try parse(#"{"locale": "de", "identity_id": "\#(id)"}"#).fingerprint)
+        )
+    }
 }
