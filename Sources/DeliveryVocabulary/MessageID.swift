@@ -13,20 +13,31 @@ public struct MessageID: Sendable, Hashable, CustomStringConvertible {
         MessageID(trusted: "<\(UUID().uuidString.lowercased())@\(domain)>")
     }
 
-    /// Parses a stored Message-ID (`<left@right>`, both sides dot-atoms).
+    /// Parses a stored Message-ID (`<left@right>`, both sides dot-atoms). Every stored delivery's
+    /// decoding parses one, so it reads the UTF-8 bytes once, without Foundation.
     public init(_ value: String) throws(MessageError) {
-        guard value.hasPrefix("<"), value.hasSuffix(">"), value.count > 2 else {
+        let bytes = value.utf8
+        guard bytes.count > 2, bytes.first == UInt8(ascii: "<"), bytes.last == UInt8(ascii: ">") else {
             throw .invalidMessageID(reason: "must be enclosed in < and >")
         }
-        let inner = value.dropFirst().dropLast()
-        let parts = inner.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { throw .invalidMessageID(reason: "must have exactly one @") }
-        for part in parts {
-            guard !part.isEmpty, !part.hasPrefix("."), !part.hasSuffix("."), !part.contains(".."),
-                part.unicodeScalars.allSatisfy({ $0 == "." || EmailAddress.isAtext($0) })
-            else { throw .invalidMessageID(reason: "each side of @ must be a dot-atom") }
+        let inner = bytes.dropFirst().dropLast()
+        guard inner.lazy.filter({ $0 == UInt8(ascii: "@") }).count == 1 else {
+            throw .invalidMessageID(reason: "must have exactly one @")
         }
-        guard value.utf8.count <= 250 else { throw .invalidMessageID(reason: "longer than 250 octets") }
+        // Each side of the @ is a dot-atom: atext, with no dot first, last or next to another.
+        let (at, dot) = (UInt8(ascii: "@"), UInt8(ascii: "."))
+        var previous = at
+        for byte in inner {
+            let valid =
+                byte == at || byte == dot
+                ? previous != at && previous != dot : byte < 0x80 && EmailAddress.isAtext(Unicode.Scalar(byte))
+            guard valid else { throw .invalidMessageID(reason: "each side of @ must be a dot-atom") }
+            previous = byte
+        }
+        guard previous != at, previous != dot else {
+            throw .invalidMessageID(reason: "each side of @ must be a dot-atom")
+        }
+        guard bytes.count <= 250 else { throw .invalidMessageID(reason: "longer than 250 octets") }
         self.value = value
     }
 

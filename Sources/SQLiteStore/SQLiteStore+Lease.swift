@@ -82,10 +82,16 @@ extension SQLiteStore {
 
     /// The delivery must still be in the leased attempt: a worker whose lease ran out (and whose
     /// delivery another worker leased again, counting a new attempt) must not overwrite it.
+    /// It reads the two cells it checks, not the whole delivery (decoding one costs more than the rest of
+    /// the check).
     private static func requireSending(_ id: UUID, attempt: Int, db: Database) throws {
-        guard let current = try fetchDelivery(id, db: db) else { throw StoreError.deliveryNotFound(id) }
-        guard current.status == .sending, current.attempts == attempt else {
-            throw StoreError.leaseLost(id, status: current.status)
+        let statement = try db.cachedStatement(sql: "SELECT status, attempts FROM deliveries WHERE id = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [SQLiteRows.text(id)]) else {
+            throw StoreError.deliveryNotFound(id)
         }
+        guard let status = DeliveryStatus(rawValue: row[0]) else {
+            throw StoreError.corruptRow(table: "deliveries", column: "status")
+        }
+        guard status == .sending, row[1] as Int == attempt else { throw StoreError.leaseLost(id, status: status) }
     }
 }
