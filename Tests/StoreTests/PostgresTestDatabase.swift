@@ -50,10 +50,10 @@ enum PostgresTestDatabase {
     /// A fresh, migrated store on a database of its own, plus its cleanup.
     static func makeStore(chain: AuditChain) async throws -> StoreUnderTest {
         let (url, name) = try await create()
-        let store = try PostgresStore(url: url, chain: chain)
+        let store = try patientStore(url: url, chain: chain)
         try await store.migrate()
         var subject = StoreUnderTest(store: store, chain: chain) {
-            try PostgresStore(url: url, chain: $0)
+            try patientStore(url: url, chain: $0)
         } cleanup: {
             // The contract suite's cleanup is synchronous: close and drop in the background. The
             // test cluster is thrown away at the end anyway.
@@ -66,6 +66,14 @@ enum PostgresTestDatabase {
         subject.execute = { sql in try await execute(sql, url: url) }
         subject.bytesLiteral = { "decode('\(Hex.encode($0))', 'hex')" }
         return subject
+    }
+
+    /// A store for the contract suite, which tests what the store does, not how fast a loaded machine
+    /// lets PostgreSQL start a backend: the full run starts dozens of stores at once, and on a busy
+    /// 2-core machine a connection took longer than the default 5 s wait. (The outage tests set
+    /// their own short waits.)
+    private static func patientStore(url: String, chain: AuditChain) throws -> PostgresStore {
+        try PostgresStore(url: url, chain: chain, connectTimeout: .seconds(30), connectionWait: .seconds(60))
     }
 
     /// Locks the audit intake against writes from a connection of its own until released: every
