@@ -302,7 +302,16 @@ def test_a_long_dry_run_streams_its_report_in_flat_memory_and_is_audited(stack):
     assert answer.status == 200, answer.status
     # The gateway's RSS as the report comes in, by how much of it has come.
     received, samples, tail, blocks = 0, [], b"", 0
-    while block := answer.read(1 << 16):
+    while True:
+        try:
+            block = answer.read(1 << 16)
+        except http.client.IncompleteRead:
+            # Seen twice in full runs on a loaded machine, never alone: say how far it came and what
+            # the gateway logged, so that the next one names its cause.
+            print(f"\nthe report broke off after {received} bytes; the gateway's log ends:\n{gateway.logs()[-6000:]}")
+            raise
+        if not block:
+            break
         received += len(block)
         tail = (tail + block)[-4096:]
         blocks += 1
