@@ -67,8 +67,11 @@ let package = Package(
         // MARK: glibc's malloc tuning (mallopt), which the Glibc module leaves out
         .systemLibrary(name: "CMalloc"),
 
+        // MARK: A UUID's text, written and read without Foundation's formatter
+        .target(name: "UUIDText", swiftSettings: swiftSettings),
+
         // MARK: A delivery's vocabulary: addresses, Message-IDs, the recovery method, Kratos's template types
-        .target(name: "DeliveryVocabulary", swiftSettings: swiftSettings),
+        .target(name: "DeliveryVocabulary", dependencies: ["UUIDText"], swiftSettings: swiftSettings),
 
         // MARK: Email: building RFC 5322 messages and delivering them over SMTP
         .target(
@@ -129,14 +132,14 @@ let package = Package(
         // MARK: The audit log: events, their HMAC chain and its verification, the audit key
         .target(
             name: "Audit",
-            dependencies: ["KeyFile", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["KeyFile", "UUIDText", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: languageSettings
         ),
 
         // MARK: The durable store's contract: outbox, idempotency records, audit log
         .target(
             name: "Store",
-            dependencies: ["Audit", "DeliveryVocabulary", "JSONValue"],
+            dependencies: ["Audit", "DeliveryVocabulary", "JSONValue", "UUIDText"],
             swiftSettings: languageSettings
         ),
 
@@ -145,6 +148,7 @@ let package = Package(
             name: "Domain",
             dependencies: [
                 "Audit", "CourierInbox", "GoDuration", "JSONValue", "Kratos", "Mail", "RFC3339", "Store", "Templates",
+                "UUIDText",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -156,7 +160,7 @@ let package = Package(
         // MARK: The API's wire format: JSON views, timestamps, problem codes (server and CLI alike)
         .target(
             name: "GatewayAPI",
-            dependencies: ["Audit", "RFC3339", "Store"],
+            dependencies: ["Audit", "RFC3339", "Store", "UUIDText"],
             swiftSettings: swiftSettings
         ),
 
@@ -183,7 +187,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "Audit", "CourierInbox", "Domain", "GatewayAPI", "GatewayConfiguration", "JSONValue", "RFC3339",
-                "Store", "Templates",
+                "Store", "Templates", "UUIDText",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -218,7 +222,7 @@ let package = Package(
             name: "Console",
             dependencies: [
                 "Audit", "Domain", "GatewayAPI", "GatewayConfiguration", "JSONValue", "Kratos", "Mail", "OIDC",
-                "Server", "Store", "Templates",
+                "Server", "Store", "Templates", "UUIDText",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -243,7 +247,7 @@ let package = Package(
         .target(
             name: "PostgresStore",
             dependencies: [
-                "Audit", "Store",
+                "Audit", "Store", "UUIDText",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -255,7 +259,7 @@ let package = Package(
         // MARK: The store on SQLite (one machine)
         .target(
             name: "SQLiteStore",
-            dependencies: ["Audit", "Store", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Audit", "Store", "UUIDText", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: languageSettings
         ),
 
@@ -309,7 +313,7 @@ let package = Package(
             dependencies: [
                 "Audit", "CMalloc", "Domain", "GatewayAPI", "Wiring", "GatewayConfiguration", "JSONValue",
                 "Kratos", "Mail",
-                "RFC3339", "Store", "Templates",
+                "RFC3339", "Store", "Templates", "UUIDText",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -349,6 +353,12 @@ let package = Package(
             path: "Tests/TestSupport",
             exclude: ["parse_message.py"],
             swiftSettings: languageSettings
+        ),
+
+        .testTarget(
+            name: "UUIDTextTests",
+            dependencies: ["UUIDText"],
+            swiftSettings: swiftSettings
         ),
 
         .testTarget(

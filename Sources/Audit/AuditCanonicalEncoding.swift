@@ -1,4 +1,5 @@
 import Foundation
+import UUIDText
 
 /// The canonical, versioned bytes of an event that its `hash` covers.
 ///
@@ -17,14 +18,14 @@ enum AuditCanonicalEncoding {
     static func encode(_ event: AuditEvent) -> [UInt8] {
         var out = event.keyID == nil ? magicV1 : magicV2
         append(event.seq, to: &out)
-        append(event.id.uuidString.lowercased(), to: &out)
+        append(event.id.lowercasedString, to: &out)
         append(event.atMicroseconds, to: &out)
         append(event.actor, to: &out)
         appendOptional(event.sourceIP, to: &out)
         appendOptional(event.requestID, to: &out)
         append(event.action.rawValue, to: &out)
-        appendOptional(event.deliveryID?.uuidString.lowercased(), to: &out)
-        appendOptional(event.identityID?.uuidString.lowercased(), to: &out)
+        appendOptional(event.deliveryID?.lowercasedString, to: &out)
+        appendOptional(event.identityID?.lowercasedString, to: &out)
         appendOptional(event.recipientHash, to: &out)
         appendOptional(event.recipientMasked, to: &out)
         appendOptional(event.outcome, to: &out)

@@ -5,6 +5,7 @@ import Hummingbird
 import NIOCore
 import Server
 import Store
+import UUIDText
 
 /// A delivery's page, and its state as JSON for the page's script (the API's `DeliveryView`).
 extension ConsoleRoutes {
@@ -58,7 +59,7 @@ extension ConsoleRoutes {
 
     /// The stored delivery named by the path's `:id`.
     func deliveryRecord(_ context: GatewayRequestContext) async throws -> Delivery {
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
+        guard let text = context.parameters.get("id"), let id = UUID(text: text) else {
             throw ConsoleError(.notFound, "No such delivery.")
         }
         let record: Delivery?

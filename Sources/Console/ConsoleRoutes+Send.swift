@@ -9,6 +9,7 @@ import Logging
 import Mail
 import Server
 import Templates
+import UUIDText
 
 /// The send form: method, template, locale, recipient and the required reason; its preview; and
 /// sending it through the API's own ``AcceptService`` under the form's Idempotency-Key.
@@ -154,7 +155,7 @@ extension ConsoleRoutes {
             }
             return refused(error)
         }
-        let deliveryID = answer.deliveryID.uuidString.lowercased()
+        let deliveryID = answer.deliveryID.lowercasedString
         do {
             try await sessions.sent(session, identity: identity.id, key: form.idempotencyKey, deliveryID: deliveryID)
         } catch {

@@ -9,6 +9,7 @@ import Logging
 import Mail
 import Server
 import Store
+import UUIDText
 
 /// Finding a user and the identity's page.
 extension ConsoleRoutes {
@@ -42,8 +43,8 @@ extension ConsoleRoutes {
         let session = try session(request)
         let form = try await form(request, "find", session: session)
         let query = (form["query"] ?? "").trimmingCharacters(in: .whitespaces)
-        if let id = UUID(uuidString: query) {
-            return ConsolePages.redirect("/console/identities/\(id.uuidString.lowercased())")
+        if let id = UUID(text: query) {
+            return ConsolePages.redirect("/console/identities/\(id.lowercasedString)")
         }
         guard session.scopes.contains(.identityRead) else {
             return findPage(
@@ -88,7 +89,7 @@ extension ConsoleRoutes {
                     sourceIP: caller.sourceIP,
                     requestID: caller.requestID,
                     action: .identityLookedUp,
-                    identityID: ids.count == 1 ? UUID(uuidString: ids[0]) : nil,
+                    identityID: ids.count == 1 ? UUID(text: ids[0]) : nil,
                     recipientHash: chain.recipientHash(email.description),
                     recipientMasked: AuditChain.mask(email.description),
                     outcome: ids.isEmpty ? "not_found" : ids.count == 1 ? "found" : "several",
@@ -132,7 +133,7 @@ extension ConsoleRoutes {
         page["canSend"] = session.scopes.contains(.send)
         let deliveries: Page<Delivery>
         do {
-            deliveries = try await store.deliveries(DeliveryQuery(identityID: UUID(uuidString: identity.id), limit: 20))
+            deliveries = try await store.deliveries(DeliveryQuery(identityID: UUID(text: identity.id), limit: 20))
         } catch {
             throw context.storeUnavailable(error)
         }
@@ -149,11 +150,11 @@ extension ConsoleRoutes {
 
     /// The identity named by the path's `:id`, from Kratos.
     func identity(_ context: GatewayRequestContext) async throws -> Identity {
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
+        guard let text = context.parameters.get("id"), let id = UUID(text: text) else {
             throw RecoveryEmailRoutes.problem(.identityNotFound)
         }
         return try await kratosCall(context) { () async throws(KratosError) in
-            try await kratos.identity(id: id.uuidString.lowercased())
+            try await kratos.identity(id: id.lowercasedString)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import UUIDText
 
 /// An RFC 5322 Message-ID such as `<0c5a…@example.com>`.
 ///
@@ -10,7 +11,7 @@ public struct MessageID: Sendable, Hashable, CustomStringConvertible {
 
     /// A new, unique Message-ID in the domain of the sender (`<uuid@domain>`).
     public static func generate(domain: String) -> MessageID {
-        MessageID(trusted: "<\(UUID().uuidString.lowercased())@\(domain)>")
+        MessageID(trusted: "<\(UUID().lowercasedString)@\(domain)>")
     }
 
     /// Parses a stored Message-ID (`<left@right>`, both sides dot-atoms). Every stored delivery's

@@ -6,6 +6,7 @@ import Kratos
 import Mail
 import Store
 import Templates
+import UUIDText
 
 /// Why a request for a recovery email was refused. Nothing is stored for any of them.
 public enum AcceptRefusal: Error, Sendable, Equatable {
@@ -129,7 +130,7 @@ public struct AcceptService: Sendable {
             if error == .recipientNotAllowed, let asked = request.recipient {
                 await refuse(
                     caller: caller,
-                    identity: UUID(uuidString: identity.id),
+                    identity: UUID(text: identity.id),
                     recipient: asked,
                     outcome: "recipient_not_allowed"
                 )
@@ -137,7 +138,7 @@ public struct AcceptService: Sendable {
             throw error
         }
 
-        guard let identityID = UUID(uuidString: identity.id) else {
+        guard let identityID = UUID(text: identity.id) else {
             throw .kratosUnavailable(retryAfter: nil, reason: "Kratos answered an identity id that is not a UUID")
         }
         let expiresIn = request.expiresIn ?? settings.defaultExpiresIn
@@ -167,7 +168,7 @@ public struct AcceptService: Sendable {
         var details = ["method": method.rawValue, "template": template, "expires_in": expiresIn.description]
         if let reason = request.reason { details["reason"] = AuditChain.maskingAddresses(in: reason) }
         if override { details["recipient_override"] = "true" }
-        if let batch { details["batch_id"] = batch.uuidString.lowercased() }
+        if let batch { details["batch_id"] = batch.lowercasedString }
         let claim = IdempotencyEntry(
             apiKeyID: caller.name,
             key: idempotencyKey,

@@ -5,6 +5,7 @@ import Kratos
 import Mail
 import RFC3339
 import Store
+import UUIDText
 
 /// What a dry run found for one item of a batch.
 public enum BatchOutcome: String, Sendable, CaseIterable, Codable {
@@ -238,7 +239,7 @@ extension AcceptService {
     /// from the store (nothing written); nil when it would not be.
     func cooldownUntil(identity: String, recipient: EmailAddress) async throws(AcceptRefusal) -> Date? {
         let cooldown = settings.cooldown / .seconds(1)
-        guard cooldown > 0, let id = UUID(uuidString: identity) else { return nil }
+        guard cooldown > 0, let id = UUID(text: identity) else { return nil }
         let started = now()
         let latest = try await storeCall { () async throws(StoreError) in
             try await store.latestDelivery(

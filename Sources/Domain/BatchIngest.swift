@@ -2,6 +2,7 @@ import Audit
 import Foundation
 import JSONValue
 import Store
+import UUIDText
 
 /// Stores a batch to send: checks its common fields, creates it under the caller's idempotency
 /// key, and stores its items as they are read, ``chunkSize`` per transaction, so memory stays
@@ -91,7 +92,7 @@ public struct BatchIngest: Sendable {
             // The store writes the status it leaves the batch in.
             outcome: BatchStatus.running.rawValue,
             details: [
-                "batch_id": batch.id.uuidString.lowercased(),
+                "batch_id": batch.id.lowercasedString,
                 "items": String(total),
                 "invalid": String(invalid),
                 "rate": String(batch.rate),

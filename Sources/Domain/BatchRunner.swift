@@ -4,6 +4,7 @@ import JSONValue
 import Logging
 import ServiceLifecycle
 import Store
+import UUIDText
 
 /// Sends the items of running batches at each batch's pace: every ``tick`` it leases the running
 /// batches (one runner per batch among replicas), takes as many pending items as each batch's
@@ -27,7 +28,7 @@ public struct BatchRunner: Service {
     /// The scopes the running configuration gives the API key of this name; nil for no such key.
     let keys: @Sendable (String) -> Set<Scope>?
     /// This runner's name in a batch's lease.
-    let owner = UUID().uuidString.lowercased()
+    let owner = UUID().lowercasedString
 
     /// How often the runner looks at its batches while one is running.
     static let tick = Duration.milliseconds(100)
@@ -171,7 +172,7 @@ public struct BatchRunner: Service {
             actor: "system",
             action: .batchPaused,
             outcome: BatchStatus.paused.rawValue,
-            details: ["batch_id": batch.id.uuidString.lowercased(), "reason": problem]
+            details: ["batch_id": batch.id.lowercasedString, "reason": problem]
         )
         let paused = try await store.changeBatchStatus(
             id: batch.id,
@@ -184,7 +185,7 @@ public struct BatchRunner: Service {
         if paused != nil {
             logger.warning(
                 "batch runner: a batch is paused",
-                metadata: ["batch_id": "\(batch.id.uuidString.lowercased())", "reason": "\(problem)"]
+                metadata: ["batch_id": "\(batch.id.lowercasedString)", "reason": "\(problem)"]
             )
         }
         return nil
@@ -225,7 +226,7 @@ public struct BatchRunner: Service {
                 logger.warning(
                     "batch runner: an item waits for Kratos or the store",
                     metadata: [
-                        "batch_id": "\(batch.id.uuidString.lowercased())", "position": "\(item.position)",
+                        "batch_id": "\(batch.id.lowercasedString)", "position": "\(item.position)",
                         "error": "\(error)",
                     ]
                 )

@@ -5,6 +5,7 @@ import JSONValue
 import Mail
 import Store
 import Templates
+import UUIDText
 
 /// Why a message posted by Kratos's courier was refused. Nothing is stored for any of them.
 public enum CourierRefusal: Error, Sendable, Equatable {
@@ -164,7 +165,7 @@ public struct CourierReceiver: Sendable {
         }
 
         let id = UUID()
-        let identityID = message.templateData["identity"]?["id"]?.stringValue.flatMap(UUID.init(uuidString:))
+        let identityID = message.templateData["identity"]?["id"]?.stringValue.flatMap(UUID.init(text:))
         let record = Delivery(
             id: id,
             status: .queued,

@@ -8,6 +8,7 @@ import ServiceLifecycle
 import Store
 import Synchronization
 import Templates
+import UUIDText
 
 /// The delivery worker: leases due deliveries, runs up to `delivery.workers` attempts at once (each
 /// composed and sent by the ``DeliveryDispatcher``), records each outcome (sent, retry later,
@@ -91,7 +92,7 @@ public struct DeliveryWorker: Service {
         let started = ContinuousClock.now
         let masked = AuditChain.mask(record.recipient.description)
         var metadata: Logger.Metadata = [
-            "delivery_id": "\(record.id.uuidString.lowercased())", "recipient": "\(masked)",
+            "delivery_id": "\(record.id.lowercasedString)", "recipient": "\(masked)",
             "attempt": "\(record.attempts)",
         ]
         if let requestID = record.requestID { metadata["request_id"] = "\(requestID)" }

@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import UUIDText
 
 /// The common fields of a `POST /v1/recovery-batches` body (or its query parameters, for an
 /// NDJSON body) and the grammar of its items.
@@ -65,7 +66,7 @@ public struct RecoveryBatch: Sendable, Equatable {
             if text.contains("@") {
                 request.target = .email(try RecoveryEmailRequest.address(text, field: "email"))
             } else {
-                guard UUID(uuidString: text) != nil else {
+                guard UUID(text: text) != nil else {
                     throw RequestError(field: "item", message: "must be an identity id (a UUID) or a login email")
                 }
                 request.target = .identityID(text.lowercased())

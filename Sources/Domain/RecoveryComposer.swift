@@ -4,6 +4,7 @@ import Kratos
 import Mail
 import Store
 import Templates
+import UUIDText
 
 /// Composes the email of one attempt of a recovery order: fetches the identity (if the template
 /// prints it), creates the link or code at Kratos (now, so that it is fresh, and valid until the
@@ -40,7 +41,7 @@ public struct RecoveryComposer: Sendable {
                 message: "the link's lifetime has passed"
             )
         }
-        let identityID = order.identityID.uuidString.lowercased()
+        let identityID = order.identityID.lowercasedString
         // The identity is fetched only for a template that prints it; a deleted identity shows
         // anyway, as Kratos refuses to create its link or code.
         var traits: JSONValue = .object([:])

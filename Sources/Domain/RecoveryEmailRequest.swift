@@ -5,6 +5,7 @@ import JSONValue
 import Kratos
 import Mail
 import Templates
+import UUIDText
 
 /// A validated `POST /v1/recovery-emails` body.
 ///
@@ -176,7 +177,7 @@ public struct RecoveryEmailRequest: Sendable, Equatable {
 
     /// The target of an `identity_id`: it must be a UUID.
     static func identityTarget(_ id: String) throws(RequestError) -> Target {
-        guard UUID(uuidString: id) != nil else {
+        guard UUID(text: id) != nil else {
             throw RequestError(field: "identity_id", message: "must be a UUID")
         }
         return .identityID(id.lowercased())

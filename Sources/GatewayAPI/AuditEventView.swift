@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import UUIDText
 
 /// An audit event as the API and the exports show it (snake_case, times in RFC 3339 UTC with
 /// microseconds). It holds the recipient only as HMAC and masked form.
@@ -42,14 +43,14 @@ public struct AuditEventView: Sendable, Codable, Equatable, APIJSONEncodable {
 
     public init(_ event: AuditEvent) {
         seq = event.seq
-        id = event.id.uuidString.lowercased()
+        id = event.id.lowercasedString
         at = AuditTime.format(event.at)
         actor = event.actor
         sourceIP = event.sourceIP
         requestID = event.requestID
         action = event.action.rawValue
-        deliveryID = event.deliveryID?.uuidString.lowercased()
-        identityID = event.identityID?.uuidString.lowercased()
+        deliveryID = event.deliveryID?.lowercasedString
+        identityID = event.identityID?.lowercasedString
         recipientHash = event.recipientHash
         recipientMasked = event.recipientMasked
         outcome = event.outcome
@@ -64,7 +65,7 @@ public struct AuditEventView: Sendable, Codable, Equatable, APIJSONEncodable {
     public func event() throws(AuditExportLineError) -> AuditEvent {
         func uuid(_ text: String?, _ field: String) throws(AuditExportLineError) -> UUID? {
             guard let text else { return nil }
-            guard let value = UUID(uuidString: text) else { throw AuditExportLineError(field: field) }
+            guard let value = UUID(text: text) else { throw AuditExportLineError(field: field) }
             return value
         }
         guard let id = try uuid(id, "id") else { throw AuditExportLineError(field: "id") }

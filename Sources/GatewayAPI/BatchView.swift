@@ -2,6 +2,7 @@ import Audit
 import Foundation
 import RFC3339
 import Store
+import UUIDText
 
 /// A batch as the API shows it: its status and pace, its items by outcome, the deliveries of its
 /// accepted items by status, and when the pending items should be through (`eta`).
@@ -34,7 +35,7 @@ public struct BatchView: Sendable, Encodable, APIJSONEncodable {
     }
 
     public init(_ batch: BatchRecord, counts: BatchCounts, now: Date = Date()) {
-        id = batch.id.uuidString.lowercased()
+        id = batch.id.lowercasedString
         status = batch.status.rawValue
         rate = batch.rate
         total = batch.total
@@ -93,9 +94,9 @@ public struct BatchItemView: Sendable, Encodable, APIJSONEncodable {
         position = item.position
         outcome = item.outcome.rawValue
         reason = item.reason
-        identityID = item.identityID?.uuidString.lowercased()
+        identityID = item.identityID?.lowercasedString
         recipient = item.recipientMasked
-        deliveryID = item.deliveryID?.uuidString.lowercased()
+        deliveryID = item.deliveryID?.lowercasedString
     }
 
     /// The CSV header of ``csvLine``.

@@ -2,6 +2,7 @@ import Audit
 import Foundation
 import RFC3339
 import Store
+import UUIDText
 
 /// A delivery as the API shows it: the recipient masked, no secret anywhere.
 public struct DeliveryView: Sendable, Codable, Equatable, APIJSONEncodable {
@@ -47,10 +48,10 @@ public struct DeliveryView: Sendable, Codable, Equatable, APIJSONEncodable {
     }
 
     public init(_ record: Delivery) {
-        id = record.id.uuidString.lowercased()
+        id = record.id.lowercasedString
         status = record.status.rawValue
         failure = record.failure?.rawValue
-        identityID = record.identityID?.uuidString.lowercased()
+        identityID = record.identityID?.lowercasedString
         recipient = AuditChain.mask(record.recipient.description)
         method = record.method?.rawValue
         template = record.template

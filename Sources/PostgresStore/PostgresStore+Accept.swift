@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Store
+import UUIDText
 
 extension PostgresStore {
     /// The advisory lock class (two-int form) of the cooldown check.
@@ -162,7 +163,7 @@ extension PostgresStore {
     static func lockCooldowns(_ news: [NewDelivery], connection: PostgresConnection, logger: Logger) async throws {
         let cooled = news.filter { $0.cooldown > 0 && $0.delivery.identityID != nil }
         guard !cooled.isEmpty else { return }
-        let identities = cooled.compactMap { $0.delivery.identityID?.uuidString.lowercased() }
+        let identities = cooled.compactMap { $0.delivery.identityID?.lowercasedString }
         let recipients = cooled.map(\.delivery.recipient.description)
         try await connection.query(
             """
@@ -214,7 +215,7 @@ extension PostgresStore {
         // The newest delivery this batch inserts so far, per identity and lowered recipient.
         var inserted: [String: Int64] = [:]
         for ((index, new), (lowered, stored)) in zip(identified.map { ($0, news[$0]) }, rows) {
-            let group = "\(new.delivery.identityID?.uuidString ?? "")/\(lowered)"
+            let group = "\(new.delivery.identityID?.lowercasedString ?? "")/\(lowered)"
             let own = inserted[group].flatMap { $0 > Self.cooldownSince(new) ? $0 : nil }
             if new.cooldown > 0, let latest = [stored, own].compactMap({ $0 }).max() {
                 waits[index] = AuditTime.date(microseconds: latest).addingTimeInterval(new.cooldown)

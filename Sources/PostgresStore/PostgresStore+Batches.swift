@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Store
+import UUIDText
 
 extension PostgresStore {
     /// The key is claimed by the unique constraint: of two replicas creating the same batch at
@@ -287,9 +288,9 @@ extension PostgresStore {
         let outcomes = results.map(\.outcome.rawValue)
         // Arrays of optionals do not bind; an empty string stands for NULL.
         let reasons = results.map { $0.reason ?? "" }
-        let identities = results.map { $0.identityID.map { $0.uuidString.lowercased() } ?? "" }
+        let identities = results.map { $0.identityID.map { $0.lowercasedString } ?? "" }
         let recipients = results.map { $0.recipientMasked ?? "" }
-        let deliveries = results.map { $0.deliveryID.map { $0.uuidString.lowercased() } ?? "" }
+        let deliveries = results.map { $0.deliveryID.map { $0.lowercasedString } ?? "" }
         try await transaction { connection in
             try await connection.query(
                 """

@@ -151,7 +151,7 @@ extension PostgresStore {
         }
 
         // 3. Outcomes, in id order, in one statement; a failed guard stays with its unit.
-        changes.sort { $0.id.uuidString < $1.id.uuidString }
+        changes.sort { $0.id < $1.id }
         var recorded: [Int: Delivery] = [:]
         let results = try await record(
             changes.map { ($0.id, $0.attempt, $0.outcome) },

@@ -2,6 +2,7 @@ import Audit
 import Foundation
 import GRDB
 import Store
+import UUIDText
 
 /// Decoding of stored rows into the protocol's records (GRDB stays inside this module).
 enum SQLiteRows {
@@ -135,7 +136,7 @@ enum SQLiteRows {
         )
     }
 
-    static func text(_ id: UUID) -> String { id.uuidString.lowercased() }
+    static func text(_ id: UUID) -> String { id.lowercasedString }
 
     static func micros(_ date: Date) -> Int64 { AuditTime.microseconds(date) }
 
@@ -148,7 +149,7 @@ enum SQLiteRows {
 
     private static func optionalUUID(_ row: Row, _ column: some RowColumn, table: String) throws -> UUID? {
         guard let text: String = try column.valueOrNil(in: row) else { return nil }
-        guard let id = UUID(uuidString: text) else { throw StoreError.corruptRow(table: table, column: column.name) }
+        guard let id = UUID(text: text) else { throw StoreError.corruptRow(table: table, column: column.name) }
         return id
     }
 

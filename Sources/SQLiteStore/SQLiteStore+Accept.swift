@@ -2,6 +2,7 @@ import Audit
 import Foundation
 import GRDB
 import Store
+import UUIDText
 
 extension SQLiteStore {
     public func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult {
@@ -52,7 +53,7 @@ extension SQLiteStore {
         else { return nil }
         let deliveryText: String = try row.decode(atIndex: 3)
         // Found: its delivery too, which a replay answers (a second statement, on a replay only).
-        guard let deliveryID = UUID(uuidString: deliveryText), let delivery = try fetchDelivery(deliveryID, db: db)
+        guard let deliveryID = UUID(text: deliveryText), let delivery = try fetchDelivery(deliveryID, db: db)
         else {
             throw StoreError.corruptRow(table: "idempotency_records", column: "delivery_id")
         }

@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Store
+import UUIDText
 
 /// `GET /v1/audit-events` (JSON pages, or the whole filtered log as NDJSON or CSV by `Accept`)
 /// and `GET /v1/audit-events/verify`.
@@ -129,7 +130,7 @@ extension AuditVerificationView {
             events = nil
             head = nil
             reason =
-                "unsequenced event \(rejected.entry.event.id.uuidString.lowercased()) at intake position "
+                "unsequenced event \(rejected.entry.event.id.lowercasedString) at intake position "
                 + "\(rejected.entry.position): \(rejected.problem)"
         }
     }

@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Store
+import UUIDText
 
 /// The HTTP answer to what the ``DeliveryIntake`` answered, for every route that queues a delivery
 /// (`POST /v1/recovery-emails`, `POST /v1/courier/kratos`): the delivery's view as JSON, its
@@ -31,7 +32,7 @@ package struct DeliveryResponse: ResponseGenerator {
     /// What the answer adds to its request's log line (the console's too).
     package static func logFields(_ answer: IntakeAnswer) -> Logger.Metadata {
         var fields: Logger.Metadata = [
-            "delivery_id": "\(answer.deliveryID.uuidString.lowercased())", "replayed": "\(answer.replayed)",
+            "delivery_id": "\(answer.deliveryID.lowercasedString)", "replayed": "\(answer.replayed)",
         ]
         if let masked = answer.recipientMasked { fields["recipient"] = "\(masked)" }
         return fields
@@ -56,7 +57,7 @@ package struct DeliveryResponse: ResponseGenerator {
         let (status, body) = statusAndBody
         var headers: HTTPFields = [
             .contentType: "application/json",
-            .location: "/v1/recovery-emails/\(answer.deliveryID.uuidString.lowercased())",
+            .location: "/v1/recovery-emails/\(answer.deliveryID.lowercasedString)",
         ]
         if answer.replayed { headers[.idempotentReplayed] = "true" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))

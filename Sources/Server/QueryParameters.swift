@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import RFC3339
 import Store
+import UUIDText
 
 /// The query parameters of a list, each checked with a problem naming it.
 package struct QueryParameters {
@@ -21,7 +22,7 @@ package struct QueryParameters {
 
     package func uuid(_ name: String) throws(Problem) -> UUID? {
         guard let text = string(name) else { return nil }
-        guard let id = UUID(uuidString: text) else { throw .badParameter(name, "must be a UUID") }
+        guard let id = UUID(text: text) else { throw .badParameter(name, "must be a UUID") }
         return id
     }
 

@@ -8,6 +8,7 @@ import JSONValue
 import Logging
 import NIOCore
 import Store
+import UUIDText
 
 /// `POST /v1/recovery-batches` (a dry run, or a batch to send: stored, then sent by the
 /// ``BatchRunner`` at its rate), `GET /v1/recovery-batches/{id}` and `…/{id}/items` (JSON pages,
@@ -141,7 +142,7 @@ package struct RecoveryBatchRoutes: Sendable {
         // A new batch, or one whose upload was cut short, takes the items; a complete one is a replay.
         let record = try await ingest.ingest(items, of: batch, into: stored, caller: caller)
         let replayed = stored.ingestComplete
-        let id = record.id.uuidString.lowercased()
+        let id = record.id.lowercasedString
         context.logFields.add(["batch_id": "\(id)", "batch_items": "\(record.total)", "replayed": "\(replayed)"])
         var headers: HTTPFields = [.contentType: "application/json", .location: "/v1/recovery-batches/\(id)"]
         if replayed { headers[.idempotentReplayed] = "true" }
@@ -225,7 +226,7 @@ package struct RecoveryBatchRoutes: Sendable {
             case .cancelled: .batchCancelled
             default: .batchResumed
             }
-        var details = ["batch_id": batch.id.uuidString.lowercased()]
+        var details = ["batch_id": batch.id.lowercasedString]
         if let reason = control.reason { details["reason"] = AuditChain.maskingAddresses(in: reason) }
         let audit = AuditDraft(
             at: now,
@@ -294,7 +295,7 @@ package struct RecoveryBatchRoutes: Sendable {
     /// The batch the path names, or 404: also for a batch of another key, unless the caller has
     /// `batch:admin`.
     private func batch(_ context: GatewayRequestContext) async throws(Problem) -> BatchRecord {
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
+        guard let text = context.parameters.get("id"), let id = UUID(text: text) else {
             throw Problem.notFound("batch")
         }
         let found: BatchRecord?

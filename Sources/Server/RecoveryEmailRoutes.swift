@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import Store
 import Templates
+import UUIDText
 
 /// `POST /v1/recovery-emails`, `GET /v1/recovery-emails/{id}`, `GET /v1/recovery-emails`.
 package struct RecoveryEmailRoutes: Sendable {
@@ -110,7 +111,7 @@ package struct RecoveryEmailRoutes: Sendable {
     }
 
     func show(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
+        guard let text = context.parameters.get("id"), let id = UUID(text: text) else {
             throw Problem.notFound("recovery email")
         }
         let record: Delivery?

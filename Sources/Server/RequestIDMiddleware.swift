@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import UUIDText
 
 /// Gives every request an id (the caller's `X-Request-Id` if it is sane, else a new UUID), puts it
 /// in the request's logger, and sends it back on every response. Runs outside
@@ -19,7 +20,7 @@ package struct RequestIDMiddleware: RouterMiddleware {
         var context = context
         let given = request.headers[.requestID] ?? ""
         let sane = (1...200).contains(given.utf8.count) && given.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
-        context.requestID = sane ? given : UUID().uuidString.lowercased()
+        context.requestID = sane ? given : UUID().lowercasedString
         context.logger[metadataKey: "request_id"] = "\(context.requestID)"
         var response = try await next(request, context)
         response.headers[.requestID] = context.requestID

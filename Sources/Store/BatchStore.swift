@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import UUIDText
 
 /// Where a batch is: its items are being stored (`ingesting`), sent at its rate (`running`),
 /// held (`paused`), stopped for good (`cancelled`), or every item has its outcome (`done`).
@@ -93,7 +94,7 @@ public struct BatchRecord: Sendable, Hashable {
     public func itemKey(position: Int) -> String { Self.itemKeyPrefix(id) + String(position) }
 
     /// `batch:<id>:`, the prefix of every item key of the batch `id`.
-    public static func itemKeyPrefix(_ id: UUID) -> String { "batch:\(id.uuidString.lowercased()):" }
+    public static func itemKeyPrefix(_ id: UUID) -> String { "batch:\(id.lowercasedString):" }
 }
 
 /// The answer of ``BatchStore/createBatch(_:)``.
@@ -317,7 +318,7 @@ extension AuditDraft {
             recipientHash: chain.recipientHash(delivery.recipient.description),
             recipientMasked: AuditChain.mask(delivery.recipient.description),
             outcome: DeliveryFailure.cancelled.rawValue,
-            details: ["batch_id": batchID.uuidString.lowercased()]
+            details: ["batch_id": batchID.lowercasedString]
         )
     }
 }

@@ -199,6 +199,6 @@ extension Delivery {
 extension [Delivery] {
     /// Oldest first, ties by id: the order in which `leaseDue` answers.
     package func inLeaseOrder() -> [Delivery] {
-        sorted { ($0.createdAt, $0.id.uuidString) < ($1.createdAt, $1.id.uuidString) }
+        sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 }

@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import UUIDText
 
 /// A list query as every store runs it: the table, the WHERE clause of a ``DeliveryQuery`` or
 /// ``AuditQuery`` with `?` for each value, the order and the page size. Each store binds the values
@@ -38,7 +39,7 @@ extension DeliveryQuery {
         var filter = ListFilter(table: "deliveries", order: "created_at_us DESC, id DESC", limit: limit)
         if let cursor {
             let position = try StoreCursor.parseDelivery(cursor)
-            guard let id = UUID(uuidString: position.id) else {
+            guard let id = UUID(text: position.id) else {
                 throw .invalidQuery(parameter: "cursor", reason: "not a cursor of this list")
             }
             filter.add(

@@ -1,18 +1,19 @@
 import Audit
 import Foundation
+import UUIDText
 
 /// Opaque page cursors: base64url of a versioned position, so callers cannot build them. Shared
 /// (package access) with the PostgreSQL store, so both give out the same cursors.
 package enum StoreCursor {
     /// The position after the last delivery of a page (newest first): its creation time and id.
     package static func delivery(createdAtMicros: Int64, id: UUID) -> String {
-        encode("d1:\(createdAtMicros):\(id.uuidString.lowercased())")
+        encode("d1:\(createdAtMicros):\(id.lowercasedString)")
     }
 
     package static func parseDelivery(_ cursor: String) throws(StoreError) -> (createdAtMicros: Int64, id: String) {
         let parts = try decode(cursor).split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "d1", let micros = Int64(parts[1]),
-            UUID(uuidString: String(parts[2])) != nil
+            UUID(text: String(parts[2])) != nil
         else {
             throw .invalidQuery(parameter: "cursor", reason: "not a cursor of this list")
         }

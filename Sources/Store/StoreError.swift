@@ -1,4 +1,5 @@
 import Foundation
+import UUIDText
 
 /// Every failure of a `GatewayStore`. Messages never contain recipients, links, codes or keys.
 public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -39,11 +40,11 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .deliveryNotFound(let id): "no delivery \(id.uuidString.lowercased())"
-        case .batchNotFound(let id): "no batch \(id.uuidString.lowercased())"
+        case .deliveryNotFound(let id): "no delivery \(id.lowercasedString)"
+        case .batchNotFound(let id): "no batch \(id.lowercasedString)"
         case .batchNotRunning: "the batch is not running: its items are not accepted"
         case .leaseLost(let id, let status):
-            "delivery \(id.uuidString.lowercased()) is \(status.rawValue), not sending: its lease was lost"
+            "delivery \(id.lowercasedString) is \(status.rawValue), not sending: its lease was lost"
         case .schemaTooNew(let unknown):
             "the database schema is newer than this version knows (unknown migrations: "
                 + "\(unknown.joined(separator: ", "))); upgrade recovery-gateway"

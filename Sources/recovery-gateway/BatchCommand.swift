@@ -5,6 +5,7 @@ import GatewayAPI
 import NIOHTTP1
 import Store
 import Templates
+import UUIDText
 
 /// `recovery-gateway batch`: recovery emails for a list of identities.
 struct BatchCommand: AsyncParsableCommand {
@@ -102,7 +103,7 @@ struct BatchSendCommand: AsyncParsableCommand {
         ].compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
         // `+` is a space in a query; an address may hold one.
         let encoded = query.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B") ?? ""
-        let key = idempotencyKey ?? "cli-" + UUID().uuidString.lowercased()
+        let key = idempotencyKey ?? "cli-" + UUID().lowercasedString
         let retry = " (idempotency key \(key): retry with --idempotency-key \(key))"
         if !dryRun && !json { print("idempotency key  \(key)") }
         let answer = try await api.send(
@@ -257,7 +258,7 @@ struct BatchTarget: ParsableArguments {
     var id: String
 
     func validate() throws {
-        guard UUID(uuidString: id) != nil else { throw ValidationError("the batch id must be a UUID") }
+        guard UUID(text: id) != nil else { throw ValidationError("the batch id must be a UUID") }
     }
 
     /// The batch's URL path.

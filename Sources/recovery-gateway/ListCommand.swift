@@ -4,6 +4,7 @@ import GatewayAPI
 import NIOHTTP1
 import Store
 import Templates
+import UUIDText
 
 /// `recovery-gateway list`: deliveries, newest first, with the API's filters (`GET /v1/recovery-emails`).
 struct ListCommand: AsyncParsableCommand {
@@ -64,7 +65,7 @@ struct ListCommand: AsyncParsableCommand {
         if let limit, !PageLimit.range.contains(limit) {
             throw ValidationError("--limit must be \(PageLimit.range.lowerBound) to \(PageLimit.range.upperBound)")
         }
-        if let identity, UUID(uuidString: identity) == nil { throw ValidationError("--identity must be a UUID") }
+        if let identity, UUID(text: identity) == nil { throw ValidationError("--identity must be a UUID") }
     }
 
     /// The query string of the filters given (empty when none).

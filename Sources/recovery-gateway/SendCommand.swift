@@ -5,6 +5,7 @@ import GatewayAPI
 import JSONValue
 import NIOHTTP1
 import Templates
+import UUIDText
 
 /// `recovery-gateway send`: asks a running gateway to send one recovery email (`POST /v1/recovery-emails`).
 struct SendCommand: AsyncParsableCommand {
@@ -91,7 +92,7 @@ struct SendCommand: AsyncParsableCommand {
         case (.some, .some): throw ValidationError("give --identity or --email, not both")
         default: break
         }
-        if let identity, UUID(uuidString: identity) == nil {
+        if let identity, UUID(text: identity) == nil {
             throw ValidationError("--identity must be a UUID such as a251ebc2-880c-4f76-a8f3-38e6940eab0e")
         }
         if let wait, !(1...30).contains(wait) { throw ValidationError("--wait must be 1 to 30 seconds") }
@@ -130,7 +131,7 @@ struct SendCommand: AsyncParsableCommand {
 
     func run() async throws {
         let api = try server.client()
-        let key = idempotencyKey ?? "cli-" + UUID().uuidString.lowercased()
+        let key = idempotencyKey ?? "cli-" + UUID().lowercasedString
         let retry = " (idempotency key \(key): retry with --idempotency-key \(key))"
         var headers = [("Idempotency-Key", key)]
         if let wait { headers.append(("Prefer", "wait=\(wait)")) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NIOHTTP1
+import UUIDText
 
 /// `recovery-gateway status ID`: one delivery's state (`GET /v1/recovery-emails/{id}`).
 struct StatusCommand: AsyncParsableCommand {
@@ -18,7 +19,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
-        guard UUID(uuidString: id) != nil else { throw ValidationError("the delivery id must be a UUID") }
+        guard UUID(text: id) != nil else { throw ValidationError("the delivery id must be a UUID") }
     }
 
     func run() async throws {

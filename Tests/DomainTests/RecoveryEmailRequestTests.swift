@@ -120,6 +120,10 @@ struct RecoveryEmailRequestTests {
                 ))
         )
         #expect(throws: RequestError(field: "identity_id", message: "must be a UUID")) { try form(id: "42") }
+        // Foundation's parser would take a space or a dash where a hex digit belongs.
+        #expect(throws: RequestError(field: "identity_id", message: "must be a UUID")) {
+            try parse(#"{"identity_id": "9f5c1b2e-0c4a-4 0e-9b1d-3a2b1c0d9e8f"}"#)
+        }
         #expect(throws: RequestError(field: "method", message: "must be \"link\" or \"code\"")) {
             try form(method: "")
         }

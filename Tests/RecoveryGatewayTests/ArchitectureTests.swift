@@ -62,6 +62,6 @@ struct ArchitectureTests {
         #expect(package["GatewayAPI"]?.isDisjoint(with: ["Domain", "Server"]) == true)
         #expect(package["recovery-gateway"]?.contains("Server") == false)
         #expect(package["PostgresStore"]?.contains("SQLiteStore") == false)
-        #expect(package["Store"] == ["Audit", "DeliveryVocabulary", "JSONValue"])
+        #expect(package["Store"] == ["Audit", "DeliveryVocabulary", "JSONValue", "UUIDText"])
     }
 }

@@ -1,0 +1,69 @@
+import Foundation
+
+/// A UUID's text, written and read without Foundation's formatter.
+///
+/// The gateway writes every id as lowercase `8-4-4-4-12` hex (API answers, logs, audit events,
+/// SQLite cells) and reads ids back from rows, paths and bodies: some forty times per email.
+/// Foundation's `uuidString` formats through `snprintf` and upper case, which then costs a
+/// `lowercased()` on top; here both directions are a loop over sixteen bytes.
+extension UUID {
+    /// The canonical lowercase text, `0c5a1b2e-…`: what `uuidString.lowercased()` gives.
+    public var lowercasedString: String {
+        let bytes = uuid
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            withUnsafeBytes(of: bytes) { raw in
+                var at = 0
+                for (index, byte) in raw.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        buffer[at] = UInt8(ascii: "-")
+                        at += 1
+                    }
+                    buffer[at] = UUIDText.digits[Int(byte >> 4)]
+                    buffer[at + 1] = UUIDText.digits[Int(byte & 0x0F)]
+                    at += 2
+                }
+            }
+            return 36
+        }
+    }
+
+    /// Reads `8-4-4-4-12` hex digits in either case, as `UUID(uuidString:)` does; `nil` for anything
+    /// else.
+    public init?(text: some StringProtocol) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        var high: UInt8?
+        var index = 0
+        for byte in text.utf8 {
+            defer { index += 1 }
+            guard index < 36 else { return nil }
+            if index == 8 || index == 13 || index == 18 || index == 23 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            guard let value = UUIDText.value(of: byte) else { return nil }
+            if let first = high {
+                bytes.append(first << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
+        }
+        guard index == 36 else { return nil }
+        self = bytes.withUnsafeBytes { UUID(uuid: $0.load(as: uuid_t.self)) }
+    }
+}
+
+/// The hex digits of ``Foundation/UUID/lowercasedString`` and their values.
+enum UUIDText {
+    static let digits = Array("0123456789abcdef".utf8)
+
+    static func value(of digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
