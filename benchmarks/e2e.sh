@@ -7,12 +7,14 @@
 # each request its own Idempotency-Key and identity) from CLIENTS connections: paced at E2E_PACED_RATE
 # (200) requests/s offered, with the deliveries running beside it, for the accept latency a caller
 # sees; then flat out, for the accept ceiling. One block of figures, and as the last line a summary:
-#   e2e_per_s=… naive_per_s=… ratio_naive=… cpu_ms_per_email=… accept_p99_ms=… accepts_per_s_max=… rss_idle_mb=… rss_after_mb=… fsync_p99_ms=… deliver_p99_ms=…
+#   e2e_per_s=… naive_per_s=… ratio_naive=… cpu_ms_per_email=… accept_p99_ms=… accepts_per_s_max=… rss_idle_mb=… rss_after_mb=… fsync_p99_ms=… deliver_p99_ms=… accept_phase_p99_max=… delivery_phase_p99_max=…
 # (cpu_ms_per_email: the gateway's user+system CPU of the burst ÷ its emails; accept_p99_ms: wrk paced;
 # accepts_per_s_max: wrk flat out; rss_idle_mb: after the warm-up, idle; rss_after_mb: after the burst;
 # fsync_p99_ms: the disk's own fdatasync p99 where the SQLite file lives, the floor under a durable 202;
 # deliver_p99_ms: accept to the SMTP server's 250 (the store's created_at_us to sent_at_us) of the
-# deliveries accepted during the paced wrk run).
+# deliveries accepted during the paced wrk run); then accept_phase_p99_max=… delivery_phase_p99_max=…,
+# the phase of each path with the largest p99 in the paced run (recovery_gateway_accept_phase_seconds
+# and …_delivery_phase_seconds scraped before and after it; every phase's p50/p99 is in the block).
 #
 #   benchmarks/e2e.sh [REQUESTS=3000] [CLIENTS=32]
 #
@@ -150,8 +152,15 @@ print(f"{quantile(0.5):.1f} {quantile(0.99):.1f} {len(ms)}" if ms else "None Non
 PY
 }
 wrk_figure() { awk -v key="$2" '$1 == key {print $2}' "$work/wrk-$1.txt"; }
+# Where the paced run's time went, per phase: /metrics scraped before and after it; the phases'
+# p50/p99 are read off the difference of the histograms' buckets, interpolated within a bucket
+# (benchmarks/e2e/phases.py), so they are as fine as the buckets, not exact.
+curl -sf "$gateway_url/metrics" >"$work/metrics-paced.before"
 wrk_run paced $((clients * 1000 / paced_rate))
+curl -sf "$gateway_url/metrics" >"$work/metrics-paced.after"
 read -r deliver_p50 deliver_p99 deliver_count <<<"$(deliver_latency paced)"
+"$py" benchmarks/e2e/phases.py "$work/metrics-paced.before" "$work/metrics-paced.after" >"$work/phases-paced.txt"
+phase_worst=$(tail -n1 "$work/phases-paced.txt")
 wrk_run flat 0
 failed=$(curl -sf "$gateway_url/v1/recovery-emails?status=failed&limit=5" -H "Authorization: Bearer $api_key")
 
@@ -183,6 +192,11 @@ echo "   gateway RSS:                 $((rss_before / 1024)) MB idle after the w
 echo "   of which anonymous (heap):   $((rss_anon_before / 1024)) MB, $((rss_anon_after / 1024)) MB (the rest is mapped code and data files)"
 echo "   wrk paced, $paced_rate req/s offered: $(wrk_figure paced ACCEPTED_PER_SECOND) accepted/s, accept p50 / p99 $(wrk_figure paced P50_MS) / $(wrk_figure paced P99_MS) ms  ($clients connections, ${wrk_seconds} s, deliveries beside)"
 echo "   accept to sent (wrk paced):  p50 / p99 $deliver_p50 / $deliver_p99 ms  ($deliver_count deliveries; the store's created_at to sent_at)"
+echo "   phases (wrk paced; p50 / p99 ms from the histograms' buckets, interpolated; count):"
+while read -r path phase count p50 p99; do
+    printf '     %-8s %-18s %8s / %8s  (%s)\n' "$path" "$phase" "$p50" "$p99" "$count"
+done < <(head -n -1 "$work/phases-paced.txt")
+echo "   largest phase p99 (wrk paced): $phase_worst"
 echo "   wrk flat out:                $(wrk_figure flat ACCEPTED_PER_SECOND) accepted/s, accept p50 / p99 $(wrk_figure flat P50_MS) / $(wrk_figure flat P99_MS) ms"
 echo "   ratios: end-to-end / naive = $ratio_naive (goal >= 5: $(verdict "$ratio_naive >= 5")), end-to-end >= 1000/s: $(verdict "$emails_rate >= 1000"),"
 echo "           end-to-end / smtp-source = $ratio_source (goal >= 0.15: $(verdict "$ratio_source >= 0.15"))"
@@ -196,4 +210,4 @@ echo "   goals (issue 13): CPU per email <= 0.6 ms: $(verdict "$cpu_ms <= 0.6");
 echo "e2e_per_s=$emails_rate naive_per_s=$naive_rate ratio_naive=$ratio_naive cpu_ms_per_email=$cpu_ms" \
     "accept_p99_ms=$(wrk_figure paced P99_MS) accepts_per_s_max=$(wrk_figure flat ACCEPTED_PER_SECOND)" \
     "rss_idle_mb=$(python3 -c "print(round($rss_before / 1024, 1))") rss_after_mb=$(python3 -c "print(round($rss_after / 1024, 1))")" \
-    "fsync_p99_ms=$fsync_p99 deliver_p99_ms=$deliver_p99"
+    "fsync_p99_ms=$fsync_p99 deliver_p99_ms=$deliver_p99 $phase_worst"

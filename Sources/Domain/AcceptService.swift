@@ -47,7 +47,8 @@ public struct AcceptService: Sendable {
     let chain: AuditChain
     /// The per-key limit on sends; the console's identity lookups take from it too.
     public let rateLimiter: RateLimiter
-    let metrics: GatewayMetrics
+    /// Where the Kratos calls and the accept's phases are timed (the routes time theirs here too).
+    public let metrics: GatewayMetrics
     let intake: DeliveryIntake
     let now: @Sendable () -> Date
 
@@ -75,11 +76,14 @@ public struct AcceptService: Sendable {
         self.now = now
     }
 
-    /// Accepts `body` (the decoded JSON) under `idempotencyKey` for `caller`.
+    /// Accepts `body` (the decoded JSON) under `idempotencyKey` for `caller`. With `received` (when
+    /// the request arrived), the time until its body is parsed and hashed is timed as its
+    /// ``AcceptPhase/readParse``.
     public func accept(
         body: JSONValue,
         idempotencyKey: String,
-        caller: Caller
+        caller: Caller,
+        received: ContinuousClock.Instant? = nil
     ) async throws(AcceptRefusal) -> IntakeAnswer {
         let request: RecoveryEmailRequest
         do {
@@ -87,7 +91,9 @@ public struct AcceptService: Sendable {
         } catch {
             throw .invalid(error)
         }
-        return try await accept(request, requestHash: Self.hash(body), idempotencyKey: idempotencyKey, caller: caller)
+        let requestHash = Self.hash(body)
+        if let received { metrics.time(.readParse, .now - received) }
+        return try await accept(request, requestHash: requestHash, idempotencyKey: idempotencyKey, caller: caller)
     }
 
     /// Accepts `request`, a value made by its caller (the console's send form), under
@@ -111,18 +117,29 @@ public struct AcceptService: Sendable {
         batch: UUID? = nil
     ) async throws(AcceptRefusal) -> IntakeAnswer {
         let started = now()
+        var mark = ContinuousClock.now
         // A retried request gets its first answer again even while Kratos is down.
-        if let earlier = try await intakeCall({ () async throws(IntakeRefusal) in
+        let earlier = try await intakeCall { () async throws(IntakeRefusal) in
             try await intake.earlier(apiKeyID: caller.name, key: idempotencyKey, requestHash: requestHash, now: started)
-        }) {
-            return earlier
         }
-        if batch == nil, let wait = rateLimiter.take(caller.name, now: started) {
-            throw .rateLimited(retryAfter: wait)
+        mark = lap(.idempotencyRead, since: mark)
+        if let earlier { return earlier }
+        if batch == nil {
+            let wait = rateLimiter.take(caller.name, now: started)
+            mark = lap(.rateLimit, since: mark)
+            if let wait { throw .rateLimited(retryAfter: wait) }
         }
 
         let (method, template) = try methodAndTemplate(request)
-        let identity = try await resolveIdentity(request.target)
+        mark = ContinuousClock.now
+        let identity: Identity
+        do {
+            identity = try await resolveIdentity(request.target)
+            _ = lap(.kratosLookup, since: mark)
+        } catch {
+            _ = lap(.kratosLookup, since: mark)
+            throw error
+        }
         let (recipient, override): (EmailAddress, override: Bool)
         do {
             (recipient, override) = try resolveRecipient(request, identity: identity, caller: caller)
@@ -279,6 +296,13 @@ public struct AcceptService: Sendable {
             outcome: outcome,
             details: details
         )
+    }
+
+    /// Times `phase` from `mark` until now, and answers now (the next phase's mark).
+    private func lap(_ phase: AcceptPhase, since mark: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        let now = ContinuousClock.now
+        metrics.time(phase, now - mark)
+        return now
     }
 
     func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(AcceptRefusal) -> T {

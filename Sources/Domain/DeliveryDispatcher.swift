@@ -10,8 +10,9 @@ public struct DeliveryDispatcher: Sendable {
     /// Composes the rows Kratos's courier posted; without it they wait (a configuration failure).
     let courier: CourierMessageComposer?
     let mail: MeasuredMail
+    let metrics: GatewayMetrics
 
-    /// - Parameter metrics: where the sends are timed.
+    /// - Parameter metrics: where the sends and the courier messages' render phase are timed.
     public init(
         recovery: RecoveryComposer,
         courier: CourierMessageComposer? = nil,
@@ -21,6 +22,7 @@ public struct DeliveryDispatcher: Sendable {
         self.recovery = recovery
         self.courier = courier
         self.mail = MeasuredMail(mail, metrics: metrics)
+        self.metrics = metrics
     }
 
     /// The server's acceptance, or why this attempt failed.
@@ -49,6 +51,8 @@ public struct DeliveryDispatcher: Sendable {
                     message: "this gateway sends no Kratos courier messages"
                 )
             }
+            let rendering = ContinuousClock.now
+            defer { metrics.time(.render, .now - rendering) }
             return try courier.message(for: delivery, sealed)
         }
     }

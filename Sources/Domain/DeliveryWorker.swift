@@ -71,6 +71,14 @@ public struct DeliveryWorker: Service {
                         logger.error("cannot lease deliveries", metadata: ["error": "\(error)"])
                     }
                 }
+                if !leased.isEmpty {
+                    // From when each was due (a first attempt: its created_at) until it was leased.
+                    let leasedAt = now()
+                    for record in leased {
+                        let waited = max(0, leasedAt.timeIntervalSince(record.nextAttemptAt ?? record.createdAt))
+                        metrics.time(.leaseWait, .microseconds(Int64(waited * 1_000_000)))
+                    }
+                }
                 for record in leased {
                     inFlight.value.add(1, ordering: .relaxed)
                     group.addTask {
@@ -130,8 +138,11 @@ public struct DeliveryWorker: Service {
             }
         }
         audit.details["attempt"] = "\(record.attempts)"
+        let recording = ContinuousClock.now
         do {
             let (finished, waits) = try await recordOutcome(outcome, audit: audit, of: record, metadata: metadata)
+            // Timed before `Prefer: wait` hears of it: its answer comes after the phase is counted.
+            metrics.time(.outcomeCommit, .now - recording)
             outcomes.recorded(finished)
             metadata["outcome"] = "\(finished.status.rawValue)"
             if waits > 0 { metadata["store_waits"] = "\(waits)" }

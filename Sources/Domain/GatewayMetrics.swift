@@ -5,16 +5,58 @@ import Store
 /// Records what the gateway does as swift-metrics counters, timers and gauges, made by an explicit
 /// factory (one per runtime, so that many gateways can run in one process without the global
 /// `MetricsSystem`). ``disabled`` records nothing.
+///
+/// The phase histograms (``AcceptPhase``, ``DeliveryPhase``) are made once, here: an observation
+/// on the hot path is then one histogram's update, not a lookup of the metric by its labels.
 public struct GatewayMetrics: Sendable {
     let factory: any MetricsFactory
+    /// One timer per ``AcceptPhase``, in the order of its cases.
+    private let acceptPhases: [CoreMetrics.Timer]
+    /// One timer per ``DeliveryPhase``, in the order of its cases.
+    private let deliveryPhases: [CoreMetrics.Timer]
 
     /// Metrics made by `factory`.
     public init(factory: any MetricsFactory) {
         self.factory = factory
+        acceptPhases = AcceptPhase.allCases.map { phase in
+            CoreMetrics.Timer(
+                label: GatewayMetric.acceptPhaseDuration.rawValue,
+                dimensions: [("phase", phase.label)],
+                factory: factory
+            )
+        }
+        deliveryPhases = DeliveryPhase.allCases.map { phase in
+            CoreMetrics.Timer(
+                label: GatewayMetric.deliveryPhaseDuration.rawValue,
+                dimensions: [("phase", phase.label)],
+                factory: factory
+            )
+        }
     }
 
     /// Records nothing.
-    public static var disabled: GatewayMetrics { GatewayMetrics(factory: NOOPMetricsHandler.instance) }
+    public static let disabled = GatewayMetrics(factory: NOOPMetricsHandler.instance)
+
+    /// Records one accept's `phase`.
+    public func time(_ phase: AcceptPhase, _ duration: Duration) {
+        acceptPhases[phase.rawValue].recordNanoseconds(duration.clampedNanoseconds)
+    }
+
+    /// Records one delivery attempt's `phase`.
+    public func time(_ phase: DeliveryPhase, _ duration: Duration) {
+        deliveryPhases[phase.rawValue].recordNanoseconds(duration.clampedNanoseconds)
+    }
+
+    /// The group commit's observer that times the accepts' wait for their transaction and its
+    /// commit (``AcceptPhase/groupCommitWait``, ``AcceptPhase/commitFlush``); the other writes'
+    /// are in the phases that include them (``DeliveryPhase/outcomeCommit``).
+    public var groupCommitObserver: GroupCommitObserver {
+        GroupCommitObserver { [self] kind, waited, committed in
+            guard kind == .accept else { return }
+            time(.groupCommitWait, waited)
+            time(.commitFlush, committed)
+        }
+    }
 
     /// Adds one to the counter `metric` with these labels.
     public func count(_ metric: GatewayMetric, _ labels: [(String, String)] = []) {

@@ -1,7 +1,8 @@
 import Mail
 
 /// The SMTP transport as a delivery uses it, every send timed into
-/// `recovery_gateway_smtp_send_duration_seconds{result}` (ok, or the failure's class).
+/// `recovery_gateway_smtp_send_duration_seconds{result}` (ok, or the failure's class) and as the
+/// attempt's ``DeliveryPhase/smtp``.
 struct MeasuredMail: Sendable {
     let base: SMTPTransport
     let metrics: GatewayMetrics
@@ -16,10 +17,14 @@ struct MeasuredMail: Sendable {
         let started = ContinuousClock.now
         do {
             let receipt = try await base.send(message)
-            metrics.time(.smtpSendDuration, [("result", "ok")], .now - started)
+            let elapsed = ContinuousClock.now - started
+            metrics.time(.smtpSendDuration, [("result", "ok")], elapsed)
+            metrics.time(.smtp, elapsed)
             return receipt
         } catch {
-            metrics.time(.smtpSendDuration, [("result", error.kind.rawValue)], .now - started)
+            let elapsed = ContinuousClock.now - started
+            metrics.time(.smtpSendDuration, [("result", error.kind.rawValue)], elapsed)
+            metrics.time(.smtp, elapsed)
             throw error
         }
     }

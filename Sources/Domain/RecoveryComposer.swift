@@ -14,9 +14,11 @@ public struct RecoveryComposer: Sendable {
     let issuer: MeasuredKratos
     let templates: TemplateCatalog
     let from: Mailbox
+    /// Where the attempt's Kratos and render phases are timed (``DeliveryPhase``).
+    let metrics: GatewayMetrics
     let now: @Sendable () -> Date
 
-    /// - Parameter metrics: where the Kratos calls are timed.
+    /// - Parameter metrics: where the Kratos calls and the phases are timed.
     public init(
         issuer: KratosClient,
         templates: TemplateCatalog,
@@ -27,6 +29,7 @@ public struct RecoveryComposer: Sendable {
         self.issuer = MeasuredKratos(issuer, metrics: metrics)
         self.templates = templates
         self.from = from
+        self.metrics = metrics
         self.now = now
     }
 
@@ -46,6 +49,7 @@ public struct RecoveryComposer: Sendable {
         // anyway, as Kratos refuses to create its link or code.
         var traits: JSONValue = .object([:])
         let secret: (url: String, code: String?, expiresAt: Date)
+        let calling = ContinuousClock.now
         do {
             if templates.usesIdentity(order.template) {
                 traits = try await issuer.identity(id: identityID).traits
@@ -59,8 +63,24 @@ public struct RecoveryComposer: Sendable {
                 secret = (code.url, code.code, code.expiresAt)
             }
         } catch {
+            metrics.time(.kratos, .now - calling)
             throw DeliveryError(error)
         }
+        metrics.time(.kratos, .now - calling)
+        return try render(delivery, order, identityID: identityID, traits: traits, secret: secret)
+    }
+
+    /// The email of `order` with its `secret` (link, code, expiry) and the identity's `traits`,
+    /// timed as the attempt's ``DeliveryPhase/render``.
+    private func render(
+        _ delivery: Delivery,
+        _ order: RecoveryOrder,
+        identityID: String,
+        traits: JSONValue,
+        secret: (url: String, code: String?, expiresAt: Date)
+    ) throws(DeliveryError) -> EmailMessage {
+        let rendering = ContinuousClock.now
+        defer { metrics.time(.render, .now - rendering) }
         let minutes = max(1, Int((secret.expiresAt.timeIntervalSince(now()) / 60).rounded()))
         let data = TemplateData(
             to: delivery.recipient.description,

@@ -22,7 +22,7 @@ extension PostgresStore {
     public func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult {
         let groupCommit = groupCommit
         return try await acceptFlights.accept(new) { () async throws(StoreError) -> AcceptResult in
-            guard case .accept(let result) = try await groupCommit.submit(.accept(new)) else {
+            guard case .accept(let result) = try await groupCommit.submit(.accept(new), kind: .accept) else {
                 throw StoreError.database("the group commit answered an accept with another write's result")
             }
             return result

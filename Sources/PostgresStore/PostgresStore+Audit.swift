@@ -11,7 +11,7 @@ extension PostgresStore: AuditSequencing {
     /// The event shares its transaction with the writes waiting at the same time (see `writeBatch`);
     /// it is answered unlinked (seq 0, its own HMAC): the sequencer links it later.
     public func appendAudit(_ draft: AuditDraft) async throws(StoreError) -> AuditEvent {
-        guard case .audit(let event) = try await groupCommit.submit(.audit(draft)) else {
+        guard case .audit(let event) = try await groupCommit.submit(.audit(draft), kind: .audit) else {
             throw StoreError.database("the group commit answered an audit append with another write's result")
         }
         return event

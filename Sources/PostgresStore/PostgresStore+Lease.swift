@@ -44,7 +44,8 @@ extension PostgresStore {
     ) async throws(StoreError) -> Delivery {
         guard
             case .delivery(let record) = try await groupCommit.submit(
-                .finish(id: id, attempt: attempt, outcome: outcome, audit: audit)
+                .finish(id: id, attempt: attempt, outcome: outcome, audit: audit),
+                kind: .outcome
             )
         else { throw StoreError.database("the group commit answered an outcome with another write's result") }
         return record

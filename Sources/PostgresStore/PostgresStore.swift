@@ -215,6 +215,8 @@ public struct PostgresStore: GatewayStore, GroupCommitting {
     /// The group commit's figures so far.
     public var groupCommits: GroupCommitStatistics { groupCommit.statistics }
 
+    public func observeGroupCommits(_ observer: GroupCommitObserver) { groupCommit.observe(observer) }
+
     private static func isRetryable(_ error: PSQLError) -> Bool {
         guard let state = error.serverInfo?[.sqlState] else { return false }
         return state == "40001" || state == "40P01"

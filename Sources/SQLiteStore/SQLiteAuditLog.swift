@@ -33,7 +33,7 @@ enum SQLiteAuditLog {
 extension SQLiteStore {
     public func appendAudit(_ draft: AuditDraft) async throws(StoreError) -> AuditEvent {
         let chain = chain
-        return try await groupWrite { db in try SQLiteAuditLog.append(draft, chain: chain, db: db) }
+        return try await groupWrite(.audit) { db in try SQLiteAuditLog.append(draft, chain: chain, db: db) }
     }
 
     public func auditEvents(afterSeq: Int64, limit: Int) async throws(StoreError) -> [AuditEvent] {

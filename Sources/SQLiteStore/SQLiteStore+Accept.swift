@@ -7,7 +7,7 @@ import UUIDText
 extension SQLiteStore {
     public func accept(_ new: NewDelivery) async throws(StoreError) -> AcceptResult {
         let chain = chain
-        return try await groupWrite { db in try Self.accept(new, chain: chain, db: db) }
+        return try await groupWrite(.accept) { db in try Self.accept(new, chain: chain, db: db) }
     }
 
     /// Read on the caller's thread, not on a reader's queue: this runs before every accept, and

@@ -40,7 +40,7 @@ extension SQLiteStore {
         audit: [AuditDraft]
     ) async throws(StoreError) -> Delivery {
         let chain = chain
-        return try await groupWrite { db in
+        return try await groupWrite(.outcome) { db in
             try Self.requireSending(id, attempt: attempt, db: db)
             let idText = SQLiteRows.text(id)
             switch outcome {

@@ -129,9 +129,13 @@ public struct SQLiteStore: GatewayStore, GroupCommitting {
     }
 
     /// Runs `body` in the next group commit: in a savepoint of its own, inside one transaction with
-    /// the writes waiting beside it (see `GroupCommit`). A thrown error rolls back `body` alone.
-    func groupWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
-        let value = try await groupCommit.submit { db in try body(db) }
+    /// the writes waiting beside it (see `GroupCommit`); `kind` names it to the observer. A thrown
+    /// error rolls back `body` alone.
+    func groupWrite<T: Sendable>(
+        _ kind: GroupCommitUnitKind,
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(StoreError) -> T {
+        let value = try await groupCommit.submit({ db in try body(db) }, kind: kind)
         guard let typed = value as? T else {
             throw StoreError.database("a group commit answered \(type(of: value)), not \(T.self)")
         }
@@ -182,6 +186,8 @@ public struct SQLiteStore: GatewayStore, GroupCommitting {
 
     /// The group commit's figures so far.
     public var groupCommits: GroupCommitStatistics { groupCommit.statistics }
+
+    public func observeGroupCommits(_ observer: GroupCommitObserver) { groupCommit.observe(observer) }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {

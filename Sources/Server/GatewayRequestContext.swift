@@ -17,6 +17,9 @@ public struct GatewayRequestContext: RequestContext {
     public var caller: Caller?
     /// What a route adds to the request's log line (a delivery id, a masked recipient).
     public let logFields = RequestLogFields()
+    /// When the request reached the router (``HTTPMetricsMiddleware`` sets it): where an accept's
+    /// `read_parse` phase begins.
+    package var received: ContinuousClock.Instant?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -22,6 +22,8 @@ package struct HTTPMetricsMiddleware: RouterMiddleware {
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let started = ContinuousClock.now
+        var context = context
+        context.received = started
         let response = try await next(request, context)
         let labels = [
             ("method", Self.known.contains(request.method) ? request.method.rawValue : "other"),

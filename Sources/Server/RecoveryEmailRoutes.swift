@@ -39,7 +39,11 @@ package struct RecoveryEmailRoutes: Sendable {
             .get { request, context in try await list(request, context: context) }
     }
 
-    func create(_ request: Request, context: GatewayRequestContext) async throws -> DeliveryResponse {
+    /// Queues a delivery, or answers the one queued before under the key. Its phases are timed
+    /// (``AcceptPhase``): the read and parse from when the request reached the router, the answer
+    /// as the response is rendered (after a `Prefer: wait`, which is not a phase).
+    func create(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let received = context.received ?? .now
         // The group's middleware has refused a request without one.
         guard let caller = context.caller else { throw Problem.unauthorized() }
         let key = try Self.idempotencyKey(request)
@@ -49,7 +53,7 @@ package struct RecoveryEmailRoutes: Sendable {
         var response: DeliveryResponse
         do {
             response = DeliveryResponse(
-                answer: try await accept.accept(body: body, idempotencyKey: key, caller: caller)
+                answer: try await accept.accept(body: body, idempotencyKey: key, caller: caller, received: received)
             )
         } catch {
             throw Self.problem(error, context: context, at: "accept")
@@ -57,7 +61,10 @@ package struct RecoveryEmailRoutes: Sendable {
         if let wait = Self.preferredWait(request), wait > 0 {
             response.waited = await outcome(of: response.answer.deliveryID, within: .seconds(wait), context: context)
         }
-        return response
+        let answering = ContinuousClock.now
+        let answer = try response.response(from: request, context: context)
+        accept.metrics.time(.answer, .now - answering)
+        return answer
     }
 
     /// The delivery `id` once it is `sent` or `failed`, or as it is when `limit` has passed: woken

@@ -46,6 +46,13 @@ import Synchronization
 /// bounded by the callers the gateway admits (`server.max_connections`, `delivery.workers`): back
 /// pressure is the callers' own wait, and the queue needs no bound of its own. `maxBatch` bounds a
 /// transaction's size (and so its lock hold time and the memory of one batch's results).
+///
+/// ### Timings
+///
+/// With a ``GroupCommitObserver`` (``observe(_:)``), every unit of a committed batch is reported with
+/// its kind (``GroupCommitUnitKind``, given to ``submit(_:kind:)``), how long it waited for its batch's
+/// commit to begin, and how long that commit took (its statements and its flush). Without one, no
+/// clock is read.
 public final class GroupCommit<Work: Sendable, Value: Sendable>: Sendable {
     /// What one batch's transaction answered: one result per unit, in the order of the batch; or, when
     /// the transaction as a whole failed, the one error every unit of the batch gets.
@@ -55,6 +62,9 @@ public final class GroupCommit<Work: Sendable, Value: Sendable>: Sendable {
     private struct Waiter {
         let number: UInt64
         let work: Work
+        let kind: GroupCommitUnitKind
+        /// When it was queued; nil without an observer.
+        let queuedAt: ContinuousClock.Instant?
         let continuation: CheckedContinuation<Result<Value, StoreError>, Never>
     }
 
@@ -64,6 +74,8 @@ public final class GroupCommit<Work: Sendable, Value: Sendable>: Sendable {
         /// Writer tasks running (each ends when it finds the queue empty).
         var writers = 0
         var statistics = GroupCommitStatistics()
+        /// Told the timings of every unit committed (see the type's comment).
+        var observer: GroupCommitObserver?
     }
 
     private let state = Mutex(State())
@@ -85,12 +97,13 @@ public final class GroupCommit<Work: Sendable, Value: Sendable>: Sendable {
         self.commit = commit
     }
 
-    /// Queues `work` for the next batch and answers its result once that batch has committed.
-    public func submit(_ work: Work) async throws(StoreError) -> Value {
+    /// Queues `work` for the next batch and answers its result once that batch has committed;
+    /// `kind` is what the observer's timings say it was.
+    public func submit(_ work: Work, kind: GroupCommitUnitKind = .other) async throws(StoreError) -> Value {
         let number = numbers.wrappingAdd(1, ordering: .relaxed).newValue
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                enqueue(Waiter(number: number, work: work, continuation: continuation))
+                enqueue(number: number, work: work, kind: kind, continuation: continuation)
             }
         } onCancel: {
             withdraw(number)
@@ -108,16 +121,29 @@ public final class GroupCommit<Work: Sendable, Value: Sendable>: Sendable {
         }
     }
 
-    private func enqueue(_ waiter: Waiter) {
+    /// Tells `observer` the timings of every unit committed from now on (nil: no more).
+    public func observe(_ observer: GroupCommitObserver?) {
+        state.withLock { $0.observer = observer }
+    }
+
+    private func enqueue(
+        number: UInt64,
+        work: Work,
+        kind: GroupCommitUnitKind,
+        continuation: CheckedContinuation<Result<Value, StoreError>, Never>
+    ) {
         // Cancelled before it was queued: `withdraw` ran first and found nothing to withdraw.
         let (queued, startWriter) = state.withLock { state in
             guard !Task.isCancelled else { return (false, false) }
-            state.waiting.append(waiter)
+            let queuedAt: ContinuousClock.Instant? = state.observer == nil ? nil : .now
+            state.waiting.append(
+                Waiter(number: number, work: work, kind: kind, queuedAt: queuedAt, continuation: continuation)
+            )
             guard state.writers < maxWriters else { return (true, false) }
             state.writers += 1
             return (true, true)
         }
-        if !queued { waiter.continuation.resume(returning: .failure(Self.cancelled)) }
+        if !queued { continuation.resume(returning: .failure(Self.cancelled)) }
         if startWriter { Task { await self.write() } }
     }
 
@@ -132,7 +158,9 @@ public final class GroupCommit<Work: Sendable, Value: Sendable>: Sendable {
 
     /// The writer: one batch after another until the queue is empty.
     private func write() async {
-        while let batch = nextBatch() {
+        while let next = nextBatch() {
+            let (batch, observer) = next
+            let started: ContinuousClock.Instant? = observer == nil ? nil : .now
             let outcome = await commit(batch.map(\.work))
             let results: [Result<Value, StoreError>]
             switch outcome {
@@ -148,12 +176,21 @@ public final class GroupCommit<Work: Sendable, Value: Sendable>: Sendable {
                 state.statistics.batches += 1
                 state.statistics.units += batch.count
             }
+            if let observer, let started {
+                // Told before the callers resume: what they answer next is already counted.
+                let ended = ContinuousClock.now
+                for waiter in batch {
+                    guard let queuedAt = waiter.queuedAt else { continue }
+                    observer.observe(waiter.kind, started - queuedAt, ended - started)
+                }
+            }
             for (waiter, result) in zip(batch, results) { waiter.continuation.resume(returning: result) }
         }
     }
 
-    /// The units waiting now (at most `maxBatch`), or nil, and this writer stops, when none is.
-    private func nextBatch() -> [Waiter]? {
+    /// The units waiting now (at most `maxBatch`) and the observer, or nil, and this writer stops,
+    /// when none is.
+    private func nextBatch() -> ([Waiter], GroupCommitObserver?)? {
         state.withLock { state in
             guard !state.waiting.isEmpty else {
                 state.writers -= 1
@@ -163,10 +200,10 @@ public final class GroupCommit<Work: Sendable, Value: Sendable>: Sendable {
             state.statistics.writing += count
             guard count < state.waiting.count else {
                 defer { state.waiting.removeAll(keepingCapacity: true) }
-                return state.waiting
+                return (state.waiting, state.observer)
             }
             defer { state.waiting.removeFirst(count) }
-            return Array(state.waiting.prefix(count))
+            return (Array(state.waiting.prefix(count)), state.observer)
         }
     }
 
@@ -191,8 +228,37 @@ public struct GroupCommitStatistics: Sendable, Hashable {
     public init() {}
 }
 
+/// What a unit of a group commit is, as its timings name it.
+public enum GroupCommitUnitKind: Sendable, Hashable {
+    /// A delivery queued with its idempotency claim and audit event (`AcceptStore.accept`).
+    case accept
+    /// An attempt's outcome recorded (`GatewayStore.finish`).
+    case outcome
+    /// An audit event of no delivery (`appendAudit`).
+    case audit
+    /// Anything else.
+    case other
+}
+
+/// Told, for every unit of a committed batch, its kind, how long it waited in the queue until its
+/// batch's commit began, and how long that commit took (its statements and its flush); called on
+/// the writer, before the batch's callers resume, so it must be quick (a histogram's observation).
+/// The store knows no metrics: the wiring gives it one that records them.
+public struct GroupCommitObserver: Sendable {
+    /// Takes one unit's kind, its wait and its batch's commit.
+    public let observe: @Sendable (_ kind: GroupCommitUnitKind, _ waited: Duration, _ committed: Duration) -> Void
+
+    /// An observer calling `observe` for every unit committed.
+    public init(_ observe: @escaping @Sendable (GroupCommitUnitKind, Duration, Duration) -> Void) {
+        self.observe = observe
+    }
+}
+
 /// A store whose writes go through a ``GroupCommit``.
 public protocol GroupCommitting: Sendable {
     /// The group commit's figures so far.
     var groupCommits: GroupCommitStatistics { get }
+
+    /// Tells `observer` the timings of every unit its group commit writes from now on.
+    func observeGroupCommits(_ observer: GroupCommitObserver)
 }

@@ -127,6 +127,8 @@ public struct GatewayRuntime: Sendable {
         let registry = PrometheusCollectorRegistry()
         let metrics = GatewayMetrics(factory: PrometheusGatewayFactory(registry: registry))
         metrics.set(.buildInfo, [("version", GatewayVersion.current)], 1)
+        // The accepts' wait for their group commit and its flush, timed by the store's group commit.
+        (store as? any GroupCommitting)?.observeGroupCommits(metrics.groupCommitObserver)
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let kratos = KratosClient(configuration: kratosConfiguration, httpClient: httpClient)
         let signal = DeliverySignal()

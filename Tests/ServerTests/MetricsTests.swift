@@ -92,6 +92,31 @@ struct MetricsTests {
         }
     }
 
+    /// One email accepted and sent: every phase of the accept and of the delivery is on the page,
+    /// observed at least once (what each took is the machine's, and not checked).
+    @Test func phasesOfOneAcceptAndDeliveryAreTimed() async throws {
+        try await withGateway { client, _, _ in
+            let sent = try await send(client, key: "phases-1", method: "link")
+            #expect(sent.object["status"] as? String == "sent")
+            let page = try PrometheusText(String(buffer: try await client.call(.get, "/metrics", key: nil).body))
+            let p = Self.prefix
+            let accept = [
+                "read_parse", "idempotency_read", "rate_limit", "kratos_lookup", "group_commit_wait", "commit_flush",
+                "answer",
+            ]
+            for phase in accept {
+                #expect(page.value(p + "accept_phase_seconds_count", ["phase": phase]) ?? 0 >= 1, "\(phase)")
+            }
+            for phase in ["lease_wait", "kratos", "render", "smtp", "outcome_commit"] {
+                #expect(page.value(p + "delivery_phase_seconds_count", ["phase": phase]) ?? 0 >= 1, "\(phase)")
+            }
+            #expect(page.types[p + "accept_phase_seconds"] == "histogram")
+            #expect(page.types[p + "delivery_phase_seconds"] == "histogram")
+            let labelled = page.samples.filter { $0.name.hasPrefix(p + "accept_phase_seconds") }
+            #expect(Set(labelled.compactMap { $0.labels["phase"] }) == Set(accept))
+        }
+    }
+
     @Test func gatewaysInOneProcessKeepTheirOwnFigures() async throws {
         try await withGateway { busy, _, _ in
             try await withGateway { idle, _, _ in
@@ -126,7 +151,7 @@ struct MetricsTests {
     /// Buckets rise, and the `+Inf` bucket holds every observation.
     private func checkHistograms(_ page: PrometheusText) throws {
         let histograms = page.types.filter { $0.value == "histogram" }.keys
-        #expect(histograms.count == 3)
+        #expect(histograms.count == 5)
         for name in histograms {
             let series = Dictionary(grouping: page.samples.filter { $0.name == name + "_bucket" }) {
                 $0.labels.filter { $0.key != "le" }

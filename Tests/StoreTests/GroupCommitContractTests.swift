@@ -1,6 +1,7 @@
 import Audit
 import Foundation
 import Store
+import Synchronization
 import Testing
 
 /// Contract: concurrent accepts and outcomes share transactions (group commit), and a unit refused
@@ -32,6 +33,32 @@ import Testing
         let events = try await store.auditEvents(afterSeq: 0, limit: 100)
         #expect(events.map(\.seq) == Array(1...Int64(writers + 30)))
         #expect(try await store.verifyAudit(chain: chain) == .ok(events: writers + 30, head: events.last?.hash ?? ""))
+    }
+
+    /// The observer hears every unit committed, by kind (what the accept phases' wait and flush
+    /// are timed from), before its caller resumes.
+    @Test(arguments: StoreFactory.all)
+    func theObserverHearsEachUnitByKind(factory: StoreFactory) async throws {
+        let subject = try await factory.make()
+        defer { subject.cleanup() }
+        let store = subject.store
+        let counted = try #require(store as? any GroupCommitting)
+        let heard = Mutex<[GroupCommitUnitKind]>([])
+        let negative = Mutex(0)
+        counted.observeGroupCommits(
+            GroupCommitObserver { kind, waited, committed in
+                if waited < .zero || committed < .zero { negative.withLock { $0 += 1 } }
+                heard.withLock { $0.append(kind) }
+            }
+        )
+        let queued = try #require(try await store.accept(Fixtures.newDelivery(chain: subject.chain)).accepted)
+        #expect(heard.withLock { $0 } == [.accept])
+        #expect(try await store.leaseDue(now: Fixtures.t0 + 1, limit: 1, leaseFor: 30).count == 1)
+        let sent = DeliveryOutcome.sent(reply: "250 ok", at: Fixtures.t0 + 2)
+        _ = try await store.finish(id: queued.id, attempt: 1, outcome: sent, audit: [Fixtures.draft(.emailSent)])
+        _ = try await store.appendAudit(Fixtures.draft(.emailRefused))
+        #expect(heard.withLock { $0 } == [.accept, .outcome, .audit])
+        #expect(negative.withLock { $0 } == 0)
     }
 
     @Test(arguments: StoreFactory.all)
