@@ -568,7 +568,7 @@ if fuzzing {
             dependencies: [
                 "Audit", "CLibFuzzer", "CourierInbox", "Domain", "GatewayAPI", "GatewayConfiguration", "JSONValue",
                 "Kratos",
-                "Mail", "RFC3339", "Server", "Templates",
+                "Mail", "RFC3339", "Server", "Templates", "UUIDText",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "fuzz/Parsers",

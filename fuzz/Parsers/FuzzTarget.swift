@@ -8,6 +8,7 @@ import GatewayConfiguration
 import JSONValue
 import NIOCore
 import RFC3339
+import UUIDText
 
 @testable import Kratos
 @testable import Mail
@@ -41,6 +42,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     /// `X-Forwarded-For` values (one per line) from a trusted proxy, and an address range as
     /// `server.trusted_proxies` lists it (the first line).
     case forwardedFor = "forwarded-for"
+    /// An id as a request, a path or a query gives it (`identity_id`, a delivery's or a batch's id).
+    case uuidText = "uuid-text"
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -67,6 +70,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             _ = try? AuditExportCheck.verify(ndjson: Data(bytes), publicKeys: [Self.checkpointKey])
         case .forwardedFor:
             forwardedFor(String(decoding: bytes, as: UTF8.self))
+        case .uuidText:
+            uuidText(String(decoding: bytes, as: UTF8.self))
         }
     }
 
@@ -147,6 +152,14 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         guard let address = try? EmailAddress(text) else { return }
         precondition((try? EmailAddress(address.description)) == address, address.description)
         _ = try? Mailbox(displayName: text, address: address)
+    }
+
+    /// An id that is read is one Foundation's parser reads the same (it takes more, never less), and
+    /// its text is the input in lower case, which reads back the same.
+    private func uuidText(_ text: String) {
+        guard let id = UUID(text: text) else { return }
+        precondition(UUID(uuidString: text) == id, text)
+        precondition(id.lowercasedString == text.lowercased() && UUID(text: id.lowercasedString) == id, text)
     }
 
     /// The client is the proxy itself or one of the addresses forwarded, written as `inet_ntop`
