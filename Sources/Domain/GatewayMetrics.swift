@@ -1,6 +1,7 @@
 import CoreMetrics
 import GoDuration
 import Store
+import Synchronization
 
 /// Records what the gateway does as swift-metrics counters, timers and gauges, made by an explicit
 /// factory (one per runtime, so that many gateways can run in one process without the global
@@ -14,6 +15,9 @@ public struct GatewayMetrics: Sendable {
     private let acceptPhases: [CoreMetrics.Timer]
     /// One timer per ``DeliveryPhase``, in the order of its cases.
     private let deliveryPhases: [CoreMetrics.Timer]
+    /// The counters and timers of the labelled metrics, made once per set of labels.
+    private let counters = HandleCache<CoreMetrics.Counter>()
+    private let timers = HandleCache<CoreMetrics.Timer>()
 
     /// Metrics made by `factory`.
     public init(factory: any MetricsFactory) {
@@ -60,13 +64,18 @@ public struct GatewayMetrics: Sendable {
 
     /// Adds one to the counter `metric` with these labels.
     public func count(_ metric: GatewayMetric, _ labels: [(String, String)] = []) {
-        CoreMetrics.Counter(label: metric.rawValue, dimensions: labels, factory: factory).increment()
+        counters.handle(metric, labels) {
+            CoreMetrics.Counter(label: metric.rawValue, dimensions: labels, factory: factory)
+        }
+        .increment()
     }
 
     /// Records one observation of the histogram `metric`.
     public func time(_ metric: GatewayMetric, _ labels: [(String, String)] = [], _ duration: Duration) {
-        CoreMetrics.Timer(label: metric.rawValue, dimensions: labels, factory: factory)
-            .recordNanoseconds(duration.clampedNanoseconds)
+        timers.handle(metric, labels) {
+            CoreMetrics.Timer(label: metric.rawValue, dimensions: labels, factory: factory)
+        }
+        .recordNanoseconds(duration.clampedNanoseconds)
     }
 
     /// Sets the gauge `metric`.
@@ -82,5 +91,36 @@ public struct GatewayMetrics: Sendable {
     /// A delivery reached its final state: sent, or failed with `failure`.
     func finished(sent: Bool, failure: String?) {
         count(.deliveriesFinished, [("outcome", sent ? "sent" : "failed"), ("failure", failure ?? "none")])
+    }
+}
+
+/// The counters or timers made so far, by metric and labels. Making one through the factory costs
+/// the factory's checks each time (swift-prometheus validates the name and every label, sorts the
+/// labels and hashes them under its lock: some 10k instructions, twice for every HTTP request); a
+/// lookup here hashes a few short strings. The labels are bounded (route patterns, status codes,
+/// outcomes), and so is what is kept.
+private final class HandleCache<Handle: Sendable>: Sendable {
+    /// A metric and its labels, flattened name, value, name, value.
+    struct Key: Hashable {
+        let metric: GatewayMetric
+        let labels: [String]
+
+        init(_ metric: GatewayMetric, _ labels: [(String, String)]) {
+            self.metric = metric
+            self.labels = labels.flatMap { [$0.0, $0.1] }
+        }
+    }
+
+    private let handles = Mutex<[Key: Handle]>([:])
+
+    /// The handle of `metric` with `labels`, made by `make` the first time.
+    func handle(_ metric: GatewayMetric, _ labels: [(String, String)], make: () -> Handle) -> Handle {
+        let key = Key(metric, labels)
+        return handles.withLock { handles in
+            if let handle = handles[key] { return handle }
+            let handle = make()
+            handles[key] = handle
+            return handle
+        }
     }
 }
