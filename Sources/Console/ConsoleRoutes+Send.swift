@@ -124,12 +124,12 @@ extension ConsoleRoutes {
         guard !form.reason.isEmpty else {
             return refused("reason", "Give the ticket or reason: it goes into the audit log.", status: .badRequest)
         }
-        let preview = fields["action"] == "preview"
+        let previewing = fields["action"] == "preview"
         let request: RecoveryEmailRequest
         do {
             request = try form.request(identityID: identity.id, addresses: identity.emailRecoveryAddresses.map(\.value))
-            if preview {
-                let rendered = try self.preview(
+            if previewing {
+                let rendered = try preview(
                     request,
                     identity: identity,
                     full: session.scopes.contains(.identityRead)
@@ -137,7 +137,7 @@ extension ConsoleRoutes {
                 return sendPage(session: session, identity: identity, form: form, preview: rendered)
             }
         } catch {
-            if preview { return refused(error.field, error.message, status: .unprocessableContent) }
+            if previewing { return refused(error.field, error.message, status: .unprocessableContent) }
             return refused(AcceptRefusal.invalid(error))
         }
         let answer: IntakeAnswer

@@ -30,27 +30,27 @@ extension UUID {
     /// Reads `8-4-4-4-12` hex digits in either case, as `UUID(uuidString:)` does; `nil` for anything
     /// else.
     public init?(text: some StringProtocol) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16)
-        var high: UInt8?
-        var index = 0
-        for byte in text.utf8 {
-            defer { index += 1 }
-            guard index < 36 else { return nil }
-            if index == 8 || index == 13 || index == 18 || index == 23 {
-                guard byte == UInt8(ascii: "-") else { return nil }
-                continue
+        // Written in place into the sixteen bytes: no buffer is allocated for a parse, and one runs
+        // for every id a stored row or a request holds.
+        var parsed: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let complete = withUnsafeMutableBytes(of: &parsed) { bytes in
+            var digits = 0
+            var index = 0
+            for byte in text.utf8 {
+                defer { index += 1 }
+                guard index < 36 else { return false }
+                if index == 8 || index == 13 || index == 18 || index == 23 {
+                    guard byte == UInt8(ascii: "-") else { return false }
+                    continue
+                }
+                guard let value = UUIDText.value(of: byte) else { return false }
+                bytes[digits / 2] |= digits % 2 == 0 ? value << 4 : value
+                digits += 1
             }
-            guard let value = UUIDText.value(of: byte) else { return nil }
-            if let first = high {
-                bytes.append(first << 4 | value)
-                high = nil
-            } else {
-                high = value
-            }
+            return index == 36
         }
-        guard index == 36 else { return nil }
-        self = bytes.withUnsafeBytes { UUID(uuid: $0.load(as: uuid_t.self)) }
+        guard complete else { return nil }
+        self.init(uuid: parsed)
     }
 }
 
