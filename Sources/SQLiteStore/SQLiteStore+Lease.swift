@@ -9,9 +9,10 @@ extension SQLiteStore {
         guard leaseFor > 0 else { throw .invalidQuery(parameter: "leaseFor", reason: "must be positive") }
         let nowMicros = SQLiteRows.micros(now)
         let leaseUntil = SQLiteRows.micros(now.addingTimeInterval(leaseFor))
-        // One statement in one write transaction: SQLite's single writer makes it atomic, so a
-        // row cannot be leased twice while its lease runs.
-        let leased = try await write { db in
+        // One statement on SQLite's single writer, so a row cannot be leased twice while its lease
+        // runs. It goes through the group commit like accepts and outcomes: a lease taken on the
+        // writer beside the group commit made every accept behind it wait for a flush of its own.
+        let leased = try await groupWrite(.lease) { db in
             // Cached: preparing the `RETURNING` list calls GRDB's authorizer once per column.
             let statement = try db.cachedStatement(
                 sql: """

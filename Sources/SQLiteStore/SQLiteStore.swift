@@ -7,20 +7,22 @@ import Store
 ///
 /// Writes run in `BEGIN IMMEDIATE` transactions, so several processes on one file queue on
 /// `busy_timeout` instead of failing; commits are durable (`synchronous = FULL`). Accepts,
-/// outcomes and audit appends share transactions through a ``GroupCommit``: the ones
+/// leases, outcomes and audit appends share transactions through a ``GroupCommit``: the ones
 /// waiting while a commit is flushed are written together, each in a savepoint of its own, and
 /// made durable by one `fsync`.
 public struct SQLiteStore: GatewayStore, GroupCommitting {
     let pool: DatabasePool
     let chain: AuditChain
-    /// Accepts, outcomes and audit appends, batched into shared transactions.
+    /// Accepts, leases, outcomes and audit appends, batched into shared transactions.
     let groupCommit: GroupCommit<WriteUnit, any Sendable>
+    /// Checkpoints the WAL beside the writer (nil when read-only).
+    let checkpointer: WALCheckpointer?
 
     /// One write of a group commit; it runs in a savepoint of its own inside the batch's transaction.
     typealias WriteUnit = @Sendable (Database) throws -> any Sendable
 
     /// The most writes one group commit takes: a batch is one transaction on the one writer, so this
-    /// bounds how long a lease or any other write waits behind it.
+    /// bounds how long a write outside the group commit (a batch upload, a session) waits behind it.
     static let maxBatch = 128
 
     /// Opens (creating if needed) the database at `path`; the parent directory must exist.
@@ -48,13 +50,25 @@ public struct SQLiteStore: GatewayStore, GroupCommitting {
             // GRDB sets the writer to `synchronous = NORMAL` when it turns WAL on (after
             // prepareDatabase has run), which loses the last commits on a power failure. An
             // accepted request must survive that, so the one writer connection syncs every commit.
-            if !readOnly { try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") } }
+            // Its commits leave checkpoints to `WALCheckpointer`, up to the backstop.
+            if !readOnly {
+                try pool.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA synchronous = FULL")
+                    try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.writerPages)")
+                }
+                checkpointer = try WALCheckpointer(path: path)
+            } else {
+                checkpointer = nil
+            }
         } catch {
             throw Self.storeError(error)
         }
         self.pool = pool
         self.chain = chain
-        groupCommit = GroupCommit(maxBatch: Self.maxBatch) { units in await Self.commit(units, pool: pool) }
+        let checkpointer = checkpointer
+        groupCommit = GroupCommit(maxBatch: Self.maxBatch) { units in
+            await Self.commit(units, pool: pool, checkpointer: checkpointer)
+        }
         if readOnly {
             let applied = try appliedMigrations()
             try SchemaVersions.requireExactly(SQLiteSchema.migrator.migrations, applied: applied)
@@ -114,7 +128,7 @@ public struct SQLiteStore: GatewayStore, GroupCommitting {
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction; a thrown error rolls it back.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
-            return try await pool.writeWithoutTransaction { db in
+            let value = try await pool.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try body(db)
@@ -123,6 +137,8 @@ public struct SQLiteStore: GatewayStore, GroupCommitting {
                 // inTransaction ran the closure to completion, or threw.
                 return result!
             }
+            checkpointer?.committed()
+            return value
         } catch {
             throw Self.storeError(error)
         }
@@ -149,36 +165,37 @@ public struct SQLiteStore: GatewayStore, GroupCommitting {
     /// moved, along.
     private static func commit(
         _ units: [WriteUnit],
-        pool: DatabasePool
+        pool: DatabasePool,
+        checkpointer: WALCheckpointer?
     ) async -> GroupCommit<WriteUnit, any Sendable>.Outcome {
         do {
-            return .success(
-                try await pool.writeWithoutTransaction { db in
-                    var results: [Result<any Sendable, StoreError>] = []
-                    results.reserveCapacity(units.count)
-                    try db.inTransaction(.immediate) {
-                        for unit in units {
-                            var value: (any Sendable)?
-                            do {
-                                try db.inSavepoint {
-                                    value = try unit(db)
-                                    return .commit
-                                }
-                                // inSavepoint ran the unit to completion, or threw.
-                                results.append(.success(value!))
-                            } catch {
-                                // Some failures (a full disk, I/O) make SQLite roll back the whole
-                                // transaction: the batch fails with it, and no unit may run after it
-                                // outside a transaction.
-                                guard db.isInsideTransaction else { throw error }
-                                results.append(.failure(storeError(error)))
+            let results = try await pool.writeWithoutTransaction { db in
+                var results: [Result<any Sendable, StoreError>] = []
+                results.reserveCapacity(units.count)
+                try db.inTransaction(.immediate) {
+                    for unit in units {
+                        var value: (any Sendable)?
+                        do {
+                            try db.inSavepoint {
+                                value = try unit(db)
+                                return .commit
                             }
+                            // inSavepoint ran the unit to completion, or threw.
+                            results.append(.success(value!))
+                        } catch {
+                            // Some failures (a full disk, I/O) make SQLite roll back the whole
+                            // transaction: the batch fails with it, and no unit may run after it
+                            // outside a transaction.
+                            guard db.isInsideTransaction else { throw error }
+                            results.append(.failure(storeError(error)))
                         }
-                        return .commit
                     }
-                    return results
+                    return .commit
                 }
-            )
+                return results
+            }
+            checkpointer?.committed()
+            return .success(results)
         } catch {
             return .failure(storeError(error))
         }

@@ -236,6 +236,8 @@ public enum GroupCommitUnitKind: Sendable, Hashable {
     case outcome
     /// An audit event of no delivery (`appendAudit`).
     case audit
+    /// Due deliveries leased to the worker (`GatewayStore.leaseDue`, on SQLite's one writer).
+    case lease
     /// Anything else.
     case other
 }

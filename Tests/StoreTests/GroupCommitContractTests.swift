@@ -57,7 +57,10 @@ import Testing
         let sent = DeliveryOutcome.sent(reply: "250 ok", at: Fixtures.t0 + 2)
         _ = try await store.finish(id: queued.id, attempt: 1, outcome: sent, audit: [Fixtures.draft(.emailSent)])
         _ = try await store.appendAudit(Fixtures.draft(.emailRefused))
-        #expect(heard.withLock { $0 } == [.accept, .outcome, .audit])
+        // A lease goes through the group commit where the store has one writer (SQLite), not where
+        // leases of several replicas skip each other's rows (PostgreSQL): either way it is named.
+        #expect(heard.withLock { $0 }.filter { $0 != .lease } == [.accept, .outcome, .audit])
+        #expect(heard.withLock { $0 }.filter { $0 == .lease }.count <= 1)
         #expect(negative.withLock { $0 } == 0)
     }
 

@@ -99,6 +99,27 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: opened.path + "-wal"))
     }
 
+    /// Commits leave the WAL's checkpoints to the connection beside the writer: the database file
+    /// takes the pages of the first `WALCheckpointer.everyCommits` commits without any of them
+    /// reaching the writer's own threshold.
+    @Test func checkpointsRunBesideTheWriter() async throws {
+        let opened = try await open()
+        defer { opened.directory.remove() }
+        let writerPages = try await opened.store.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        #expect(writerPages == WALCheckpointer.writerPages)
+        func fileSize() throws -> Int {
+            try FileManager.default.attributesOfItem(atPath: opened.path)[.size] as? Int ?? 0
+        }
+        let before = try fileSize()
+        for index in 0..<WALCheckpointer.everyCommits {
+            _ = try await opened.store.appendAudit(Fixtures.draft(.emailRefused, at: Fixtures.t0 + Double(index)))
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try fileSize() == before, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(try fileSize() > before)
+        #expect(try await opened.store.verifyAudit(chain: opened.chain).isOK)
+    }
+
     @Test func auditRowsCannotBeUpdatedOrDeleted() async throws {
         let opened = try await open()
         defer { opened.directory.remove() }
