@@ -18,6 +18,8 @@ public struct GatewayMetrics: Sendable {
     /// The counters and timers of the labelled metrics, made once per set of labels.
     private let counters = HandleCache<CoreMetrics.Counter>()
     private let timers = HandleCache<CoreMetrics.Timer>()
+    /// The counter and timer of each HTTP request's labels, found by one lookup for both.
+    private let requests = HandleCache<RequestHandles>()
 
     /// Metrics made by `factory`.
     public init(factory: any MetricsFactory) {
@@ -78,6 +80,28 @@ public struct GatewayMetrics: Sendable {
         .recordNanoseconds(duration.clampedNanoseconds)
     }
 
+    /// Counts one HTTP request (``GatewayMetric/httpRequests``) and records its duration
+    /// (``GatewayMetric/httpRequestDuration``), both with `labels`: one lookup of the labels for the
+    /// two, as every request pays it.
+    public func request(_ labels: [(String, String)], _ duration: Duration) {
+        let handles = requests.handle(.httpRequests, labels) {
+            RequestHandles(
+                counter: CoreMetrics.Counter(
+                    label: GatewayMetric.httpRequests.rawValue,
+                    dimensions: labels,
+                    factory: factory
+                ),
+                timer: CoreMetrics.Timer(
+                    label: GatewayMetric.httpRequestDuration.rawValue,
+                    dimensions: labels,
+                    factory: factory
+                )
+            )
+        }
+        handles.counter.increment()
+        handles.timer.recordNanoseconds(duration.clampedNanoseconds)
+    }
+
     /// Sets the gauge `metric`.
     public func set(_ metric: GatewayMetric, _ labels: [(String, String)] = [], _ value: Double) {
         CoreMetrics.Gauge(label: metric.rawValue, dimensions: labels, factory: factory).record(value)
@@ -99,6 +123,12 @@ public struct GatewayMetrics: Sendable {
 /// labels and hashes them under its lock: some 10k instructions, twice for every HTTP request); a
 /// lookup here hashes a few short strings. The labels are bounded (route patterns, status codes,
 /// outcomes), and so is what is kept.
+/// The two metrics of one HTTP request's labels.
+private struct RequestHandles: Sendable {
+    let counter: CoreMetrics.Counter
+    let timer: CoreMetrics.Timer
+}
+
 private final class HandleCache<Handle: Sendable>: Sendable {
     /// A metric and its labels, flattened name, value, name, value.
     struct Key: Hashable {

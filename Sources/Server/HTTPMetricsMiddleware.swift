@@ -30,8 +30,7 @@ package struct HTTPMetricsMiddleware: RouterMiddleware {
             ("route", context.route ?? "unmatched"),
             ("status", String(response.status.code)),
         ]
-        metrics.count(.httpRequests, labels)
-        metrics.time(.httpRequestDuration, labels, .now - started)
+        metrics.request(labels, .now - started)
         return response
     }
 }

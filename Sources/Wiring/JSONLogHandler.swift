@@ -30,15 +30,29 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields: [String: String] = [:]
-        for (key, value) in metadata { fields[key] = "\(value)" }
-        for (key, value) in metadataProvider?.get() ?? [:] { fields[key] = "\(value)" }
-        for (key, value) in event.metadata ?? [:] { fields[key] = "\(value)" }
-        fields["ts"] = Timestamp.format(Date())
-        fields["level"] = event.level.rawValue
-        fields["msg"] = event.message.description
-        fields["logger"] = label
+        // In the order in which a later one wins a key: the handler's metadata, the provider's, the
+        // event's, then the handler's own four fields.
+        let provided = metadataProvider?.get()
+        var fields: [(key: String, value: String)] = []
+        fields.reserveCapacity(metadata.count + (provided?.count ?? 0) + (event.metadata?.count ?? 0) + 4)
+        for (key, value) in metadata { fields.append((key, Self.text(value))) }
+        for (key, value) in provided ?? [:] { fields.append((key, Self.text(value))) }
+        for (key, value) in event.metadata ?? [:] { fields.append((key, Self.text(value))) }
+        fields.append(("ts", Timestamp.format(Date())))
+        fields.append(("level", event.level.rawValue))
+        fields.append(("msg", event.message.description))
+        fields.append(("logger", label))
         write(JSONLogLine.encode(fields))
+    }
+
+    /// A metadata value as the line's string: a string as it is (not interpolated into a new one),
+    /// anything else as it describes itself.
+    private static func text(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let string): string
+        case .stringConvertible(let convertible): convertible.description
+        case .array, .dictionary: value.description
+        }
     }
 
 }

@@ -28,6 +28,24 @@ struct JSONLogHandlerTests {
         #expect(object["ts"]?.hasSuffix("Z") == true)
     }
 
+    /// Keys come out sorted, each once: the event's metadata wins over the logger's, and the
+    /// handler's own fields over both; control characters are escaped.
+    @Test func eachKeyOnceSortedTheLaterSourceWinning() throws {
+        let lines = Mutex<[Data]>([])
+        var logger = Logger(label: "test") { label in
+            JSONLogHandler(label: label) { data in lines.withLock { $0.append(data) } }
+        }
+        logger[metadataKey: "zone"] = "logger"
+        logger[metadataKey: "b"] = "logger"
+        logger.info("hi", metadata: ["b": "event", "a": "tab\there", "msg": "not the message"])
+        let line = try #require(lines.withLock { $0.first })
+        let text = String(decoding: line, as: UTF8.self)
+        #expect(
+            text.hasPrefix(#"{"a":"tab\there","b":"event","level":"info","logger":"test","msg":"hi","ts":""#)
+        )
+        #expect(text.hasSuffix("\",\"zone\":\"logger\"}\n"))
+    }
+
     @Test func messagesWithQuotesAndNewlinesStayOneLine() throws {
         let lines = Mutex<[Data]>([])
         let logger = Logger(label: "test") { label in
