@@ -392,7 +392,7 @@ let package = Package(
 
         .testTarget(
             name: "TemplatesTests",
-            dependencies: ["Templates"],
+            dependencies: ["Templates", .product(name: "Mustache", package: "swift-mustache")],
             resources: [.copy("Fixtures")],
             swiftSettings: languageSettings
         ),

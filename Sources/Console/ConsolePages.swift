@@ -3,12 +3,14 @@ import HTTPTypes
 import Hummingbird
 import Mustache
 import NIOCore
+import Templates
 
 /// The console's pages (mustache templates), stylesheet and script, compiled into the binary as
 /// `openapi.yaml` is: the page fetches nothing from anywhere else.
 enum ConsolePages {
     /// The templates by name; `head` and `foot` are partials of every page. Every `{{value}}` is
-    /// HTML-escaped (swift-mustache's default), and no template uses `{{{ }}}`.
+    /// HTML-escaped byte by byte (``HTMLEscaping``, not swift-mustache's default, which a combining
+    /// mark after a quote got past), and no template uses `{{{ }}}`.
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
         let sources: [(String, [UInt8])] = [
@@ -20,7 +22,7 @@ enum ConsolePages {
         ]
         for (name, bytes) in sources {
             // The templates are part of the build; ConsoleTests renders each of them.
-            try! library.register(String(decoding: bytes, as: UTF8.self), named: name)
+            try! library.register(HTMLEscaping.pragma + String(decoding: bytes, as: UTF8.self), named: name)
         }
         return library
     }()

@@ -5,21 +5,22 @@ import Mustache
 enum OutputKind: Sendable {
     /// The subject and the text body: data goes out as is.
     case text
-    /// The HTML body: data is HTML-escaped unless the template asks otherwise (`{{{ }}}`, `{{& }}`).
+    /// The HTML body: data is HTML-escaped (``HTMLEscaping``) unless the template asks otherwise
+    /// (`{{{ }}}`, `{{& }}`).
     case html
 }
 
 extension MustacheTemplate {
-    /// The pragma that switches swift-mustache (HTML by default) to plain text. It goes on a line of its
-    /// own, which Mustache removes as a standalone tag, so the template's own text is untouched; error
-    /// line numbers are shifted back by that one line.
+    /// The pragma that switches swift-mustache (HTML by default) to plain text; the HTML body's is
+    /// ``HTMLEscaping/pragma``. Each goes on a line of its own, which Mustache removes as a standalone
+    /// tag, so the template's own text is untouched; error line numbers are shifted back by that one line.
     private static let textPragma = "{{% CONTENT_TYPE: TEXT }}\n"
 
     /// Parses `source` for `kind` output; a syntax error names `file`, line, column and what is wrong.
     static func parse(_ source: String, kind: OutputKind, file: String) throws(TemplateError) -> MustacheTemplate {
-        let prefixLines = kind == .text ? 1 : 0
+        let prefixLines = 1
         do {
-            return try MustacheTemplate(string: kind == .text ? textPragma + source : source)
+            return try MustacheTemplate(string: (kind == .text ? textPragma : HTMLEscaping.pragma) + source)
         } catch let error as MustacheTemplate.ParserError {
             guard let reason = (error.error as? MustacheTemplate.Error).map(Self.explain) else {
                 // swift-mustache's reader ran off the end: a tag opened somewhere is never closed.

@@ -197,10 +197,11 @@ import Testing
                 "/console/users",
                 session: session,
                 form: "csrf=\(page.text.hidden("csrf", after: "action=\"/console/users\""))"
-                    + "&query=%3Cscript%3Ealert(1)%3C%2Fscript%3E%22"
+                    + "&query=%3Cscript%3Ealert(1)%3C%2Fscript%3E%22%22%CC%81"
             )
             #expect(answer.status == .badRequest)
-            #expect(answer.text.contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;&quot;\""))
+            // A quote with a combining mark after it (U+0301) is escaped too: the browser reads its byte.
+            #expect(answer.text.contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;&quot;&quot;\u{301}\""))
             #expect(!answer.text.contains("<script>alert"))
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import Mustache
 import Templates
 import Testing
 
@@ -71,6 +72,33 @@ import Testing
             )
             #expect(code.text == "Code: 482913 for a&b@example.com \(hostile)\n")
             #expect(code.html == nil)
+        }
+    }
+
+    /// A quote, `<` or `&` followed by a combining mark is one Character to Swift, but the browser
+    /// still reads its ASCII byte: it is escaped all the same (swift-mustache's own escaping compares
+    /// Characters and let `"\u{301}` close the attribute it stood in).
+    @Test func htmlEscapesTheBytesACombiningMarkFollows() throws {
+        try withCatalog { catalog, _ throws in
+            let hostile = "\"\u{301} onmouseover=alert(1) x=\"\u{301} <\u{338}b>&\u{301}amp;'\u{301}"
+            let data = Sample.data(payload: .object(["note": .string(hostile)]))
+            let html = try #require(try catalog.render("recovery", locale: "en", method: .link, data: data).html)
+            let escaped =
+                "&quot;\u{301} onmouseover=alert(1) x=&quot;\u{301} &lt;\u{338}b&gt;&amp;\u{301}amp;&#39;\u{301}"
+            #expect(html.contains(escaped))
+            #expect(html.utf8.filter { $0 == UInt8(ascii: "\"") }.count == 4)
+        }
+    }
+
+    /// Without combining marks, the byte-level escaping writes what swift-mustache's own does.
+    @Test func htmlEscapingMatchesMustachesWithoutCombiningMarks() throws {
+        let alphabet = Array("ab <>&\"'/=;#\n\té€😀\u{0}")
+        var generator = SystemRandomNumberGenerator()
+        let theirs = try MustacheTemplate(string: "{{x}}")
+        let ours = try MustacheTemplate(string: HTMLEscaping.pragma + "{{x}}")
+        for _ in 0..<2_000 {
+            let text = String((0..<Int.random(in: 0...24, using: &generator)).map { _ in alphabet.randomElement()! })
+            #expect(ours.render(["x": text]) == theirs.render(["x": text]), "\(text.debugDescription)")
         }
     }
 
