@@ -16,7 +16,15 @@ enum AuditCanonicalEncoding {
     static let magicV2 = Array("RGAUDIT2".utf8)
 
     static func encode(_ event: AuditEvent) -> [UInt8] {
-        var out = event.keyID == nil ? magicV1 : magicV2
+        var out: [UInt8] = []
+        encode(event, into: &out)
+        return out
+    }
+
+    /// Appends the canonical bytes of `event` to `out` (the MAC's input follows its previous hash).
+    static func encode(_ event: AuditEvent, into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + 512)
+        out.append(contentsOf: event.keyID == nil ? magicV1 : magicV2)
         append(event.seq, to: &out)
         append(event.id.lowercasedString, to: &out)
         append(event.atMicroseconds, to: &out)
@@ -29,7 +37,7 @@ enum AuditCanonicalEncoding {
         appendOptional(event.recipientHash, to: &out)
         appendOptional(event.recipientMasked, to: &out)
         appendOptional(event.outcome, to: &out)
-        let details = event.details.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        let details = event.details.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         append(Int64(details.count), to: &out)
         for (key, value) in details {
             append(key, to: &out)
@@ -37,7 +45,6 @@ enum AuditCanonicalEncoding {
         }
         append(event.prevHash, to: &out)
         if let keyID = event.keyID { append(keyID, to: &out) }
-        return out
     }
 
     private static func append(_ value: Int64, to out: inout [UInt8]) {
@@ -45,9 +52,9 @@ enum AuditCanonicalEncoding {
     }
 
     private static func append(_ value: String, to out: inout [UInt8]) {
-        let bytes = Array(value.utf8)
-        withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: bytes)
+        let utf8 = value.utf8
+        withUnsafeBytes(of: UInt32(utf8.count).bigEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: utf8)
     }
 
     private static func appendOptional(_ value: String?, to out: inout [UInt8]) {

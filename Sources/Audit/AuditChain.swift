@@ -72,7 +72,9 @@ public struct AuditChain: Sendable {
 
     /// What the MAC covers: prevHash ‖ canonical(event).
     private static func macInput(of event: AuditEvent) -> [UInt8] {
-        Array(event.prevHash.utf8) + AuditCanonicalEncoding.encode(event)
+        var input = Array(event.prevHash.utf8)
+        AuditCanonicalEncoding.encode(event, into: &input)
+        return input
     }
 
     /// The held key that sealed `event`: the one its `key_id` names, or for an event that names
