@@ -123,12 +123,6 @@ public struct GatewayMetrics: Sendable {
 /// labels and hashes them under its lock: some 10k instructions, twice for every HTTP request); a
 /// lookup here hashes a few short strings. The labels are bounded (route patterns, status codes,
 /// outcomes), and so is what is kept.
-/// The two metrics of one HTTP request's labels.
-private struct RequestHandles: Sendable {
-    let counter: CoreMetrics.Counter
-    let timer: CoreMetrics.Timer
-}
-
 private final class HandleCache<Handle: Sendable>: Sendable {
     /// A metric and its labels, flattened name, value, name, value.
     struct Key: Hashable {
@@ -153,4 +147,10 @@ private final class HandleCache<Handle: Sendable>: Sendable {
             return handle
         }
     }
+}
+
+/// The two metrics of one HTTP request's labels.
+private struct RequestHandles: Sendable {
+    let counter: CoreMetrics.Counter
+    let timer: CoreMetrics.Timer
 }

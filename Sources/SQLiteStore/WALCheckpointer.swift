@@ -11,7 +11,8 @@ import Synchronization
 /// ``everyCommits`` commits on its own read-write connection: a passive checkpoint takes no lock the
 /// writer or the readers wait for, so commits go on while it copies. The writer's own automatic
 /// checkpoint stays on, at ``writerPages`` pages, as the backstop: it bounds the WAL should these
-/// checkpoints fall behind (or fail), and restarts the WAL from its first page when they have not.
+/// checkpoints fall behind or fail. (The WAL starts again from its first page at the first write
+/// after a checkpoint that copied all of it, whichever connection ran that checkpoint.)
 final class WALCheckpointer: Sendable {
     /// Commits between two checkpoints.
     static let everyCommits = 64
