@@ -85,12 +85,14 @@ import Testing
         // The default connection wait, as the gateway runs: the setup shares the test run's load.
         let wait = Duration.seconds(5)
         let store = try PostgresStore(url: url, chain: chain, connectionWait: wait)
-        try await store.migrate()
+        try await onceConnected { try await store.migrate() }
         // Connections open before the burst, so that the other work does not wait for new ones.
-        async let first: Void = store.ping()
-        async let second: Void = store.ping()
-        async let third: Void = store.ping()
-        _ = try await (first, second, third)
+        try await onceConnected {
+            async let first: Void = store.ping()
+            async let second: Void = store.ping()
+            async let third: Void = store.ping()
+            _ = try await (first, second, third)
+        }
         let blocker = PostgresClient(configuration: try PostgresTestDatabase.configuration(url))
         let runner = Task { await blocker.run() }
 
