@@ -41,7 +41,7 @@ extension SQLiteStore {
         return try await read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
+                sql: "SELECT \(SQLiteRows.auditEventColumns) FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
                 arguments: [afterSeq, limit]
             ).map(SQLiteRows.auditEvent)
         }
@@ -51,13 +51,19 @@ extension SQLiteStore {
         try await read { db in
             try Row.fetchOne(
                 db,
-                sql: "SELECT * FROM audit_events WHERE action = ? ORDER BY seq DESC LIMIT 1",
+                sql:
+                    "SELECT \(SQLiteRows.auditEventColumns) FROM audit_events WHERE action = ? ORDER BY seq DESC LIMIT 1",
                 arguments: [action.rawValue]
             ).map(SQLiteRows.auditEvent)
         }
     }
 
     public func auditEvents(_ query: AuditQuery) async throws(StoreError) -> Page<AuditEvent> {
-        try await page(try query.filter(), decode: SQLiteRows.auditEvent, cursor: StoreCursor.after)
+        try await page(
+            try query.filter(),
+            columns: SQLiteRows.auditEventColumns,
+            decode: SQLiteRows.auditEvent,
+            cursor: StoreCursor.after
+        )
     }
 }

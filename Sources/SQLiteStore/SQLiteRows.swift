@@ -11,9 +11,12 @@ enum SQLiteRows {
     /// finds each column by position: GRDB's lookup by name lowercases the name first, which was
     /// about 5 % of the instructions an email costs.
     static func deliveryColumns(qualifiedBy alias: String? = nil) -> String {
-        let prefix = alias.map { "\($0)." } ?? ""
-        return DeliveryColumn.allCases.map { prefix + $0.rawValue }.joined(separator: ", ")
+        DeliveryColumn.selection(qualifiedBy: alias)
     }
+
+    /// `seq, id, …`: the columns ``auditEvent(_:)`` reads, in `AuditEventColumn`'s order. Every
+    /// query whose rows it decodes selects exactly these (not `*`), for the same reason.
+    static let auditEventColumns = AuditEventColumn.selection(qualifiedBy: nil)
 
     /// A row selected with ``deliveryColumns(qualifiedBy:)``.
     static func delivery(_ row: Row) throws -> Delivery {
@@ -76,29 +79,30 @@ enum SQLiteRows {
         }
     }
 
+    /// A row selected with ``auditEventColumns``.
     static func auditEvent(_ row: Row) throws -> AuditEvent {
         typealias C = AuditEventColumn
         let table = "audit_events"
         let draft = AuditDraft(
-            at: try date(row, C.at.rawValue),
-            actor: try row.decode(forColumn: C.actor.rawValue),
-            sourceIP: try row.decode(forColumn: C.sourceIP.rawValue),
-            requestID: try row.decode(forColumn: C.requestID.rawValue),
-            action: AuditAction(try row.decode(String.self, forColumn: C.action.rawValue)),
-            deliveryID: try optionalUUID(row, C.deliveryID.rawValue, table: table),
-            identityID: try optionalUUID(row, C.identityID.rawValue, table: table),
-            recipientHash: try row.decode(forColumn: C.recipientHash.rawValue),
-            recipientMasked: try row.decode(forColumn: C.recipientMasked.rawValue),
-            outcome: try row.decode(forColumn: C.outcome.rawValue),
-            details: try AuditDetailsColumn.details(try row.decode(forColumn: C.details.rawValue))
+            at: try date(row, C.at),
+            actor: try C.actor.value(in: row),
+            sourceIP: try C.sourceIP.valueOrNil(in: row),
+            requestID: try C.requestID.valueOrNil(in: row),
+            action: AuditAction(try C.action.value(in: row) as String),
+            deliveryID: try optionalUUID(row, C.deliveryID, table: table),
+            identityID: try optionalUUID(row, C.identityID, table: table),
+            recipientHash: try C.recipientHash.valueOrNil(in: row),
+            recipientMasked: try C.recipientMasked.valueOrNil(in: row),
+            outcome: try C.outcome.valueOrNil(in: row),
+            details: try AuditDetailsColumn.details(try C.details.value(in: row))
         )
         return AuditEvent(
-            seq: try row.decode(forColumn: C.seq.rawValue),
-            id: try uuid(row, C.id.rawValue, table: table),
+            seq: try C.seq.value(in: row),
+            id: try uuid(row, C.id, table: table),
             draft: draft,
-            prevHash: try row.decode(forColumn: C.prevHash.rawValue),
-            hash: try row.decode(forColumn: C.hash.rawValue),
-            keyID: try row.decode(forColumn: C.keyID.rawValue)
+            prevHash: try C.prevHash.value(in: row),
+            hash: try C.hash.value(in: row),
+            keyID: try C.keyID.valueOrNil(in: row)
         )
     }
 
@@ -182,8 +186,8 @@ enum SQLiteRows {
     }
 }
 
-/// How a decoder finds a column in a row: by name (`String`), or by its place in
-/// ``SQLiteRows/deliveryColumns(qualifiedBy:)`` (`DeliveryColumn`).
+/// How a decoder finds a column in a row: by name (`String`), or by its place in the selection of
+/// its table's column enum (``SelectedInOrder``).
 protocol RowColumn {
     /// The column's name, for errors.
     var name: String { get }
@@ -199,16 +203,42 @@ extension String: RowColumn {
     func valueOrNil<Value: DatabaseValueConvertible>(in row: Row) throws -> Value? { try row.decode(forColumn: self) }
 }
 
-extension DeliveryColumn: RowColumn {
+/// A table's column enum whose rows are selected with ``selection(qualifiedBy:)``: every column in
+/// `allCases` order, so a decoder finds each one by its position.
+protocol SelectedInOrder: RowColumn, CaseIterable, Hashable, RawRepresentable<String> {
+    /// Each case's place in `allCases` (made once: `allCases` builds an array per call).
+    static var positions: [Self: Int] { get }
+}
+
+extension SelectedInOrder {
     var name: String { rawValue }
+
     func value<Value: DatabaseValueConvertible>(in row: Row) throws -> Value {
         try row.decode(Value.self, atIndex: position)
     }
+
     func valueOrNil<Value: DatabaseValueConvertible>(in row: Row) throws -> Value? {
         try row.decode(Value?.self, atIndex: position)
     }
 
-    /// Its place in `allCases`, the order of ``SQLiteRows/deliveryColumns(qualifiedBy:)``.
+    /// `a, b, …`: every column in `allCases` order, optionally qualified by a table alias.
+    static func selection(qualifiedBy alias: String?) -> String {
+        let prefix = alias.map { "\($0)." } ?? ""
+        return allCases.map { prefix + $0.rawValue }.joined(separator: ", ")
+    }
+
+    /// The positions of `allCases`, for ``positions``.
+    static func positionsInOrder() -> [Self: Int] {
+        Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
+    }
+
     private var position: Int { Self.positions[self]! }  // every case is a key
-    private static let positions = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
+}
+
+extension DeliveryColumn: SelectedInOrder {
+    static let positions = positionsInOrder()
+}
+
+extension AuditEventColumn: SelectedInOrder {
+    static let positions = positionsInOrder()
 }
