@@ -267,9 +267,8 @@ let package = Package(
         .target(
             name: "Wiring",
             dependencies: [
-                "Audit", "Console", "CourierInbox", "Domain", "GatewayAPI", "GatewayConfiguration", "Kratos", "Mail",
-                "PostgresStore",
-                "Server", "RFC3339", "SQLiteStore", "Store", "Templates",
+                "Audit", "Console", "CourierInbox", "Domain", "GatewayAPI", "GatewayConfiguration", "JSONValue",
+                "Kratos", "Mail", "PostgresStore", "Server", "RFC3339", "SQLiteStore", "Store", "Templates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
