@@ -14,8 +14,9 @@ public enum BodyEncoding: String, Sendable {
     static func choose(for text: String) -> BodyEncoding {
         var text = text
         return text.withUTF8 { bytes in
+            // Branch-free, so that the compiler can count many octets per instruction.
             var escaped = 0
-            for byte in bytes where byte >= 0x80 || byte == UInt8(ascii: "=") { escaped += 1 }
+            for byte in bytes { escaped &+= Int(truncatingIfNeeded: (byte >> 7) | (byte == UInt8(ascii: "=") ? 1 : 0)) }
             return escaped * 3 > bytes.count ? .base64 : .quotedPrintable
         }
     }
@@ -78,8 +79,14 @@ public enum BodyEncoding: String, Sendable {
         var start = 0
         var index = 0
         while index < bytes.count {
+            let byte = bytes[index]
+            // Most octets are neither a line end (0x0A–0x0D) nor the lead octet of one (0xC2, 0xE2).
+            if (byte > 0x0D && byte != 0xC2 && byte != 0xE2) || byte < 0x0A {
+                index &+= 1
+                continue
+            }
             let separator: Int
-            switch bytes[index] {
+            switch byte {
             case 0x0D: separator = index + 1 < bytes.count && bytes[index + 1] == 0x0A ? 2 : 1
             case 0x0A, 0x0B, 0x0C: separator = 1
             case 0xC2 where index + 1 < bytes.count && bytes[index + 1] == 0x85: separator = 2
@@ -110,37 +117,47 @@ public enum BodyEncoding: String, Sendable {
         to buffer: UnsafeMutableBufferPointer<UInt8>,
         at start: Int
     ) -> Int {
-        let startsFrom = line.starts(with: "From ".utf8)
+        // Unchecked arithmetic on indices bounded by the line and by the buffer's capacity, which
+        // `encode` sizes for the worst case.
+        let count = line.count
+        let startsFrom =
+            count >= 5 && line[0] == UInt8(ascii: "F") && line[1] == UInt8(ascii: "r")
+            && line[2] == UInt8(ascii: "o") && line[3] == UInt8(ascii: "m") && line[4] == UInt8(ascii: " ")
         var end = start
         var column = 0
-        for index in line.indices {
+        var index = 0
+        while index < count {
             let byte = line[index]
-            let isLast = index == line.count - 1
+            let isLast = index == count &- 1
             let literal =
                 (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=") && !(startsFrom && index == 0))
                 || ((byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")) && !isLast)
             let width = literal ? 1 : 3
             // Keep room for the soft break "=" unless this is the line's last token.
-            if column + width > (isLast ? 76 : 75) {
+            if column &+ width > (isLast ? 76 : 75) {
                 buffer[end] = UInt8(ascii: "=")
-                buffer[end + 1] = 0x0D
-                buffer[end + 2] = 0x0A
-                end += 3
+                buffer[end &+ 1] = 0x0D
+                buffer[end &+ 2] = 0x0A
+                end &+= 3
                 column = 0
             }
             if literal {
                 buffer[end] = byte
-                end += 1
+                end &+= 1
             } else {
                 buffer[end] = UInt8(ascii: "=")
-                buffer[end + 1] = hexDigits[Int(byte >> 4)]
-                buffer[end + 2] = hexDigits[Int(byte & 0x0F)]
-                end += 3
+                buffer[end &+ 1] = hexDigit(byte >> 4)
+                buffer[end &+ 2] = hexDigit(byte & 0x0F)
+                end &+= 3
             }
-            column += width
+            column &+= width
+            index &+= 1
         }
         return end
     }
 
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+    /// `0`–`9`, `A`–`F` for a value below 16.
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") &+ value : UInt8(ascii: "A") &+ (value &- 10)
+    }
 }
