@@ -111,7 +111,7 @@ public struct TemplateCatalog: Sendable {
         secret: (value: String, variable: String)?
     ) throws(TemplateError) -> RenderedEmail {
         let text = template.text.render(context)
-        if let secret, !text.contains(secret.value) {
+        if let secret, !Self.contains(text, secret.value) {
             throw TemplateError(
                 .missingVariable,
                 "template \(quoted(name)) (\(locale)) rendered a text body without \(secret.variable) "
@@ -124,6 +124,23 @@ public struct TemplateCatalog: Sendable {
             html: template.html?.render(context),
             locale: locale
         )
+    }
+
+    /// Whether the UTF-8 of `part` occurs in that of `text`: the octets the email carries, found
+    /// without Foundation's `contains`, which compares through `NSString` (1.5 % of an email).
+    static func contains(_ text: String, _ part: String) -> Bool {
+        var text = text
+        var part = part
+        return text.withUTF8 { text in
+            part.withUTF8 { part in
+                guard let first = part.first, let needle = part.baseAddress else { return true }
+                guard let haystack = text.baseAddress, text.count >= part.count else { return false }
+                for start in 0...(text.count - part.count) where text[start] == first {
+                    if memcmp(haystack + start, needle, part.count) == 0 { return true }
+                }
+                return false
+            }
+        }
     }
 
     /// The Mustache context for `data`: Kratos's variable names, plus `Locale`.
