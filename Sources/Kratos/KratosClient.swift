@@ -13,7 +13,7 @@ public struct KratosClient: Sendable {
     private let httpClient: HTTPClient
 
     /// Largest answer read from Kratos (an identity list of 250 identities fits easily).
-    static let maximumBodySize = 8 << 20
+    public static let maximumBodySize = 8 << 20
 
     /// A client that sends its calls through `httpClient` (which the caller owns and shuts down).
     public init(configuration: KratosConfiguration, httpClient: HTTPClient) {

@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import JSONValue
 import Kratos
 import KratosStandIn
@@ -139,6 +141,25 @@ func inject(_ fault: String, into url: String) async throws {
         #expect(error?.kind == .transient)
         #expect(error?.status == nil)
         #expect(error?.reason.contains("refused") == true)
+    }
+
+    @Test func anAnswerLargerThanTheLimitIsTransient() async throws {
+        // A server that answers every identity with a JSON document one byte over the limit.
+        let router = Router()
+        router.get("/admin/identities/:id") { _, _ in
+            var body = ByteBuffer(string: "\"")
+            body.writeRepeatingByte(UInt8(ascii: "x"), count: KratosClient.maximumBodySize - 1)
+            body.writeString("\"")
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { server in
+            let client = try makeClient("http://127.0.0.1:\(server.port!)")
+            let error = await expectKratosError { _ = try await client.identity(id: Fixture.email) }
+            #expect(error?.kind == .transient)
+            #expect(error?.status == nil)
+            #expect(error?.reason == "answer larger than \(KratosClient.maximumBodySize) bytes")
+        }
     }
 
     @Test func retryAfterAcceptsAnHTTPDate() async throws {
