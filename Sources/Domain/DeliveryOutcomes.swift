@@ -1,10 +1,9 @@
 import Foundation
-import Store
 import Synchronization
 
 /// The delivery worker's word that it recorded an attempt's outcome, for whoever waits on one
-/// delivery: a request with `Prefer: wait` answers as soon as its delivery is sent or failed,
-/// instead of reading the store over and over.
+/// delivery: a request with `Prefer: wait` reads the delivery again as soon as an outcome is
+/// recorded, instead of reading the store over and over.
 ///
 /// Only this process's worker tells it: with several replicas another's worker may record the
 /// outcome, so a waiter reads the store again when a wait ends without word (``next(of:within:)``).
@@ -13,7 +12,7 @@ import Synchronization
 public final class DeliveryOutcomes: Sendable {
     private struct State {
         /// The waiters of each delivery, by their number.
-        var waiters: [UUID: [UInt64: CheckedContinuation<Delivery?, Never>]] = [:]
+        var waiters: [UUID: [UInt64: CheckedContinuation<Bool, Never>]] = [:]
         /// Waits not yet installed as waiters.
         var pending: Set<UInt64> = []
         /// Waits whose timeout fired before their waiter was installed.
@@ -25,15 +24,16 @@ public final class DeliveryOutcomes: Sendable {
 
     public init() {}
 
-    /// Tells the waiters of `delivery` that an attempt's outcome left it so.
-    public func recorded(_ delivery: Delivery) {
-        let waiters = state.withLock { $0.waiters.removeValue(forKey: delivery.id) } ?? [:]
-        for waiter in waiters.values { waiter.resume(returning: delivery) }
+    /// Tells the waiters of the delivery `id` that an attempt's outcome was recorded.
+    public func recorded(_ id: UUID) {
+        let waiters = state.withLock { $0.waiters.removeValue(forKey: id) } ?? [:]
+        for waiter in waiters.values { waiter.resume(returning: true) }
     }
 
-    /// The delivery `id` as the next outcome recorded here for it leaves it, or nil when none is
-    /// recorded within `timeout`.
-    public func next(of id: UUID, within timeout: Duration) async -> Delivery? {
+    /// Waits for the next outcome recorded here for the delivery `id`: true when one was, false
+    /// when none was within `timeout`.
+    @discardableResult
+    public func next(of id: UUID, within timeout: Duration) async -> Bool {
         let number = state.withLock { state in
             state.lastNumber += 1
             state.pending.insert(state.lastNumber)
@@ -45,19 +45,19 @@ public final class DeliveryOutcomes: Sendable {
             expire(id, number)
         }
         defer { timer.cancel() }
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Delivery?, Never>) in
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let late = state.withLock { state in
                 state.pending.remove(number)
                 guard state.expired.remove(number) == nil else { return true }
                 state.waiters[id, default: [:]][number] = continuation
                 return false
             }
-            if late { continuation.resume(returning: nil) }
+            if late { continuation.resume(returning: false) }
         }
     }
 
     private func expire(_ id: UUID, _ number: UInt64) {
-        let waiter = state.withLock { state -> CheckedContinuation<Delivery?, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
             guard let waiter = state.waiters[id]?.removeValue(forKey: number) else {
                 // Not installed yet: it ends at once when it is. (Otherwise it has ended.)
                 if state.pending.contains(number) { state.expired.insert(number) }
@@ -66,6 +66,6 @@ public final class DeliveryOutcomes: Sendable {
             if state.waiters[id]?.isEmpty == true { state.waiters[id] = nil }
             return waiter
         }
-        waiter?.resume(returning: nil)
+        waiter?.resume(returning: false)
     }
 }

@@ -140,14 +140,14 @@ public struct DeliveryWorker: Service {
         audit.details["attempt"] = "\(record.attempts)"
         let recording = ContinuousClock.now
         do {
-            let (finished, waits) = try await recordOutcome(outcome, audit: audit, of: record, metadata: metadata)
+            let waits = try await recordOutcome(outcome, audit: audit, of: record, metadata: metadata)
             // Timed before `Prefer: wait` hears of it: its answer comes after the phase is counted.
             metrics.time(.outcomeCommit, .now - recording)
-            outcomes.recorded(finished)
-            metadata["outcome"] = "\(finished.status.rawValue)"
+            outcomes.recorded(record.id)
+            metadata["outcome"] = "\(outcome.status.rawValue)"
             if waits > 0 { metadata["store_waits"] = "\(waits)" }
             metadata["duration_ms"] = "\((ContinuousClock.now - started) / .milliseconds(1))"
-            if let error = finished.lastError, finished.status != .sent { metadata["error"] = "\(error)" }
+            if let error = outcome.error { metadata["error"] = "\(error)" }
             logger.info("delivery attempt", metadata: metadata)
             countAttempt(outcome)
         } catch {
@@ -161,26 +161,21 @@ public struct DeliveryWorker: Service {
     /// it tries again, with pauses growing to a second, for up to `recordPatience`: an email that
     /// went out is then recorded as sent as soon as the database is back, instead of being sent
     /// again once its lease runs out. The attempt guard of `finish` keeps this safe if another
-    /// worker took the delivery over meanwhile (`leaseLost`, not retried). Answers the record and
-    /// how many times it waited for the store; the first wait is logged.
+    /// worker took the delivery over meanwhile (`leaseLost`, not retried). Answers how many times it
+    /// waited for the store; the first wait is logged.
     private func recordOutcome(
         _ outcome: DeliveryOutcome,
         audit: AuditDraft,
         of record: Delivery,
         metadata: Logger.Metadata
-    ) async throws(StoreError) -> (Delivery, waits: Int) {
+    ) async throws(StoreError) -> Int {
         let giveUp = ContinuousClock.now + Self.recordPatience
         var pause = Duration.milliseconds(100)
         var waits = 0
         while true {
             do throws(StoreError) {
-                let finished = try await store.finish(
-                    id: record.id,
-                    attempt: record.attempts,
-                    outcome: outcome,
-                    audit: [audit]
-                )
-                return (finished, waits)
+                try await store.finish(id: record.id, attempt: record.attempts, outcome: outcome, audit: [audit])
+                return waits
             } catch let failure {
                 guard case .unavailable = failure, ContinuousClock.now < giveUp else { throw failure }
                 if waits == 0 {

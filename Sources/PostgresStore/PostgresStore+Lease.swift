@@ -41,14 +41,13 @@ extension PostgresStore {
         attempt: Int,
         outcome: DeliveryOutcome,
         audit: [AuditDraft]
-    ) async throws(StoreError) -> Delivery {
+    ) async throws(StoreError) {
         guard
-            case .delivery(let record) = try await groupCommit.submit(
+            case .delivery = try await groupCommit.submit(
                 .finish(id: id, attempt: attempt, outcome: outcome, audit: audit),
                 kind: .outcome
             )
         else { throw StoreError.database("the group commit answered an outcome with another write's result") }
-        return record
     }
 
     /// Records `outcomes` (outcomes of attempts, in id order) in one statement and

@@ -39,9 +39,9 @@ extension SQLiteStore {
         attempt: Int,
         outcome: DeliveryOutcome,
         audit: [AuditDraft]
-    ) async throws(StoreError) -> Delivery {
+    ) async throws(StoreError) {
         let chain = chain
-        return try await groupWrite(.outcome) { db in
+        try await groupWrite(.outcome) { db in
             try Self.requireSending(id, attempt: attempt, db: db)
             let idText = SQLiteRows.text(id)
             switch outcome {
@@ -76,8 +76,6 @@ extension SQLiteStore {
                 draft.deliveryID = draft.deliveryID ?? id
                 _ = try SQLiteAuditLog.append(draft, chain: chain, db: db)
             }
-            guard let record = try Self.fetchDelivery(id, db: db) else { throw StoreError.deliveryNotFound(id) }
-            return record
         }
     }
 

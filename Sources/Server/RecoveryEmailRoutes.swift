@@ -78,11 +78,9 @@ package struct RecoveryEmailRoutes: Sendable {
             while let current = record, !current.status.isFinal {
                 let left = deadline - .now
                 guard left > .zero else { break }
-                if let recorded = await outcomes.next(of: id, within: min(left, Self.rereadInterval)) {
-                    record = recorded
-                } else {
-                    record = try await store.delivery(id: id)
-                }
+                // Woken by this process's worker or not (another replica's may have recorded it): read.
+                await outcomes.next(of: id, within: min(left, Self.rereadInterval))
+                record = try await store.delivery(id: id)
             }
             return record
         } catch {

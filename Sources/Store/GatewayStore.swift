@@ -20,14 +20,15 @@ public protocol GatewayStore: AcceptStore, BatchStore, ConsoleSessionStore {
 
     /// Records the outcome of attempt number `attempt` of a leased (`sending`) delivery and appends
     /// `audit` in one transaction. Throws `leaseLost` when the delivery is no longer in that
-    /// attempt (its lease ran out and another worker took it over).
+    /// attempt (its lease ran out and another worker took it over). It answers nothing: the worker
+    /// knows the outcome it recorded, and whoever needs the whole record reads it (``delivery(id:)``),
+    /// which spares every outcome a read and a decoding of its row.
     func finish(
         id: UUID,
         attempt: Int,
         outcome: DeliveryOutcome,
         audit: [AuditDraft]
     ) async throws(StoreError)
-        -> Delivery
 
     func delivery(id: UUID) async throws(StoreError) -> Delivery?
 

@@ -71,28 +71,31 @@ import Testing
 
         let leased = try await store.leaseDue(now: Fixtures.t0 + 2, limit: 10, leaseFor: 30)
         #expect(leased.map(\.sealedPayload) == [Self.sealed, Self.sealed])
-        let retrying = try await store.finish(
+        try await store.finish(
             id: toSend.id,
             attempt: 1,
             outcome: .retry(at: Fixtures.t0 + 3, errorClass: .transient, error: "421 try later"),
             audit: []
         )
+        let retrying = try #require(try await store.delivery(id: toSend.id))
         #expect(retrying.sealedPayload == Self.sealed)
-        let failed = try await store.finish(
+        try await store.finish(
             id: toFail.id,
             attempt: 1,
             outcome: .failed(failure: .expired, errorClass: .permanent, error: "the message's lifetime has passed"),
             audit: []
         )
+        let failed = try #require(try await store.delivery(id: toFail.id))
         #expect(failed.status == .failed && failed.sealedPayload == nil)
 
         _ = try await store.leaseDue(now: Fixtures.t0 + 4, limit: 10, leaseFor: 30)
-        let sent = try await store.finish(
+        try await store.finish(
             id: toSend.id,
             attempt: 2,
             outcome: .sent(reply: "250 ok", at: Fixtures.t0 + 5),
             audit: []
         )
+        let sent = try #require(try await store.delivery(id: toSend.id))
         #expect(sent.status == .sent && sent.sealedPayload == nil)
         #expect(try await store.delivery(id: toSend.id)?.sealedPayload == nil)
         #expect(try await store.delivery(id: toFail.id)?.sealedPayload == nil)

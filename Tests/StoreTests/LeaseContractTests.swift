@@ -26,12 +26,13 @@ import Testing
         #expect(try await store.stats() == StoreStats(waiting: 1, sending: 1, oldestWaitingCreatedAt: future.createdAt))
 
         let sentDraft = Fixtures.draft(.emailSent, at: Fixtures.t0 + 3)
-        let sent = try await store.finish(
+        try await store.finish(
             id: due.id,
             attempt: 1,
             outcome: .sent(reply: "250 2.0.0 Ok: queued as 4XbC", at: Fixtures.t0 + 3),
             audit: [sentDraft]
         )
+        let sent = try #require(try await store.delivery(id: due.id))
         #expect(sent.status == .sent)
         #expect(sent.smtpReply == "250 2.0.0 Ok: queued as 4XbC")
         #expect(sent.sentAt == Fixtures.t0 + 3)
@@ -71,12 +72,13 @@ import Testing
         let store = subject.store
         let record = try await accept(subject)
         _ = try await store.leaseDue(now: Fixtures.t0, limit: 1, leaseFor: 30)
-        let retrying = try await store.finish(
+        try await store.finish(
             id: record.id,
             attempt: 1,
             outcome: .retry(at: Fixtures.t0 + 60, errorClass: .transient, error: "421 4.3.2 try later"),
             audit: [Fixtures.draft(.emailAttemptFailed)]
         )
+        let retrying = try #require(try await store.delivery(id: record.id))
         #expect(retrying.status == .retrying)
         #expect(retrying.nextAttemptAt == Fixtures.t0 + 60)
         #expect(retrying.lastErrorClass == .transient)
@@ -85,12 +87,13 @@ import Testing
         let again = try await store.leaseDue(now: Fixtures.t0 + 60, limit: 5, leaseFor: 30)
         #expect(again.map(\.attempts) == [2])
 
-        let failed = try await store.finish(
+        try await store.finish(
             id: record.id,
             attempt: 2,
             outcome: .failed(failure: .attemptsExhausted, errorClass: nil, error: nil),
             audit: [Fixtures.draft(.emailFailed)]
         )
+        let failed = try #require(try await store.delivery(id: record.id))
         #expect(failed.status == .failed)
         #expect(failed.failure == .attemptsExhausted)
         #expect(failed.lastErrorClass == .transient)
@@ -120,12 +123,13 @@ import Testing
                 audit: []
             )
         }
-        let sent = try await store.finish(
+        try await store.finish(
             id: record.id,
             attempt: 2,
             outcome: .sent(reply: "250", at: Fixtures.t0 + 32),
             audit: []
         )
+        let sent = try #require(try await store.delivery(id: record.id))
         #expect(sent.status == .sent)
     }
 
@@ -136,7 +140,7 @@ import Testing
         let store = subject.store
         let record = try await accept(subject)
         _ = try await store.leaseDue(now: Fixtures.t0, limit: 1, leaseFor: 30)
-        let retrying = try await store.finish(
+        try await store.finish(
             id: record.id,
             attempt: 1,
             outcome: .retry(
@@ -147,6 +151,7 @@ import Testing
             ),
             audit: []
         )
+        let retrying = try #require(try await store.delivery(id: record.id))
         #expect(retrying.attempts == 0)
         #expect(retrying.status == .retrying)
         #expect(try await store.leaseDue(now: Fixtures.t0 + 5, limit: 1, leaseFor: 30).map(\.attempts) == [1])

@@ -23,12 +23,13 @@ import Testing
                     for _ in 0..<perClient {
                         _ = try #require(try await store.accept(Fixtures.newDelivery(chain: chain)).accepted)
                         for leased in try await store.leaseDue(now: Fixtures.t0 + 1, limit: 4, leaseFor: 60) {
-                            let done = try await store.finish(
+                            try await store.finish(
                                 id: leased.id,
                                 attempt: leased.attempts,
                                 outcome: .sent(reply: "250 ok", at: Fixtures.t0 + 2),
                                 audit: [Fixtures.draft(.emailSent, at: Fixtures.t0 + 2)]
                             )
+                            let done = try #require(try await store.delivery(id: leased.id))
                             #expect(done.status == .sent)
                             mine.append(done.id)
                         }
@@ -44,7 +45,7 @@ import Testing
             let batch = try await store.leaseDue(now: Fixtures.t0 + 1, limit: 50, leaseFor: 60)
             if batch.isEmpty { break }
             for leased in batch {
-                _ = try await store.finish(
+                try await store.finish(
                     id: leased.id,
                     attempt: leased.attempts,
                     outcome: .sent(reply: "250 ok", at: Fixtures.t0 + 2),

@@ -32,13 +32,13 @@ import Testing
         // Both attempted since: one sent, one failed after a retry.
         let leased = try await store.leaseDue(now: Self.edge + 2, limit: 10, leaseFor: 30)
         #expect(leased.count == 2)
-        _ = try await store.finish(
+        try await store.finish(
             id: recovery.delivery.id,
             attempt: 1,
             outcome: .sent(reply: "250 2.0.0 Ok", at: Self.edge + 3),
             audit: []
         )
-        _ = try await store.finish(
+        try await store.finish(
             id: courier.delivery.id,
             attempt: 1,
             outcome: .failed(failure: .rejected, errorClass: .permanent, error: "550 no such user"),
