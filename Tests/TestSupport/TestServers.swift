@@ -84,11 +84,26 @@ public final class ChildProcess: Sendable {
     public var isRunning: Bool { process.isRunning }
 
     /// Kills the process (SIGKILL: a child of the test runner may inherit a signal mask that
-    /// blocks SIGTERM, and a test server has nothing to flush) and waits for it to end.
+    /// blocks SIGTERM, and a test server has nothing to flush) and waits for it to end: until
+    /// Foundation has reaped it, or /proc shows it dead (a zombie). Not `waitUntilExit()`: when many
+    /// children end at once, Foundation sometimes never reaps one, and `waitUntilExit()` then spins
+    /// for ever on a thread of the cooperative pool. A full test run hung so for 20 minutes, two
+    /// tests each stopping an aiosmtpd, one of them a zombie nobody collected.
     public func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        let pid = process.processIdentifier
+        guard process.isRunning, pid > 0 else { return }
+        kill(pid, SIGKILL)
+        while process.isRunning && !Self.hasEnded(pid) { usleep(1_000) }
+    }
+
+    /// Whether the process `pid` is gone or a zombie (dead, its exit status not collected yet).
+    static func hasEnded(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let name = stat.lastIndex(of: ")")
+        else { return true }
+        // "pid (command) S …": the state follows the command's closing parenthesis and a blank.
+        let state = stat[stat.index(after: name)...].dropFirst().first
+        return state == "Z" || state == "X"
     }
 
     deinit { stop() }
