@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libcurl4-openssl-dev pkg-config ca-certificates curl postfix python3 python3-venv python3-pip wrk valgrind)
+packages=(libcurl4-openssl-dev pkg-config ca-certificates curl postfix python3 python3-venv python3-pip wrk valgrind gdb)
 # ShellCheck for scripts/lint.sh (the shell scripts' linter; ruff comes with the Python packages).
 packages+=(shellcheck)
 # PostgreSQL's server for the PostgreSQL store's tests (scripts/postgres.sh runs a throwaway cluster).
