@@ -2,14 +2,15 @@
 # Installs what building, running and testing recovery-gateway needs on Debian/Ubuntu, once:
 # libcurl's -dev package, curl, postfix (for smtp-sink and smtp-source, not as a mail server),
 # PostgreSQL's server (the tests run a throwaway cluster of their own), Python 3 with venv, wrk and
-# valgrind for the benchmarks, Chromium and chromedriver for the console's browser tests, nginx as
+# valgrind for the benchmarks, gdb and procps for the stacks of a test run that hangs (scripts/test.sh),
+# Chromium and chromedriver for the console's browser tests, nginx as
 # their proxy in front of two replicas, shellcheck for the lint, systemd-analyze and readelf for the
 # deploy tests, podman, runc and debootstrap for the image test, and the Python packages of
 # Tests/requirements.txt in .venv. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libcurl4-openssl-dev pkg-config ca-certificates curl postfix python3 python3-venv python3-pip wrk valgrind gdb)
+packages=(libcurl4-openssl-dev pkg-config ca-certificates curl postfix python3 python3-venv python3-pip wrk valgrind gdb procps)
 # ShellCheck for scripts/lint.sh (the shell scripts' linter; ruff comes with the Python packages).
 packages+=(shellcheck)
 # PostgreSQL's server for the PostgreSQL store's tests (scripts/postgres.sh runs a throwaway cluster).
