@@ -14,7 +14,8 @@ public enum BodyEncoding: String, Sendable {
     static func choose(for text: String) -> BodyEncoding {
         var text = text
         return text.withUTF8 { bytes in
-            // Branch-free, so that the compiler can count many octets per instruction.
+            // No branch per octet: the count adds 0 or 1 (the profile still shows about 6 instructions
+            // per octet; the compiler does not vectorize it).
             var escaped = 0
             for byte in bytes { escaped &+= Int(truncatingIfNeeded: (byte >> 7) | (byte == UInt8(ascii: "=") ? 1 : 0)) }
             return escaped * 3 > bytes.count ? .base64 : .quotedPrintable
