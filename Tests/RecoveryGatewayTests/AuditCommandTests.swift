@@ -63,7 +63,7 @@ struct AuditCommandTests {
     @Test func verifyReportsTheFirstBrokenSeqWithExit1() async throws {
         let fixture = try await Fixture(events: 5)
         defer { fixture.remove() }
-        let (status, _) = try await runCommand(
+        let (status, _, _) = try await runCommand(
             "/usr/bin/env",
             [
                 "python3", "-c",
@@ -84,7 +84,7 @@ struct AuditCommandTests {
     /// Runs `sql` (`;`-separated) on the fixture's file, then answers its schema as SQLite
     /// describes it and the migrations recorded: what a read-only command must not change.
     func schema(_ fixture: Fixture, after sql: String = "") async throws -> String {
-        let (status, output) = try await runCommand(
+        let (status, output, _) = try await runCommand(
             "/usr/bin/env",
             [
                 "python3", "-c",

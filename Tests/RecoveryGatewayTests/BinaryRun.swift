@@ -24,44 +24,42 @@ func run(
     in directory: URL? = nil,
     stderrOnTerminal: Bool = false
 ) async throws -> BinaryRun {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: gatewayBinary)
-    process.arguments = arguments
-    process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
-    {
+    let environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]) {
         mine,
         _ in mine
     }
-    if let directory { process.currentDirectoryURL = directory }
-    let out = Pipe()
-    process.standardOutput = out
-    var terminal: (main: Int32, secondary: Int32)?
-    let err = Pipe()
-    if stderrOnTerminal {
-        var main: Int32 = -1
-        var secondary: Int32 = -1
-        try #require(openpty(&main, &secondary, nil, nil, nil) == 0, "openpty failed")
-        terminal = (main, secondary)
-        process.standardError = FileHandle(fileDescriptor: secondary, closeOnDealloc: false)
-    } else {
-        process.standardError = err
+    guard stderrOnTerminal else {
+        let run = try await runCommand(gatewayBinary, arguments, environment: environment, directory: directory?.path)
+        return BinaryRun(
+            status: run.status,
+            stdout: String(decoding: run.stdout, as: UTF8.self),
+            stderr: String(decoding: run.stderr, as: UTF8.self)
+        )
     }
-    try process.run()
+    var main: Int32 = -1
+    var secondary: Int32 = -1
+    try #require(openpty(&main, &secondary, nil, nil, nil) == 0, "openpty failed")
+    let out = Pipe()
+    let process = try ChildProcess(
+        gatewayBinary,
+        arguments,
+        environment: environment,
+        directory: directory?.path,
+        output: out.fileHandleForWriting.fileDescriptor,
+        error: secondary
+    )
+    // The child has its copies: the reads below end when it closes them.
+    try out.fileHandleForWriting.close()
+    close(secondary)
     // Read both streams while it runs, so that a full pipe never blocks it.
     async let stdout = onOwnThread { out.fileHandleForReading.readDataToEndOfFile() }
-    let stderr: Data
-    if let terminal {
-        close(terminal.secondary)
-        let mainFD = terminal.main
-        stderr = try await onOwnThread { readUntilClosed(mainFD) }
-        close(mainFD)
-    } else {
-        stderr = try await onOwnThread { err.fileHandleForReading.readDataToEndOfFile() }
-    }
+    let mainFD = main
+    let stderr = try await onOwnThread { readUntilClosed(mainFD) }
+    close(mainFD)
     let output = try await stdout
-    process.waitUntilExit()
+    let status = try await onOwnThread { process.wait() }
     return BinaryRun(
-        status: process.terminationStatus,
+        status: status,
         stdout: String(decoding: output, as: UTF8.self),
         stderr: String(decoding: stderr, as: UTF8.self)
     )

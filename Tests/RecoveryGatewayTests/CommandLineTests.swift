@@ -8,26 +8,11 @@ import Testing
 let gatewayBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     .appendingPathComponent("recovery-gateway").path
 
-/// Runs the binary (inheriting this environment) on a thread of its own; returns its exit status,
-/// standard output and standard error.
+/// Runs the binary (inheriting this environment); returns its exit status, standard output and
+/// standard error.
 func gateway(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-    try await onOwnThread {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: gatewayBinary)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: stdout, as: UTF8.self),
-            String(decoding: stderr, as: UTF8.self)
-        )
-    }
+    let run = try await runCommand(gatewayBinary, arguments)
+    return (run.status, String(decoding: run.stdout, as: UTF8.self), String(decoding: run.stderr, as: UTF8.self))
 }
 
 @Suite("recovery-gateway command line (the built binary)", .serialized)

@@ -13,7 +13,7 @@ struct HelpCache {
         if let text = texts[path] { return text }
         let run = try await runCommand(binary, path + ["--help"])
         try #require(run.status == 0, "\(binary) \(path) --help exits \(run.status)")
-        let text = String(decoding: run.output, as: UTF8.self)
+        let text = String(decoding: run.stdout, as: UTF8.self)
         texts[path] = text
         return text
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A PostgreSQL cluster of one test's own (scripts/postgres.sh in a temporary directory), for
 /// tests that stop and restart the server.
@@ -38,24 +39,9 @@ struct PostgresCluster: Sendable {
     /// descriptors, so a pipe would never reach end-of-file.
     private static func run(_ command: String, _ directory: String) async throws -> String {
         let output = URL(fileURLWithPath: directory + "-\(command)-\(UUID().uuidString).out")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, command, directory]
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        // Blocking wait on a thread of its own (Foundation's terminationHandler does not fire
-        // reliably here), so the cooperative pool stays free.
-        let status: Int32 = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
-            }
-        }
-        try? handle.close()
+        let process = try ChildProcess("/bin/bash", [script, command, directory], log: output)
+        let status = try await onOwnThread { process.wait() }
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         guard status == 0 else { throw ScriptFailed(command: command, output: text) }
         return text

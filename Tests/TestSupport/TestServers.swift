@@ -60,72 +60,6 @@ public func waitUntil(seconds: Double = 10, _ condition: () throws -> Bool) asyn
     return try condition()
 }
 
-/// A child process that is stopped when the test is done with it.
-public final class ChildProcess: Sendable {
-    private let process: Process
-
-    public init(_ executable: String, _ arguments: [String], output: URL? = nil) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let output {
-            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: output)
-            process.standardOutput = handle
-            process.standardError = handle
-        } else {
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-        }
-        try process.run()
-        self.process = process
-    }
-
-    public var isRunning: Bool { process.isRunning }
-
-    /// Kills the process (SIGKILL: a child of the test runner may inherit a signal mask that
-    /// blocks SIGTERM, and a test server has nothing to flush) and waits for it to end: until
-    /// Foundation has reaped it, or /proc shows it dead (a zombie). Not `waitUntilExit()`: when many
-    /// children end at once, Foundation sometimes never reaps one, and `waitUntilExit()` then spins
-    /// for ever on a thread of the cooperative pool. A full test run hung so for 20 minutes, two
-    /// tests each stopping an aiosmtpd, one of them a zombie nobody collected.
-    public func stop() {
-        let pid = process.processIdentifier
-        guard process.isRunning, pid > 0 else { return }
-        kill(pid, SIGKILL)
-        while process.isRunning && !Self.hasEnded(pid) { usleep(1_000) }
-    }
-
-    /// Whether the process `pid` is gone or a zombie (dead, its exit status not collected yet).
-    static func hasEnded(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let name = stat.lastIndex(of: ")")
-        else { return true }
-        // "pid (command) S …": the state follows the command's closing parenthesis and a blank.
-        let state = stat[stat.index(after: name)...].dropFirst().first
-        return state == "Z" || state == "X"
-    }
-
-    deinit { stop() }
-}
-
-/// Runs a command to completion, on a thread of its own (see `onOwnThread`), and returns its
-/// standard output.
-public func runCommand(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: Data) {
-    try await onOwnThread {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
-    }
-}
-
 /// scripts/smtp_server.py: aiosmtpd with optional STARTTLS or implicit TLS and AUTH,
 /// writing every message it accepts to a folder, byte for byte.
 public struct AiosmtpdServer: Sendable {
@@ -160,7 +94,7 @@ public struct AiosmtpdServer: Sendable {
         let process = try ChildProcess(
             "/usr/bin/env",
             ["python3"] + arguments,
-            output: directory.appendingPathComponent("server.log")
+            log: directory.appendingPathComponent("server.log")
         )
         let started = try await waitUntil { FileManager.default.fileExists(atPath: ready.path) }
         let log = (try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
@@ -241,21 +175,12 @@ public struct ParsedMessage: Decodable {
         let file = directory.appendingPathComponent("message.eml")
         try raw.write(to: file)
         let script = repositoryRoot.appendingPathComponent("Tests/TestSupport/parse_message.py").path
-        let (status, output) = try await runCommand("/usr/bin/env", ["python3", script, file.path])
-        try #require(status == 0, "the strict parser refused the message")
-        return try JSONDecoder().decode(ParsedMessage.self, from: output)
+        let run = try await runCommand("/usr/bin/env", ["python3", script, file.path])
+        try #require(run.status == 0, "the strict parser refused the message")
+        return try JSONDecoder().decode(ParsedMessage.self, from: run.stdout)
     }
 
     public func header(_ name: String) -> String? {
         headers.first { $0.first?.lowercased() == name.lowercased() }?.last
-    }
-}
-
-/// Runs blocking work (reading a child's pipes, waiting for it) on a thread of its own. Never on
-/// the cooperative pool: it has as many threads as cores (two here), and a test holding one for
-/// seconds stalls every other test running at the same time.
-public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
