@@ -50,7 +50,7 @@ struct RecoverySenderTests {
         Delivery(
             id: UUID(),
             status: .sending,
-            recipient: try EmailAddress("foobar@ory.sh"),
+            recipient: "foobar@ory.sh",
             content: .recovery(
                 RecoveryOrder(
                     identityID: try #require(UUID(uuidString: identityID)),

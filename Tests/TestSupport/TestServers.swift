@@ -1,5 +1,6 @@
 // Real servers and processes for the tests: aiosmtpd, smtp-sink, the strict mail parser.
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -10,11 +11,23 @@ import Glibc
 public let repositoryRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// A fresh temporary directory for one test.
+/// A fresh temporary directory for one test, removed (with what is in it) when the test process
+/// exits, if the test has not removed it itself.
 public func makeTemporaryDirectory() throws -> URL {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rg-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    madeDirectories.withLock { made in
+        if made == nil { atexit { removeMadeDirectories() } }
+        made = (made ?? []) + [directory.path]
+    }
     return directory
+}
+
+/// The paths `makeTemporaryDirectory()` made; `nil` until the first, which registers their removal.
+private let madeDirectories = Mutex<[String]?>(nil)
+
+private func removeMadeDirectories() {
+    for path in madeDirectories.withLock({ $0 ?? [] }) { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// A loopback TCP port nobody listens on right now.
