@@ -26,14 +26,14 @@ enum AuditCanonicalEncoding {
         out.reserveCapacity(out.count + 512)
         out.append(contentsOf: event.keyID == nil ? magicV1 : magicV2)
         append(event.seq, to: &out)
-        append(event.id.lowercasedString, to: &out)
+        append(event.id, to: &out)
         append(event.atMicroseconds, to: &out)
         append(event.actor, to: &out)
         appendOptional(event.sourceIP, to: &out)
         appendOptional(event.requestID, to: &out)
         append(event.action.rawValue, to: &out)
-        appendOptional(event.deliveryID?.lowercasedString, to: &out)
-        appendOptional(event.identityID?.lowercasedString, to: &out)
+        appendOptional(event.deliveryID, to: &out)
+        appendOptional(event.identityID, to: &out)
         appendOptional(event.recipientHash, to: &out)
         appendOptional(event.recipientMasked, to: &out)
         appendOptional(event.outcome, to: &out)
@@ -55,6 +55,18 @@ enum AuditCanonicalEncoding {
         let utf8 = value.utf8
         withUnsafeBytes(of: UInt32(utf8.count).bigEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: utf8)
+    }
+
+    /// An id as the string of its lowercase text: the octets of `lowercasedString`, without the String.
+    private static func append(_ id: UUID, to out: inout [UInt8]) {
+        withUnsafeBytes(of: UInt32(36).bigEndian) { out.append(contentsOf: $0) }
+        id.appendLowercased(to: &out)
+    }
+
+    private static func appendOptional(_ id: UUID?, to out: inout [UInt8]) {
+        guard let id else { return out.append(0) }
+        out.append(1)
+        append(id, to: &out)
     }
 
     private static func appendOptional(_ value: String?, to out: inout [UInt8]) {

@@ -9,21 +9,18 @@ import Foundation
 extension UUID {
     /// The canonical lowercase text, `0c5a1b2e-…`: what `uuidString.lowercased()` gives.
     public var lowercasedString: String {
-        let bytes = uuid
-        return String(unsafeUninitializedCapacity: 36) { buffer in
-            withUnsafeBytes(of: bytes) { raw in
-                var at = 0
-                for (index, byte) in raw.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        buffer[at] = UInt8(ascii: "-")
-                        at += 1
-                    }
-                    buffer[at] = UUIDText.digits[Int(byte >> 4)]
-                    buffer[at + 1] = UUIDText.digits[Int(byte & 0x0F)]
-                    at += 2
-                }
-            }
+        String(unsafeUninitializedCapacity: 36) { buffer in
+            UUIDText.write(self, to: buffer)
             return 36
+        }
+    }
+
+    /// Appends the 36 octets of ``lowercasedString`` to `out`, without making the String (the
+    /// audit log's canonical encoding writes three ids per event this way).
+    public func appendLowercased(to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { buffer in
+            UUIDText.write(self, to: buffer)
+            out.append(contentsOf: buffer)
         }
     }
 
@@ -60,7 +57,27 @@ extension UUID {
 
 /// The hex digits of ``Foundation/UUID/lowercasedString`` and their values.
 enum UUIDText {
-    static let digits = Array("0123456789abcdef".utf8)
+    /// Writes `id`'s 36 octets of lowercase text to the start of `buffer`.
+    static func write(_ id: UUID, to buffer: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(buffer.count >= 36)
+        withUnsafeBytes(of: id.uuid) { bytes in
+            var at = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    buffer[at] = UInt8(ascii: "-")
+                    at += 1
+                }
+                buffer[at] = digit(bytes[index] >> 4)
+                buffer[at + 1] = digit(bytes[index] & 0x0F)
+                at += 2
+            }
+        }
+    }
+
+    /// The lowercase hex digit of `nibble` (0…15).
+    private static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
+    }
 
     static func value(of digit: UInt8) -> UInt8? {
         switch digit {

@@ -8,6 +8,9 @@ struct UUIDTextTests {
         for _ in 0..<1000 {
             let id = UUID()
             #expect(id.lowercasedString == id.uuidString.lowercased())
+            var appended: [UInt8] = [0x2A]
+            id.appendLowercased(to: &appended)
+            #expect(appended == [0x2A] + Array(id.uuidString.lowercased().utf8))
             #expect(UUID(text: id.lowercasedString) == id)
             #expect(UUID(text: id.uuidString) == id)
         }
