@@ -107,7 +107,7 @@ public struct AuditChain: Sendable {
     /// HMAC-SHA256 of the lower-cased address under the audit key, hex: lets compliance find
     /// every event for one address without the log holding it in clear.
     public func recipientHash(_ address: String) -> String {
-        let normalized = address.trimmingCharacters(in: .whitespaces).lowercased()
+        let normalized = Self.trimmingBlanks(address).lowercased()
         return Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(normalized.utf8), using: key.symmetricKey))
     }
 
@@ -131,12 +131,19 @@ public struct AuditChain: Sendable {
         return verifier.result
     }
 
+    /// `text` without the blanks (`CharacterSet.whitespaces`) at its ends. Foundation's trimming
+    /// costs more than the rest of a hash or a mask, and a text that starts and ends with an ASCII
+    /// octet other than a space or a tab (every valid address) has nothing to trim: that is checked first.
+    static func trimmingBlanks(_ text: String) -> String {
+        func isClear(_ octet: UInt8?) -> Bool { octet.map { $0 < 0x80 && $0 != 0x20 && $0 != 0x09 } ?? true }
+        if isClear(text.utf8.first) && isClear(text.utf8.last) { return text }
+        return text.trimmingCharacters(in: .whitespaces)
+    }
+
     /// `john.doe@example.com` → `j***@e***.com`: first letter of the local part and of the
     /// domain, and the top-level domain.
     public static func mask(_ address: String) -> String {
-        // Foundation's trimming costs more than the rest; most addresses have nothing to trim.
-        let padded = address.first?.isWhitespace == true || address.last?.isWhitespace == true
-        let trimmed = padded ? address.trimmingCharacters(in: .whitespaces) : address
+        let trimmed = trimmingBlanks(address)
         guard let at = trimmed.lastIndex(of: "@") else {
             return trimmed.first.map { "\($0)***" } ?? "***"
         }

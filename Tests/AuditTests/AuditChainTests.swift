@@ -1,6 +1,7 @@
-import Audit
 import Foundation
 import Testing
+
+@testable import Audit
 
 @Suite struct AuditChainTests {
     let chain = AuditChain(key: try! AuditKey(bytes: [UInt8](repeating: 1, count: 32)))
@@ -164,5 +165,18 @@ import Testing
         #expect(hash.count == 64 && hash.allSatisfy(\.isHexDigit))
         let other = AuditChain(key: try AuditKey(bytes: [UInt8](repeating: 9, count: 32)))
         #expect(other.recipientHash("john.doe@example.com") != hash)
+        // HMAC-SHA256 under that key, as Python's hmac computes it: stored hashes must never move.
+        let known = "5b7117a085dc26c5afed76a8c6503ba9cc512cfb78e0c6e53a69f0121041b951"
+        #expect(other.recipientHash("john.doe@example.com") == known)
+        #expect(other.recipientHash(" John.Doe@EXAMPLE.com\t") == known)
+    }
+
+    /// The shortcut that skips Foundation's trimming must trim exactly as it does.
+    @Test(arguments: [
+        "", " ", "\t", "a", " a ", "\ta@b.c\t", "a@b.c\u{A0}", "\u{3000}a@b.c", "\u{200B}a@b.c", " \u{301}a",
+        "a \u{301}", "\na@b.c", "a@b.c\r\n", "\u{85}a", "\u{2028}a", "é@b.c", "a@b.é", "\u{1680}a\u{202F}",
+    ])
+    func trimsBlanksAsFoundationDoes(text: String) {
+        #expect(AuditChain.trimmingBlanks(text) == text.trimmingCharacters(in: .whitespaces))
     }
 }
