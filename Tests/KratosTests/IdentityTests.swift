@@ -1,9 +1,10 @@
 import Foundation
 import JSONValue
-import Kratos
 import KratosStandIn
 import TestSupport
 import Testing
+
+@testable import Kratos
 
 @Suite struct IdentityTests {
     @Test func readsTheKratosFixtureIdentity() async throws {
@@ -52,6 +53,17 @@ import Testing
             let none = try await client.identities(credentialsIdentifier: "nobody+x&y=z@example.com")
             #expect(none.isEmpty)
         }
+    }
+
+    /// Text with nothing to escape skips Foundation's encoder: both must answer the same.
+    @Test(arguments: [
+        "", "0c5a1b2e-7d3f-4a8b-9c1d-2e3f4a5b6c7d", "AZaz09-._~", "a+b@c.d", "a b", "ä", "%41", "x&y=z", "\u{7F}",
+    ])
+    func percentEncodesAsFoundationDoes(text: String) {
+        let unreserved = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+        )
+        #expect(KratosClient.percentEncoded(text) == text.addingPercentEncoding(withAllowedCharacters: unreserved))
     }
 
     @Test func identityDecodingNamesTheMissingField() throws {
