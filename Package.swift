@@ -160,7 +160,7 @@ let package = Package(
         // MARK: The API's wire format: JSON views, timestamps, problem codes (server and CLI alike)
         .target(
             name: "GatewayAPI",
-            dependencies: ["Audit", "RFC3339", "Store", "UUIDText"],
+            dependencies: ["Audit", "JSONValue", "RFC3339", "Store", "UUIDText"],
             swiftSettings: swiftSettings
         ),
 

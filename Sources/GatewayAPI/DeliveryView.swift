@@ -1,5 +1,6 @@
 import Audit
 import Foundation
+import JSONValue
 import RFC3339
 import Store
 import UUIDText
@@ -65,5 +66,33 @@ public struct DeliveryView: Sendable, Codable, Equatable, APIJSONEncodable {
         messageID = record.messageID.value
         createdAt = Timestamp.format(record.createdAt)
         sentAt = record.sentAt.map(Timestamp.format)
+    }
+
+    /// The view as ``APIJSON/encoder`` writes it, octet for octet (keys sorted, `nil` fields left
+    /// out, slashes as they are), without `JSONEncoder`: every accepted request answers one, and the
+    /// encoder cost it about 90,000 instructions.
+    public func json() -> Data {
+        var writer = JSONObjectWriter()
+        writer.field("attempts", attempts)
+        writer.field("created_at", createdAt)
+        writer.field("failure", failure)
+        writer.field("id", id)
+        writer.field("identity_id", identityID)
+        writer.field("last_error", lastError) { object, error in
+            object.field("class", error.class)
+            object.field("message", error.message)
+        }
+        writer.field("locale", locale)
+        writer.field("message_id", messageID)
+        writer.field("method", method)
+        writer.field("next_attempt_at", nextAttemptAt)
+        writer.field("recipient", recipient)
+        writer.field("sent_at", sentAt)
+        writer.field("smtp_reply", smtpReply)
+        writer.field("source", source)
+        writer.field("status", status)
+        writer.field("template", template)
+        writer.field("template_type", templateType)
+        return Data(writer.finished())
     }
 }

@@ -54,7 +54,7 @@ public enum JSONStringObject {
         return String(decoding: output, as: UTF8.self)
     }
 
-    private static func appendString(_ value: String, to output: inout [UInt8]) {
+    static func appendString(_ value: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { bytes in
