@@ -1,3 +1,4 @@
+import DeliveryVocabulary
 import TestSupport
 import Testing
 
@@ -62,6 +63,44 @@ struct EmailAddressTests {
     @Test(arguments: ["a@example.com\r\nBcc: x@evil.test", "a\n@example.com", "a@example.com\r"])
     func refusesLineBreaksAsTheirOwnError(input: String) {
         #expect(throws: MessageError.lineBreakInHeader(field: "to")) { try EmailAddress(input, field: "to") }
+    }
+
+    /// The one-pass check of plain ASCII addresses accepts only what the full check accepts, as the
+    /// same address; and it does take the common addresses (else it would save nothing).
+    @Test func thePlainASCIIShortcutAgreesWithTheFullCheck() {
+        let alphabet = Array("aZ09.-_+@@..--\"' <>[]\r\nüÄ".unicodeScalars)
+        var generator = SystemRandomNumberGenerator()
+        var accepted = 0
+        for round in 0..<20_000 {
+            var text = String.UnicodeScalarView()
+            let length =
+                round % 10 == 0
+                ? Int.random(in: 60...260, using: &generator) : Int.random(in: 0...16, using: &generator)
+            for _ in 0..<length { text.append(alphabet.randomElement(using: &generator)!) }
+            let candidate = String(text)
+            guard let plain = EmailAddress.plainASCII(candidate) else { continue }
+            accepted += 1
+            #expect((try? EmailAddress(checkingFully: candidate)) == plain, "\(candidate)")
+        }
+        #expect(accepted > 0)
+        let long = String(repeating: "a", count: 63)
+        for text in [
+            "john.doe@example.com", "A+tag@Sub.Example.COM", "x_{y}|z~!#$%&*=?^`@a-b.c", "o'brien@localhost",
+            // 254 octets, the most an address may have.
+            String(repeating: "l", count: 64) + "@\(long).\(long).\(String(repeating: "d", count: 61))",
+        ] {
+            let plain = EmailAddress.plainASCII(text)
+            #expect(plain != nil, "\(text)")
+            #expect(plain == (try? EmailAddress(checkingFully: text)), "\(text)")
+        }
+        // One octet over each limit: the shortcut leaves it to the full check, which refuses it.
+        for text in [
+            String(repeating: "l", count: 65) + "@example.com", "a@" + String(repeating: "b", count: 64) + ".com",
+            String(repeating: "l", count: 64) + "@\(long).\(long).\(String(repeating: "d", count: 62))",
+        ] {
+            #expect(EmailAddress.plainASCII(text) == nil)
+            #expect((try? EmailAddress(text)) == nil)
+        }
     }
 
     @Test func errorTextsDoNotEchoTheAddress() {
