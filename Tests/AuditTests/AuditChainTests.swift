@@ -171,6 +171,26 @@ import Testing
         #expect(other.recipientHash(" John.Doe@EXAMPLE.com\t") == known)
     }
 
+    /// The octet-by-octet mask of printable ASCII must be the mask by Character.
+    @Test func theASCIIMaskIsTheMaskByCharacter() {
+        let alphabet = Array("ab@@..-_+Z9 \t\"é\u{301}\u{7F}\u{1}".unicodeScalars)
+        var generator = SystemRandomNumberGenerator()
+        var shortcuts = 0
+        for _ in 0..<20_000 {
+            var text = String.UnicodeScalarView()
+            for _ in 0..<Int.random(in: 0...10, using: &generator) {
+                text.append(alphabet.randomElement(using: &generator)!)
+            }
+            let candidate = String(text)
+            guard let masked = AuditChain.maskPrintableASCII(candidate) else { continue }
+            shortcuts += 1
+            #expect(masked == AuditChain.maskByCharacter(candidate), "\(candidate)")
+        }
+        #expect(shortcuts > 1000)
+        #expect(AuditChain.maskPrintableASCII("john.doe@example.com") == "j***@e***.com")
+        #expect(AuditChain.maskPrintableASCII(" john.doe@example.com") == nil)
+    }
+
     /// The shortcut that skips Foundation's trimming must trim exactly as it does.
     @Test(arguments: [
         "", " ", "\t", "a", " a ", "\ta@b.c\t", "a@b.c\u{A0}", "\u{3000}a@b.c", "\u{200B}a@b.c", " \u{301}a",
