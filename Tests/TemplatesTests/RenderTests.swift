@@ -1,8 +1,9 @@
 import Foundation
 import JSONValue
 import Mustache
-import Templates
 import Testing
+
+@testable import Templates
 
 @Suite struct RenderTests {
     /// A catalog with `recovery` in en, de and de-CH, plus a code template, written for each test.
@@ -118,6 +119,19 @@ import Testing
             #expect(email.subject == "Code for victim@example.com Bcc: attacker@example.com X-Evil: 1 end")
             #expect(!email.subject.contains(where: { $0.isNewline }))
         }
+    }
+
+    /// An ASCII scalar is decided by its value: the same answer as the Unicode properties give.
+    @Test func aSubjectSeparatesASCIIAsTheUnicodePropertiesSay() {
+        for value in UInt8(0)...0x7F {
+            let scalar = Unicode.Scalar(value)
+            let category = scalar.properties.generalCategory
+            let byProperties =
+                category == .control || category == .lineSeparator || category == .paragraphSeparator
+                || scalar.properties.isWhitespace
+            #expect(SubjectLine.separates(scalar) == byProperties, "U+\(String(value, radix: 16))")
+        }
+        #expect(SubjectLine.clean("  Hi\u{7F}\u{2028}there\r\n ünd\u{A0}\u{85}so ") == "Hi there ünd so")
     }
 
     @Test func methodMustMatchTheTemplate() throws {
