@@ -17,17 +17,17 @@ public func makeTemporaryDirectory() throws -> URL {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rg-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     madeDirectories.withLock { made in
-        if made == nil { atexit { removeMadeDirectories() } }
-        made = (made ?? []) + [directory.path]
+        if made.isEmpty { atexit { removeMadeDirectories() } }
+        made.append(directory.path)
     }
     return directory
 }
 
-/// The paths `makeTemporaryDirectory()` made; `nil` until the first, which registers their removal.
-private let madeDirectories = Mutex<[String]?>(nil)
+/// The paths `makeTemporaryDirectory()` made; the first one made registers their removal.
+private let madeDirectories = Mutex<[String]>([])
 
 private func removeMadeDirectories() {
-    for path in madeDirectories.withLock({ $0 ?? [] }) { try? FileManager.default.removeItem(atPath: path) }
+    for path in madeDirectories.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// A loopback TCP port nobody listens on right now.
